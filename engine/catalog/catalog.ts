@@ -1,0 +1,27 @@
+import Database from "better-sqlite3";
+import { Kysely, Migrator, SqliteDialect, type Migration } from "kysely";
+import type { Tables } from "./tables";
+import * as initial from "./migrations/001-initial";
+
+export type CatalogDb = Kysely<Tables>;
+
+const migrations: Record<string, Migration> = { "001-initial": initial };
+
+/**
+ * Open (and migrate) the SQLite catalog. WAL lets readers (status, points) run beside a writer;
+ * synchronous=FULL makes each commit durable, which recovery points rely on.
+ */
+export async function openCatalog(file: string): Promise<CatalogDb> {
+  const sqlite = new Database(file);
+  sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma("synchronous = FULL");
+  sqlite.pragma("foreign_keys = ON");
+  sqlite.pragma("busy_timeout = 30000");
+  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const { error } = await new Migrator({ db, provider: { getMigrations: async () => migrations } }).migrateToLatest();
+  if (error) {
+    await db.destroy();
+    throw error;
+  }
+  return db;
+}

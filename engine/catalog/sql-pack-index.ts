@@ -1,0 +1,43 @@
+import type { BlockLocation, IndexEntry, PackIndex } from "../store/packed/pack-index";
+import type { CatalogDb } from "./catalog";
+
+const BATCH = 400; // stays under SQLite's bound-variable limit
+
+/** The block index as a catalog table, so block locations commit with the rest of the vault's metadata. */
+export class SqlPackIndex implements PackIndex {
+  constructor(private readonly db: CatalogDb) {}
+
+  async lookup(id: string): Promise<BlockLocation | undefined> {
+    return this.db.selectFrom("blocks").select(["pack", "offset", "length"]).where("id", "=", id).executeTakeFirst();
+  }
+
+  async add(entries: IndexEntry[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < entries.length; i += BATCH) {
+        await trx
+          .insertInto("blocks")
+          .values(entries.slice(i, i + BATCH))
+          .onConflict((oc) => oc.column("id").doUpdateSet((eb) => ({ pack: eb.ref("excluded.pack"), offset: eb.ref("excluded.offset"), length: eb.ref("excluded.length") })))
+          .execute();
+      }
+    });
+  }
+
+  async remove(ids: string[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < ids.length; i += BATCH) await trx.deleteFrom("blocks").where("id", "in", ids.slice(i, i + BATCH)).execute();
+    });
+  }
+
+  all(): Promise<IndexEntry[]> {
+    return this.db.selectFrom("blocks").selectAll().execute();
+  }
+
+  async totals(): Promise<{ blocks: number; bytes: number }> {
+    const row = await this.db
+      .selectFrom("blocks")
+      .select((eb) => [eb.fn.countAll<number>().as("blocks"), eb.fn.coalesce(eb.fn.sum<number>("length"), eb.lit(0)).as("bytes")])
+      .executeTakeFirstOrThrow();
+    return { blocks: Number(row.blocks), bytes: Number(row.bytes) };
+  }
+}

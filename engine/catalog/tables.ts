@@ -1,0 +1,96 @@
+import type { Generated } from "kysely";
+
+/** Row types of the catalog. Times are epoch milliseconds; JSON columns are text. */
+export interface Tables {
+  meta: { key: string; value: string };
+  sites: { id: Generated<number>; name: string; kind: string; path: string | null; created_at: number };
+  hosts: { id: Generated<number>; site_id: number; name: string };
+  policies: {
+    id: Generated<number>;
+    name: string;
+    copy_frequency: string;
+    retention_hours: number;
+    app_consistent_hours: number;
+    rpo_threshold_minutes: number;
+    initial_replication_start: number | null;
+    resync_start: string;
+    resync_end: string;
+    /** Set on a failback policy: the policy it was made for. */
+    failback_of: number | null;
+    created_at: number;
+  };
+  items: {
+    id: Generated<number>;
+    name: string;
+    site_id: number;
+    host: string | null;
+    policy_id: number;
+    generation: number;
+    os_type: string;
+    group_name: string | null;
+    hooks: string;
+    state: string;
+    resync_reason: string | null;
+    /** Consecutive failed attempts of the current failure streak. */
+    failures: number;
+    next_attempt_at: number | null;
+    error_code: string | null;
+    error_message: string | null;
+    error_recoverable: number;
+    error_since: number | null;
+    last_attempt_at: number | null;
+    last_app_point_at: number | null;
+    created_at: number;
+  };
+  disks: {
+    id: Generated<number>;
+    item_id: number;
+    name: string;
+    path: string;
+    os: number;
+    excluded: number;
+    /** The replication state the next delta cycle compares against (see replication/disk-state.ts). */
+    state_size: number | null;
+    state_xxh: Buffer | null;
+    state_chunks: Buffer | null;
+  };
+  points: {
+    id: string;
+    item_id: number;
+    captured_at: number;
+    kind: string;
+    group_name: string | null;
+    window_id: string | null;
+    bytes_read: number;
+    blocks_changed: number;
+    bytes_stored: number;
+  };
+  point_disks: { point_id: string; disk_id: number; size: number; block_size: number; chunks: Buffer };
+  manifest_chunks: { id: string; data: Buffer };
+  blocks: { id: string; pack: string; offset: number; length: number };
+  jobs: {
+    id: string;
+    type: string;
+    target: string;
+    state: string;
+    created_at: number;
+    started_at: number | null;
+    ended_at: number | null;
+    error_code: string | null;
+    error_message: string | null;
+    result: string | null;
+  };
+  tasks: {
+    id: Generated<number>;
+    job_id: string;
+    parent_id: number | null;
+    seq: number;
+    name: string;
+    state: string;
+    progress: number;
+    detail: string | null;
+    started_at: number | null;
+    ended_at: number | null;
+    error_message: string | null;
+  };
+}

@@ -1,0 +1,157 @@
+import { Vault, type VaultOptions } from "./vault";
+import { EngineError } from "./errors";
+import { Job, listJobs, readJob, type JobView } from "./jobs/jobs";
+import { addHost, addSite, listSites, type SiteView } from "./inventory/sites";
+import { addPolicy, getPolicy, listPolicies, updatePolicy, type PolicyView } from "./inventory/policies";
+import { hooksOf, itemRow, type ItemRow } from "./inventory/items";
+import { enableProtection, resumeInitialReplication } from "./replication/protect";
+import { replicateWindow } from "./replication/cycle";
+import { recordFailure } from "./replication/retry";
+import { resync } from "./replication/resync";
+import { applyRetention } from "./replication/retention";
+import { materialize } from "./replication/materialize";
+import { itemStatus, type ItemStatus } from "./replication/health";
+import { listPoints, type PointView } from "./replication/points";
+import { tick, type TickReport } from "./replication/scheduler";
+import type { StoreStats } from "./store/block-store";
+
+export interface VaultStatus {
+  vault: { dir: string; id: string; registrationKey: { createdAt: string; expiresAt: string; expired: boolean }; store: StoreStats };
+  items: ItemStatus[];
+}
+
+/**
+ * The engine's operations on one vault. Everything that changes the vault runs under the vault lock,
+ * so a daemon and CLI commands can share a vault; reads run beside writers.
+ */
+export class Engine {
+  private constructor(readonly vault: Vault) {}
+
+  static async init(dir: string, options: VaultOptions = {}): Promise<{ engine: Engine; registrationKey: string }> {
+    const { vault, registrationKey } = await Vault.init(dir, options);
+    return { engine: new Engine(vault), registrationKey };
+  }
+
+  static async open(dir: string, options: VaultOptions = {}): Promise<Engine> {
+    return new Engine(await Vault.open(dir, options));
+  }
+
+  private locked<T>(body: () => Promise<T>): Promise<T> {
+    return this.vault.lock.run(body);
+  }
+
+  // Sites and policies
+  addSite(input: unknown): Promise<SiteView> {
+    return this.locked(() => addSite(this.vault, input));
+  }
+  addHost(site: string, host: string): Promise<SiteView> {
+    return this.locked(() => addHost(this.vault, site, host));
+  }
+  listSites(): Promise<SiteView[]> {
+    return listSites(this.vault);
+  }
+  addPolicy(input: unknown): Promise<{ policy: PolicyView; failback: PolicyView }> {
+    return this.locked(() => addPolicy(this.vault, input));
+  }
+  updatePolicy(name: string, input: unknown): Promise<PolicyView> {
+    return this.locked(() => updatePolicy(this.vault, name, input));
+  }
+  getPolicy(name: string): Promise<PolicyView> {
+    return getPolicy(this.vault, name);
+  }
+  listPolicies(): Promise<PolicyView[]> {
+    return listPolicies(this.vault);
+  }
+
+  // Protection and replication
+  /** Enable protection; bad input throws a ValidationError and writes nothing. */
+  protect(input: unknown): Promise<JobView> {
+    return this.locked(() => enableProtection(this.vault, input));
+  }
+
+  /**
+   * One replication cycle now ("replicate now"). A machine in a replication group is captured with the
+   * group's other protected machines in one window. A machine not yet initially replicated continues that.
+   */
+  replicateNow(name: string, options: { appConsistent?: boolean } = {}): Promise<JobView> {
+    return this.locked(async () => {
+      const item = await itemRow(this.vault, name);
+      if (options.appConsistent && !hooksOf(item).quiesce) {
+        throw new EngineError("InvalidInput", `'${name}' has no quiesce/unquiesce hooks, so it cannot take an app-consistent point`, false, "appConsistent");
+      }
+      if (item.state === "InitialReplicationPending" || item.state === "EnablingProtection") return resumeInitialReplication(this.vault, item);
+      if (item.state === "ResyncRequired") throw new EngineError("Conflict", `'${name}' needs a resync (${item.resync_reason}); run 'lifeboat resync ${name}'`, false, "name");
+      const unit = await this.unitOf(item);
+      const job = await Job.start(this.vault.db, this.vault.clock, "Replicate", name, ["Replicate"]);
+      try {
+        await job.run(() => job.step("Replicate", async () => ({ points: await replicateWindow(this.vault, unit, { appConsistent: options.appConsistent ?? false }) })));
+      } catch (error) {
+        await recordFailure(this.vault, unit, error);
+      }
+      return (await readJob(this.vault.db, job.id))!;
+    });
+  }
+
+  private async unitOf(item: ItemRow): Promise<ItemRow[]> {
+    if (!item.group_name) return [item];
+    return this.vault.db.selectFrom("items").selectAll().where("group_name", "=", item.group_name).where("state", "=", "Protected").orderBy("id").execute();
+  }
+
+  resync(name: string): Promise<JobView> {
+    return this.locked(async () => resync(this.vault, await itemRow(this.vault, name)));
+  }
+
+  applyRetention(): Promise<JobView> {
+    return this.locked(async () => {
+      const job = await Job.start(this.vault.db, this.vault.clock, "Retention", "vault", ["Delete expired points and collect garbage"]);
+      await job.run(() => job.step("Delete expired points and collect garbage", () => applyRetention(this.vault))).catch(() => undefined);
+      return (await readJob(this.vault.db, job.id))!;
+    });
+  }
+
+  /** Write an item's disks at a recovery point ("latest" or an id) into outDir, one file per disk. */
+  materialize(name: string, point: string, outDir: string): Promise<JobView> {
+    return this.locked(async () => {
+      const item = await itemRow(this.vault, name);
+      const job = await Job.start(this.vault.db, this.vault.clock, "Materialize", name, ["Write disks"]);
+      await job.run(() => job.step("Write disks", (task) => materialize(this.vault, item, point, outDir, task))).catch(() => undefined);
+      return (await readJob(this.vault.db, job.id))!;
+    });
+  }
+
+  /** Run whatever is due now: the daemon's scheduler calls this on a timer; tests after moving the clock. */
+  tick(): Promise<TickReport> {
+    return tick(this.vault);
+  }
+
+  // Reads
+  async points(name: string): Promise<PointView[]> {
+    return listPoints(this.vault, await itemRow(this.vault, name));
+  }
+  async item(name: string): Promise<ItemStatus> {
+    return itemStatus(this.vault, await itemRow(this.vault, name));
+  }
+  async status(): Promise<VaultStatus> {
+    const rows = await this.vault.db.selectFrom("items").selectAll().orderBy("name").execute();
+    return {
+      vault: { dir: this.vault.dir, id: this.vault.id, registrationKey: await this.vault.registrationKeyState(), store: await this.vault.store.stats() },
+      items: await Promise.all(rows.map((r) => itemStatus(this.vault, r))),
+    };
+  }
+  jobs(filter: { target?: string; limit?: number } = {}): Promise<JobView[]> {
+    return listJobs(this.vault.db, filter);
+  }
+  async job(id: string): Promise<JobView> {
+    const job = await readJob(this.vault.db, id);
+    if (!job) throw new EngineError("NotFound", `job '${id}' does not exist`, false, "id");
+    return job;
+  }
+
+  rotateRegistrationKey(): Promise<string> {
+    return this.locked(() => this.vault.rotateRegistrationKey());
+  }
+
+  close(): Promise<void> {
+    return this.vault.close();
+  }
+}

@@ -1,0 +1,113 @@
+import { promises as fs, constants } from "node:fs";
+import type { Selectable } from "kysely";
+import type { Vault } from "../vault";
+import type { Tables } from "../catalog/tables";
+import { ItemSpec, parse, ValidationError, type FieldFailure, type Hooks } from "../../schema";
+import { NotFoundError } from "../errors";
+import { diskSize } from "../disks/block-reader";
+import { policyRow } from "./policies";
+
+export type ItemRow = Selectable<Tables["items"]>;
+export type DiskRow = Selectable<Tables["disks"]>;
+
+export interface ValidatedItem {
+  spec: ItemSpec;
+  siteId: number;
+  policyId: number;
+  sizes: Map<string, number>;
+}
+
+/**
+ * Every check enable-protection needs before anything is written: the schema, names and references,
+ * and that each included disk can be read and has a known size. All failures are reported together.
+ */
+export async function validateItem(vault: Vault, input: unknown): Promise<ValidatedItem> {
+  const spec = parse(ItemSpec, input, "protected item");
+  const failures: FieldFailure[] = [];
+  if (await vault.db.selectFrom("items").select("id").where("name", "=", spec.name).executeTakeFirst()) {
+    failures.push({ property: "name", reason: `a protected item named '${spec.name}' already exists` });
+  }
+  const site = await vault.db.selectFrom("sites").select(["id", "kind"]).where("name", "=", spec.site).executeTakeFirst();
+  if (!site) failures.push({ property: "site", reason: `no site named '${spec.site}'` });
+  else if (site.kind === "recovery") failures.push({ property: "site", reason: `'${spec.site}' is a recovery site; protected machines live on a source site` });
+  else if (spec.host && !(await vault.db.selectFrom("hosts").select("id").where("site_id", "=", site.id).where("name", "=", spec.host).executeTakeFirst())) {
+    failures.push({ property: "host", reason: `site '${spec.site}' has no host named '${spec.host}'` });
+  }
+  const policy = await policyRow(vault, spec.policy).catch(() => undefined);
+  if (!policy) failures.push({ property: "policy", reason: `no replication policy named '${spec.policy}'` });
+  const sizes = new Map<string, number>();
+  for (const [i, disk] of spec.disks.entries()) {
+    if (spec.excludedDisks.includes(disk.name)) continue;
+    try {
+      await fs.access(disk.path, constants.R_OK);
+      sizes.set(disk.name, await diskSize(disk.path));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const reason = code === "ENOENT" ? "does not exist" : code === "EACCES" ? "is not readable" : (error as Error).message;
+      failures.push({ property: `disks.${i}.path`, reason: `${disk.path} ${reason}` });
+    }
+  }
+  if (failures.length) throw new ValidationError("protected item", failures);
+  return { spec, siteId: site!.id, policyId: policy!.id, sizes };
+}
+
+export async function insertItem(vault: Vault, item: ValidatedItem, state: string): Promise<ItemRow> {
+  const { spec } = item;
+  await vault.db.transaction().execute(async (trx) => {
+    const { id } = await trx
+      .insertInto("items")
+      .values({
+        name: spec.name,
+        site_id: item.siteId,
+        host: spec.host ?? null,
+        policy_id: item.policyId,
+        generation: spec.generation,
+        os_type: spec.osType,
+        group_name: spec.group ?? null,
+        hooks: JSON.stringify(spec.hooks),
+        state,
+        resync_reason: null,
+        failures: 0,
+        next_attempt_at: null,
+        error_code: null,
+        error_message: null,
+        error_recoverable: 0,
+        error_since: null,
+        last_attempt_at: null,
+        last_app_point_at: null,
+        created_at: vault.clock.now(),
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    await trx
+      .insertInto("disks")
+      .values(spec.disks.map((d) => ({ item_id: id, name: d.name, path: d.path, os: d.os ? 1 : 0, excluded: spec.excludedDisks.includes(d.name) ? 1 : 0, state_size: null, state_xxh: null, state_chunks: null })))
+      .execute();
+  });
+  return itemRow(vault, spec.name);
+}
+
+export async function itemRow(vault: Vault, name: string): Promise<ItemRow> {
+  const row = await vault.db.selectFrom("items").selectAll().where("name", "=", name).executeTakeFirst();
+  if (!row) throw new NotFoundError("protected item", name);
+  return row;
+}
+
+export async function itemRowById(vault: Vault, id: number): Promise<ItemRow> {
+  return vault.db.selectFrom("items").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+}
+
+/** The disks replication copies (excluded disks are left out). */
+export function includedDisks(vault: Vault, itemId: number): Promise<DiskRow[]> {
+  return vault.db.selectFrom("disks").selectAll().where("item_id", "=", itemId).where("excluded", "=", 0).orderBy("id").execute();
+}
+
+export function allDisks(vault: Vault, itemId: number): Promise<DiskRow[]> {
+  return vault.db.selectFrom("disks").selectAll().where("item_id", "=", itemId).orderBy("id").execute();
+}
+
+export const hooksOf = (item: ItemRow): Hooks => JSON.parse(item.hooks) as Hooks;
+
+export async function setItemState(vault: Vault, itemId: number, state: string, resyncReason: string | null = null): Promise<void> {
+  await vault.db.updateTable("items").set({ state, resync_reason: resyncReason }).where("id", "=", itemId).execute();
+}

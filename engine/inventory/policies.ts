@@ -1,0 +1,87 @@
+import type { Selectable } from "kysely";
+import type { Vault } from "../vault";
+import type { Tables } from "../catalog/tables";
+import { parse, PolicySpec, PolicyUpdate, ValidationError, type CopyFrequency, type ResyncWindow } from "../../schema";
+import { NotFoundError } from "../errors";
+
+export type PolicyRow = Selectable<Tables["policies"]>;
+
+export interface PolicyView {
+  name: string;
+  copyFrequency: CopyFrequency;
+  retentionHours: number;
+  appConsistentHours: number;
+  rpoThresholdMinutes: number;
+  initialReplicationStart: string | null;
+  resyncWindow: ResyncWindow;
+  /** For a failback policy: the policy it reverses. */
+  failbackOf: string | null;
+}
+
+const FAILBACK_SUFFIX = "-failback";
+
+function columns(spec: PolicySpec) {
+  return {
+    copy_frequency: spec.copyFrequency,
+    retention_hours: spec.retentionHours,
+    app_consistent_hours: spec.appConsistentHours,
+    rpo_threshold_minutes: spec.rpoThresholdMinutes,
+    initial_replication_start: spec.initialReplicationStart ? Date.parse(spec.initialReplicationStart) : null,
+    resync_start: spec.resyncWindow.start,
+    resync_end: spec.resyncWindow.end,
+  };
+}
+
+/** Create a policy and, like ASR, its failback policy `<name>-failback` with the same settings. */
+export async function addPolicy(vault: Vault, input: unknown): Promise<{ policy: PolicyView; failback: PolicyView }> {
+  const spec = parse(PolicySpec, input, "policy");
+  const taken = await vault.db.selectFrom("policies").select("name").where("name", "in", [spec.name, spec.name + FAILBACK_SUFFIX]).executeTakeFirst();
+  if (taken) throw new ValidationError("policy", [{ property: "name", reason: `a policy named '${taken.name}' already exists` }]);
+  await vault.db.transaction().execute(async (trx) => {
+    const now = vault.clock.now();
+    const { id } = await trx.insertInto("policies").values({ name: spec.name, ...columns(spec), failback_of: null, created_at: now }).returning("id").executeTakeFirstOrThrow();
+    await trx.insertInto("policies").values({ name: spec.name + FAILBACK_SUFFIX, ...columns(spec), failback_of: id, created_at: now }).execute();
+  });
+  return { policy: await getPolicy(vault, spec.name), failback: await getPolicy(vault, spec.name + FAILBACK_SUFFIX) };
+}
+
+/** Change a policy; the machines using it follow at once because they refer to it. Its failback policy follows too. */
+export async function updatePolicy(vault: Vault, name: string, input: unknown): Promise<PolicyView> {
+  const update = parse(PolicyUpdate, input, "policy update");
+  const current = await getPolicy(vault, name);
+  if (current.failbackOf) throw new ValidationError("policy update", [{ property: "name", reason: `'${name}' is a failback policy; change '${current.failbackOf}' instead` }]);
+  const { failbackOf: _, ...settings } = current;
+  const merged = parse(PolicySpec, { ...settings, initialReplicationStart: settings.initialReplicationStart ?? undefined, ...update }, "policy update");
+  await vault.db.updateTable("policies").set(columns(merged)).where("name", "in", [name, name + FAILBACK_SUFFIX]).execute();
+  return getPolicy(vault, name);
+}
+
+export async function policyRow(vault: Vault, name: string): Promise<PolicyRow> {
+  const row = await vault.db.selectFrom("policies").selectAll().where("name", "=", name).executeTakeFirst();
+  if (!row) throw new NotFoundError("policy", name);
+  return row;
+}
+
+export function policyView(row: PolicyRow, failbackOf: string | null): PolicyView {
+  return {
+    name: row.name,
+    copyFrequency: row.copy_frequency as CopyFrequency,
+    retentionHours: row.retention_hours,
+    appConsistentHours: row.app_consistent_hours,
+    rpoThresholdMinutes: row.rpo_threshold_minutes,
+    initialReplicationStart: row.initial_replication_start === null ? null : new Date(row.initial_replication_start).toISOString(),
+    resyncWindow: { start: row.resync_start, end: row.resync_end },
+    failbackOf,
+  };
+}
+
+export async function getPolicy(vault: Vault, name: string): Promise<PolicyView> {
+  const row = await policyRow(vault, name);
+  const parent = row.failback_of === null ? undefined : await vault.db.selectFrom("policies").select("name").where("id", "=", row.failback_of).executeTakeFirst();
+  return policyView(row, parent?.name ?? null);
+}
+
+export async function listPolicies(vault: Vault): Promise<PolicyView[]> {
+  const rows = await vault.db.selectFrom("policies").select("name").orderBy("name").execute();
+  return Promise.all(rows.map((r) => getPolicy(vault, r.name)));
+}

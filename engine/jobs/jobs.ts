@@ -1,0 +1,170 @@
+import { randomBytes } from "node:crypto";
+import type { CatalogDb } from "../catalog/catalog";
+import type { Clock } from "../clock";
+import { classify } from "../errors";
+import type { JobState, JobType } from "../../schema";
+
+export interface TaskView {
+  id: number;
+  name: string;
+  state: JobState;
+  progress: number;
+  detail: string | null;
+  startedAt: string | null;
+  endedAt: string | null;
+  error: string | null;
+  children: TaskView[];
+}
+
+export interface JobView {
+  id: string;
+  type: JobType;
+  target: string;
+  state: JobState;
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  durationMs: number | null;
+  error: { code: string; message: string } | null;
+  result: unknown;
+  tasks: TaskView[];
+}
+
+export const newId = (prefix: string, at: number) => `${prefix}-${at.toString(36)}-${randomBytes(4).toString("hex")}`;
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** A running task: reports progress and may run subtasks. */
+export class Task {
+  private lastWrite = 0;
+  constructor(
+    private readonly job: Job,
+    readonly id: number,
+  ) {}
+
+  /** Record progress (0..1); writes are throttled so hot loops stay cheap. */
+  async progress(fraction: number, detail?: string): Promise<void> {
+    const now = Date.now();
+    if (fraction < 1 && now - this.lastWrite < 250) return;
+    this.lastWrite = now;
+    await this.job.db.updateTable("tasks").set({ progress: Math.min(1, fraction), detail: detail ?? null }).where("id", "=", this.id).execute();
+  }
+
+  child<T>(name: string, run: (task: Task) => Promise<T>): Promise<T> {
+    return this.job.runTask(name, this.id, run);
+  }
+}
+
+/** A persisted job with a task tree; every engine operation runs as one. */
+export class Job {
+  private seq = 0;
+  constructor(
+    readonly db: CatalogDb,
+    private readonly clock: Clock,
+    readonly id: string,
+  ) {}
+
+  static async start(db: CatalogDb, clock: Clock, type: JobType, target: string, plan: string[]): Promise<Job> {
+    const now = clock.now();
+    const job = new Job(db, clock, newId("job", now));
+    await db.insertInto("jobs").values({ id: job.id, type, target, state: "InProgress", created_at: now, started_at: now, ended_at: null, error_code: null, error_message: null, result: null }).execute();
+    for (const name of plan) await job.insertTask(name, null, "NotStarted");
+    return job;
+  }
+
+  /** Take a Suspended job up again; its NotStarted tasks run as planned. */
+  static async resume(db: CatalogDb, clock: Clock, id: string): Promise<Job> {
+    await db.updateTable("jobs").set({ state: "InProgress" }).where("id", "=", id).execute();
+    const job = new Job(db, clock, id);
+    const last = await db.selectFrom("tasks").select((eb) => eb.fn.max("seq").as("seq")).where("job_id", "=", id).executeTakeFirst();
+    job.seq = (last?.seq ?? 0) + 1;
+    return job;
+  }
+
+  private async insertTask(name: string, parent: number | null, state: JobState): Promise<number> {
+    const row = await this.db
+      .insertInto("tasks")
+      .values({ job_id: this.id, parent_id: parent, seq: this.seq++, name, state, progress: 0, detail: null, started_at: state === "InProgress" ? this.clock.now() : null, ended_at: null, error_message: null })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  /** Run a planned top-level task (or a new one). Failure marks the task Failed and rethrows. */
+  step<T>(name: string, run: (task: Task) => Promise<T>): Promise<T> {
+    return this.runTask(name, null, run);
+  }
+
+  async runTask<T>(name: string, parent: number | null, run: (task: Task) => Promise<T>): Promise<T> {
+    let query = this.db.selectFrom("tasks").select("id").where("job_id", "=", this.id).where("name", "=", name).where("state", "=", "NotStarted");
+    query = parent === null ? query.where("parent_id", "is", null) : query.where("parent_id", "=", parent);
+    const planned = await query.executeTakeFirst();
+    const id = planned ? planned.id : await this.insertTask(name, parent, "InProgress");
+    if (planned) await this.db.updateTable("tasks").set({ state: "InProgress", started_at: this.clock.now() }).where("id", "=", id).execute();
+    try {
+      const value = await run(new Task(this, id));
+      await this.db.updateTable("tasks").set({ state: "Succeeded", progress: 1, ended_at: this.clock.now() }).where("id", "=", id).execute();
+      return value;
+    } catch (error) {
+      await this.db.updateTable("tasks").set({ state: "Failed", ended_at: this.clock.now(), error_message: classify(error).message }).where("id", "=", id).execute();
+      throw error;
+    }
+  }
+
+  async finish(state: "Succeeded" | "Suspended", result?: unknown): Promise<void> {
+    await this.db
+      .updateTable("jobs")
+      .set({ state, ended_at: state === "Succeeded" ? this.clock.now() : null, result: result === undefined ? null : JSON.stringify(result) })
+      .where("id", "=", this.id)
+      .execute();
+  }
+
+  async fail(error: unknown): Promise<void> {
+    const e = classify(error);
+    await this.db.updateTable("jobs").set({ state: "Failed", ended_at: this.clock.now(), error_code: e.code, error_message: e.message }).where("id", "=", this.id).execute();
+  }
+
+  /** Run body as this job's work: the job ends Succeeded with its result, or Failed with the error (rethrown). */
+  async run<T>(body: (job: Job) => Promise<T>): Promise<T> {
+    try {
+      const result = await body(this);
+      await this.finish("Succeeded", result);
+      return result;
+    } catch (error) {
+      await this.fail(error);
+      throw error;
+    }
+  }
+}
+
+export async function readJob(db: CatalogDb, id: string): Promise<JobView | undefined> {
+  const job = await db.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirst();
+  if (!job) return undefined;
+  const tasks = await db.selectFrom("tasks").selectAll().where("job_id", "=", id).orderBy("seq").execute();
+  const views = new Map<number, TaskView>();
+  const roots: TaskView[] = [];
+  for (const t of tasks) {
+    const view: TaskView = { id: t.id, name: t.name, state: t.state as JobState, progress: t.progress, detail: t.detail, startedAt: iso(t.started_at), endedAt: iso(t.ended_at), error: t.error_message, children: [] };
+    views.set(t.id, view);
+    (t.parent_id === null ? roots : views.get(t.parent_id)?.children ?? roots).push(view);
+  }
+  return {
+    id: job.id,
+    type: job.type as JobType,
+    target: job.target,
+    state: job.state as JobState,
+    createdAt: iso(job.created_at)!,
+    startedAt: iso(job.started_at),
+    endedAt: iso(job.ended_at),
+    durationMs: job.ended_at !== null && job.started_at !== null ? job.ended_at - job.started_at : null,
+    error: job.error_code ? { code: job.error_code, message: job.error_message ?? "" } : null,
+    result: job.result ? JSON.parse(job.result) : null,
+    tasks: roots,
+  };
+}
+
+export async function listJobs(db: CatalogDb, filter: { target?: string; limit?: number } = {}): Promise<JobView[]> {
+  let query = db.selectFrom("jobs").select("id").orderBy("created_at", "desc").orderBy("id", "desc").limit(filter.limit ?? 50);
+  if (filter.target) query = query.where("target", "=", filter.target);
+  const rows = await query.execute();
+  return (await Promise.all(rows.map((r) => readJob(db, r.id)))).filter((j): j is JobView => j !== undefined);
+}

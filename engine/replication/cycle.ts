@@ -1,0 +1,121 @@
+import type { Vault } from "../vault";
+import { hooksOf, includedDisks, type DiskRow, type ItemRow } from "../inventory/items";
+import { diskSize } from "../disks/block-reader";
+import { withConsistentWindow } from "../disks/consistency";
+import { newId, type Task } from "../jobs/jobs";
+import type { BlockMap } from "./block-map";
+import { captureDisk, type CaptureResult } from "./capture";
+import { loadDiskState, saveDiskState, saveManifest } from "./manifests";
+import { pointView, type PointView } from "./points";
+
+export interface WindowOptions {
+  /** Run the quiesce hooks too (for items that have them) and mark their points app-consistent. */
+  appConsistent: boolean;
+}
+
+/**
+ * One replication cycle over one machine or a whole replication group: the machines are held still
+ * together (pause/quiesce hooks), every disk is read against its last map, the new blocks are made
+ * durable, and only then is one recovery point per machine recorded, all in one catalog transaction.
+ */
+export async function replicateWindow(vault: Vault, items: ItemRow[], options: WindowOptions): Promise<PointView[]> {
+  const plan = await Promise.all(
+    items.map(async (item) => {
+      const disks = await includedDisks(vault, item.id);
+      const previous = await Promise.all(disks.map((d) => loadDiskState(vault.db, d.id, vault.blockSize)));
+      return { item, disks, previous, app: options.appConsistent && Boolean(hooksOf(item).quiesce) };
+    }),
+  );
+  const participants = plan.map((p) => ({ item: p.item.name, hooks: hooksOf(p.item), disks: p.disks.map((d) => d.path) }));
+  let capturedAt = 0;
+  const captures = await withConsistentWindow(participants, options.appConsistent, async () => {
+    capturedAt = vault.clock.now();
+    const out: CaptureResult[][] = [];
+    for (const p of plan) {
+      const results: CaptureResult[] = [];
+      for (const [i, disk] of p.disks.entries()) {
+        results.push(await captureDisk(disk.path, await diskSize(disk.path), p.previous[i], vault.store, { mode: "delta", blockSize: vault.blockSize }));
+      }
+      out.push(results);
+    }
+    return out;
+  });
+  await vault.store.flush();
+
+  const grouped = items.length > 1 || items[0].group_name !== null;
+  const windowId = grouped ? newId("win", capturedAt) : null;
+  const ids = plan.map(() => newId("pt", capturedAt));
+  await vault.db.transaction().execute(async (trx) => {
+    for (const [n, p] of plan.entries()) {
+      const results = captures[n];
+      await trx
+        .insertInto("points")
+        .values({
+          id: ids[n],
+          item_id: p.item.id,
+          captured_at: capturedAt,
+          kind: p.app ? "app" : "crash",
+          group_name: p.item.group_name,
+          window_id: windowId,
+          bytes_read: sum(results, (r) => r.bytesRead),
+          blocks_changed: sum(results, (r) => r.blocksChanged),
+          bytes_stored: sum(results, (r) => r.bytesStored),
+        })
+        .execute();
+      for (const [i, disk] of p.disks.entries()) {
+        const map = results[i].map;
+        const chunks = await saveManifest(trx, map);
+        await trx.insertInto("point_disks").values({ point_id: ids[n], disk_id: disk.id, size: map.size, block_size: map.blockSize, chunks }).execute();
+        await saveDiskState(trx, disk.id, map, chunks);
+      }
+      await trx
+        .updateTable("items")
+        .set({
+          state: "Protected",
+          resync_reason: null,
+          failures: 0,
+          next_attempt_at: null,
+          error_code: null,
+          error_message: null,
+          error_recoverable: 0,
+          error_since: null,
+          last_attempt_at: capturedAt,
+          ...(p.app ? { last_app_point_at: capturedAt } : {}),
+        })
+        .where("id", "=", p.item.id)
+        .execute();
+    }
+  });
+  const rows = await vault.db.selectFrom("points").selectAll().where("id", "in", ids).execute();
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return Promise.all(plan.map((p, n) => pointView(vault, byId.get(ids[n])!, p.item.name)));
+}
+
+/**
+ * Read every included disk of one machine in full, without a window, as a subtask of `parent` each,
+ * and keep each result as the disk's state; the window that follows catches what changed meanwhile.
+ */
+export async function scanDisks(vault: Vault, disks: DiskRow[], mode: "full" | "verify", previousOf: (disk: DiskRow) => Promise<BlockMap | null>, parent: Task): Promise<CaptureResult[]> {
+  const verified = new Set<string>();
+  const results: CaptureResult[] = [];
+  for (const disk of disks) {
+    const result = await parent.child(`Disk ${disk.name}`, async (task) => {
+      const size = await diskSize(disk.path);
+      const capture = await captureDisk(disk.path, size, await previousOf(disk), vault.store, {
+        mode,
+        blockSize: vault.blockSize,
+        verified,
+        onProgress: (done) => void task.progress(size ? done / size : 1, `${done} of ${size} bytes`),
+      });
+      await vault.store.flush();
+      await saveDiskState(vault.db, disk.id, capture.map, await saveManifest(vault.db, capture.map));
+      return capture;
+    });
+    results.push(result);
+  }
+  return results;
+}
+
+export function sum<T>(list: T[], of: (t: T) => number): number {
+  return list.reduce((total, t) => total + of(t), 0);
+}

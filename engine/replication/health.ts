@@ -1,0 +1,83 @@
+import type { Vault } from "../vault";
+import { MINUTE } from "../clock";
+import type { Health, ProtectionState } from "../../schema";
+import { allDisks, hooksOf, type ItemRow } from "../inventory/items";
+import { policyView, type PolicyRow } from "../inventory/policies";
+import { latestPointRow } from "./points";
+
+export interface HealthError {
+  code: string;
+  message: string;
+  since: string | null;
+  recoverable: boolean;
+}
+
+export interface ItemStatus {
+  name: string;
+  site: string;
+  host: string | null;
+  policy: string;
+  group: string | null;
+  generation: number;
+  osType: string;
+  state: ProtectionState;
+  health: Health;
+  healthErrors: HealthError[];
+  /** now − capture time of the latest point; null before the first point. */
+  rpoSeconds: number | null;
+  rpoThresholdSeconds: number;
+  latestPoint: { id: string; capturedAt: string; kind: string } | null;
+  lastAppConsistentAt: string | null;
+  points: number;
+  resyncRequired: string | null;
+  failures: number;
+  nextAttemptAt: string | null;
+  disks: Array<{ name: string; path: string; os: boolean; excluded: boolean; replicatedSize: number | null }>;
+  hooks: string[];
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** Health is derived when asked, from stored facts and the clock, so RPO is always current. */
+export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatus> {
+  const policy = (await vault.db.selectFrom("policies").selectAll().where("id", "=", item.policy_id).executeTakeFirstOrThrow()) as PolicyRow;
+  const site = await vault.db.selectFrom("sites").select("name").where("id", "=", item.site_id).executeTakeFirstOrThrow();
+  const latest = await latestPointRow(vault, item.id);
+  const count = await vault.db.selectFrom("points").select((eb) => eb.fn.countAll<number>().as("n")).where("item_id", "=", item.id).executeTakeFirstOrThrow();
+  const now = vault.clock.now();
+  const rpoSeconds = latest ? Math.max(0, Math.round((now - latest.captured_at) / 1000)) : null;
+  const threshold = policyView(policy, null).rpoThresholdMinutes * MINUTE;
+
+  const errors: HealthError[] = [];
+  if (item.error_code) errors.push({ code: item.error_code, message: item.error_message ?? "", since: iso(item.error_since), recoverable: item.error_recoverable === 1 });
+  if (item.state === "ResyncRequired") {
+    errors.push({ code: "ResyncRequired", message: `resync required (${item.resync_reason}); it runs in the resync window ${policy.resync_start}–${policy.resync_end} or with 'lifeboat resync ${item.name}'`, since: null, recoverable: true });
+  }
+  if (latest && now - latest.captured_at > threshold) {
+    errors.push({ code: "RpoThresholdExceeded", message: `RPO ${rpoSeconds} s exceeds the threshold of ${policy.rpo_threshold_minutes} minutes`, since: iso(latest.captured_at + threshold), recoverable: true });
+  }
+  const health: Health = errors.some((e) => !e.recoverable) ? "Critical" : errors.length ? "Warning" : "Normal";
+  const disks = await allDisks(vault, item.id);
+  return {
+    name: item.name,
+    site: site.name,
+    host: item.host,
+    policy: policy.name,
+    group: item.group_name,
+    generation: item.generation,
+    osType: item.os_type,
+    state: item.state as ProtectionState,
+    health,
+    healthErrors: errors,
+    rpoSeconds,
+    rpoThresholdSeconds: threshold / 1000,
+    latestPoint: latest ? { id: latest.id, capturedAt: iso(latest.captured_at)!, kind: latest.kind } : null,
+    lastAppConsistentAt: iso(item.last_app_point_at),
+    points: Number(count.n),
+    resyncRequired: item.state === "ResyncRequired" ? item.resync_reason : null,
+    failures: item.failures,
+    nextAttemptAt: iso(item.next_attempt_at),
+    disks: disks.map((d) => ({ name: d.name, path: d.path, os: d.os === 1, excluded: d.excluded === 1, replicatedSize: d.state_size })),
+    hooks: Object.keys(hooksOf(item)),
+  };
+}

@@ -1,0 +1,68 @@
+import type { Selectable } from "kysely";
+import type { Vault } from "../vault";
+import type { Tables } from "../catalog/tables";
+import type { PointKind } from "../../schema";
+import { EngineError } from "../errors";
+import type { ItemRow } from "../inventory/items";
+
+export interface PointView {
+  id: string;
+  item: string;
+  capturedAt: string;
+  kind: PointKind;
+  /** Replication group, and the window shared by the group's points captured together (multi-VM consistency). */
+  group: string | null;
+  windowId: string | null;
+  bytesRead: number;
+  blocksChanged: number;
+  bytesStored: number;
+  disks: Array<{ name: string; size: number }>;
+}
+
+type PointRow = Selectable<Tables["points"]>;
+
+export async function pointView(vault: Vault, row: PointRow, itemName: string): Promise<PointView> {
+  const disks = await vault.db
+    .selectFrom("point_disks")
+    .innerJoin("disks", "disks.id", "point_disks.disk_id")
+    .select(["disks.name", "point_disks.size"])
+    .where("point_disks.point_id", "=", row.id)
+    .orderBy("disks.id")
+    .execute();
+  return {
+    id: row.id,
+    item: itemName,
+    capturedAt: new Date(row.captured_at).toISOString(),
+    kind: row.kind as PointKind,
+    group: row.group_name,
+    windowId: row.window_id,
+    bytesRead: row.bytes_read,
+    blocksChanged: row.blocks_changed,
+    bytesStored: row.bytes_stored,
+    disks: disks.map((d) => ({ name: d.name, size: d.size })),
+  };
+}
+
+/** Points of an item, oldest first. */
+export async function listPoints(vault: Vault, item: ItemRow): Promise<PointView[]> {
+  const rows = await vault.db.selectFrom("points").selectAll().where("item_id", "=", item.id).orderBy("captured_at").orderBy("id").execute();
+  return Promise.all(rows.map((r) => pointView(vault, r, item.name)));
+}
+
+export async function latestPointRow(vault: Vault, itemId: number): Promise<PointRow | undefined> {
+  return vault.db.selectFrom("points").selectAll().where("item_id", "=", itemId).orderBy("captured_at", "desc").orderBy("id", "desc").executeTakeFirst();
+}
+
+/** A point by id, or the latest with "latest". */
+export async function resolvePoint(vault: Vault, item: ItemRow, selector: string): Promise<PointRow> {
+  const row =
+    selector === "latest"
+      ? await latestPointRow(vault, item.id)
+      : await vault.db.selectFrom("points").selectAll().where("id", "=", selector).where("item_id", "=", item.id).executeTakeFirst();
+  if (!row) {
+    throw selector === "latest"
+      ? new EngineError("NoRecoveryPoint", `'${item.name}' has no recovery point yet`, false, "point")
+      : new EngineError("NotFound", `'${item.name}' has no recovery point '${selector}'`, false, "point");
+  }
+  return row;
+}

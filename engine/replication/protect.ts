@@ -1,0 +1,65 @@
+import { promises as fs, constants } from "node:fs";
+import type { Vault } from "../vault";
+import { Job, readJob, type JobView } from "../jobs/jobs";
+import { includedDisks, insertItem, itemRowById, setItemState, validateItem, type ItemRow } from "../inventory/items";
+import { policyRow } from "../inventory/policies";
+import { diskSize } from "../disks/block-reader";
+import { replicateWindow, scanDisks, sum } from "./cycle";
+import { recordFailure } from "./retry";
+
+const PREREQUISITES = "Prerequisites check";
+const RELATIONSHIP = "Create replication relationship";
+const INITIAL = "Initial replication";
+const FINALIZE = "Finalize protection";
+
+/**
+ * Enable protection, as a job: prerequisites → replication relationship → initial replication (disk by
+ * disk, with progress) → finalize (a consistent window that ships what changed meanwhile and makes the
+ * first recovery point). With an initial replication start in the future the job is Suspended until then.
+ * Nothing is written unless every input check passes.
+ */
+export async function enableProtection(vault: Vault, input: unknown): Promise<JobView> {
+  const validated = await validateItem(vault, input);
+  const job = await Job.start(vault.db, vault.clock, "EnableProtection", validated.spec.name, [PREREQUISITES, RELATIONSHIP, INITIAL, FINALIZE]);
+  try {
+    await job.step(PREREQUISITES, async (task) => {
+      const disks = validated.spec.disks.filter((d) => !validated.spec.excludedDisks.includes(d.name));
+      for (const disk of disks) await fs.access(disk.path, constants.R_OK);
+      const bytes = sum(await Promise.all(disks.map((d) => diskSize(d.path))), (n) => n);
+      await task.progress(1, `${disks.length} disk(s), ${bytes} bytes to replicate`);
+    });
+    const item = await job.step(RELATIONSHIP, () => insertItem(vault, validated, "EnablingProtection"));
+    const start = (await policyRow(vault, validated.spec.policy)).initial_replication_start;
+    if (start !== null && start > vault.clock.now()) {
+      await setItemState(vault, item.id, "InitialReplicationPending");
+      await job.finish("Suspended", { waitingUntil: new Date(start).toISOString() });
+      return (await readJob(vault.db, job.id))!;
+    }
+    await initialReplication(vault, job, item);
+  } catch (error) {
+    await job.fail(error);
+  }
+  return (await readJob(vault.db, job.id))!;
+}
+
+/** Continue a machine's protection: its suspended enable-protection job, or a new one after a failure. */
+export async function resumeInitialReplication(vault: Vault, item: ItemRow): Promise<JobView> {
+  const suspended = await vault.db.selectFrom("jobs").select("id").where("type", "=", "EnableProtection").where("target", "=", item.name).where("state", "=", "Suspended").executeTakeFirst();
+  const job = suspended ? await Job.resume(vault.db, vault.clock, suspended.id) : await Job.start(vault.db, vault.clock, "EnableProtection", item.name, [INITIAL, FINALIZE]);
+  await initialReplication(vault, job, item).catch((error) => job.fail(error));
+  return (await readJob(vault.db, job.id))!;
+}
+
+async function initialReplication(vault: Vault, job: Job, item: ItemRow): Promise<void> {
+  try {
+    await setItemState(vault, item.id, "InitialReplicationInProgress");
+    const disks = await includedDisks(vault, item.id);
+    const scans = await job.step(INITIAL, (task) => scanDisks(vault, disks, "full", async () => null, task));
+    const [point] = await job.step(FINALIZE, async () => replicateWindow(vault, [await itemRowById(vault, item.id)], { appConsistent: false }));
+    await job.finish("Succeeded", { point: point.id, bytesRead: sum(scans, (s) => s.bytesRead), bytesStored: sum(scans, (s) => s.bytesStored) + point.bytesStored });
+  } catch (error) {
+    await setItemState(vault, item.id, "InitialReplicationPending");
+    await recordFailure(vault, [item], error);
+    throw error;
+  }
+}

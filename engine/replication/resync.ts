@@ -1,0 +1,48 @@
+import type { Vault } from "../vault";
+import { Job, readJob, type JobView } from "../jobs/jobs";
+import { includedDisks, itemRowById, setItemState, type ItemRow } from "../inventory/items";
+import { replicateWindow, scanDisks, sum } from "./cycle";
+import { loadPointMap } from "./manifests";
+import { latestPointRow } from "./points";
+import { recordFailure } from "./retry";
+
+export interface ResyncResult {
+  /** Blocks whose source content differs from the replica. */
+  differingBlocks: number;
+  /** Stored copies that were damaged or missing and have been written again (block ids). */
+  repairedBlocks: string[];
+  bytesRead: number;
+  bytesStored: number;
+  point: string;
+}
+
+/**
+ * Resync: compare fixed-block checksums of every source block with the replica (the latest recovery
+ * point, each stored copy read back and verified once), ship only what differs or is damaged, then take
+ * a consistent window for a fresh recovery point.
+ */
+export async function resync(vault: Vault, item: ItemRow): Promise<JobView> {
+  const job = await Job.start(vault.db, vault.clock, "Resync", item.name, ["Compare source and replica", "Create recovery point"]);
+  try {
+    await setItemState(vault, item.id, "Resynchronizing");
+    const latest = await latestPointRow(vault, item.id);
+    // A replica that cannot be read (broken chain) counts as empty: everything is compared and shipped.
+    const replicaOf = (diskId: number) => (latest ? loadPointMap(vault.db, latest.id, diskId).catch(() => null) : Promise.resolve(null));
+    const disks = await includedDisks(vault, item.id);
+    const scans = await job.step("Compare source and replica", (task) => scanDisks(vault, disks, "verify", (d) => replicaOf(d.id), task));
+    const [point] = await job.step("Create recovery point", async () => replicateWindow(vault, [await itemRowById(vault, item.id)], { appConsistent: false }));
+    const result: ResyncResult = {
+      differingBlocks: sum(scans, (s) => s.blocksChanged),
+      repairedBlocks: scans.flatMap((s) => s.repaired),
+      bytesRead: sum(scans, (s) => s.bytesRead),
+      bytesStored: sum(scans, (s) => s.bytesStored) + point.bytesStored,
+      point: point.id,
+    };
+    await job.finish("Succeeded", result);
+  } catch (error) {
+    await recordFailure(vault, [await itemRowById(vault, item.id)], error);
+    await setItemState(vault, item.id, "ResyncRequired", (await itemRowById(vault, item.id)).resync_reason ?? "ResyncFailed");
+    await job.fail(error);
+  }
+  return (await readJob(vault.db, job.id))!;
+}

@@ -1,0 +1,67 @@
+import type { Vault } from "../vault";
+import { classify, type EngineError } from "../errors";
+import { MINUTE } from "../clock";
+import { includedDisks, type ItemRow } from "../inventory/items";
+import { diskSize } from "../disks/block-reader";
+import { loadDiskState } from "./manifests";
+import { pendingBytes } from "./capture";
+
+/** Back-off after the 1st..5th consecutive failure; every 30 minutes after that (as ASR retries). */
+const BACKOFF_MINUTES = [1, 2, 4, 8, 10];
+const STEADY_RETRY_MINUTES = 30;
+/** Pending change data at or above this share of a disk needs a resync instead of a delta cycle. */
+export const RESYNC_PENDING_SHARE = 0.5;
+
+export function retryDelayMs(failures: number): number {
+  return (BACKOFF_MINUTES[failures - 1] ?? STEADY_RETRY_MINUTES) * MINUTE;
+}
+
+/**
+ * Record a failed attempt. Recoverable errors schedule the next attempt on the back-off; the change
+ * data left pending is measured, and at half a disk or more the item needs a resync. Non-recoverable
+ * errors stop retrying until someone resolves them; a broken chain needs a resync.
+ */
+export async function recordFailure(vault: Vault, items: ItemRow[], error: unknown): Promise<EngineError> {
+  const e = classify(error);
+  const now = vault.clock.now();
+  for (const item of items) {
+    const fresh = await vault.db.selectFrom("items").select(["failures", "error_since", "state"]).where("id", "=", item.id).executeTakeFirstOrThrow();
+    const failures = fresh.failures + 1;
+    let state = fresh.state;
+    let resyncReason: string | null = null;
+    if (e.code === "ChainBroken") [state, resyncReason] = ["ResyncRequired", "ChainBroken"];
+    else if (e.recoverable && (await pendingShare(vault, item)) >= RESYNC_PENDING_SHARE) [state, resyncReason] = ["ResyncRequired", "PendingChangeData"];
+    else if (state === "Resynchronizing") [state, resyncReason] = ["ResyncRequired", "ResyncFailed"];
+    await vault.db
+      .updateTable("items")
+      .set({
+        failures,
+        next_attempt_at: e.recoverable ? now + retryDelayMs(failures) : null,
+        error_code: e.code,
+        error_message: e.message,
+        error_recoverable: e.recoverable ? 1 : 0,
+        error_since: fresh.error_since ?? now,
+        last_attempt_at: now,
+        state,
+        ...(resyncReason ? { resync_reason: resyncReason } : {}),
+      })
+      .where("id", "=", item.id)
+      .execute();
+  }
+  return e;
+}
+
+/** The largest share of any disk whose content differs from its last replicated map (0 when unknown). */
+async function pendingShare(vault: Vault, item: ItemRow): Promise<number> {
+  let share = 0;
+  for (const disk of await includedDisks(vault, item.id)) {
+    try {
+      const previous = await loadDiskState(vault.db, disk.id, vault.blockSize);
+      const size = await diskSize(disk.path);
+      if (previous && size > 0) share = Math.max(share, (await pendingBytes(disk.path, size, previous)) / size);
+    } catch {
+      // The disk cannot be read now; the failure itself is what gets reported.
+    }
+  }
+  return share;
+}

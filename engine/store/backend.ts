@@ -1,0 +1,20 @@
+/**
+ * A storage backend holds named objects (pack files), in the spirit of restic's backends: a small
+ * interface, one folder per implementation, behaviour added by wrapping. Names use '/' separators.
+ */
+export interface Backend {
+  /** Store an object atomically and durably: after the promise resolves it survives a crash. */
+  put(name: string, parts: Buffer[]): Promise<void>;
+  /** Read an object, or `length` bytes of it starting at `offset`. */
+  get(name: string, offset?: number, length?: number): Promise<Buffer>;
+  has(name: string): Promise<boolean>;
+  /** Objects whose names start with prefix, with their sizes. */
+  list(prefix: string): Promise<ObjectInfo[]>;
+  delete(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ObjectInfo {
+  name: string;
+  size: number;
+}

@@ -1,0 +1,53 @@
+/**
+ * Content-addressed block storage used by replication. Ids are SHA-256 hex of the block's raw bytes.
+ * `put` may buffer; data is durable only after `flush` resolves, so callers flush before recording
+ * anything that references the blocks.
+ */
+export interface BlockStore {
+  has(id: string): Promise<boolean>;
+  /**
+   * Store a block; resolves to the bytes it adds to the store (0 when already present). With replace,
+   * a block already present is written again (repairing a damaged copy). The store keeps no reference to data.
+   */
+  put(id: string, data: Buffer, options?: { replace?: boolean }): Promise<number>;
+  flush(): Promise<void>;
+  get(id: string): Promise<Buffer>;
+  /** Drop every block not in `live`; returns what was freed. */
+  retainOnly(live: Set<string>): Promise<{ blocksDeleted: number; bytesFreed: number }>;
+  stats(): Promise<StoreStats>;
+  close(): Promise<void>;
+}
+
+export interface StoreStats {
+  blocks: number;
+  /** Bytes the blocks take in the store (after compression). */
+  storedBytes: number;
+  /** Bytes of the pack files, including space not yet reclaimed. */
+  packBytes: number;
+}
+
+/** Wraps a BlockStore; decorators override what they change. */
+export abstract class BlockStoreDecorator implements BlockStore {
+  constructor(protected readonly inner: BlockStore) {}
+  has(id: string) {
+    return this.inner.has(id);
+  }
+  put(id: string, data: Buffer, options?: { replace?: boolean }) {
+    return this.inner.put(id, data, options);
+  }
+  flush() {
+    return this.inner.flush();
+  }
+  get(id: string) {
+    return this.inner.get(id);
+  }
+  retainOnly(live: Set<string>) {
+    return this.inner.retainOnly(live);
+  }
+  stats() {
+    return this.inner.stats();
+  }
+  close() {
+    return this.inner.close();
+  }
+}

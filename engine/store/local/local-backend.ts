@@ -1,0 +1,100 @@
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import { randomBytes } from "node:crypto";
+import type { Backend, ObjectInfo } from "../backend";
+
+const MAX_OPEN_FILES = 64;
+
+/** Objects as files under a root directory; writes go to a temp file, are fsynced and renamed into place. */
+export class LocalBackend implements Backend {
+  private readonly open = new Map<string, Promise<fs.FileHandle>>();
+
+  constructor(private readonly root: string) {}
+
+  private file(name: string): string {
+    const resolved = path.resolve(this.root, name);
+    if (!resolved.startsWith(path.resolve(this.root) + path.sep)) throw new Error(`object name escapes the store: ${name}`);
+    return resolved;
+  }
+
+  async put(name: string, parts: Buffer[]): Promise<void> {
+    const target = this.file(name);
+    const dir = path.dirname(target);
+    await fs.mkdir(dir, { recursive: true });
+    const tmp = `${target}.${randomBytes(6).toString("hex")}.tmp`;
+    const handle = await fs.open(tmp, "w");
+    try {
+      await handle.writev(parts);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(tmp, target);
+    await syncDir(dir);
+  }
+
+  async get(name: string, offset = 0, length?: number): Promise<Buffer> {
+    if (length === undefined) return fs.readFile(this.file(name)).then((b) => (offset ? b.subarray(offset) : b));
+    const handle = await this.handle(name);
+    const buffer = Buffer.allocUnsafe(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, offset);
+    if (bytesRead !== length) throw Object.assign(new Error(`short read of ${name} at ${offset}: ${bytesRead} of ${length} bytes`), { code: "EIO" });
+    return buffer;
+  }
+
+  private handle(name: string): Promise<fs.FileHandle> {
+    let handle = this.open.get(name);
+    if (!handle) {
+      if (this.open.size >= MAX_OPEN_FILES) this.closeOne(this.open.keys().next().value!);
+      handle = fs.open(this.file(name), "r");
+      handle.catch(() => this.open.delete(name));
+      this.open.set(name, handle);
+    }
+    return handle;
+  }
+
+  private closeOne(name: string): void {
+    const handle = this.open.get(name);
+    this.open.delete(name);
+    handle?.then((h) => h.close()).catch(() => undefined);
+  }
+
+  async has(name: string): Promise<boolean> {
+    return fs.access(this.file(name)).then(() => true, () => false);
+  }
+
+  async list(prefix: string): Promise<ObjectInfo[]> {
+    const out: ObjectInfo[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      const entries = await fs.readdir(dir, { withFileTypes: true }).catch((e) => (e.code === "ENOENT" ? [] : Promise.reject(e)));
+      for (const entry of entries) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) await walk(full);
+        else if (!entry.name.endsWith(".tmp")) {
+          const name = path.relative(this.root, full).split(path.sep).join("/");
+          if (name.startsWith(prefix)) out.push({ name, size: (await fs.stat(full)).size });
+        }
+      }
+    };
+    await walk(this.root);
+    return out;
+  }
+
+  async delete(name: string): Promise<void> {
+    this.closeOne(name);
+    await fs.rm(this.file(name), { force: true });
+  }
+
+  async close(): Promise<void> {
+    for (const name of [...this.open.keys()]) this.closeOne(name);
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await fs.open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

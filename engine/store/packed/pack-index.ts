@@ -1,0 +1,20 @@
+/** Where a block lives: a byte range of a pack file. */
+export interface BlockLocation {
+  pack: string;
+  offset: number;
+  length: number;
+}
+
+export interface IndexEntry extends BlockLocation {
+  id: string;
+}
+
+/** The block → pack index; the catalog implements it so that it commits with the vault's metadata. */
+export interface PackIndex {
+  lookup(id: string): Promise<BlockLocation | undefined>;
+  /** Insert or move entries. */
+  add(entries: IndexEntry[]): Promise<void>;
+  remove(ids: string[]): Promise<void>;
+  all(): Promise<IndexEntry[]>;
+  totals(): Promise<{ blocks: number; bytes: number }>;
+}

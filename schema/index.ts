@@ -1,0 +1,6 @@
+export * from "./common";
+export * from "./site";
+export * from "./policy";
+export * from "./item";
+export * from "./state";
+export * from "./validate";

@@ -1,0 +1,58 @@
+import { z } from "zod";
+import { Command, Name } from "./common";
+
+export const DiskSpec = z.strictObject({
+  name: Name,
+  /** A regular file (disk image) or a block device. */
+  path: z.string().min(1, "must name a file or block device"),
+  os: z.boolean().default(false),
+});
+export type DiskSpec = z.infer<typeof DiskSpec>;
+
+export const Hooks = z.strictObject({
+  /** Crash-consistent capture of a live machine: stop it, capture, continue it. */
+  pause: Command.optional(),
+  resume: Command.optional(),
+  /** App-consistent capture: flush and hold application writes (like VSS), then release them. */
+  quiesce: Command.optional(),
+  unquiesce: Command.optional(),
+});
+export type Hooks = z.infer<typeof Hooks>;
+
+export const OsType = z.enum(["linux", "windows"]);
+
+export const ItemSpec = z
+  .strictObject({
+    name: Name,
+    site: Name,
+    host: Name.optional(),
+    policy: Name,
+    generation: z.union([z.literal(1), z.literal(2)]).default(2),
+    osType: OsType.default("linux"),
+    disks: z.array(DiskSpec).min(1, "a machine needs at least one disk"),
+    excludedDisks: z.array(Name).default([]),
+    group: Name.optional(),
+    hooks: Hooks.default({}),
+  })
+  .superRefine((item, ctx) => {
+    const names = item.disks.map((d) => d.name);
+    names.forEach((n, i) => {
+      if (names.indexOf(n) !== i) ctx.addIssue({ code: "custom", path: ["disks", i, "name"], message: `duplicate disk name '${n}'` });
+    });
+    const osDisks = item.disks.filter((d) => d.os);
+    if (osDisks.length !== 1) {
+      ctx.addIssue({ code: "custom", path: ["disks"], message: `exactly one disk must be the OS disk (found ${osDisks.length})` });
+    }
+    item.excludedDisks.forEach((n, i) => {
+      const disk = item.disks.find((d) => d.name === n);
+      if (!disk) ctx.addIssue({ code: "custom", path: ["excludedDisks", i], message: `no disk named '${n}'` });
+      else if (disk.os) ctx.addIssue({ code: "custom", path: ["excludedDisks", i], message: `'${n}' is the OS disk, which cannot be excluded` });
+    });
+    for (const [hook, pair] of [["pause", "resume"], ["quiesce", "unquiesce"]] as const) {
+      if (Boolean(item.hooks[hook]) !== Boolean(item.hooks[pair])) {
+        ctx.addIssue({ code: "custom", path: ["hooks", item.hooks[hook] ? pair : hook], message: `'${hook}' and '${pair}' must be given together` });
+      }
+    }
+  });
+export type ItemSpec = z.infer<typeof ItemSpec>;
+export type ItemSpecInput = z.input<typeof ItemSpec>;

@@ -1,0 +1,21 @@
+import { z } from "zod";
+
+/** Protection states of a protected item, in the order enable-protection passes them. */
+export const ProtectionState = z.enum([
+  "EnablingProtection",
+  "InitialReplicationPending",
+  "InitialReplicationInProgress",
+  "Protected",
+  "ResyncRequired",
+  "Resynchronizing",
+]);
+export type ProtectionState = z.infer<typeof ProtectionState>;
+
+export const JobState = z.enum(["NotStarted", "InProgress", "Succeeded", "Failed", "Cancelled", "Suspended"]);
+export type JobState = z.infer<typeof JobState>;
+
+export const JobType = z.enum(["EnableProtection", "Replicate", "Resync", "Retention", "Materialize"]);
+export type JobType = z.infer<typeof JobType>;
+
+export const PointKind = z.enum(["crash", "app"]);
+export type PointKind = z.infer<typeof PointKind>;

@@ -1,0 +1,59 @@
+import { promises as fs, mkdtempSync, rmSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { randomBytes } from "node:crypto";
+import { Engine, ManualClock } from "../engine";
+import type { VaultOptions } from "../engine/vault";
+
+/** A temporary directory removed after the current mocha suite. */
+export function tempDir(prefix = "lifeboat-test-"): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A disk image of `blocks` 64 KiB blocks: random data with every `zeroEvery`-th block left zero. */
+export async function makeDisk(file: string, blocks: number, zeroEvery = 4): Promise<void> {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < blocks; i++) parts.push(i % zeroEvery === 0 ? Buffer.alloc(65536) : randomBytes(65536));
+  await fs.writeFile(file, Buffer.concat(parts));
+}
+
+/** Overwrite `count` random ranges of a file with random bytes (sizes up to `maxLength`). */
+export async function randomWrites(file: string, count: number, maxLength = 20000): Promise<void> {
+  const size = (await fs.stat(file)).size;
+  const handle = await fs.open(file, "r+");
+  try {
+    for (let i = 0; i < count; i++) {
+      const length = 1 + Math.floor(Math.random() * maxLength);
+      const offset = Math.floor(Math.random() * Math.max(1, size - length));
+      await handle.write(randomBytes(length), 0, length, offset);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A fresh vault with a source site "hq" and a policy "gold" (30 s copy frequency), on a manual clock. */
+export async function newVault(dir: string, options: VaultOptions & { policy?: Record<string, unknown> } = {}) {
+  const clock = (options.clock as ManualClock | undefined) ?? new ManualClock();
+  const { engine, registrationKey } = await Engine.init(path.join(dir, "vault"), { ...options, clock });
+  after(() => engine.close().catch(() => undefined));
+  await engine.addSite({ name: "hq", kind: "hyperv", hosts: ["host1"] });
+  await engine.addPolicy({ name: "gold", copyFrequency: "30s", retentionHours: 24, ...options.policy });
+  return { engine, clock, registrationKey };
+}
+
+/** All file names and sizes under a directory, for "nothing was written" checks. */
+export async function snapshotTree(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    for (const e of await fs.readdir(d, { withFileTypes: true })) {
+      const full = path.join(d, e.name);
+      if (e.isDirectory()) await walk(full);
+      else out.push(`${path.relative(dir, full)} ${(await fs.stat(full)).size}`);
+    }
+  };
+  await walk(dir);
+  return out.sort();
+}
