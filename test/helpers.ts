@@ -34,6 +34,16 @@ export async function randomWrites(file: string, count: number, maxLength = 2000
   }
 }
 
+/** Replace 64 KiB blocks [from, to) of a file with random data, in place. */
+export async function overwriteBlocks(file: string, from: number, to: number): Promise<void> {
+  const handle = await fs.open(file, "r+");
+  try {
+    for (let i = from; i < to; i++) await handle.write(randomBytes(65536), 0, 65536, i * 65536);
+  } finally {
+    await handle.close();
+  }
+}
+
 /** A fresh vault with a source site "hq" and a policy "gold" (30 s copy frequency), on a manual clock. */
 export async function newVault(dir: string, options: VaultOptions & { policy?: Record<string, unknown> } = {}) {
   const clock = (options.clock as ManualClock | undefined) ?? new ManualClock();

@@ -42,8 +42,8 @@ export async function replicateWindow(vault: Vault, items: ItemRow[], options: W
   });
   await vault.store.flush();
 
-  const grouped = items.length > 1 || items[0].group_name !== null;
-  const windowId = grouped ? newId("win", capturedAt) : null;
+  // A multi-VM consistent point needs more than one machine in the window.
+  const windowId = items.length > 1 ? newId("win", capturedAt) : null;
   const ids = plan.map(() => newId("pt", capturedAt));
   await vault.db.transaction().execute(async (trx) => {
     for (const [n, p] of plan.entries()) {

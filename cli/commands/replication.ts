@@ -1,0 +1,98 @@
+import * as path from "node:path";
+import type { Command } from "commander";
+import { numberArg, wantsJson, withEngine } from "../context";
+import { bytes, print, reportJob, table } from "../format";
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** "--disk NAME=PATH[:os]": the path may itself contain ':' and '='; only a trailing ":os" is a flag. */
+export function parseDisk(value: string): { name: string; path: string; os: boolean } | string {
+  const eq = value.indexOf("=");
+  if (eq <= 0) return value;
+  const rest = value.slice(eq + 1);
+  const os = rest.endsWith(":os");
+  const file = os ? rest.slice(0, -3) : rest;
+  return { name: value.slice(0, eq), path: file ? path.resolve(file) : file, os };
+}
+
+interface ProtectFlags {
+  site: string;
+  policy: string;
+  host?: string;
+  disk: string[];
+  exclude: string[];
+  group?: string;
+  generation?: number;
+  osType?: string;
+  pauseCmd?: string;
+  resumeCmd?: string;
+  quiesceCmd?: string;
+  unquiesceCmd?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command("protect <name>")
+    .description("enable protection of a machine: initial replication, then a first recovery point")
+    .requiredOption("--site <site>", "the machine's source site")
+    .requiredOption("--policy <policy>", "replication policy")
+    .option("--host <host>", "the source host in the site")
+    .option("--disk <name=path[:os]>", "a disk (repeatable); ':os' marks the OS disk", collect, [])
+    .option("--exclude <disk>", "leave a disk out of replication (repeatable; not the OS disk)", collect, [])
+    .option("--group <group>", "replication group: its machines share multi-VM consistent points")
+    .option("--generation <1|2>", "machine generation", numberArg)
+    .option("--os-type <linux|windows>", "operating system")
+    .option("--pause-cmd <cmd>", "stops the machine for a crash-consistent capture")
+    .option("--resume-cmd <cmd>", "continues it")
+    .option("--quiesce-cmd <cmd>", "flushes and holds application writes for an app-consistent point")
+    .option("--unquiesce-cmd <cmd>", "releases them")
+    .action(async (name: string, f: ProtectFlags, command: Command) => {
+      const hooks = Object.fromEntries(
+        Object.entries({ pause: f.pauseCmd, resume: f.resumeCmd, quiesce: f.quiesceCmd, unquiesce: f.unquiesceCmd }).filter(([, v]) => v !== undefined),
+      );
+      const spec = { name, site: f.site, host: f.host, policy: f.policy, disks: f.disk.map(parseDisk), excludedDisks: f.exclude, group: f.group, generation: f.generation, osType: f.osType, hooks };
+      const job = await withEngine(command, (e) => e.protect(JSON.parse(JSON.stringify(spec))));
+      reportJob(job, wantsJson(command));
+    });
+
+  program
+    .command("sync <name>")
+    .description("run one replication cycle now (a machine in a group is captured with its group)")
+    .option("--app-consistent", "run the quiesce hooks and make an app-consistent point")
+    .action(async (name: string, opts: { appConsistent?: boolean }, command: Command) => {
+      reportJob(await withEngine(command, (e) => e.replicateNow(name, { appConsistent: opts.appConsistent })), wantsJson(command));
+    });
+
+  program
+    .command("points <name>")
+    .description("list a machine's recovery points, oldest first")
+    .action(async (name: string, _opts, command: Command) => {
+      const points = await withEngine(command, (e) => e.points(name));
+      print(points, wantsJson(command), () =>
+        table([["ID", "CAPTURED", "KIND", "GROUP-WINDOW", "CHANGED-BLOCKS", "STORED"], ...points.map((p) => [p.id, p.capturedAt, p.kind, p.windowId, p.blocksChanged, bytes(p.bytesStored)])]),
+      );
+    });
+
+  program
+    .command("materialize <name>")
+    .description("write a machine's disks at a recovery point, one file per disk")
+    .requiredOption("--point <id|latest>", "recovery point id, or latest")
+    .requiredOption("--out <dir>", "directory to write the disk files into")
+    .action(async (name: string, opts: { point: string; out: string }, command: Command) => {
+      reportJob(await withEngine(command, (e) => e.materialize(name, opts.point, path.resolve(opts.out))), wantsJson(command));
+    });
+
+  program
+    .command("resync <name>")
+    .description("compare source and replica block by block and ship only what differs or is damaged")
+    .action(async (name: string, _opts, command: Command) => {
+      reportJob(await withEngine(command, (e) => e.resync(name)), wantsJson(command));
+    });
+
+  program
+    .command("retention")
+    .description("delete points past their policy's retention now and give unreferenced space back")
+    .action(async (_opts, command: Command) => {
+      reportJob(await withEngine(command, (e) => e.applyRetention()), wantsJson(command));
+    });
+}

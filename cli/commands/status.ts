@@ -1,0 +1,52 @@
+import type { Command } from "commander";
+import { numberArg, wantsJson, withEngine } from "../context";
+import { bytes, duration, jobText, print, table } from "../format";
+
+export function register(program: Command): void {
+  program
+    .command("status [name]")
+    .description("health, RPO and protection state of the protected machines")
+    .action(async (name: string | undefined, _opts, command: Command) => {
+      const json = wantsJson(command);
+      if (name) {
+        const item = await withEngine(command, (e) => e.item(name));
+        print(item, json, () =>
+          [
+            `${item.name}: ${item.state}, health ${item.health}, RPO ${duration(item.rpoSeconds)} (threshold ${duration(item.rpoThresholdSeconds)}), ${item.points} point(s)`,
+            ...item.healthErrors.map((e) => `  ${e.code}: ${e.message}`),
+          ].join("\n"),
+        );
+        return;
+      }
+      const status = await withEngine(command, (e) => e.status());
+      print(status, json, () =>
+        [
+          `vault ${status.vault.dir}: ${status.vault.store.blocks} blocks, ${bytes(status.vault.store.storedBytes)} stored; registration key ${status.vault.registrationKey.expired ? "EXPIRED" : `valid until ${status.vault.registrationKey.expiresAt}`}`,
+          table([
+            ["NAME", "STATE", "HEALTH", "RPO", "POINTS", "LATEST", "ERRORS"],
+            ...status.items.map((i) => [i.name, i.state, i.health, duration(i.rpoSeconds), i.points, i.latestPoint?.capturedAt ?? null, i.healthErrors.map((e) => e.code).join(",") || "-"]),
+          ]),
+        ].join("\n"),
+      );
+    });
+
+  const jobs = program.command("jobs").description("operations and their task trees");
+  jobs
+    .command("list", { isDefault: true })
+    .description("recent jobs, newest first")
+    .option("--target <name>", "only jobs of this machine")
+    .option("--limit <n>", "how many", numberArg, 20)
+    .action(async (opts: { target?: string; limit: number }, command: Command) => {
+      const list = await withEngine(command, (e) => e.jobs({ target: opts.target, limit: Number(opts.limit) || 20 }));
+      print(list, wantsJson(command), () =>
+        table([["ID", "TYPE", "TARGET", "STATE", "CREATED", "DURATION-MS", "ERROR"], ...list.map((j) => [j.id, j.type, j.target, j.state, j.createdAt, j.durationMs, j.error?.code ?? null])]),
+      );
+    });
+  jobs
+    .command("show <id>")
+    .description("one job with its task tree")
+    .action(async (id: string, _opts, command: Command) => {
+      const job = await withEngine(command, (e) => e.job(id));
+      print(job, wantsJson(command), () => jobText(job));
+    });
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+import { Command } from "commander";
+import { reportError } from "./errors";
+import { register as vault } from "./commands/vault";
+import { register as site } from "./commands/site";
+import { register as policy } from "./commands/policy";
+import { register as replication } from "./commands/replication";
+import { register as status } from "./commands/status";
+import { register as serve } from "./commands/serve";
+
+export function buildProgram(): Command {
+  const program = new Command("lifeboat")
+    .description("Lifeboat: disaster recovery for machines")
+    .option("--vault <dir>", "vault directory (default: $LIFEBOAT_VAULT, else ./.lifeboat)")
+    .option("--json", "machine-readable output")
+    .showHelpAfterError()
+    .enablePositionalOptions(false);
+  for (const register of [vault, site, policy, replication, status, serve]) register(program);
+  return program;
+}
+
+if (require.main === module) {
+  const json = process.argv.includes("--json");
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((error) => {
+      process.exitCode = reportError(error, json);
+    });
+}
