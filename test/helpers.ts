@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { Engine, ManualClock } from "../engine";
 import type { VaultOptions } from "../engine/vault";
+import { FaultyStore } from "./fixtures/faulty-store";
 
 /** A temporary directory removed after the current mocha suite. */
 export function tempDir(prefix = "lifeboat-test-"): string {
@@ -66,4 +67,18 @@ export async function snapshotTree(dir: string): Promise<string[]> {
   };
   await walk(dir);
   return out.sort();
+}
+
+/**
+ * A vault (see newVault) whose block store can be made to fail, with one machine "vm" protected:
+ * its OS disk is `os.img` in dir, `blocks` 64 KiB blocks of random data.
+ */
+export async function vaultWithVm(dir: string, blocks: number, options: { policy?: Record<string, unknown> } = {}) {
+  let faulty!: FaultyStore;
+  const vault = await newVault(dir, { ...options, wrapStore: (s) => (faulty = new FaultyStore(s)) });
+  const disk = path.join(dir, "os.img");
+  await makeDisk(disk, blocks);
+  const job = await vault.engine.protect({ name: "vm", site: "hq", policy: "gold", disks: [{ name: "os", path: disk, os: true }] });
+  if (job.state !== "Succeeded") throw new Error(`protect failed: ${JSON.stringify(job.error)}`);
+  return { ...vault, faulty, disk };
 }

@@ -2,16 +2,12 @@ import { strict as assert } from "node:assert";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import Database from "better-sqlite3";
-import { FaultyStore } from "./fixtures/faulty-store";
-import { makeDisk, newVault, overwriteBlocks, tempDir } from "./helpers";
+import { newVault, overwriteBlocks, tempDir, vaultWithVm } from "./helpers";
 
 describe("resync", () => {
   it("repairs exactly the replica blocks that were damaged", async () => {
     const dir = tempDir();
-    const { engine } = await newVault(dir);
-    const disk = path.join(dir, "os.img");
-    await makeDisk(disk, 48);
-    await engine.protect({ name: "vm", site: "hq", policy: "gold", disks: [{ name: "os", path: disk, os: true }] });
+    const { engine, disk } = await vaultWithVm(dir, 48);
 
     // Damage three stored blocks in their pack files (flip bytes in the middle of each).
     const catalog = new Database(path.join(engine.vault.dir, "catalog.sqlite"), { readonly: true });
@@ -39,11 +35,7 @@ describe("resync", () => {
 
   it("is required when pending change data reaches half the disk while replication fails, and catches up", async () => {
     const dir = tempDir();
-    let faulty!: FaultyStore;
-    const { engine, clock } = await newVault(dir, { wrapStore: (s) => (faulty = new FaultyStore(s)) });
-    const disk = path.join(dir, "os.img");
-    await makeDisk(disk, 20);
-    await engine.protect({ name: "vm", site: "hq", policy: "gold", disks: [{ name: "os", path: disk, os: true }] });
+    const { engine, clock, faulty, disk } = await vaultWithVm(dir, 20);
 
     faulty.failWith = "ENOSPC";
     await overwriteBlocks(disk, 0, 8); // 8 of 20 blocks: 40% pending
@@ -71,10 +63,7 @@ describe("resync", () => {
 
   it("a broken chain makes the item Critical until a resync rebuilds it", async () => {
     const dir = tempDir();
-    const { engine, clock } = await newVault(dir);
-    const disk = path.join(dir, "os.img");
-    await makeDisk(disk, 8);
-    await engine.protect({ name: "vm", site: "hq", policy: "gold", disks: [{ name: "os", path: disk, os: true }] });
+    const { engine, clock } = await vaultWithVm(dir, 8);
     const catalog = new Database(path.join(engine.vault.dir, "catalog.sqlite"));
     catalog.prepare("update disks set state_xxh = x'00'").run();
     catalog.close();

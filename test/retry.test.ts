@@ -2,17 +2,12 @@ import { strict as assert } from "node:assert";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { MINUTE, retryDelayMs } from "../engine";
-import { FaultyStore } from "./fixtures/faulty-store";
-import { makeDisk, newVault, tempDir } from "./helpers";
+import { tempDir, vaultWithVm } from "./helpers";
 
 describe("retry", () => {
   it("retries recoverable errors after 1, 2, 4, 8, 10 minutes, then every 30 minutes", async () => {
     const dir = tempDir();
-    let faulty!: FaultyStore;
-    const { engine, clock } = await newVault(dir, { wrapStore: (s) => (faulty = new FaultyStore(s)) });
-    const disk = path.join(dir, "os.img");
-    await makeDisk(disk, 4);
-    await engine.protect({ name: "vm", site: "hq", policy: "gold", disks: [{ name: "os", path: disk, os: true }] });
+    const { engine, clock, faulty, disk } = await vaultWithVm(dir, 4);
     await fs.appendFile(disk, Buffer.alloc(65536, 7)); // something to ship
     faulty.failWith = "EIO";
     clock.advance(30_000);
@@ -47,10 +42,7 @@ describe("retry", () => {
 
   it("stops on non-recoverable errors (disk gone) with health Critical until resolved", async () => {
     const dir = tempDir();
-    const { engine, clock } = await newVault(dir);
-    const disk = path.join(dir, "os.img");
-    await makeDisk(disk, 4);
-    await engine.protect({ name: "vm", site: "hq", policy: "gold", disks: [{ name: "os", path: disk, os: true }] });
+    const { engine, clock, disk } = await vaultWithVm(dir, 4);
     const saved = await fs.readFile(disk);
     await fs.rm(disk);
     clock.advance(30_000);
@@ -77,9 +69,7 @@ describe("retry", () => {
 
   it("turns health Warning when the RPO exceeds the policy's threshold", async () => {
     const dir = tempDir();
-    const { engine, clock } = await newVault(dir, { policy: { rpoThresholdMinutes: 15 } });
-    await makeDisk(path.join(dir, "os.img"), 2);
-    await engine.protect({ name: "vm", site: "hq", policy: "gold", disks: [{ name: "os", path: path.join(dir, "os.img"), os: true }] });
+    const { engine, clock } = await vaultWithVm(dir, 2, { policy: { rpoThresholdMinutes: 15 } });
     clock.advance(14 * MINUTE);
     assert.deepEqual([(await engine.item("vm")).health, (await engine.item("vm")).rpoSeconds], ["Normal", 14 * 60]);
     clock.advance(2 * MINUTE);

@@ -51,6 +51,9 @@ export async function validateItem(vault: Vault, input: unknown): Promise<Valida
   return { spec, siteId: site!.id, policyId: policy!.id, sizes };
 }
 
+/** The failure columns of an item with no failure on record (a new item, or one whose cycle succeeded). */
+export const NO_FAILURE = { failures: 0, next_attempt_at: null, error_code: null, error_message: null, error_recoverable: 0, error_since: null } as const;
+
 export async function insertItem(vault: Vault, item: ValidatedItem, state: string): Promise<ItemRow> {
   const { spec } = item;
   await vault.db.transaction().execute(async (trx) => {
@@ -67,12 +70,7 @@ export async function insertItem(vault: Vault, item: ValidatedItem, state: strin
         hooks: JSON.stringify(spec.hooks),
         state,
         resync_reason: null,
-        failures: 0,
-        next_attempt_at: null,
-        error_code: null,
-        error_message: null,
-        error_recoverable: 0,
-        error_since: null,
+        ...NO_FAILURE,
         last_attempt_at: null,
         last_app_point_at: null,
         created_at: vault.clock.now(),

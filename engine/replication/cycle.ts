@@ -1,5 +1,5 @@
 import type { Vault } from "../vault";
-import { hooksOf, includedDisks, type DiskRow, type ItemRow } from "../inventory/items";
+import { hooksOf, includedDisks, NO_FAILURE, type DiskRow, type ItemRow } from "../inventory/items";
 import { diskSize } from "../disks/block-reader";
 import { withConsistentWindow } from "../disks/consistency";
 import { newId, type Task } from "../jobs/jobs";
@@ -73,12 +73,7 @@ export async function replicateWindow(vault: Vault, items: ItemRow[], options: W
         .set({
           state: "Protected",
           resync_reason: null,
-          failures: 0,
-          next_attempt_at: null,
-          error_code: null,
-          error_message: null,
-          error_recoverable: 0,
-          error_since: null,
+          ...NO_FAILURE,
           last_attempt_at: capturedAt,
           ...(p.app ? { last_app_point_at: capturedAt } : {}),
         })
