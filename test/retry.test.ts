@@ -1,6 +1,5 @@
 import { strict as assert } from "node:assert";
 import { promises as fs } from "node:fs";
-import * as path from "node:path";
 import { MINUTE, retryDelayMs } from "../engine";
 import { tempDir, vaultWithVm } from "./helpers";
 
