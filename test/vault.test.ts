@@ -1,0 +1,48 @@
+import { strict as assert } from "node:assert";
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import { DAY, Engine, EngineError, ManualClock } from "../engine";
+import { VaultLock } from "../engine/lock";
+import { tempDir } from "./helpers";
+
+describe("vault", () => {
+  it("issues a registration key valid for 5 days, kept only as a hash, replaced by rotation", async () => {
+    const dir = tempDir();
+    const clock = new ManualClock();
+    const { engine, registrationKey } = await Engine.init(path.join(dir, "v"), { clock });
+    after(() => engine.close());
+    assert.equal(await engine.vault.checkRegistrationKey(registrationKey), "valid");
+    assert.equal(await engine.vault.checkRegistrationKey(registrationKey + "x"), "invalid");
+    const files = await fs.readdir(path.join(dir, "v"));
+    for (const file of files.filter((f) => f.startsWith("catalog"))) {
+      assert.equal((await fs.readFile(path.join(dir, "v", file))).includes(registrationKey), false, `${file} does not hold the key`);
+    }
+    clock.advance(5 * DAY - 1);
+    assert.equal(await engine.vault.checkRegistrationKey(registrationKey), "valid");
+    clock.advance(1);
+    assert.equal(await engine.vault.checkRegistrationKey(registrationKey), "expired");
+    assert.equal((await engine.status()).vault.registrationKey.expired, true);
+    const fresh = await engine.rotateRegistrationKey();
+    assert.equal(await engine.vault.checkRegistrationKey(fresh), "valid");
+    assert.equal(await engine.vault.checkRegistrationKey(registrationKey), "invalid", "the old key stops working");
+  });
+
+  it("is created only in an empty or new directory and opened only where one exists", async () => {
+    const dir = tempDir();
+    await fs.writeFile(path.join(dir, "something"), "x");
+    await assert.rejects(Engine.init(dir), /is not empty/);
+    await assert.rejects(Engine.open(path.join(dir, "none")), (e: EngineError) => e.code === "VaultNotFound");
+    assert.deepEqual(await fs.readdir(dir), ["something"], "nothing was written");
+  });
+
+  it("takes over a lock left by a dead process, and waits for a live one", async () => {
+    const dir = tempDir();
+    const file = path.join(dir, "lock");
+    const { hostname } = await import("node:os");
+    await fs.writeFile(file, JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname() }));
+    assert.equal(await new VaultLock(file).run(async () => "ran"), "ran");
+    await fs.writeFile(file, JSON.stringify({ pid: process.ppid, host: hostname() }));
+    await assert.rejects(new VaultLock(file).run(async () => "ran", 300), (e: EngineError) => e.code === "VaultBusy" && /locked by process/.test(e.message));
+    await fs.rm(file);
+  });
+});
