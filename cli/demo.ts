@@ -16,6 +16,8 @@ const ROOT = path.resolve(".lifeboat-demo");
 const WORKLOAD = path.resolve(__dirname, "..", "..", "test", "fixtures", "sqlite-workload.js");
 const CYCLES = 6;
 const CYCLE_GAP_MS = 2000;
+/** About 4 MB/s of committed rows: a busy database, but a light demo. */
+const ROWS_PER_SECOND = 2000;
 
 async function main(): Promise<void> {
   await fs.rm(ROOT, { recursive: true, force: true });
@@ -24,7 +26,7 @@ async function main(): Promise<void> {
   const dbFile = path.join(machineDir, "app.db");
 
   say(`starting the workload: a SQLite database in WAL mode at ${dbFile}`);
-  const workload = spawn(process.execPath, [WORKLOAD, dbFile], { stdio: ["ignore", "pipe", "inherit"] });
+  const workload = spawn(process.execPath, [WORKLOAD, dbFile, String(ROWS_PER_SECOND)], { stdio: ["ignore", "pipe", "inherit"] });
   let committed = 0;
   const lines = readline.createInterface({ input: workload.stdout! });
   const ready = new Promise<void>((resolve) => lines.on("line", (line) => (line === "ready" ? resolve() : (committed = Number(line.split(" ")[1]) || committed))));
