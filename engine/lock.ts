@@ -1,55 +1,56 @@
 import { promises as fs } from "node:fs";
 import { hostname } from "node:os";
+import Database from "better-sqlite3";
 import { EngineError } from "./errors";
+
+const POLL_MS = 25;
 
 /**
  * Serializes vault mutations: inside a process with a promise chain, across processes (a daemon and
- * a CLI command) with an exclusive lock file. A lock left by a dead process on this host is taken over.
+ * CLI commands) with an exclusive SQLite transaction on a small lock database. That is an OS-level file
+ * lock, so the kernel releases it when its holder dies: no stale lock to detect or take over. Who holds
+ * it is written beside it, for the message of whoever waits.
  */
 export class VaultLock {
   private chain: Promise<void> = Promise.resolve();
+  private db: Database.Database | undefined;
 
   constructor(private readonly file: string) {}
 
   run<T>(body: () => Promise<T>, timeoutMs = 10 * 60_000): Promise<T> {
     const result = this.chain.then(async () => {
-      await this.acquire(timeoutMs);
+      const db = await this.acquire(timeoutMs);
       try {
         return await body();
       } finally {
-        await fs.rm(this.file, { force: true });
+        db.exec("COMMIT");
       }
     });
     this.chain = result.then(() => undefined, () => undefined);
     return result;
   }
 
-  private async acquire(timeoutMs: number): Promise<void> {
+  private async acquire(timeoutMs: number): Promise<Database.Database> {
+    this.db ??= new Database(this.file, { timeout: 0 });
     const deadline = Date.now() + timeoutMs;
-    const me = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() });
     for (;;) {
       try {
-        await fs.writeFile(this.file, me, { flag: "wx" });
-        return;
+        this.db.exec("BEGIN EXCLUSIVE");
+        await fs.writeFile(`${this.file}.holder`, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }));
+        return this.db;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+        if ((error as { code?: string }).code !== "SQLITE_BUSY") throw error;
       }
-      const holder = await fs.readFile(this.file, "utf8").then((t) => JSON.parse(t) as { pid: number; host: string }, () => undefined);
-      if (holder && holder.host === hostname() && !isAlive(holder.pid)) {
-        await fs.rm(this.file, { force: true });
-        continue;
+      if (Date.now() > deadline) {
+        const holder = await fs.readFile(`${this.file}.holder`, "utf8").then((t) => JSON.parse(t) as { pid: number; host: string }).catch(() => undefined);
+        throw new EngineError("VaultBusy", `the vault is locked by process ${holder?.pid ?? "?"} on ${holder?.host ?? "?"}`, true);
       }
-      if (Date.now() > deadline) throw new EngineError("VaultBusy", `the vault is locked by process ${holder?.pid ?? "?"} on ${holder?.host ?? "?"}`, true);
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, POLL_MS));
     }
   }
-}
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+  close(): void {
+    this.db?.close();
+    this.db = undefined;
   }
 }

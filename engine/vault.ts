@@ -60,7 +60,7 @@ export class Vault {
     const packed = new PackedBlockStore(new LocalBackend(path.join(root, "store")), new SqlPackIndex(db));
     const store = new CompressingBlockStore(packed);
     const wrapped = options.wrapStore ? options.wrapStore(store) : store;
-    return new Vault(root, id, db, wrapped, options.clock ?? systemClock, new VaultLock(path.join(root, "lock")), options.blockSize ?? BLOCK_SIZE);
+    return new Vault(root, id, db, wrapped, options.clock ?? systemClock, new VaultLock(path.join(root, "lock.sqlite")), options.blockSize ?? BLOCK_SIZE);
   }
 
   /** Issue a new registration key (valid 5 days); only its hash is kept. */
@@ -101,6 +101,7 @@ export class Vault {
   async close(): Promise<void> {
     await this.store.close();
     await this.db.destroy();
+    this.lock.close();
   }
 }
 

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { DAY, Engine, EngineError, ManualClock } from "../engine";
 import { VaultLock } from "../engine/lock";
 import { tempDir } from "./helpers";
+import { spawn } from "node:child_process";
 
 describe("vault", () => {
   it("issues a registration key valid for 5 days, kept only as a hash, replaced by rotation", async () => {
@@ -35,14 +36,24 @@ describe("vault", () => {
     assert.deepEqual(await fs.readdir(dir), ["something"], "nothing was written");
   });
 
-  it("takes over a lock left by a dead process, and waits for a live one", async () => {
+  it("is released by the kernel when its holder dies, and makes others wait while it lives", async () => {
     const dir = tempDir();
-    const file = path.join(dir, "lock");
-    const { hostname } = await import("node:os");
-    await fs.writeFile(file, JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname() }));
-    assert.equal(await new VaultLock(file).run(async () => "ran"), "ran");
-    await fs.writeFile(file, JSON.stringify({ pid: process.ppid, host: hostname() }));
-    await assert.rejects(new VaultLock(file).run(async () => "ran", 300), (e: EngineError) => e.code === "VaultBusy" && /locked by process/.test(e.message));
-    await fs.rm(file);
+    const file = path.join(dir, "lock.sqlite");
+    // Another process takes the lock and keeps it.
+    const holder = spawn(process.execPath, ["-e", `
+      const Database = require("better-sqlite3");
+      const db = new Database(${JSON.stringify(file)});
+      db.exec("BEGIN EXCLUSIVE");
+      require("fs").writeFileSync(${JSON.stringify(file + ".holder")}, JSON.stringify({ pid: process.pid, host: "elsewhere" }));
+      console.log("held");
+      setInterval(() => {}, 1000);
+    `], { cwd: path.resolve(__dirname, ".."), stdio: ["ignore", "pipe", "inherit"] });
+    await new Promise((resolve) => holder.stdout!.once("data", resolve));
+    const lock = new VaultLock(file);
+    after(() => lock.close());
+    await assert.rejects(lock.run(async () => "ran", 300), (e: EngineError) => e.code === "VaultBusy" && e.message.includes(`process ${holder.pid} on elsewhere`));
+    const waiting = lock.run(async () => "ran after the holder died");
+    holder.kill("SIGKILL");
+    assert.equal(await waiting, "ran after the holder died");
   });
 });
