@@ -1,0 +1,76 @@
+import { spawn } from "node:child_process";
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import { performance } from "node:perf_hooks";
+
+export const MIB = 1024 * 1024;
+
+/** Run `work` and how long it took, on the monotonic clock. */
+export async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const start = performance.now();
+  const value = await work();
+  return { ms: performance.now() - start, value };
+}
+
+export function mean(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** Peak resident set size of this process so far, in KiB. */
+export const peakRssKiB = (): number => process.resourceUsage().maxRSS;
+
+export interface CommandResult {
+  /** Wall time from spawn to exit, including the program's own startup. */
+  ms: number;
+  stdout: string;
+}
+
+/** Run a program to completion; a non-zero exit rejects with its stderr. */
+export function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      const ms = performance.now() - start;
+      if (code === 0) resolve({ ms, stdout });
+      else reject(new Error(`${command} ${args.join(" ")} ${signal ? `was killed by ${signal}` : `exited with ${code}`}: ${stderr.trim()}`));
+    });
+  });
+}
+
+/**
+ * Drops the page cache before each measured operation so every side reads from disk. Containers often
+ * may not; then the results say "warm cache" rather than pretend.
+ */
+export class PageCache {
+  private failures = 0;
+
+  async drop(): Promise<void> {
+    try {
+      await runCommand("sync", []);
+      await fs.writeFile("/proc/sys/vm/drop_caches", "3\n");
+    } catch {
+      this.failures++;
+    }
+  }
+
+  get state(): "cold cache" | "warm cache" {
+    return this.failures === 0 ? "cold cache" : "warm cache";
+  }
+}
+
+/** Total bytes of the regular files under a directory. */
+export async function directoryBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) total += await directoryBytes(full);
+    else if (entry.isFile()) total += (await fs.stat(full)).size;
+  }
+  return total;
+}

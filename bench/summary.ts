@@ -1,0 +1,71 @@
+import { CP_BASELINE, RSYNC_BASELINE } from "./baselines";
+import type { ImageLayout } from "./image";
+import { mean, MIB } from "./measure";
+import type { DeltaRound, InitialResult } from "./replication";
+import type { ChildFigures, Measured } from "./worker-protocol";
+
+/** Everything one run measured, as written to replication.json. */
+export interface BenchResults {
+  machine: { cpus: number; cpuModel: string; node: string; platform: string; date: string; cache: "cold cache" | "warm cache" };
+  image: { bytes: number; blockBytes: number; layout: ImageLayout; seed: number };
+  runs: number;
+  idle: Measured<ChildFigures>;
+  initial: InitialResult;
+  delta: DeltaRound[];
+  rsync: "measured" | "skipped";
+}
+
+export type Unit = "MiB/s" | "ms" | "bytes" | "KiB";
+
+/** One line of the results table: our figure against a named baseline measured in the same run. */
+export interface Comparison {
+  operation: string;
+  unit: Unit;
+  ours: number;
+  baselineName: string;
+  /** Null when the baseline could not be measured. */
+  baseline: number | null;
+  /** ours / baseline. */
+  ratio: number | null;
+  /** The largest ratio the target allows; absent where there is no target. */
+  maxRatio?: number;
+  /** Absent where there is no target, or no baseline to judge it by. */
+  met?: boolean;
+}
+
+function compare(operation: string, unit: Unit, ours: number, baselineName: string, baseline: number | null, maxRatio?: number): Comparison {
+  const ratio = baseline ? ours / baseline : null;
+  const target = maxRatio === undefined ? {} : { maxRatio, ...(ratio === null ? {} : { met: ratio <= maxRatio }) };
+  return { operation, unit, ours, baselineName, baseline, ratio, ...target };
+}
+
+const throughput = (bytes: number, ms: number) => bytes / MIB / (ms / 1000);
+
+/** Times take the fastest round (the least disturbed by the machine); bytes, which the machine does not sway, the mean. */
+function deltaComparisons(rounds: DeltaRound[]): Comparison[] {
+  const rsyncRuns = rounds.flatMap((r) => (r.rsync ? [r.rsync] : []));
+  const rsyncMs = rsyncRuns.length ? Math.min(...rsyncRuns.map((r) => r.ms)) : null;
+  const literal = rsyncRuns.length ? mean(rsyncRuns.map((r) => r.literalBytes)) : null;
+  const ours = rounds.map((r) => r.ours);
+  return [
+    compare("Delta cycle time (in process)", "ms", Math.min(...ours.map((o) => o.ms)), RSYNC_BASELINE, rsyncMs, 0.5),
+    compare("Delta cycle time (whole command)", "ms", Math.min(...ours.map((o) => o.wallMs)), RSYNC_BASELINE, rsyncMs, 0.5),
+    compare("Delta bytes stored per cycle", "bytes", mean(ours.map((o) => o.bytesStored)), "rsync literal data", literal, 1),
+    compare("Delta pack growth per cycle", "bytes", mean(ours.map((o) => o.packBytesAfter - o.packBytesBefore)), "rsync literal data", literal),
+    compare("Delta vault growth per cycle (packs + catalog)", "bytes", mean(ours.map((o) => o.vaultBytesAfter - o.vaultBytesBefore)), "rsync literal data", literal),
+  ];
+}
+
+export function summarize(results: BenchResults): Comparison[] {
+  const { image, initial, idle, delta } = results;
+  const ours = initial.ours;
+  const cpMiBs = throughput(image.bytes, Math.min(...initial.cpRunsMs));
+  const idleNode = "idle Node with the engine loaded";
+  return [
+    compare("Initial replication throughput (in process)", "MiB/s", throughput(image.bytes, Math.min(...ours.map((r) => r.ms))), CP_BASELINE, cpMiBs),
+    compare("Initial replication throughput (whole command)", "MiB/s", throughput(image.bytes, Math.min(...ours.map((r) => r.wallMs))), CP_BASELINE, cpMiBs),
+    ...deltaComparisons(delta),
+    compare("Peak RSS, initial replication", "KiB", Math.max(...ours.map((r) => r.maxRssKiB)), idleNode, idle.maxRssKiB),
+    compare("Peak RSS, delta cycle", "KiB", Math.max(...delta.map((r) => r.ours.maxRssKiB)), idleNode, idle.maxRssKiB),
+  ];
+}
