@@ -7,7 +7,8 @@ export interface BlockStore {
   has(id: string): Promise<boolean>;
   /**
    * Store a block; resolves to the bytes it adds to the store (0 when already present). With replace,
-   * a block already present is written again (repairing a damaged copy). The store keeps no reference to data.
+   * the block is written without asking whether it is present (repairing a damaged copy, or when the
+   * caller has just asked). The store keeps no reference to data.
    */
   put(id: string, data: Buffer, options?: { replace?: boolean }): Promise<number>;
   flush(): Promise<void>;

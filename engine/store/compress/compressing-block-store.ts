@@ -15,7 +15,7 @@ export class CompressingBlockStore extends BlockStoreDecorator {
     if (!options?.replace && (await this.inner.has(id))) return 0; // skip compressing what dedupes away
     const packed = compress(data, { compressionLevel: this.level });
     const frame = packed.length < data.length ? Buffer.concat([Buffer.of(ZSTD), packed]) : Buffer.concat([Buffer.of(RAW), data]);
-    return this.inner.put(id, frame, options);
+    return this.inner.put(id, frame, { replace: true }); // presence was just checked
   }
 
   override async get(id: string): Promise<Buffer> {

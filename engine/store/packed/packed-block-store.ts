@@ -8,59 +8,106 @@ import type { IndexEntry, PackIndex } from "./pack-index";
 const PACK_TARGET_BYTES = 32 * 1024 * 1024;
 const PACK_PREFIX = "packs/";
 
-interface PendingPack {
-  parts: Buffer[];
-  entries: Map<string, { offset: number; length: number }>;
-  size: number;
+/** A pack being filled: blocks are copied into one buffer, which is written whole. */
+class PendingPack {
+  readonly entries = new Map<string, { offset: number; length: number }>();
+  size = 0;
+  private buffer = Buffer.allocUnsafe(PACK_TARGET_BYTES);
+
+  append(id: string, data: Buffer): void {
+    if (this.size + data.length > this.buffer.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.size + data.length));
+      this.buffer.copy(bigger, 0, 0, this.size);
+      this.buffer = bigger;
+    }
+    data.copy(this.buffer, this.size);
+    this.entries.set(id, { offset: this.size, length: data.length });
+    this.size += data.length;
+  }
+
+  read(id: string): Buffer | undefined {
+    const at = this.entries.get(id);
+    return at && Buffer.from(this.buffer.subarray(at.offset, at.offset + at.length));
+  }
+
+  get bytes(): Buffer {
+    return this.buffer.subarray(0, this.size);
+  }
 }
 
-const emptyPack = (): PendingPack => ({ parts: [], entries: new Map(), size: 0 });
-
 /**
- * Blocks packed into pack files on a Backend, located through a PackIndex. Space of deleted blocks is
- * reclaimed by rewriting the live blocks of affected packs and deleting the old packs.
+ * Blocks packed into pack files on a Backend, located through a PackIndex. A full pack is written in the
+ * background while the next one fills (at most one write in flight, so memory stays bounded); `flush`
+ * waits for every write, and a failed write fails the next `flush`. Space of deleted blocks is reclaimed
+ * by rewriting the live blocks of affected packs and deleting the old packs.
  */
 export class PackedBlockStore implements BlockStore {
-  private pending = emptyPack();
-  private flushing: Promise<void> = Promise.resolve();
+  private pending = new PendingPack();
+  /** Packs handed to the writer and not yet indexed: their blocks exist for has/get meanwhile. */
+  private readonly queued = new Set<PendingPack>();
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly backend: Backend,
     private readonly index: PackIndex,
   ) {}
 
+  private unwritten(id: string): boolean {
+    if (this.pending.entries.has(id)) return true;
+    for (const pack of this.queued) if (pack.entries.has(id)) return true;
+    return false;
+  }
+
   async has(id: string): Promise<boolean> {
-    return this.pending.entries.has(id) || (await this.index.lookup(id)) !== undefined;
+    return this.unwritten(id) || (await this.index.lookup(id)) !== undefined;
   }
 
   async put(id: string, data: Buffer, options: { replace?: boolean } = {}): Promise<number> {
-    if (this.pending.entries.has(id)) return 0;
+    if (this.unwritten(id)) return 0;
     if (!options.replace && (await this.index.lookup(id))) return 0;
-    this.pending.entries.set(id, { offset: this.pending.size, length: data.length });
-    this.pending.parts.push(Buffer.from(data));
-    this.pending.size += data.length;
-    if (this.pending.size >= PACK_TARGET_BYTES) await this.flush();
+    this.pending.append(id, data);
+    if (this.pending.size >= PACK_TARGET_BYTES) {
+      await this.settle(); // the previous pack is written before a third one fills
+      this.startWrite();
+    }
     return data.length;
   }
 
-  flush(): Promise<void> {
+  private startWrite(): void {
     const batch = this.pending;
-    this.pending = emptyPack();
-    this.flushing = this.flushing.then(() => this.writePack(batch));
-    return this.flushing;
+    this.pending = new PendingPack();
+    this.queued.add(batch);
+    this.writing = this.writing.then(() => this.writePack(batch)).finally(() => this.queued.delete(batch));
+    this.writing.catch(() => undefined); // reported by the next flush, not as an unhandled rejection
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.size > 0) this.startWrite();
+    await this.settle();
+  }
+
+  /** Wait for the writes so far; a failure is reported once, and the writer starts afresh after it. */
+  private async settle(): Promise<void> {
+    const writing = this.writing;
+    try {
+      await writing;
+    } catch (error) {
+      if (this.writing === writing) this.writing = Promise.resolve();
+      throw error;
+    }
   }
 
   private async writePack(batch: PendingPack): Promise<void> {
-    if (batch.entries.size === 0) return;
     const name = `${PACK_PREFIX}${randomBytes(1).toString("hex")}/${randomBytes(16).toString("hex")}.pack`;
-    await this.backend.put(name, batch.parts);
-    const entries: IndexEntry[] = [...batch.entries].map(([id, at]) => ({ id, pack: name, ...at }));
-    await this.index.add(entries);
+    await this.backend.put(name, [batch.bytes]);
+    await this.index.add([...batch.entries].map(([id, at]) => ({ id, pack: name, ...at })));
   }
 
   async get(id: string): Promise<Buffer> {
-    const pending = this.pending.entries.get(id);
-    if (pending) return Buffer.concat(this.pending.parts).subarray(pending.offset, pending.offset + pending.length);
+    for (const pack of [this.pending, ...this.queued]) {
+      const unwritten = pack.read(id);
+      if (unwritten) return unwritten;
+    }
     const at = await this.index.lookup(id);
     if (!at) throw new EngineError("BlockMissing", `block ${id} is not in the store`, false);
     return this.backend.get(at.pack, at.offset, at.length);

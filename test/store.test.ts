@@ -1,0 +1,58 @@
+import { strict as assert } from "node:assert";
+import * as path from "node:path";
+import { randomBytes, createHash } from "node:crypto";
+import { openCatalog } from "../engine/catalog/catalog";
+import { SqlPackIndex } from "../engine/catalog/sql-pack-index";
+import { LocalBackend } from "../engine/store/local/local-backend";
+import { PackedBlockStore } from "../engine/store/packed/packed-block-store";
+import { CompressingBlockStore } from "../engine/store/compress/compressing-block-store";
+import { tempDir } from "./helpers";
+
+/** A real local backend whose next `failures` puts fail with ENOSPC, as a full disk would. */
+class FillingBackend extends LocalBackend {
+  failures = 0;
+  override async put(name: string, parts: Buffer[]) {
+    if (this.failures > 0) {
+      this.failures--;
+      throw Object.assign(new Error("no space left on device"), { code: "ENOSPC" });
+    }
+    return super.put(name, parts);
+  }
+}
+
+const idOf = (data: Buffer) => createHash("sha256").update(data).digest("hex");
+
+describe("packed block store", () => {
+  it("stores blocks once, reads them back while packs are still being written, and survives a failed pack write", async () => {
+    const dir = tempDir();
+    const db = await openCatalog(path.join(dir, "catalog.sqlite"));
+    after(() => db.destroy());
+    const backend = new FillingBackend(path.join(dir, "store"));
+    const store = new CompressingBlockStore(new PackedBlockStore(backend, new SqlPackIndex(db)));
+
+    // 1,100 random 64 KiB blocks span more than two 32 MiB packs, so writes happen in the background.
+    const blocks = Array.from({ length: 1100 }, () => randomBytes(65536));
+    for (const [i, block] of blocks.entries()) {
+      assert.ok((await store.put(idOf(block), block)) > 65536, "a new random block is stored raw, with its codec byte");
+      if (i % 100 === 0) assert.ok((await store.get(idOf(blocks[0]))).equals(blocks[0]), "readable before and after its pack is written");
+      assert.equal(await store.put(idOf(block), block), 0, "a block already present is not stored again");
+    }
+    await store.flush();
+    assert.equal((await store.stats()).blocks, 1100);
+    for (const block of blocks.slice(0, 50)) assert.ok((await store.get(idOf(block))).equals(block));
+
+    // A full disk: the write fails, flush reports it once, and the store works again afterwards.
+    backend.failures = 1;
+    const lost = randomBytes(65536);
+    await store.put(idOf(lost), lost);
+    await assert.rejects(store.flush(), /no space left/);
+    assert.equal(await store.has(idOf(lost)), false, "a block whose pack failed is not in the store");
+    assert.ok((await store.put(idOf(lost), lost)) > 0);
+    await store.flush();
+    assert.ok((await store.get(idOf(lost))).equals(lost));
+    const text = Buffer.alloc(65536, "compressible text ");
+    assert.ok((await store.put(idOf(text), text)) < 1000, "compressible blocks shrink");
+    await store.flush();
+    assert.ok((await store.get(idOf(text))).equals(text));
+  });
+});
