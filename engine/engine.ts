@@ -14,6 +14,10 @@ import { itemStatus, type ItemStatus } from "./replication/health";
 import { listPoints, type PointView } from "./replication/points";
 import { tick, type TickReport } from "./replication/scheduler";
 import type { StoreStats } from "./store/block-store";
+import { addNetwork, addNetworkMapping, listNetworkMappings, listNetworks, type NetworkView } from "./inventory/networks";
+import { cleanupTestFailover, testFailover } from "./failover/drill";
+import { changeRecoveryPoint, commitFailover, failover, requestCancel } from "./failover/failover";
+import { FailoverRequest, parse, PointOption, type NetworkMappingSpec } from "../schema";
 
 export interface VaultStatus {
   vault: { dir: string; id: string; registrationKey: { createdAt: string; expiresAt: string; expired: boolean }; store: StoreStats };
@@ -145,6 +149,45 @@ export class Engine {
     const job = await readJob(this.vault.db, id);
     if (!job) throw new EngineError("NotFound", `job '${id}' does not exist`, false, "id");
     return job;
+  }
+
+  // Recovery networks
+  addNetwork(input: unknown): Promise<NetworkView> {
+    return this.locked(() => addNetwork(this.vault, input));
+  }
+  listNetworks(): Promise<NetworkView[]> {
+    return listNetworks(this.vault);
+  }
+  addNetworkMapping(input: unknown): Promise<NetworkMappingSpec> {
+    return this.locked(() => addNetworkMapping(this.vault, input));
+  }
+  listNetworkMappings(): Promise<NetworkMappingSpec[]> {
+    return listNetworkMappings(this.vault);
+  }
+
+  // Failover
+  /** Test failover to the recovery site's isolated test network; replication keeps running. */
+  drill(name: string, point: unknown = "latest"): Promise<JobView> {
+    const option = parse(PointOption, point, "drill");
+    return this.locked(async () => testFailover(this.vault, await itemRow(this.vault, name), option));
+  }
+  drillCleanup(name: string, notes?: string): Promise<JobView> {
+    return this.locked(async () => cleanupTestFailover(this.vault, await itemRow(this.vault, name), notes));
+  }
+  failover(name: string, request: unknown): Promise<JobView> {
+    const parsed = parse(FailoverRequest, request, "failover");
+    return this.locked(async () => failover(this.vault, await itemRow(this.vault, name), parsed));
+  }
+  changeRecoveryPoint(name: string, point: unknown): Promise<JobView> {
+    const option = parse(PointOption, point, "change recovery point");
+    return this.locked(async () => changeRecoveryPoint(this.vault, await itemRow(this.vault, name), option));
+  }
+  commit(name: string): Promise<JobView> {
+    return this.locked(async () => commitFailover(this.vault, await itemRow(this.vault, name)));
+  }
+  /** Needs no lock: it only flags the job, which stops itself before its start task. */
+  cancel(jobId: string): Promise<void> {
+    return requestCancel(this.vault, jobId);
   }
 
   rotateRegistrationKey(): Promise<string> {

@@ -2,5 +2,6 @@ export * from "./common";
 export * from "./site";
 export * from "./policy";
 export * from "./item";
+export * from "./recovery";
 export * from "./state";
 export * from "./validate";

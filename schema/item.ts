@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Command, Name } from "./common";
+import { NicSpec, RecoverySettings } from "./recovery";
 
 export const DiskSpec = z.strictObject({
   name: Name,
@@ -16,6 +17,8 @@ export const Hooks = z.strictObject({
   /** App-consistent capture: flush and hold application writes (like VSS), then release them. */
   quiesce: Command.optional(),
   unquiesce: Command.optional(),
+  /** Shuts the source machine down (planned failover; unplanned with "shut down source first"). */
+  shutdown: Command.optional(),
 });
 export type Hooks = z.infer<typeof Hooks>;
 
@@ -33,6 +36,9 @@ export const ItemSpec = z
     excludedDisks: z.array(Name).default([]),
     group: Name.optional(),
     hooks: Hooks.default({}),
+    /** Source NICs and their networks; network mappings turn these into recovery networks. */
+    nics: z.array(NicSpec).default([]),
+    recovery: RecoverySettings.optional(),
   })
   .superRefine((item, ctx) => {
     const names = item.disks.map((d) => d.name);

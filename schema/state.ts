@@ -14,8 +14,16 @@ export type ProtectionState = z.infer<typeof ProtectionState>;
 export const JobState = z.enum(["NotStarted", "InProgress", "Succeeded", "Failed", "Cancelled", "Suspended"]);
 export type JobState = z.infer<typeof JobState>;
 
-export const JobType = z.enum(["EnableProtection", "Replicate", "Resync", "Retention", "Materialize"]);
+export const JobType = z.enum(["EnableProtection", "Replicate", "Resync", "Retention", "Materialize", "TestFailover", "TestFailoverCleanup", "Failover", "ChangeRecoveryPoint", "Commit", "Reprotect", "Failback"]);
 export type JobType = z.infer<typeof JobType>;
 
 export const PointKind = z.enum(["crash", "app"]);
 export type PointKind = z.infer<typeof PointKind>;
+
+/** Where a protected machine runs now. */
+export const ActiveSite = z.enum(["primary", "recovery"]);
+export type ActiveSite = z.infer<typeof ActiveSite>;
+
+/** Failover progress of an item (null: none under way). */
+export const FailoverState = z.enum(["FailedOver", "Committed", "Reprotected", "FailedBack", "Migrated"]);
+export type FailoverState = z.infer<typeof FailoverState>;

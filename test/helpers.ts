@@ -49,7 +49,10 @@ export async function overwriteBlocks(file: string, from: number, to: number): P
 export async function newVault(dir: string, options: VaultOptions & { policy?: Record<string, unknown> } = {}) {
   const clock = (options.clock as ManualClock | undefined) ?? new ManualClock();
   const { engine, registrationKey } = await Engine.init(path.join(dir, "vault"), { ...options, clock });
-  after(() => engine.close().catch(() => undefined));
+  after(async () => {
+    await stopMachines(engine);
+    await engine.close().catch(() => undefined);
+  });
   await engine.addSite({ name: "hq", kind: "hyperv", hosts: ["host1"] });
   await engine.addPolicy({ name: "gold", copyFrequency: "30s", retentionHours: 24, ...options.policy });
   return { engine, clock, registrationKey };
@@ -81,4 +84,28 @@ export async function vaultWithVm(dir: string, blocks: number, options: { policy
   const job = await vault.engine.protect({ name: "vm", site: "hq", policy: "gold", disks: [{ name: "os", path: disk, os: true }] });
   if (job.state !== "Succeeded") throw new Error(`protect failed: ${JSON.stringify(job.error)}`);
   return { ...vault, faulty, disk };
+}
+
+/**
+ * newVault plus a recovery site "dr" (directory dir/dr), its network "dr-net" (10.1.0.0/24), and the
+ * mapping of source network "corp" to it.
+ */
+export async function recoveryVault(dir: string, options: { policy?: Record<string, unknown> } = {}) {
+  const vault = await newVault(dir, options);
+  await vault.engine.addSite({ name: "dr", kind: "recovery", path: path.join(dir, "dr") });
+  await vault.engine.addNetwork({ name: "dr-net", site: "dr", subnets: ["10.1.0.0/24"] });
+  await vault.engine.addNetworkMapping({ source: "corp", target: "dr-net" });
+  return vault;
+}
+
+/** Kill the process groups of every machine the engine started (drills and failovers), whatever state a test left. */
+export async function stopMachines(engine: Engine): Promise<void> {
+  const rows = await engine.vault.db.selectFrom("machines").select("pid").where("pid", "is not", null).execute().catch(() => []);
+  for (const { pid } of rows) {
+    try {
+      process.kill(-pid!, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
 }

@@ -1,131 +1,13 @@
 import { strict as assert } from "node:assert";
-import { spawn, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
 import { existsSync, promises as fs } from "node:fs";
 import * as path from "node:path";
-import Database from "better-sqlite3";
 import { newVault, tempDir } from "./helpers";
+import { checkDatabase, sleep, Workload, type Checked } from "./fixtures/sqlite";
 import type { JobView, PointView } from "../engine";
 
-/** Plain JavaScript, so the child starts fast; tsc does not copy it, so a compiled copy of this test finds it in the sources. */
-const WORKLOAD = [path.join(__dirname, "fixtures", "sqlite-workload.js"), path.join(__dirname, "..", "..", "test", "fixtures", "sqlite-workload.js")].find((f) => existsSync(f))!;
 const CYCLES = 8;
 /** How long the workload writes between cycles (varied so the pause lands at different moments). */
 const WRITE_MS = [150, 300] as const;
-
-/** The workload child process and what it has told us so far. */
-class Workload {
-  readonly child: ChildProcess;
-  ready = false;
-  /** The last `committed N` received: rows 1..N were committed before that line was written. */
-  committed = -1;
-  exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-  stderr = "";
-  /** Set when the workload broke its stdout protocol. */
-  protocolError: string | null = null;
-  private buffered = "";
-
-  constructor(dbFile: string) {
-    this.child = spawn(process.execPath, [WORKLOAD, dbFile], { stdio: ["ignore", "pipe", "pipe"] });
-    this.child.stdout!.setEncoding("utf8");
-    this.child.stdout!.on("data", (chunk: string) => {
-      this.buffered += chunk;
-      const lines = this.buffered.split("\n");
-      this.buffered = lines.pop()!;
-      for (const line of lines) this.line(line);
-    });
-    this.child.stderr!.setEncoding("utf8");
-    this.child.stderr!.on("data", (chunk: string) => (this.stderr = (this.stderr + chunk).slice(-4000)));
-    this.child.on("exit", (code, signal) => {
-      this.exited = { code, signal };
-      process.off("exit", this.killOnExit);
-    });
-    // If mocha itself dies before `after` runs, do not leave a (possibly SIGSTOPped) writer behind.
-    process.on("exit", this.killOnExit);
-  }
-
-  private readonly killOnExit = () => {
-    this.child.kill("SIGKILL");
-  };
-
-  private line(line: string): void {
-    if (line === "ready") this.ready = true;
-    else if (/^committed \d+$/.test(line)) {
-      const n = Number(line.slice("committed ".length));
-      if (n < this.committed) this.protocolError = `committed count went down: ${this.committed} then ${n}`;
-      this.committed = Math.max(this.committed, n);
-    } else if (line !== "") this.protocolError = `unexpected line from workload: ${JSON.stringify(line)}`;
-  }
-
-  get pid(): number {
-    return this.child.pid!;
-  }
-
-  /** Fail the test if the workload died or spoke nonsense. */
-  check(): void {
-    if (this.protocolError) throw new Error(this.protocolError);
-    if (this.exited) throw new Error(`workload exited (code ${this.exited.code}, signal ${this.exited.signal}): ${this.stderr.trim()}`);
-  }
-
-  async until(what: string, condition: () => boolean, timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!condition()) {
-      this.check();
-      if (Date.now() > deadline) throw new Error(`workload: gave up waiting for ${what} after ${timeoutMs} ms; stderr: ${this.stderr.trim()}`);
-      await sleep(5);
-    }
-    this.check();
-  }
-
-  /** Stop it even when it is SIGSTOPped (a failed cycle may leave it so): continue, then terminate. */
-  async stop(): Promise<void> {
-    if (this.exited || this.child.pid === undefined) return;
-    const gone = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
-    try {
-      process.kill(this.pid, "SIGCONT");
-      process.kill(this.pid, "SIGTERM");
-    } catch {
-      // already gone
-    }
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), 5_000);
-    await gone;
-    clearTimeout(timer);
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-interface Checked {
-  rows: number;
-  dbSize: number;
-}
-
-/** Open a materialized copy and check it row by row; returns the number of rows. */
-function checkDatabase(file: string, label: string): number {
-  const db = new Database(file); // read-write: SQLite rebuilds the -shm from the WAL beside it
-  try {
-    assert.equal(db.pragma("journal_mode", { simple: true }), "wal", `${label}: the copy should be a WAL database`);
-    const integrity = db.pragma("integrity_check") as Array<{ integrity_check: string }>;
-    assert.deepEqual(
-      integrity.map((r) => r.integrity_check),
-      ["ok"],
-      `${label}: integrity_check failed`,
-    );
-    let expected = 1;
-    for (const row of db.prepare("SELECT seq, payload, sum FROM rows ORDER BY seq").iterate() as Iterable<{ seq: number; payload: Buffer; sum: string }>) {
-      assert.equal(row.seq, expected, `${label}: seq should run 1..count without gaps; found ${row.seq} where ${expected} was due`);
-      assert.ok(Buffer.isBuffer(row.payload) && row.payload.length >= 100 && row.payload.length <= 4000, `${label}: row ${row.seq} has a payload of ${row.payload?.length} bytes`);
-      assert.equal(createHash("sha256").update(row.payload).digest("hex"), row.sum, `${label}: row ${row.seq} does not match its checksum`);
-      expected++;
-    }
-    const rows = expected - 1;
-    const { n } = db.prepare("SELECT count(*) AS n FROM rows").get() as { n: number };
-    assert.equal(n, rows, `${label}: count(*) disagrees with the rows read`);
-    return rows;
-  } finally {
-    db.close();
-  }
-}
 
 describe("a live SQLite database (WAL mode) as the workload", function () {
   this.timeout(120_000);

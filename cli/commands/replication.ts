@@ -28,6 +28,33 @@ interface ProtectFlags {
   resumeCmd?: string;
   quiesceCmd?: string;
   unquiesceCmd?: string;
+  shutdownCmd?: string;
+  nic: string[];
+  recoverySite?: string;
+  targetName?: string;
+  targetSize?: string;
+  targetNetwork?: string;
+  targetSubnet?: string;
+  targetIp?: string;
+  compute?: string;
+  startCmd?: string;
+  stopCmd?: string;
+  healthCheck?: string;
+  healthTimeoutSeconds?: number;
+}
+
+/** "--nic NETWORK[=IP]" */
+const parseNic = (value: string) => {
+  const [network, ip] = value.split("=");
+  return ip ? { network, ip } : { network };
+};
+
+const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+function recoveryOf(f: ProtectFlags) {
+  if (!f.recoverySite) return undefined;
+  const compute = defined({ driver: f.compute, start: f.startCmd, stop: f.stopCmd, healthCheck: f.healthCheck, healthTimeoutSeconds: f.healthTimeoutSeconds });
+  return defined({ site: f.recoverySite, targetName: f.targetName, targetSize: f.targetSize, network: f.targetNetwork, subnet: f.targetSubnet, ip: f.targetIp, compute: Object.keys(compute).length ? compute : undefined });
 }
 
 export function register(program: Command): void {
@@ -46,11 +73,22 @@ export function register(program: Command): void {
     .option("--resume-cmd <cmd>", "continues it")
     .option("--quiesce-cmd <cmd>", "flushes and holds application writes for an app-consistent point")
     .option("--unquiesce-cmd <cmd>", "releases them")
+    .option("--shutdown-cmd <cmd>", "shuts the source down (planned failover)")
+    .option("--nic <network[=ip]>", "a source NIC and its network (repeatable)", collect, [])
+    .option("--recovery-site <site>", "the recovery site it fails over to")
+    .option("--target-name <name>", "its name at the recovery site (default: the item's name)")
+    .option("--target-size <size>", "target size, e.g. Standard_A2_v2")
+    .option("--target-network <network>", "recovery network (default: mapped from the source NIC's network)")
+    .option("--target-subnet <cidr>", "subnet of the recovery network")
+    .option("--target-ip <ip>", "static IP at the recovery site (default: allocated from the subnet)")
+    .option("--compute <none|process>", "how the failed-over machine is started")
+    .option("--start-cmd <cmd>", "process driver: starts the machine")
+    .option("--stop-cmd <cmd>", "process driver: stops it")
+    .option("--health-check <cmd|url>", "process driver: passes once the machine is up")
+    .option("--health-timeout-seconds <s>", "how long the health check may take", numberArg)
     .action(async (name: string, f: ProtectFlags, command: Command) => {
-      const hooks = Object.fromEntries(
-        Object.entries({ pause: f.pauseCmd, resume: f.resumeCmd, quiesce: f.quiesceCmd, unquiesce: f.unquiesceCmd }).filter(([, v]) => v !== undefined),
-      );
-      const spec = { name, site: f.site, host: f.host, policy: f.policy, disks: f.disk.map(parseDisk), excludedDisks: f.exclude, group: f.group, generation: f.generation, osType: f.osType, hooks };
+      const hooks = defined({ pause: f.pauseCmd, resume: f.resumeCmd, quiesce: f.quiesceCmd, unquiesce: f.unquiesceCmd, shutdown: f.shutdownCmd });
+      const spec = { name, site: f.site, host: f.host, policy: f.policy, disks: f.disk.map(parseDisk), excludedDisks: f.exclude, group: f.group, generation: f.generation, osType: f.osType, hooks, nics: f.nic.map(parseNic), recovery: recoveryOf(f) };
       const job = await withEngine(command, (e) => e.protect(JSON.parse(JSON.stringify(spec))));
       reportJob(job, wantsJson(command));
     });

@@ -2,10 +2,11 @@ import Database from "better-sqlite3";
 import { Kysely, Migrator, SqliteDialect, type Migration } from "kysely";
 import type { Tables } from "./tables";
 import * as initial from "./migrations/001-initial";
+import * as failover from "./migrations/002-failover";
 
 export type CatalogDb = Kysely<Tables>;
 
-const migrations: Record<string, Migration> = { "001-initial": initial };
+const migrations: Record<string, Migration> = { "001-initial": initial, "002-failover": failover };
 
 /**
  * Open (and migrate) the SQLite catalog. WAL lets readers (status, points) run beside a writer;

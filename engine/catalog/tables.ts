@@ -41,6 +41,13 @@ export interface Tables {
     last_attempt_at: number | null;
     last_app_point_at: number | null;
     created_at: number;
+    /** RecoverySettings as JSON, or null when no recovery target is set. */
+    recovery: string | null;
+    nics: Generated<string>;
+    active_site: Generated<string>;
+    failover_state: string | null;
+    failover_point: string | null;
+    last_drill_at: number | null;
   };
   disks: {
     id: Generated<number>;
@@ -68,6 +75,22 @@ export interface Tables {
   point_disks: { point_id: string; disk_id: number; size: number; block_size: number; chunks: Buffer };
   manifest_chunks: { id: string; data: Buffer };
   blocks: { id: string; pack: string; offset: number; length: number };
+  networks: { id: Generated<number>; name: string; site_id: number; subnets: string };
+  network_mappings: { source: string; target_id: number };
+  ip_allocations: { network_id: number; purpose: string; ip: string; machine_id: number };
+  machines: {
+    id: Generated<number>;
+    item_id: number;
+    /** "failover" (the recovered machine) or "drill" (a test copy). */
+    purpose: string;
+    dir: string;
+    point_id: string;
+    description: string;
+    pid: number | null;
+    state: string;
+    created_at: number;
+  };
+  drills: { id: string; item_id: number; machine_id: number | null; point_id: string; started_at: number; cleaned_at: number | null; notes: string | null; report: string };
   jobs: {
     id: string;
     type: string;
@@ -79,6 +102,7 @@ export interface Tables {
     error_code: string | null;
     error_message: string | null;
     result: string | null;
+    cancel_requested: Generated<number>;
   };
   tasks: {
     id: Generated<number>;

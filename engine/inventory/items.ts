@@ -2,7 +2,9 @@ import { promises as fs, constants } from "node:fs";
 import type { Selectable } from "kysely";
 import type { Vault } from "../vault";
 import type { Tables } from "../catalog/tables";
-import { ItemSpec, parse, ValidationError, type FieldFailure, type Hooks } from "../../schema";
+import { ItemSpec, parse, ValidationError, type FieldFailure, type Hooks, type RecoverySettings } from "../../schema";
+import { networkRow } from "./networks";
+import { inSubnet } from "./addresses";
 import { NotFoundError } from "../errors";
 import { diskSize } from "../disks/block-reader";
 import { policyRow } from "./policies";
@@ -35,6 +37,7 @@ export async function validateItem(vault: Vault, input: unknown): Promise<Valida
   }
   const policy = await policyRow(vault, spec.policy).catch(() => undefined);
   if (!policy) failures.push({ property: "policy", reason: `no replication policy named '${spec.policy}'` });
+  if (spec.recovery) failures.push(...(await recoveryFailures(vault, spec.recovery)));
   const sizes = new Map<string, number>();
   for (const [i, disk] of spec.disks.entries()) {
     if (spec.excludedDisks.includes(disk.name)) continue;
@@ -53,6 +56,27 @@ export async function validateItem(vault: Vault, input: unknown): Promise<Valida
 
 /** The failure columns of an item with no failure on record (a new item, or one whose cycle succeeded). */
 export const NO_FAILURE = { failures: 0, next_attempt_at: null, error_code: null, error_message: null, error_recoverable: 0, error_since: null } as const;
+
+/** Recovery settings must name a recovery site, and a network of that site whose subnet holds the IP. */
+async function recoveryFailures(vault: Vault, recovery: RecoverySettings): Promise<FieldFailure[]> {
+  const failures: FieldFailure[] = [];
+  const site = await vault.db.selectFrom("sites").select(["id", "kind"]).where("name", "=", recovery.site).executeTakeFirst();
+  if (!site) failures.push({ property: "recovery.site", reason: `no site named '${recovery.site}'` });
+  else if (site.kind !== "recovery") failures.push({ property: "recovery.site", reason: `'${recovery.site}' is not a recovery site` });
+  if (recovery.network) {
+    const network = await networkRow(vault, recovery.network).catch(() => undefined);
+    if (!network) failures.push({ property: "recovery.network", reason: `no recovery network named '${recovery.network}'` });
+    else {
+      if (network.site !== recovery.site) failures.push({ property: "recovery.network", reason: `network '${network.name}' belongs to site '${network.site}', not '${recovery.site}'` });
+      if (recovery.subnet && !network.subnets.includes(recovery.subnet)) failures.push({ property: "recovery.subnet", reason: `network '${network.name}' has no subnet ${recovery.subnet}` });
+      const subnet = recovery.subnet ?? network.subnets[0];
+      if (recovery.ip && !inSubnet(recovery.ip, subnet)) failures.push({ property: "recovery.ip", reason: `${recovery.ip} is not a host address of ${subnet}` });
+    }
+  } else if (recovery.subnet || recovery.ip) {
+    failures.push({ property: "recovery.network", reason: "a target subnet or IP needs a target network" });
+  }
+  return failures;
+}
 
 export async function insertItem(vault: Vault, item: ValidatedItem, state: string): Promise<ItemRow> {
   const { spec } = item;
@@ -74,6 +98,11 @@ export async function insertItem(vault: Vault, item: ValidatedItem, state: strin
         last_attempt_at: null,
         last_app_point_at: null,
         created_at: vault.clock.now(),
+        recovery: spec.recovery ? JSON.stringify(spec.recovery) : null,
+        nics: JSON.stringify(spec.nics),
+        failover_state: null,
+        failover_point: null,
+        last_drill_at: null,
       })
       .returning("id")
       .executeTakeFirstOrThrow();
@@ -109,3 +138,5 @@ export const hooksOf = (item: ItemRow): Hooks => JSON.parse(item.hooks) as Hooks
 export async function setItemState(vault: Vault, itemId: number, state: string, resyncReason: string | null = null): Promise<void> {
   await vault.db.updateTable("items").set({ state, resync_reason: resyncReason }).where("id", "=", itemId).execute();
 }
+
+export const recoveryOf = (item: ItemRow): RecoverySettings | null => (item.recovery ? (JSON.parse(item.recovery) as RecoverySettings) : null);

@@ -110,10 +110,16 @@ export class Job {
     }
   }
 
-  async finish(state: "Succeeded" | "Suspended", result?: unknown): Promise<void> {
+  /** Whether someone asked to cancel this job (checked by the job between its tasks). */
+  async cancelRequested(): Promise<boolean> {
+    const row = await this.db.selectFrom("jobs").select("cancel_requested").where("id", "=", this.id).executeTakeFirst();
+    return row?.cancel_requested === 1;
+  }
+
+  async finish(state: "Succeeded" | "Suspended" | "Cancelled", result?: unknown): Promise<void> {
     await this.db
       .updateTable("jobs")
-      .set({ state, ended_at: state === "Succeeded" ? this.clock.now() : null, result: result === undefined ? null : JSON.stringify(result) })
+      .set({ state, ended_at: state === "Suspended" ? null : this.clock.now(), result: result === undefined ? null : JSON.stringify(result) })
       .where("id", "=", this.id)
       .execute();
   }

@@ -11,6 +11,8 @@ import { pointView, type PointView } from "./points";
 export interface WindowOptions {
   /** Run the quiesce hooks too (for items that have them) and mark their points app-consistent. */
   appConsistent: boolean;
+  /** Skip the pause/quiesce hooks: the machines are already stopped (a planned failover's final sync). */
+  stopped?: boolean;
 }
 
 /**
@@ -26,7 +28,7 @@ export async function replicateWindow(vault: Vault, items: ItemRow[], options: W
       return { item, disks, previous, app: options.appConsistent && Boolean(hooksOf(item).quiesce) };
     }),
   );
-  const participants = plan.map((p) => ({ item: p.item.name, hooks: hooksOf(p.item), disks: p.disks.map((d) => d.path) }));
+  const participants = options.stopped ? [] : plan.map((p) => ({ item: p.item.name, hooks: hooksOf(p.item), disks: p.disks.map((d) => d.path) }));
   let capturedAt = 0;
   const captures = await withConsistentWindow(participants, options.appConsistent, async () => {
     capturedAt = vault.clock.now();

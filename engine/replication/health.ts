@@ -1,6 +1,7 @@
 import type { Vault } from "../vault";
-import { MINUTE } from "../clock";
-import type { Health, ProtectionState } from "../../schema";
+import { DAY, MINUTE } from "../clock";
+import type { ActiveSite, FailoverState, Health, ProtectionState } from "../../schema";
+import { describe, machineOf } from "../failover/machines";
 import { allDisks, hooksOf, type ItemRow } from "../inventory/items";
 import { policyView, type PolicyRow } from "../inventory/policies";
 import { latestPointRow } from "./points";
@@ -34,7 +35,16 @@ export interface ItemStatus {
   nextAttemptAt: string | null;
   disks: Array<{ name: string; path: string; os: boolean; excluded: boolean; replicatedSize: number | null }>;
   hooks: string[];
+  activeSite: ActiveSite;
+  failoverState: FailoverState | null;
+  failoverPoint: string | null;
+  lastDrillAt: string | null;
+  /** No drill has succeeded (cleanup included) in 180 days, or since protection began that long ago. */
+  drillRecommended: boolean;
+  recoveryMachine: { name: string; dir: string; state: string; ip: string | null } | null;
 }
+
+const DRILL_INTERVAL_MS = 180 * DAY;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -58,6 +68,8 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
   }
   const health: Health = errors.some((e) => !e.recoverable) ? "Critical" : errors.length ? "Warning" : "Normal";
   const disks = await allDisks(vault, item.id);
+  const machineRow = await machineOf(vault, item, "failover");
+  const machine = machineRow ? describe(machineRow) : null;
   return {
     name: item.name,
     site: site.name,
@@ -79,5 +91,11 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
     nextAttemptAt: iso(item.next_attempt_at),
     disks: disks.map((d) => ({ name: d.name, path: d.path, os: d.os === 1, excluded: d.excluded === 1, replicatedSize: d.state_size })),
     hooks: Object.keys(hooksOf(item)),
+    activeSite: item.active_site as ActiveSite,
+    failoverState: item.failover_state as FailoverState | null,
+    failoverPoint: item.failover_point,
+    lastDrillAt: iso(item.last_drill_at),
+    drillRecommended: now - (item.last_drill_at ?? item.created_at) >= DRILL_INTERVAL_MS,
+    recoveryMachine: machine ? { name: machine.name, dir: machine.dir, state: machine.state, ip: machine.nics[0]?.ip ?? null } : null,
   };
 }

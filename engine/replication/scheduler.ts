@@ -38,7 +38,7 @@ export async function tick(vault: Vault): Promise<TickReport> {
 
   const units = new Map<string, typeof rows>();
   for (const row of rows) {
-    if (!mayAttempt(row, now)) continue;
+    if (!mayAttempt(row, now) || row.failover_state !== null) continue; // failed-over machines do not replicate from the primary
     if (row.state === "InitialReplicationPending" && (row.initial_replication_start ?? 0) <= now) {
       await vault.lock.run(() => resumeInitialReplication(vault, row));
       report.initialReplications.push(row.name);

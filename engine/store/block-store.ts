@@ -10,13 +10,28 @@ export interface BlockStore {
    * the block is written without asking whether it is present (repairing a damaged copy, or when the
    * caller has just asked). The store keeps no reference to data.
    */
-  put(id: string, data: Buffer, options?: { replace?: boolean }): Promise<number>;
+  put(id: string, data: Buffer, options?: PutOptions): Promise<number>;
+  /**
+   * The zstd level of a compressing layer that takes blocks encoded ahead (PutOptions.frame); undefined
+   * when nothing in the stack compresses, so callers need not encode.
+   */
+  frameLevel?(): number | undefined;
   flush(): Promise<void>;
   get(id: string): Promise<Buffer>;
   /** Drop every block not in `live`; returns what was freed. */
   retainOnly(live: Set<string>): Promise<{ blocksDeleted: number; bytesFreed: number }>;
   stats(): Promise<StoreStats>;
   close(): Promise<void>;
+}
+
+export interface PutOptions {
+  replace?: boolean;
+  /**
+   * The block already encoded in the compressed stored form (store/compress/frame.ts), e.g. by a worker
+   * thread: a compressing layer stores it as is instead of compressing `data`; other layers ignore it.
+   * A layer that changes `data` on its way down must drop it.
+   */
+  frame?: Buffer;
 }
 
 export interface StoreStats {
@@ -33,8 +48,11 @@ export abstract class BlockStoreDecorator implements BlockStore {
   has(id: string) {
     return this.inner.has(id);
   }
-  put(id: string, data: Buffer, options?: { replace?: boolean }) {
+  put(id: string, data: Buffer, options?: PutOptions) {
     return this.inner.put(id, data, options);
+  }
+  frameLevel(): number | undefined {
+    return this.inner.frameLevel?.();
   }
   flush() {
     return this.inner.flush();

@@ -1,0 +1,89 @@
+import type { Command } from "commander";
+import { wantsJson, withEngine } from "../context";
+import { print, reportJob, table } from "../format";
+
+export function register(program: Command): void {
+  const network = program.command("network").description("networks at recovery sites");
+  network
+    .command("add <name>")
+    .description("add a recovery network")
+    .requiredOption("--site <site>", "the recovery site")
+    .requiredOption("--subnet <cidr>", "a subnet (repeatable)", (v: string, p: string[]) => [...p, v], [])
+    .action(async (name: string, opts: { site: string; subnet: string[] }, command: Command) => {
+      const view = await withEngine(command, (e) => e.addNetwork({ name, site: opts.site, subnets: opts.subnet }));
+      print(view, wantsJson(command), () => `added network ${view.name} at ${view.site}: ${view.subnets.join(", ")}`);
+    });
+  network
+    .command("list")
+    .description("list recovery networks")
+    .action(async (_opts, command: Command) => {
+      const list = await withEngine(command, (e) => e.listNetworks());
+      print(list, wantsJson(command), () => table([["NAME", "SITE", "SUBNETS"], ...list.map((n) => [n.name, n.site, n.subnets.join(",")])]));
+    });
+
+  const mapping = program.command("network-map").description("source network → recovery network defaults");
+  mapping
+    .command("add <source> <target>")
+    .description("machines on the source network fail over to the target network")
+    .action(async (source: string, target: string, _opts, command: Command) => {
+      const view = await withEngine(command, (e) => e.addNetworkMapping({ source, target }));
+      print(view, wantsJson(command), () => `mapped ${view.source} → ${view.target}`);
+    });
+  mapping
+    .command("list")
+    .description("list network mappings")
+    .action(async (_opts, command: Command) => {
+      const list = await withEngine(command, (e) => e.listNetworkMappings());
+      print(list, wantsJson(command), () => table([["SOURCE", "TARGET"], ...list.map((m) => [m.source, m.target])]));
+    });
+
+  const drill = program
+    .command("drill")
+    .description("test failover (drill) and its cleanup")
+    .argument("[name]", "the machine")
+    .option("--point <option|id>", "latest | latest-processed | latest-app-consistent | latest-multivm-processed | latest-multivm-app-consistent | a point id", "latest")
+    .action(async (name: string | undefined, opts: { point: string }, command: Command) => {
+      if (!name) return command.help({ error: true });
+      reportJob(await withEngine(command, (e) => e.drill(name, opts.point)), wantsJson(command));
+    });
+  drill
+    .command("cleanup <name>")
+    .description("remove what the drill created and record notes")
+    .option("--notes <text>", "what the drill showed")
+    .action(async (name: string, opts: { notes?: string }, command: Command) => {
+      reportJob(await withEngine(command, (e) => e.drillCleanup(name, opts.notes)), wantsJson(command));
+    });
+
+  program
+    .command("failover <name>")
+    .description("fail a machine over to its recovery site")
+    .requiredOption("--type <planned|unplanned>", "planned: shut down, sync, no data lost; unplanned: from a recovery point")
+    .option("--point <option|id>", "recovery point option or id (unplanned)", "latest")
+    .option("--shutdown-source", "unplanned: try to shut the source down first")
+    .action(async (name: string, opts: { type: string; point: string; shutdownSource?: boolean }, command: Command) => {
+      reportJob(await withEngine(command, (e) => e.failover(name, { type: opts.type, point: opts.point, shutdownSource: Boolean(opts.shutdownSource) })), wantsJson(command));
+    });
+
+  program
+    .command("change-point <name>")
+    .description("after a failover and before commit: bring the machine up from another point")
+    .requiredOption("--point <option|id>", "recovery point option or id")
+    .action(async (name: string, opts: { point: string }, command: Command) => {
+      reportJob(await withEngine(command, (e) => e.changeRecoveryPoint(name, opts.point)), wantsJson(command));
+    });
+
+  program
+    .command("commit <name>")
+    .description("commit a failover: deletes the machine's recovery points")
+    .action(async (name: string, _opts, command: Command) => {
+      reportJob(await withEngine(command, (e) => e.commit(name)), wantsJson(command));
+    });
+
+  program
+    .command("cancel <job>")
+    .description("cancel a running failover or drill before its start task")
+    .action(async (job: string, _opts, command: Command) => {
+      await withEngine(command, (e) => e.cancel(job));
+      print({ job, cancelRequested: true }, wantsJson(command), () => `cancel requested for ${job}`);
+    });
+}

@@ -1,0 +1,167 @@
+import type { Vault } from "../vault";
+import { ConflictError, EngineError, errorMessage } from "../errors";
+import { Job, readJob, type JobView } from "../jobs/jobs";
+import { hooksOf, itemRowById, recoveryOf, type ItemRow } from "../inventory/items";
+import { runHook } from "../disks/hooks";
+import { replicateWindow } from "../replication/cycle";
+import { pointView, type PointView } from "../replication/points";
+import type { FailoverRequest, PointOption } from "../../schema";
+import { resolvePoints } from "./point-options";
+import { planTarget } from "./targets";
+import { createMachine, describe, machineOf, removeMachine, startMachine } from "./machines";
+
+export interface FailoverOutcome {
+  item: string;
+  type: FailoverRequest["type"];
+  point: { id: string; capturedAt: string; kind: string };
+  /** Seconds of source writes the point does not hold, at most: 0 for a planned failover. */
+  dataLossWindowSeconds: number;
+  sourceShutdown: "not requested" | "done" | "failed";
+  machine: { name: string; dir: string; state: string; ip: string | null };
+  notes: string[];
+}
+
+/** Checks that change nothing: a failover of this item may start. */
+export function assertCanFailOver(item: ItemRow, request: FailoverRequest): void {
+  if (!recoveryOf(item)) throw new EngineError("NoRecoveryTarget", `'${item.name}' has no recovery settings (protect it with --recovery-site)`, false, "recovery");
+  if (item.failover_state === "Migrated") throw new ConflictError(`'${item.name}' was migrated and is no longer protected`, "name");
+  if (item.active_site !== "primary" || item.failover_state) throw new ConflictError(`'${item.name}' is already failed over (${item.failover_state}); commit, reprotect or fail back instead`, "name");
+  if (item.state !== "Protected" && item.state !== "ResyncRequired") throw new ConflictError(`'${item.name}' is not protected yet (${item.state})`, "name");
+  if (request.type === "planned" && !hooksOf(item).shutdown) {
+    throw new EngineError("InvalidInput", `a planned failover of '${item.name}' shuts the source down first: give it a shutdown command (--shutdown-cmd), or run an unplanned failover`, false, "type");
+  }
+}
+
+const SHUTDOWN = "Shut down source";
+const SYNC = "Synchronize";
+const PREPARE = "Prepare data";
+const START = "Start";
+
+/**
+ * Fail a machine over to its recovery site. Planned: shut the source down (refusing when that fails),
+ * ship what remains, and fail over to that point (no data lost). Unplanned: optionally try to shut the
+ * source down, then use the chosen point ("latest" first tries to capture what the source still has).
+ * Cancel is honoured before the start task and leaves the item at the primary site, ready to try again.
+ */
+export async function failover(vault: Vault, item: ItemRow, request: FailoverRequest): Promise<JobView> {
+  assertCanFailOver(item, request);
+  const shutdown = request.type === "planned" || request.shutdownSource;
+  const capture = request.type === "planned" || request.point === "latest";
+  const plan = ["Prerequisites check", ...(shutdown ? [SHUTDOWN] : []), ...(capture ? [SYNC] : []), PREPARE, START];
+  const job = await Job.start(vault.db, vault.clock, "Failover", item.name, plan);
+  const notes: string[] = [];
+  let shutdownResult: FailoverOutcome["sourceShutdown"] = "not requested";
+  try {
+    await job.step("Prerequisites check", async () => assertCanFailOver(await itemRowById(vault, item.id), request));
+    if (shutdown) {
+      shutdownResult = await job.step(SHUTDOWN, async () => {
+        try {
+          await runHook(`${item.name} shutdown`, hooksOf(item).shutdown!, { LIFEBOAT_ITEM: item.name });
+          return "done" as const;
+        } catch (error) {
+          if (request.type === "planned") throw new EngineError("SourceUnreachable", `the source could not be shut down, so a planned failover is refused: ${errorMessage(error)}`, false);
+          notes.push(`shutting the source down failed (${errorMessage(error)}); failing over anyway`);
+          return "failed" as const;
+        }
+      });
+    }
+    let point: PointView | undefined;
+    if (capture) {
+      point = await job.step(SYNC, async () => {
+        try {
+          const [made] = await replicateWindow(vault, [await itemRowById(vault, item.id)], { appConsistent: false, stopped: shutdownResult === "done" });
+          return made;
+        } catch (error) {
+          if (request.type === "planned") throw new EngineError("SourceUnreachable", `the remaining changes could not be shipped, so a planned failover is refused (the source stays shut down): ${errorMessage(error)}`, false);
+          notes.push(`capturing the latest data failed (${errorMessage(error)}); using the latest processed point`);
+          return undefined;
+        }
+      });
+    }
+    if (!point) point = await chosenPoint(vault, item, request.point);
+    if (await cancelled(job, notes, shutdownResult)) return (await readJob(vault.db, job.id))!;
+    const chosen = point;
+    const machine = await job.step(PREPARE, async (task) => createMachine(vault, item, chosen.id, await planTarget(vault, item, "failover"), "failover", task));
+    if (await cancelled(job, notes, shutdownResult, async () => removeMachine(vault, item, machine))) return (await readJob(vault.db, job.id))!;
+    await job.step(START, () => startMachine(vault, item, machine)).catch(async (error) => {
+      await removeMachine(vault, item, machine);
+      throw error;
+    });
+    await vault.db.updateTable("items").set({ active_site: "recovery", failover_state: "FailedOver", failover_point: chosen.id }).where("id", "=", item.id).execute();
+    const d = describe((await machineOf(vault, item, "failover"))!);
+    const outcome: FailoverOutcome = {
+      item: item.name,
+      type: request.type,
+      point: d.point,
+      dataLossWindowSeconds: request.type === "planned" ? 0 : Math.max(0, Math.round((vault.clock.now() - Date.parse(chosen.capturedAt)) / 1000)),
+      sourceShutdown: shutdownResult,
+      machine: { name: d.name, dir: d.dir, state: d.state, ip: d.nics[0]?.ip ?? null },
+      notes,
+    };
+    await job.finish("Succeeded", outcome);
+  } catch (error) {
+    await job.fail(error);
+  }
+  return (await readJob(vault.db, job.id))!;
+}
+
+async function chosenPoint(vault: Vault, item: ItemRow, option: PointOption): Promise<PointView> {
+  const row = (await resolvePoints(vault, [item], option === "latest" ? "latest-processed" : option)).get(item.id)!;
+  return pointView(vault, row, item.name);
+}
+
+/** Honour a cancel request between tasks: undo what was prepared and end the job Cancelled. */
+async function cancelled(job: Job, notes: string[], shutdown: FailoverOutcome["sourceShutdown"], undo?: () => Promise<void>): Promise<boolean> {
+  if (!(await job.cancelRequested())) return false;
+  await undo?.();
+  const state = shutdown === "done" ? "the source was shut down and stays so; start it, or run the failover again" : "the item stays active at the primary site and keeps replicating";
+  await job.finish("Cancelled", { cancelled: true, state, notes });
+  return true;
+}
+
+/** Ask a running failover, drill or failback to stop before its start task. */
+export async function requestCancel(vault: Vault, jobId: string): Promise<void> {
+  const job = await vault.db.selectFrom("jobs").select(["state", "type"]).where("id", "=", jobId).executeTakeFirst();
+  if (!job) throw new EngineError("NotFound", `job '${jobId}' does not exist`, false, "id");
+  if (job.state !== "InProgress") throw new ConflictError(`job '${jobId}' is ${job.state}; only a running job can be cancelled`, "id");
+  if (!["Failover", "TestFailover", "Failback"].includes(job.type)) throw new ConflictError(`a ${job.type} job cannot be cancelled`, "id");
+  await vault.db.updateTable("jobs").set({ cancel_requested: 1 }).where("id", "=", jobId).execute();
+}
+
+/** After a failover and before commit: bring the recovery machine up again from another point. */
+export async function changeRecoveryPoint(vault: Vault, item: ItemRow, option: PointOption): Promise<JobView> {
+  if (item.failover_state !== "FailedOver") throw new ConflictError(`'${item.name}' ${item.failover_state === "Committed" ? "is committed: its recovery points are gone" : "is not failed over"}; a recovery point can only be changed after a failover and before commit`, "name");
+  const point = await chosenPoint(vault, item, option);
+  const job = await Job.start(vault.db, vault.clock, "ChangeRecoveryPoint", item.name, ["Remove machine", PREPARE, START]);
+  await job
+    .run(async () => {
+      await job.step("Remove machine", async () => {
+        const current = await machineOf(vault, item, "failover");
+        if (current) await removeMachine(vault, item, current);
+      });
+      const machine = await job.step(PREPARE, async (task) => createMachine(vault, item, point.id, await planTarget(vault, item, "failover"), "failover", task));
+      await job.step(START, () => startMachine(vault, item, machine));
+      await vault.db.updateTable("items").set({ failover_point: point.id }).where("id", "=", item.id).execute();
+      return { item: item.name, point: { id: point.id, capturedAt: point.capturedAt, kind: point.kind } };
+    })
+    .catch(() => undefined);
+  return (await readJob(vault.db, job.id))!;
+}
+
+/** Commit a failover: the item's recovery points are deleted and the point can no longer be changed. */
+export async function commitFailover(vault: Vault, item: ItemRow): Promise<JobView> {
+  if (item.failover_state === "Committed") throw new ConflictError(`the failover of '${item.name}' is already committed`, "name");
+  if (item.failover_state !== "FailedOver" && item.failover_state !== "FailedBack") throw new ConflictError(`'${item.name}' has no failover to commit`, "name");
+  const job = await Job.start(vault.db, vault.clock, "Commit", item.name, ["Delete recovery points"]);
+  await job
+    .run(() =>
+      job.step("Delete recovery points", async () => {
+        const deleted = await vault.db.deleteFrom("points").where("item_id", "=", item.id).executeTakeFirst();
+        const next = item.failover_state === "FailedBack" ? null : "Committed";
+        await vault.db.updateTable("items").set({ failover_state: next, failover_point: null }).where("id", "=", item.id).execute();
+        return { item: item.name, pointsDeleted: Number(deleted.numDeletedRows), activeSite: item.active_site };
+      }),
+    )
+    .catch(() => undefined);
+  return (await readJob(vault.db, job.id))!;
+}

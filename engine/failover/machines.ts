@@ -1,0 +1,101 @@
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import type { Selectable } from "kysely";
+import type { Vault } from "../vault";
+import type { Tables } from "../catalog/tables";
+import { ComputeSpec, type SizeName } from "../../schema";
+import { recoveryOf, type ItemRow } from "../inventory/items";
+import type { Task } from "../jobs/jobs";
+import { materialize } from "../replication/materialize";
+import { startCompute, stopCompute, type MachineState } from "./compute";
+import type { Nic, Purpose, TargetPlan } from "./targets";
+
+export type MachineRow = Selectable<Tables["machines"]>;
+
+/** machine.json in the machine's directory: what was brought up, from which point, on which network. */
+export interface MachineDescription {
+  item: string;
+  name: string;
+  purpose: Purpose;
+  size: SizeName;
+  cpus: number;
+  memoryGiB: number;
+  /** Generation 2 machines run as generation 1 at the recovery site (as ASR converts them); failback restores 2. */
+  generation: number;
+  sourceGeneration: number;
+  nics: Nic[];
+  disks: Array<{ name: string; path: string; size: number }>;
+  point: { id: string; capturedAt: string; kind: string };
+  createdAt: string;
+}
+
+/** Write the machine's disks at the point and its description; record it and its addresses. Not started. */
+export async function createMachine(vault: Vault, item: ItemRow, pointId: string, plan: TargetPlan, purpose: Purpose, task?: Task): Promise<MachineRow> {
+  await fs.rm(plan.dir, { recursive: true, force: true }); // leftovers of an interrupted attempt
+  const { point, disks } = await materialize(vault, item, pointId, plan.dir, task);
+  const description: MachineDescription = {
+    item: item.name,
+    name: plan.name,
+    purpose,
+    size: plan.size.name,
+    cpus: plan.size.cpus,
+    memoryGiB: plan.size.memoryGiB,
+    generation: 1,
+    sourceGeneration: item.generation,
+    nics: plan.nics,
+    disks,
+    point: { id: point.id, capturedAt: point.capturedAt, kind: point.kind },
+    createdAt: new Date(vault.clock.now()).toISOString(),
+  };
+  await fs.writeFile(path.join(plan.dir, "machine.json"), JSON.stringify(description, null, 2) + "\n");
+  return vault.db.transaction().execute(async (trx) => {
+    const row = await trx
+      .insertInto("machines")
+      .values({ item_id: item.id, purpose, dir: plan.dir, point_id: point.id, description: JSON.stringify(description), pid: null, state: "Materialized", created_at: vault.clock.now() })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    if (plan.networkId !== null && plan.nics.length) {
+      await trx.insertInto("ip_allocations").values(plan.nics.map((n) => ({ network_id: plan.networkId!, purpose, ip: n.ip, machine_id: row.id }))).execute();
+    }
+    return row;
+  });
+}
+
+const computeOf = (item: ItemRow) => ComputeSpec.parse(recoveryOf(item)?.compute ?? {});
+
+function machineEnv(machine: MachineRow): Record<string, string> {
+  const d = JSON.parse(machine.description) as MachineDescription;
+  const env: Record<string, string> = { LIFEBOAT_MACHINE: d.name, LIFEBOAT_DIR: machine.dir, LIFEBOAT_IP: d.nics[0]?.ip ?? "", LIFEBOAT_PURPOSE: d.purpose };
+  for (const disk of d.disks) env[`LIFEBOAT_DISK_${disk.name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`] = disk.path;
+  return env;
+}
+
+export async function startMachine(vault: Vault, item: ItemRow, machine: MachineRow): Promise<MachineState> {
+  const { pid, state } = await startCompute(computeOf(item), machine.dir, machineEnv(machine));
+  await vault.db.updateTable("machines").set({ pid, state }).where("id", "=", machine.id).execute();
+  return state;
+}
+
+/** Stop a machine, remove its directory and give its addresses back. */
+export async function removeMachine(vault: Vault, item: ItemRow, machine: MachineRow): Promise<void> {
+  await stopCompute(computeOf(item), machine.pid, machineEnv(machine));
+  await fs.rm(machine.dir, { recursive: true, force: true });
+  await vault.db.transaction().execute(async (trx) => {
+    await trx.deleteFrom("ip_allocations").where("machine_id", "=", machine.id).execute();
+    await trx.deleteFrom("machines").where("id", "=", machine.id).execute();
+  });
+}
+
+/** Stop a machine but keep its disks (failback stops the recovery machine before the final switch). */
+export async function stopMachine(vault: Vault, item: ItemRow, machine: MachineRow): Promise<void> {
+  await stopCompute(computeOf(item), machine.pid, machineEnv(machine));
+  await vault.db.updateTable("machines").set({ pid: null, state: "Stopped" }).where("id", "=", machine.id).execute();
+}
+
+export function machineOf(vault: Vault, item: ItemRow, purpose: Purpose): Promise<MachineRow | undefined> {
+  return vault.db.selectFrom("machines").selectAll().where("item_id", "=", item.id).where("purpose", "=", purpose).executeTakeFirst();
+}
+
+export function describe(machine: MachineRow): MachineDescription & { dir: string; state: string; pid: number | null } {
+  return { ...(JSON.parse(machine.description) as MachineDescription), dir: machine.dir, state: machine.state, pid: machine.pid };
+}

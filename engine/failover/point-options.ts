@@ -1,0 +1,49 @@
+import type { Selectable } from "kysely";
+import type { Vault } from "../vault";
+import type { Tables } from "../catalog/tables";
+import type { PointOption } from "../../schema";
+import { EngineError } from "../errors";
+import type { ItemRow } from "../inventory/items";
+
+type PointRow = Selectable<Tables["points"]>;
+
+/**
+ * The recovery point each machine fails over to:
+ *  latest-processed         the machine's latest point
+ *  latest-app-consistent    its latest app-consistent point
+ *  latest-multivm-*         machines of a replication group: the latest window holding a point of every
+ *                           group member being failed over (app-consistent ones for the -app- option);
+ *                           machines outside a group: their own latest
+ *  an id                    that point ("latest", which first captures what the source still has, is
+ *                           resolved by the failover itself and ends here as latest-processed)
+ */
+export async function resolvePoints(vault: Vault, items: ItemRow[], option: PointOption): Promise<Map<number, PointRow>> {
+  const chosen = new Map<number, PointRow>();
+  const pointsOf = (item: ItemRow) => vault.db.selectFrom("points").selectAll().where("item_id", "=", item.id).orderBy("captured_at", "desc").orderBy("id", "desc").execute();
+  const multiVm = option === "latest-multivm-processed" || option === "latest-multivm-app-consistent";
+  const appOnly = option === "latest-app-consistent" || option === "latest-multivm-app-consistent";
+
+  const groups = new Map<string, ItemRow[]>();
+  for (const item of items) {
+    if (multiVm && item.group_name) groups.set(item.group_name, [...(groups.get(item.group_name) ?? []), item]);
+    else chosen.set(item.id, await pick(item, await pointsOf(item)));
+  }
+  for (const [group, members] of groups) {
+    const lists = await Promise.all(members.map(pointsOf));
+    // Windows in which every member has a point (of the right kind), newest first.
+    const windows = lists[0].filter((p) => p.window_id && (!appOnly || p.kind === "app")).map((p) => p.window_id!);
+    const common = windows.find((w) => lists.every((list) => list.some((p) => p.window_id === w && (!appOnly || p.kind === "app"))));
+    if (!common) throw new EngineError("NoRecoveryPoint", `replication group '${group}' has no ${appOnly ? "app-consistent " : ""}multi-VM point common to ${members.map((m) => m.name).join(", ")}`, false, "point");
+    members.forEach((m, i) => chosen.set(m.id, lists[i].find((p) => p.window_id === common)!));
+  }
+  return chosen;
+
+  async function pick(item: ItemRow, points: PointRow[]): Promise<PointRow> {
+    const found = option.startsWith("pt-") ? points.find((p) => p.id === option) : points.find((p) => !appOnly || p.kind === "app");
+    if (!found) {
+      const what = option.startsWith("pt-") ? `recovery point '${option}'` : appOnly ? "app-consistent recovery point" : "recovery point";
+      throw new EngineError("NoRecoveryPoint", `'${item.name}' has no ${what}`, false, "point");
+    }
+    return found;
+  }
+}
