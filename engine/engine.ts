@@ -167,18 +167,18 @@ export class Engine {
 
   // Failover
   /** Test failover to the recovery site's isolated test network; replication keeps running. */
-  drill(name: string, point: unknown = "latest"): Promise<JobView> {
+  async drill(name: string, point: unknown = "latest"): Promise<JobView> {
     const option = parse(PointOption, point, "drill");
     return this.locked(async () => testFailover(this.vault, await itemRow(this.vault, name), option));
   }
   drillCleanup(name: string, notes?: string): Promise<JobView> {
     return this.locked(async () => cleanupTestFailover(this.vault, await itemRow(this.vault, name), notes));
   }
-  failover(name: string, request: unknown): Promise<JobView> {
+  async failover(name: string, request: unknown): Promise<JobView> {
     const parsed = parse(FailoverRequest, request, "failover");
     return this.locked(async () => failover(this.vault, await itemRow(this.vault, name), parsed));
   }
-  changeRecoveryPoint(name: string, point: unknown): Promise<JobView> {
+  async changeRecoveryPoint(name: string, point: unknown): Promise<JobView> {
     const option = parse(PointOption, point, "change recovery point");
     return this.locked(async () => changeRecoveryPoint(this.vault, await itemRow(this.vault, name), option));
   }
