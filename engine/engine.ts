@@ -16,8 +16,10 @@ import { tick, type TickReport } from "./replication/scheduler";
 import type { StoreStats } from "./store/block-store";
 import { addNetwork, addNetworkMapping, listNetworkMappings, listNetworks, type NetworkView } from "./inventory/networks";
 import { cleanupTestFailover, testFailover } from "./failover/drill";
-import { changeRecoveryPoint, commitFailover, failover, requestCancel } from "./failover/failover";
-import { FailoverRequest, parse, PointOption, type NetworkMappingSpec } from "../schema";
+import { changeRecoveryPoint, commitFailover, completeMigration, failover, requestCancel } from "./failover/failover";
+import { reprotect } from "./failover/reprotect";
+import { failback } from "./failover/failback";
+import { FailbackRequest, FailoverRequest, parse, PointOption, type NetworkMappingSpec } from "../schema";
 
 export interface VaultStatus {
   vault: { dir: string; id: string; registrationKey: { createdAt: string; expiresAt: string; expired: boolean }; store: StoreStats };
@@ -82,6 +84,9 @@ export class Engine {
       const item = await itemRow(this.vault, name);
       if (options.appConsistent && !hooksOf(item).quiesce) {
         throw new EngineError("InvalidInput", `'${name}' has no quiesce/unquiesce hooks, so it cannot take an app-consistent point`, false, "appConsistent");
+      }
+      if (item.failover_state !== null && item.failover_state !== "Reprotected") {
+        throw new EngineError("Conflict", `'${name}' is ${item.failover_state === "Migrated" ? "migrated" : `failed over (${item.failover_state})`}; it replicates again after reprotect`, false, "name");
       }
       if (item.state === "InitialReplicationPending" || item.state === "EnablingProtection") return resumeInitialReplication(this.vault, item);
       if (item.state === "ResyncRequired") throw new EngineError("Conflict", `'${name}' needs a resync (${item.resync_reason}); run 'lifeboat resync ${name}'`, false, "name");
@@ -184,6 +189,17 @@ export class Engine {
   }
   commit(name: string): Promise<JobView> {
     return this.locked(async () => commitFailover(this.vault, await itemRow(this.vault, name)));
+  }
+  reprotect(name: string): Promise<JobView> {
+    return this.locked(async () => reprotect(this.vault, await itemRow(this.vault, name)));
+  }
+  async failback(name: string, request: unknown = {}): Promise<JobView> {
+    const parsed = parse(FailbackRequest, request, "failback");
+    return this.locked(async () => failback(this.vault, await itemRow(this.vault, name), parsed));
+  }
+  /** After a failover: the machine stays at the recovery site for good and is no longer protected. */
+  completeMigration(name: string): Promise<JobView> {
+    return this.locked(async () => completeMigration(this.vault, await itemRow(this.vault, name)));
   }
   /** Needs no lock: it only flags the job, which stops itself before its start task. */
   cancel(jobId: string): Promise<void> {

@@ -19,6 +19,8 @@ export const Hooks = z.strictObject({
   unquiesce: Command.optional(),
   /** Shuts the source machine down (planned failover; unplanned with "shut down source first"). */
   shutdown: Command.optional(),
+  /** Starts the source machine again after a failback to it. */
+  start: Command.optional(),
 });
 export type Hooks = z.infer<typeof Hooks>;
 

@@ -77,3 +77,17 @@ export const FailoverRequest = z.strictObject({
   shutdownSource: z.boolean().default(false),
 });
 export type FailoverRequest = z.infer<typeof FailoverRequest>;
+
+/** Failback: a planned failover from the recovery site back to the primary. */
+export const FailbackRequest = z
+  .strictObject({
+    /** original: the machine's own disks, by delta unless fullDownload; alternate: new disks in alternateDir. */
+    location: z.enum(["original", "alternate"]).default("original"),
+    alternateDir: z.string().min(1).optional(),
+    fullDownload: z.boolean().default(false),
+  })
+  .superRefine((r, ctx) => {
+    if (r.location === "alternate" && !r.alternateDir) ctx.addIssue({ code: "custom", path: ["alternateDir"], message: "an alternate-location failback needs the directory for the new disks" });
+    if (r.location === "original" && r.alternateDir) ctx.addIssue({ code: "custom", path: ["alternateDir"], message: "only an alternate-location failback takes a directory" });
+  });
+export type FailbackRequest = z.infer<typeof FailbackRequest>;

@@ -8,13 +8,15 @@ export const ProtectionState = z.enum([
   "Protected",
   "ResyncRequired",
   "Resynchronizing",
+  /** Failed over and migrated: no longer protected. */
+  "Migrated",
 ]);
 export type ProtectionState = z.infer<typeof ProtectionState>;
 
 export const JobState = z.enum(["NotStarted", "InProgress", "Succeeded", "Failed", "Cancelled", "Suspended"]);
 export type JobState = z.infer<typeof JobState>;
 
-export const JobType = z.enum(["EnableProtection", "Replicate", "Resync", "Retention", "Materialize", "TestFailover", "TestFailoverCleanup", "Failover", "ChangeRecoveryPoint", "Commit", "Reprotect", "Failback"]);
+export const JobType = z.enum(["EnableProtection", "Replicate", "Resync", "Retention", "Materialize", "TestFailover", "TestFailoverCleanup", "Failover", "ChangeRecoveryPoint", "Commit", "Reprotect", "Failback", "Migrate"]);
 export type JobType = z.infer<typeof JobType>;
 
 export const PointKind = z.enum(["crash", "app"]);
@@ -25,5 +27,5 @@ export const ActiveSite = z.enum(["primary", "recovery"]);
 export type ActiveSite = z.infer<typeof ActiveSite>;
 
 /** Failover progress of an item (null: none under way). */
-export const FailoverState = z.enum(["FailedOver", "Committed", "Reprotected", "FailedBack", "Migrated"]);
+export const FailoverState = z.enum(["FailedOver", "Committed", "Reprotected", "FailedBack", "FailbackCommitted", "Migrated"]);
 export type FailoverState = z.infer<typeof FailoverState>;

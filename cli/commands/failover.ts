@@ -87,3 +87,31 @@ export function register(program: Command): void {
       print({ job, cancelRequested: true }, wantsJson(command), () => `cancel requested for ${job}`);
     });
 }
+
+export function registerReverse(program: Command): void {
+  program
+    .command("reprotect <name>")
+    .description("after a committed failover: replicate the recovery machine back (after a committed failback: the other way round again)")
+    .action(async (name: string, _opts, command: Command) => {
+      reportJob(await withEngine(command, (e) => e.reprotect(name)), wantsJson(command));
+    });
+
+  program
+    .command("failback <name>")
+    .description("planned failover from the recovery site back to the primary")
+    .option("--original", "to the machine's own disks, by delta (the default)")
+    .option("--alternate <dir>", "to new disks in another directory (full download)")
+    .option("--full-download", "original location: write every block, not only the differing ones")
+    .action(async (name: string, opts: { original?: boolean; alternate?: string; fullDownload?: boolean }, command: Command) => {
+      const request = { location: opts.alternate ? "alternate" : "original", alternateDir: opts.alternate, fullDownload: Boolean(opts.fullDownload) };
+      if (opts.original && opts.alternate) throw new Error("choose --original or --alternate, not both");
+      reportJob(await withEngine(command, (e) => e.failback(name, JSON.parse(JSON.stringify(request)))), wantsJson(command));
+    });
+
+  program
+    .command("migrate <name>")
+    .description("complete a migration after a failover: the machine stays at the recovery site, unprotected")
+    .action(async (name: string, _opts, command: Command) => {
+      reportJob(await withEngine(command, (e) => e.completeMigration(name)), wantsJson(command));
+    });
+}

@@ -56,6 +56,7 @@ export interface Tables {
     path: string;
     os: number;
     excluded: number;
+    primary_path: string | null;
     /** The replication state the next delta cycle compares against (see replication/disk-state.ts). */
     state_size: number | null;
     state_xxh: Buffer | null;

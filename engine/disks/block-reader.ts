@@ -1,4 +1,5 @@
 import { promises as fs } from "node:fs";
+import { BufferPool } from "./buffer-pool";
 
 export const BLOCK_SIZE = 64 * 1024;
 /**
@@ -6,6 +7,9 @@ export const BLOCK_SIZE = 64 * 1024;
  * ~155 ms at 1 MiB and ~140 ms at 4 MiB here (async reads pay a thread-pool round trip each).
  */
 const READ_SIZE = 64 * BLOCK_SIZE;
+
+/** Bytes per read for a block size: whole blocks, about READ_SIZE. */
+export const chunkBytes = (blockSize: number): number => Math.max(blockSize, Math.floor(READ_SIZE / blockSize) * blockSize);
 
 /** Size in bytes of a disk: a regular file's length, or a block device's capacity from sysfs. */
 export async function diskSize(path: string): Promise<number> {
@@ -26,33 +30,57 @@ export interface Block {
   data: Buffer;
 }
 
+/** One read: whole blocks (the last block of the disk may be short). */
+export interface Chunk {
+  /** Index of the chunk's first block. */
+  first: number;
+  /** A view of memory taken from the reader's pool; the caller owns it and gives `data.buffer` back when done. */
+  data: Buffer<ArrayBuffer>;
+}
+
 /**
- * Walk a disk in fixed blocks from the start. One read is kept in flight while the caller works
- * on the previous one, so hashing overlaps I/O. The last block may be short.
+ * Walk a disk in chunks of `buffers.size` bytes (a multiple of the block size) from the start. One read
+ * is kept in flight while the caller works on the previous chunk, so hashing overlaps I/O; the caller
+ * decides when each chunk's memory may be read into again.
  */
-export async function* readBlocks(path: string, size: number, blockSize = BLOCK_SIZE): AsyncGenerator<Block> {
+export async function* readChunks(path: string, size: number, blockSize: number, buffers: BufferPool): AsyncGenerator<Chunk> {
+  if (buffers.size % blockSize !== 0) throw new RangeError(`reads of ${buffers.size} bytes do not hold whole ${blockSize}-byte blocks`);
   const handle = await fs.open(path, "r");
-  const readSize = Math.max(blockSize, Math.floor(READ_SIZE / blockSize) * blockSize);
-  const buffers = [Buffer.allocUnsafe(readSize), Buffer.allocUnsafe(readSize)];
-  const readAt = (position: number, buffer: Buffer) =>
-    position < size ? handle.read(buffer, 0, Math.min(readSize, size - position), position).then((r) => r.bytesRead) : Promise.resolve(0);
+  const readAt = async (position: number) => {
+    const data = Buffer.from(buffers.take());
+    const { bytesRead } = await handle.read(data, 0, Math.min(buffers.size, size - position), position);
+    return data.subarray(0, bytesRead);
+  };
+  let inFlight: Promise<Buffer<ArrayBuffer>> | null = null;
   try {
     let position = 0;
-    let turn = 0;
-    let inFlight = readAt(0, buffers[0]);
-    while (position < size) {
-      const bytes = await inFlight;
-      if (bytes === 0) throw Object.assign(new Error(`${path} ended at ${position} bytes, expected ${size}`), { code: "EIO" });
-      const current = buffers[turn];
-      turn ^= 1;
-      inFlight = readAt(position + bytes, buffers[turn]);
-      for (let offset = 0; offset < bytes; offset += blockSize) {
-        yield { index: (position + offset) / blockSize, data: current.subarray(offset, Math.min(offset + blockSize, bytes)) };
-      }
-      position += bytes;
+    inFlight = size > 0 ? readAt(0) : null;
+    while (inFlight) {
+      const data = await inFlight;
+      if (data.length === 0) throw Object.assign(new Error(`${path} ended at ${position} bytes, expected ${size}`), { code: "EIO" });
+      const next = position + data.length; // before the yield: the caller may transfer data's memory away
+      inFlight = next < size ? readAt(next) : null;
+      yield { first: position / blockSize, data };
+      position = next;
     }
-    await inFlight;
   } finally {
+    await inFlight?.catch(() => undefined); // a read left running when the caller stops must not outlive the handle
     await handle.close();
+  }
+}
+
+/** The blocks of a chunk, as views of its memory. */
+export function* blocksOf({ first, data }: Chunk, blockSize: number): Generator<Block> {
+  for (let offset = 0; offset < data.length; offset += blockSize) {
+    yield { index: first + offset / blockSize, data: data.subarray(offset, Math.min(offset + blockSize, data.length)) };
+  }
+}
+
+/** Walk a disk block by block, with one read in flight (two buffers in turn). */
+export async function* readBlocks(path: string, size: number, blockSize = BLOCK_SIZE): AsyncGenerator<Block> {
+  const buffers = new BufferPool(chunkBytes(blockSize));
+  for await (const chunk of readChunks(path, size, blockSize, buffers)) {
+    yield* blocksOf(chunk, blockSize);
+    buffers.give(chunk.data.buffer);
   }
 }

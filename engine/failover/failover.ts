@@ -148,18 +148,44 @@ export async function changeRecoveryPoint(vault: Vault, item: ItemRow, option: P
   return (await readJob(vault.db, job.id))!;
 }
 
-/** Commit a failover: the item's recovery points are deleted and the point can no longer be changed. */
+/**
+ * Commit a failover (or a failback): the item's recovery points are deleted and the point can no longer
+ * be changed. Committing a failback also removes the machine at the recovery site.
+ */
 export async function commitFailover(vault: Vault, item: ItemRow): Promise<JobView> {
-  if (item.failover_state === "Committed") throw new ConflictError(`the failover of '${item.name}' is already committed`, "name");
+  if (item.failover_state === "Committed" || item.failover_state === "FailbackCommitted") throw new ConflictError(`the ${item.failover_state === "Committed" ? "failover" : "failback"} of '${item.name}' is already committed`, "name");
   if (item.failover_state !== "FailedOver" && item.failover_state !== "FailedBack") throw new ConflictError(`'${item.name}' has no failover to commit`, "name");
-  const job = await Job.start(vault.db, vault.clock, "Commit", item.name, ["Delete recovery points"]);
+  const failback = item.failover_state === "FailedBack";
+  const job = await Job.start(vault.db, vault.clock, "Commit", item.name, ["Delete recovery points", ...(failback ? ["Remove recovery machine"] : [])]);
+  await job
+    .run(async () => {
+      const deleted = await job.step("Delete recovery points", async () => {
+        const result = await vault.db.deleteFrom("points").where("item_id", "=", item.id).executeTakeFirst();
+        await vault.db.updateTable("items").set({ failover_state: failback ? "FailbackCommitted" : "Committed", failover_point: null }).where("id", "=", item.id).execute();
+        return Number(result.numDeletedRows);
+      });
+      if (failback) {
+        await job.step("Remove recovery machine", async () => {
+          const machine = await machineOf(vault, item, "failover");
+          if (machine) await removeMachine(vault, item, machine);
+        });
+      }
+      return { item: item.name, pointsDeleted: deleted, activeSite: item.active_site };
+    })
+    .catch(() => undefined);
+  return (await readJob(vault.db, job.id))!;
+}
+
+/** Complete a migration: the failed-over machine stays where it is; the item is no longer protected. */
+export async function completeMigration(vault: Vault, item: ItemRow): Promise<JobView> {
+  if (item.failover_state !== "FailedOver" && item.failover_state !== "Committed") throw new ConflictError(`'${item.name}' must be failed over before its migration can complete`, "name");
+  const job = await Job.start(vault.db, vault.clock, "Migrate", item.name, ["Complete migration"]);
   await job
     .run(() =>
-      job.step("Delete recovery points", async () => {
+      job.step("Complete migration", async () => {
         const deleted = await vault.db.deleteFrom("points").where("item_id", "=", item.id).executeTakeFirst();
-        const next = item.failover_state === "FailedBack" ? null : "Committed";
-        await vault.db.updateTable("items").set({ failover_state: next, failover_point: null }).where("id", "=", item.id).execute();
-        return { item: item.name, pointsDeleted: Number(deleted.numDeletedRows), activeSite: item.active_site };
+        await vault.db.updateTable("items").set({ failover_state: "Migrated", failover_point: null, state: "Migrated" }).where("id", "=", item.id).execute();
+        return { item: item.name, pointsDeleted: Number(deleted.numDeletedRows), migrated: true };
       }),
     )
     .catch(() => undefined);

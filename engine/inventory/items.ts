@@ -108,7 +108,7 @@ export async function insertItem(vault: Vault, item: ValidatedItem, state: strin
       .executeTakeFirstOrThrow();
     await trx
       .insertInto("disks")
-      .values(spec.disks.map((d) => ({ item_id: id, name: d.name, path: d.path, os: d.os ? 1 : 0, excluded: spec.excludedDisks.includes(d.name) ? 1 : 0, state_size: null, state_xxh: null, state_chunks: null })))
+      .values(spec.disks.map((d) => ({ item_id: id, name: d.name, path: d.path, primary_path: null, os: d.os ? 1 : 0, excluded: spec.excludedDisks.includes(d.name) ? 1 : 0, state_size: null, state_xxh: null, state_chunks: null })))
       .execute();
   });
   return itemRow(vault, spec.name);

@@ -1,5 +1,7 @@
 import type { BlockStore } from "../store/block-store";
-import { readBlocks } from "../disks/block-reader";
+import { blocksOf, readBlocks, readChunks } from "../disks/block-reader";
+import { BlockAddresser } from "../disks/block-addresser";
+import { addressedBlock, type AddressedBlock, type AddressResult } from "../disks/address-job";
 import { blockId, changeHash, isZero } from "../disks/hashing";
 import { BlockMap, ZERO_ID } from "./block-map";
 
@@ -30,6 +32,19 @@ export interface CaptureOptions {
   onProgress?: (bytesDone: number) => void;
 }
 
+/**
+ * Reads addressed but not yet stored: enough to keep two workers busy while the main thread stores
+ * (4 MiB each, so about 16 MiB of reads and their frames in memory).
+ */
+const READS_IN_FLIGHT = 4;
+/** Progress is reported every this many blocks (16 MiB of 64 KiB blocks). */
+const PROGRESS_BLOCKS = 256;
+
+/**
+ * The main thread reads, computes change hashes, finds zero blocks, and stores; blocks to address go in
+ * batches of one read to a BlockAddresser (worker threads for big batches), a few reads ahead, and are
+ * stored in disk order as their ids come back.
+ */
 export async function captureDisk(path: string, size: number, previous: BlockMap | null, store: BlockStore, options: CaptureOptions): Promise<CaptureResult> {
   const { blockSize } = options;
   const mode = previous ? options.mode : options.mode === "delta" ? "full" : options.mode;
@@ -38,35 +53,66 @@ export async function captureDisk(path: string, size: number, previous: BlockMap
   const map = new BlockMap(size, blockSize, Buffer.from(base.ids), new BigUint64Array(base.hashes));
   const verified = options.verified ?? new Set<string>();
   const result: CaptureResult = { map, bytesRead: 0, blocksChanged: 0, bytesStored: 0, repaired: [] };
+  // verify ships only damaged or missing blocks: frames encoded ahead would mostly be thrown away.
+  const addresser = new BlockAddresser(blockSize, mode === "verify" ? undefined : store.frameLevel?.());
 
-  for await (const { index, data } of readBlocks(path, size, blockSize)) {
-    result.bytesRead += data.length;
-    const hash = changeHash(data);
-    const unchanged = index < known && hash === map.hashes[index];
-    map.hashes[index] = hash;
-    if (mode === "delta" && unchanged) continue;
-
-    const id = isZero(data) ? ZERO_ID : blockId(data);
+  const assign = (index: number, id: Buffer) => {
     if (index >= known || !id.equals(base.id(index))) result.blocksChanged++;
     map.setId(index, id);
-    if (id !== ZERO_ID) {
-      const hex = id.toString("hex");
-      if (mode === "verify") {
-        if (!verified.has(hex)) {
-          verified.add(hex);
-          const present = await store.has(hex);
-          if (!present || !(await isIntact(store, hex))) {
-            result.bytesStored += await store.put(hex, data, { replace: present });
-            // A copy that was there but damaged, or one the replica relied on and lost, is a repair.
-            if (present || (index < known && id.equals(base.id(index)))) result.repaired.push(hex);
-          }
-        }
-      } else {
-        result.bytesStored += await store.put(hex, data);
+  };
+
+  const ship = async (index: number, { id, data, frame }: AddressedBlock) => {
+    const hex = id.toString("hex");
+    if (mode === "verify") {
+      if (verified.has(hex)) return;
+      verified.add(hex);
+      const present = await store.has(hex);
+      if (!present || !(await isIntact(store, hex))) {
+        result.bytesStored += await store.put(hex, data, { replace: present, frame });
+        // A copy that was there but damaged, or one the replica relied on and lost, is a repair.
+        if (present || (index < known && id.equals(base.id(index)))) result.repaired.push(hex);
       }
+    } else {
+      result.bytesStored += await store.put(hex, data, { frame });
     }
-    if (options.onProgress && index % 256 === 255) options.onProgress(result.bytesRead);
+  };
+
+  const storeBatch = async ({ first, addressed }: { first: number; addressed: Promise<AddressResult> }) => {
+    const batch = await addressed;
+    for (let n = 0; n < batch.spans.length / 2; n++) {
+      const block = addressedBlock(batch, n);
+      const index = first + block.offset / blockSize;
+      assign(index, block.id);
+      await ship(index, block);
+    }
+    addresser.release(batch);
+  };
+
+  const queue: Array<{ first: number; addressed: Promise<AddressResult> }> = [];
+  for await (const chunk of readChunks(path, size, blockSize, addresser.reads)) {
+    const spans: number[] = [];
+    let count = 0;
+    for (const { index, data } of blocksOf(chunk, blockSize)) {
+      count++;
+      result.bytesRead += data.length;
+      const hash = changeHash(data);
+      const unchanged = index < known && hash === map.hashes[index];
+      map.hashes[index] = hash;
+      if (mode === "delta" && unchanged) continue;
+      if (isZero(data)) assign(index, ZERO_ID);
+      else spans.push((index - chunk.first) * blockSize, data.length);
+    }
+    if (spans.length === 0) {
+      addresser.reads.give(chunk.data.buffer);
+    } else {
+      const addressed = addresser.address(chunk.data, spans);
+      addressed.catch(() => undefined); // if storing fails first, this one is dropped, not reported as unhandled
+      queue.push({ first: chunk.first, addressed });
+    }
+    while (queue.length > READS_IN_FLIGHT) await storeBatch(queue.shift()!);
+    if (options.onProgress && Math.floor((chunk.first + count) / PROGRESS_BLOCKS) > Math.floor(chunk.first / PROGRESS_BLOCKS)) options.onProgress(result.bytesRead);
   }
+  for (const batch of queue.splice(0)) await storeBatch(batch);
   options.onProgress?.(result.bytesRead);
   return result;
 }

@@ -1,5 +1,6 @@
 import type { Vault } from "../vault";
-import { hooksOf, includedDisks, NO_FAILURE, type DiskRow, type ItemRow } from "../inventory/items";
+import { includedDisks, NO_FAILURE, type DiskRow, type ItemRow } from "../inventory/items";
+import { sourceHooks } from "./source";
 import { diskSize } from "../disks/block-reader";
 import { withConsistentWindow } from "../disks/consistency";
 import { newId, type Task } from "../jobs/jobs";
@@ -25,10 +26,11 @@ export async function replicateWindow(vault: Vault, items: ItemRow[], options: W
     items.map(async (item) => {
       const disks = await includedDisks(vault, item.id);
       const previous = await Promise.all(disks.map((d) => loadDiskState(vault.db, d.id, vault.blockSize)));
-      return { item, disks, previous, app: options.appConsistent && Boolean(hooksOf(item).quiesce) };
+      const hooks = await sourceHooks(vault, item);
+      return { item, disks, previous, hooks, app: options.appConsistent && Boolean(hooks.quiesce) };
     }),
   );
-  const participants = options.stopped ? [] : plan.map((p) => ({ item: p.item.name, hooks: hooksOf(p.item), disks: p.disks.map((d) => d.path) }));
+  const participants = options.stopped ? [] : plan.map((p) => ({ item: p.item.name, hooks: p.hooks, disks: p.disks.map((d) => d.path) }));
   let capturedAt = 0;
   const captures = await withConsistentWindow(participants, options.appConsistent, async () => {
     capturedAt = vault.clock.now();

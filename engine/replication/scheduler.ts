@@ -38,7 +38,8 @@ export async function tick(vault: Vault): Promise<TickReport> {
 
   const units = new Map<string, typeof rows>();
   for (const row of rows) {
-    if (!mayAttempt(row, now) || row.failover_state !== null) continue; // failed-over machines do not replicate from the primary
+    // Replication runs while a machine is protected in either direction, not between failover and reprotect.
+    if (!mayAttempt(row, now) || (row.failover_state !== null && row.failover_state !== "Reprotected")) continue;
     if (row.state === "InitialReplicationPending" && (row.initial_replication_start ?? 0) <= now) {
       await vault.lock.run(() => resumeInitialReplication(vault, row));
       report.initialReplications.push(row.name);

@@ -1,0 +1,70 @@
+import { blockId } from "./hashing";
+import { encodeFrameInto } from "../store/compress/frame";
+
+/** SHA-256 ids are this long. */
+const ID_BYTES = 32;
+
+/**
+ * Address some blocks of one read: their SHA-256 ids and, when asked, their stored (compressed) frames.
+ * Runs on a worker thread for big batches and on the main thread for small ones. Jobs and results are
+ * plain data; the big buffers are transferred between threads, not copied.
+ */
+export interface AddressJob {
+  /** The read's memory; the blocks are byte ranges of it. */
+  data: ArrayBuffer;
+  /** The blocks to address: offset, length, offset, length ... */
+  spans: Uint32Array;
+  /** Encode frames too, at this zstd level, into `frames` (at least frameBound(length) bytes per block). */
+  encode: { level: number; frames: ArrayBuffer } | null;
+}
+
+export interface AddressResult {
+  /** The job's memory, given back. */
+  data: ArrayBuffer;
+  spans: Uint32Array;
+  /** ID_BYTES per block, in span order. */
+  ids: Uint8Array;
+  /** The job's frame memory holding the frames back to back, and where each ends. */
+  encoded: { frames: ArrayBuffer; ends: Uint32Array } | null;
+}
+
+export function runAddressJob({ data, spans, encode }: AddressJob): AddressResult {
+  const source = Buffer.from(data);
+  const count = spans.length / 2;
+  const ids = new Uint8Array(count * ID_BYTES);
+  const target = encode && Buffer.from(encode.frames);
+  const ends = new Uint32Array(encode ? count : 0);
+  let end = 0;
+  for (let n = 0; n < count; n++) {
+    const block = source.subarray(spans[2 * n], spans[2 * n] + spans[2 * n + 1]);
+    ids.set(blockId(block), n * ID_BYTES);
+    if (encode && target) ends[n] = end += encodeFrameInto(block, encode.level, target, end);
+  }
+  return { data, spans, ids, encoded: encode && { frames: encode.frames, ends } };
+}
+
+/** The memory a job or result moves between threads rather than copies. */
+export function transfers(message: AddressJob | AddressResult): ArrayBuffer[] {
+  const frames = "encode" in message ? message.encode?.frames : message.encoded?.frames;
+  return frames ? [message.data, frames] : [message.data];
+}
+
+export interface AddressedBlock {
+  /** Where the block starts in the job's memory. */
+  offset: number;
+  id: Buffer;
+  data: Buffer;
+  /** The block's stored form, when the job encoded it. */
+  frame: Buffer | undefined;
+}
+
+/** Block `n` of a result, as views of the result's memory. */
+export function addressedBlock({ data, spans, ids, encoded }: AddressResult, n: number): AddressedBlock {
+  const frameStart = n === 0 ? 0 : (encoded?.ends[n - 1] ?? 0);
+  return {
+    offset: spans[2 * n],
+    id: Buffer.from(ids.buffer, ids.byteOffset + n * ID_BYTES, ID_BYTES),
+    data: Buffer.from(data, spans[2 * n], spans[2 * n + 1]),
+    frame: encoded ? Buffer.from(encoded.frames, frameStart, encoded.ends[n] - frameStart) : undefined,
+  };
+}

@@ -1,0 +1,88 @@
+import * as path from "node:path";
+import type { Vault } from "../vault";
+import { ConflictError, EngineError } from "../errors";
+import { Job, readJob, type JobView } from "../jobs/jobs";
+import { hooksOf, includedDisks, itemRowById, type ItemRow } from "../inventory/items";
+import { runHook } from "../disks/hooks";
+import { replicateWindow } from "../replication/cycle";
+import { latestPointRow } from "../replication/points";
+import type { FailbackRequest } from "../../schema";
+import { applyPoint } from "./apply";
+import { machineOf, stopMachine } from "./machines";
+
+export interface FailbackOutcome {
+  item: string;
+  location: "original" | "alternate";
+  disks: Array<{ name: string; path: string }>;
+  /** Bytes written to the primary disks: while the recovery machine ran, then after it stopped. */
+  bytesTransferred: number;
+  preSyncBytes: number;
+  finalBytes: number;
+  diskBytes: number;
+  point: string;
+  /** The machine runs as its own generation again (it ran as generation 1 at the recovery site). */
+  generation: number;
+  primaryStarted: boolean;
+}
+
+/** Checks that change nothing: a failback of this item may start. */
+async function assertCanFailBack(vault: Vault, item: ItemRow): Promise<void> {
+  if (item.failover_state === "Migrated") throw new ConflictError(`'${item.name}' was migrated; failback is refused`, "name");
+  if (item.failover_state !== "Reprotected") throw new ConflictError(`'${item.name}' is not replicating back to the primary (${item.failover_state ?? "not failed over"}); fail it over, commit and reprotect first`, "name");
+  if (!(await latestPointRow(vault, item.id))) throw new EngineError("NoRecoveryPoint", `failback of '${item.name}' needs at least one recovery point from the recovery site`, false, "name");
+}
+
+/**
+ * Failback: a planned failover from the recovery site to the primary. Original location: the primary
+ * disks are brought up to date by delta while the recovery machine keeps running, then it is shut down,
+ * its last changes are shipped and written (only differing blocks; every block with fullDownload), and
+ * the primary machine is started. Alternate location: full download into new disks in another directory.
+ */
+export async function failback(vault: Vault, item: ItemRow, request: FailbackRequest): Promise<JobView> {
+  await assertCanFailBack(vault, item);
+  const delta = request.location === "original" && !request.fullDownload;
+  const plan = ["Prerequisites check", ...(delta ? ["Synchronize while running"] : []), "Shut down recovery machine", "Final synchronization", "Write disks at primary", "Start at primary"];
+  const job = await Job.start(vault.db, vault.clock, "Failback", item.name, plan);
+  await job
+    .run(async () => {
+      const disks = await job.step("Prerequisites check", async () => {
+        await assertCanFailBack(vault, await itemRowById(vault, item.id));
+        return includedDisks(vault, item.id);
+      });
+      const targets = disks.map((d) => ({ diskId: d.id, name: d.name, path: request.location === "alternate" ? path.join(request.alternateDir!, d.name) : (d.primary_path ?? d.path) }));
+      let preSyncBytes = 0;
+      if (delta) {
+        const latest = (await latestPointRow(vault, item.id))!;
+        preSyncBytes = (await job.step("Synchronize while running", (task) => applyPoint(vault, latest.id, targets, { full: false }, task))).bytesWritten;
+      }
+      await job.step("Shut down recovery machine", async () => {
+        const machine = await machineOf(vault, item, "failover");
+        if (machine) await stopMachine(vault, item, machine);
+      });
+      const [point] = await job.step("Final synchronization", async () => replicateWindow(vault, [await itemRowById(vault, item.id)], { appConsistent: false, stopped: true }));
+      const written = await job.step("Write disks at primary", (task) => applyPoint(vault, point.id, targets, { full: !delta }, task));
+      const start = hooksOf(item).start;
+      await job.step("Start at primary", async () => {
+        if (start) await runHook(`${item.name} start`, start, { LIFEBOAT_ITEM: item.name });
+      });
+      await vault.db.transaction().execute(async (trx) => {
+        for (const t of targets) await trx.updateTable("disks").set({ primary_path: t.path }).where("id", "=", t.diskId).execute();
+        await trx.updateTable("items").set({ active_site: "primary", failover_state: "FailedBack", failover_point: point.id }).where("id", "=", item.id).execute();
+      });
+      const outcome: FailbackOutcome = {
+        item: item.name,
+        location: request.location,
+        disks: targets.map((t) => ({ name: t.name, path: t.path })),
+        bytesTransferred: preSyncBytes + written.bytesWritten,
+        preSyncBytes,
+        finalBytes: written.bytesWritten,
+        diskBytes: point.disks.reduce((total, d) => total + d.size, 0),
+        point: point.id,
+        generation: item.generation,
+        primaryStarted: Boolean(start),
+      };
+      return outcome;
+    })
+    .catch(() => undefined);
+  return (await readJob(vault.db, job.id))!;
+}

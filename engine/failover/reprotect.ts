@@ -1,0 +1,63 @@
+import * as path from "node:path";
+import type { Vault } from "../vault";
+import { ConflictError } from "../errors";
+import { Job, readJob, type JobView } from "../jobs/jobs";
+import { includedDisks, itemRowById, setItemState, type ItemRow } from "../inventory/items";
+import { replicateWindow, scanDisks, sum } from "../replication/cycle";
+import { loadDiskState } from "../replication/manifests";
+import { machineOf } from "./machines";
+
+export interface ReprotectResult {
+  direction: "recovery-to-primary" | "primary-to-recovery";
+  /** Blocks of the new source that differ from what was last replicated: the only data that travelled. */
+  blocksDiffering: number;
+  bytesRead: number;
+  bytesStored: number;
+  point: string;
+}
+
+/**
+ * Reprotect after a committed failover: the machine running at the recovery site becomes the replication
+ * source (reverse replication), so it can fail back. After a committed failback it turns replication the
+ * right way round again. Either way the initial replication is a delta: every block is checksummed against
+ * what the vault already holds, and only blocks the vault lacks are shipped.
+ */
+export async function reprotect(vault: Vault, item: ItemRow): Promise<JobView> {
+  if (item.failover_state === "Migrated") throw new ConflictError(`'${item.name}' was migrated and is no longer protected`, "name");
+  if (item.failover_state === "FailedOver" || item.failover_state === "FailedBack") throw new ConflictError(`commit the ${item.failover_state === "FailedOver" ? "failover" : "failback"} of '${item.name}' before reprotecting it`, "name");
+  if (item.failover_state !== "Committed" && item.failover_state !== "FailbackCommitted") throw new ConflictError(`'${item.name}' has no committed failover or failback to reprotect after`, "name");
+  const reverse = item.failover_state === "Committed";
+  const machine = await machineOf(vault, item, "failover");
+  if (reverse && !machine) throw new ConflictError(`'${item.name}' has no machine at the recovery site to replicate from`, "name");
+
+  const job = await Job.start(vault.db, vault.clock, "Reprotect", item.name, ["Switch replication direction", "Initial replication", "Finalize protection"]);
+  await job
+    .run(async () => {
+      const disks = await job.step("Switch replication direction", async () => {
+        for (const disk of await includedDisks(vault, item.id)) {
+          const next = reverse ? { path: path.join(machine!.dir, disk.name), primary_path: disk.primary_path ?? disk.path } : { path: disk.primary_path ?? disk.path, primary_path: null };
+          await vault.db.updateTable("disks").set(next).where("id", "=", disk.id).execute();
+        }
+        await setItemState(vault, item.id, "InitialReplicationInProgress");
+        return includedDisks(vault, item.id);
+      });
+      // The last replicated map of each disk tells how much of the new source differs from it.
+      const scans = await job.step("Initial replication", (task) => scanDisks(vault, disks, "full", (d) => loadDiskState(vault.db, d.id, vault.blockSize).catch(() => null), task));
+      const [point] = await job.step("Finalize protection", async () => {
+        await vault.db.updateTable("items").set({ failover_state: reverse ? "Reprotected" : null }).where("id", "=", item.id).execute();
+        return replicateWindow(vault, [await itemRowById(vault, item.id)], { appConsistent: false });
+      });
+      const result: ReprotectResult = {
+        direction: reverse ? "recovery-to-primary" : "primary-to-recovery",
+        blocksDiffering: sum(scans, (s) => s.blocksChanged),
+        bytesRead: sum(scans, (s) => s.bytesRead),
+        bytesStored: sum(scans, (s) => s.bytesStored) + point.bytesStored,
+        point: point.id,
+      };
+      return result;
+    })
+    .catch(async () => {
+      await setItemState(vault, item.id, "Protected");
+    });
+  return (await readJob(vault.db, job.id))!;
+}

@@ -1,0 +1,14 @@
+import type { Vault } from "../vault";
+import type { Hooks } from "../../schema";
+import { hooksOf, type ItemRow } from "../inventory/items";
+
+/**
+ * The hooks of the machine replication reads now. Normally the protected machine's own. After reprotect
+ * the source is the failed-over machine at the recovery site: a started one is held still by stopping and
+ * continuing its process group; one that was only materialized needs nothing.
+ */
+export async function sourceHooks(vault: Vault, item: ItemRow): Promise<Hooks> {
+  if (item.active_site !== "recovery") return hooksOf(item);
+  const machine = await vault.db.selectFrom("machines").select("pid").where("item_id", "=", item.id).where("purpose", "=", "failover").executeTakeFirst();
+  return machine?.pid ? { pause: `kill -STOP -${machine.pid}`, resume: `kill -CONT -${machine.pid}` } : {};
+}
