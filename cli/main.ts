@@ -7,6 +7,7 @@ import { register as policy } from "./commands/policy";
 import { register as replication } from "./commands/replication";
 import { register as status } from "./commands/status";
 import { register as serve } from "./commands/serve";
+import { register as plan } from "./commands/plan";
 import { register as failover, registerReverse as failback } from "./commands/failover";
 
 export function buildProgram(): Command {
@@ -16,7 +17,7 @@ export function buildProgram(): Command {
     .option("--json", "machine-readable output")
     .showHelpAfterError()
     .enablePositionalOptions(false);
-  for (const register of [vault, site, policy, replication, failover, failback, status, serve]) register(program);
+  for (const register of [vault, site, policy, replication, failover, failback, plan, status, serve]) register(program);
   return program;
 }
 

@@ -19,7 +19,9 @@ import { cleanupTestFailover, testFailover } from "./failover/drill";
 import { changeRecoveryPoint, commitFailover, completeMigration, failover, requestCancel } from "./failover/failover";
 import { reprotect } from "./failover/reprotect";
 import { failback } from "./failover/failback";
-import { FailbackRequest, FailoverRequest, parse, PointOption, type NetworkMappingSpec } from "../schema";
+import { FailbackRequest, FailoverRequest, parse, PlanRunRequest, PointOption, type NetworkMappingSpec, type PlanSpec } from "../schema";
+import { addPlan, getPlan, listPlans } from "./plans/plans";
+import { resumePlan, runPlan } from "./plans/runner";
 
 export interface VaultStatus {
   vault: { dir: string; id: string; registrationKey: { createdAt: string; expiresAt: string; expired: boolean }; store: StoreStats };
@@ -201,6 +203,26 @@ export class Engine {
   completeMigration(name: string): Promise<JobView> {
     return this.locked(async () => completeMigration(this.vault, await itemRow(this.vault, name)));
   }
+  // Recovery plans
+  addPlan(input: unknown): Promise<PlanSpec> {
+    return this.locked(() => addPlan(this.vault, input));
+  }
+  getPlan(name: string): Promise<PlanSpec> {
+    return getPlan(this.vault, name);
+  }
+  listPlans(): Promise<PlanSpec[]> {
+    return listPlans(this.vault);
+  }
+  /** Test failover, failover or failback of every machine of a plan, group by group. */
+  async runPlan(name: string, request: unknown): Promise<JobView> {
+    const parsed = parse(PlanRunRequest, request, "recovery plan run");
+    return this.locked(() => runPlan(this.vault, name, parsed));
+  }
+  /** Carry on with a plan job waiting for a manual action. */
+  resumeJob(jobId: string): Promise<JobView> {
+    return this.locked(() => resumePlan(this.vault, jobId));
+  }
+
   /** Needs no lock: it only flags the job, which stops itself before its start task. */
   cancel(jobId: string): Promise<void> {
     return requestCancel(this.vault, jobId);

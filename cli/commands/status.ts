@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { numberArg, wantsJson, withEngine } from "../context";
-import { bytes, duration, jobText, print, table } from "../format";
+import { bytes, duration, jobText, print, reportJob, table } from "../format";
 
 export function register(program: Command): void {
   program
@@ -41,6 +41,12 @@ export function register(program: Command): void {
       print(list, wantsJson(command), () =>
         table([["ID", "TYPE", "TARGET", "STATE", "CREATED", "DURATION-MS", "ERROR"], ...list.map((j) => [j.id, j.type, j.target, j.state, j.createdAt, j.durationMs, j.error?.code ?? null])]),
       );
+    });
+  jobs
+    .command("resume <id>")
+    .description("carry on with a recovery plan job waiting for a manual action")
+    .action(async (id: string, _opts, command: Command) => {
+      reportJob(await withEngine(command, (e) => e.resumeJob(id)), wantsJson(command));
     });
   jobs
     .command("show <id>")

@@ -3,10 +3,11 @@ import { Kysely, Migrator, SqliteDialect, type Migration } from "kysely";
 import type { Tables } from "./tables";
 import * as initial from "./migrations/001-initial";
 import * as failover from "./migrations/002-failover";
+import * as plans from "./migrations/003-plans";
 
 export type CatalogDb = Kysely<Tables>;
 
-const migrations: Record<string, Migration> = { "001-initial": initial, "002-failover": failover };
+const migrations: Record<string, Migration> = { "001-initial": initial, "002-failover": failover, "003-plans": plans };
 
 /**
  * Open (and migrate) the SQLite catalog. WAL lets readers (status, points) run beside a writer;

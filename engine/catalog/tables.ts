@@ -92,6 +92,7 @@ export interface Tables {
     created_at: number;
   };
   drills: { id: string; item_id: number; machine_id: number | null; point_id: string; started_at: number; cleaned_at: number | null; notes: string | null; report: string };
+  plans: { id: Generated<number>; name: string; spec: string; created_at: number };
   jobs: {
     id: string;
     type: string;

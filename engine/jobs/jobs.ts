@@ -30,6 +30,13 @@ export interface JobView {
   tasks: TaskView[];
 }
 
+/** Thrown by a task that must wait for a person: the task and its job become Suspended, not Failed. */
+export class SuspendSignal extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
 export const newId = (prefix: string, at: number) => `${prefix}-${at.toString(36)}-${randomBytes(4).toString("hex")}`;
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -51,6 +58,16 @@ export class Task {
 
   child<T>(name: string, run: (task: Task) => Promise<T>): Promise<T> {
     return this.job.runTask(name, this.id, run);
+  }
+
+  /** Show subtasks as NotStarted before they run, so the whole tree is visible from the start. */
+  async plan(names: string[]): Promise<void> {
+    for (const name of names) if (!(await this.job.findTask(name, this.id))) await this.job.insertTask(name, this.id, "NotStarted");
+  }
+
+  /** A subtask's state, if it exists. */
+  async stateOf(name: string): Promise<JobState | undefined> {
+    return (await this.job.findTask(name, this.id))?.state as JobState | undefined;
   }
 }
 
@@ -80,7 +97,14 @@ export class Job {
     return job;
   }
 
-  private async insertTask(name: string, parent: number | null, state: JobState): Promise<number> {
+  /** A task of this job by name under a parent (top level: null). */
+  findTask(name: string, parent: number | null) {
+    let query = this.db.selectFrom("tasks").select(["id", "state", "error_message"]).where("job_id", "=", this.id).where("name", "=", name);
+    query = parent === null ? query.where("parent_id", "is", null) : query.where("parent_id", "=", parent);
+    return query.orderBy("id", "desc").executeTakeFirst();
+  }
+
+  async insertTask(name: string, parent: number | null, state: JobState): Promise<number> {
     const row = await this.db
       .insertInto("tasks")
       .values({ job_id: this.id, parent_id: parent, seq: this.seq++, name, state, progress: 0, detail: null, started_at: state === "InProgress" ? this.clock.now() : null, ended_at: null, error_message: null })
@@ -95,9 +119,9 @@ export class Job {
   }
 
   async runTask<T>(name: string, parent: number | null, run: (task: Task) => Promise<T>): Promise<T> {
-    let query = this.db.selectFrom("tasks").select("id").where("job_id", "=", this.id).where("name", "=", name).where("state", "=", "NotStarted");
-    query = parent === null ? query.where("parent_id", "is", null) : query.where("parent_id", "=", parent);
-    const planned = await query.executeTakeFirst();
+    // A planned task, or one suspended earlier and now taken up again, is reused.
+    const found = await this.findTask(name, parent);
+    const planned = found && (found.state === "NotStarted" || found.state === "Suspended") ? found : undefined;
     const id = planned ? planned.id : await this.insertTask(name, parent, "InProgress");
     if (planned) await this.db.updateTable("tasks").set({ state: "InProgress", started_at: this.clock.now() }).where("id", "=", id).execute();
     try {
@@ -105,7 +129,12 @@ export class Job {
       await this.db.updateTable("tasks").set({ state: "Succeeded", progress: 1, ended_at: this.clock.now() }).where("id", "=", id).execute();
       return value;
     } catch (error) {
-      await this.db.updateTable("tasks").set({ state: "Failed", ended_at: this.clock.now(), error_message: classify(error).message }).where("id", "=", id).execute();
+      const suspended = error instanceof SuspendSignal;
+      await this.db
+        .updateTable("tasks")
+        .set(suspended ? { state: "Suspended", detail: error.reason } : { state: "Failed", ended_at: this.clock.now(), error_message: classify(error).message })
+        .where("id", "=", id)
+        .execute();
       throw error;
     }
   }
