@@ -140,3 +140,22 @@ describe("failover: bad requests get clear errors and change nothing", () => {
     await fs.rm(path.join(dir, "dr"), { recursive: true, force: true });
   });
 });
+
+describe("drills over time", () => {
+  it("recommends a drill after 180 days without a successful one, counting a drill only once it is cleaned up", async () => {
+    const dir = tempDir();
+    const { engine, clock } = await recoveryVault(dir);
+    await protect(engine, dir, "vm");
+    const DAY = 24 * 3_600_000;
+    clock.advance(179 * DAY);
+    assert.equal((await engine.item("vm")).drillRecommended, false);
+    clock.advance(DAY);
+    assert.equal((await engine.item("vm")).drillRecommended, true);
+    assert.equal((await engine.drill("vm", "latest-processed")).state, "Succeeded");
+    assert.equal((await engine.item("vm")).drillRecommended, true, "not counted before its cleanup");
+    assert.equal((await engine.drillCleanup("vm", "ok")).state, "Succeeded");
+    assert.equal((await engine.item("vm")).drillRecommended, false);
+    clock.advance(180 * DAY);
+    assert.equal((await engine.item("vm")).drillRecommended, true);
+  });
+});
