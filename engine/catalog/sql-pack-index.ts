@@ -11,6 +11,12 @@ export class SqlPackIndex implements PackIndex {
     return this.db.selectFrom("blocks").select(["pack", "offset", "length"]).where("id", "=", id).executeTakeFirst();
   }
 
+  async lookupMany(ids: string[]): Promise<IndexEntry[]> {
+    const found: IndexEntry[] = [];
+    for (let i = 0; i < ids.length; i += BATCH) found.push(...(await this.db.selectFrom("blocks").selectAll().where("id", "in", ids.slice(i, i + BATCH)).execute()));
+    return found;
+  }
+
   async add(entries: IndexEntry[]): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       for (let i = 0; i < entries.length; i += BATCH) {

@@ -18,10 +18,20 @@ export interface BlockStore {
   frameLevel?(): number | undefined;
   flush(): Promise<void>;
   get(id: string): Promise<Buffer>;
+  /**
+   * Read many blocks in the order the store reads them fastest (pack by pack, neighbours in one read);
+   * each id once. A missing block fails the read.
+   */
+  getMany(ids: string[]): AsyncIterable<StoredBlock>;
   /** Drop every block not in `live`; returns what was freed. */
   retainOnly(live: Set<string>): Promise<{ blocksDeleted: number; bytesFreed: number }>;
   stats(): Promise<StoreStats>;
   close(): Promise<void>;
+}
+
+export interface StoredBlock {
+  id: string;
+  data: Buffer;
 }
 
 export interface PutOptions {
@@ -59,6 +69,9 @@ export abstract class BlockStoreDecorator implements BlockStore {
   }
   get(id: string) {
     return this.inner.get(id);
+  }
+  getMany(ids: string[]) {
+    return this.inner.getMany(ids);
   }
   retainOnly(live: Set<string>) {
     return this.inner.retainOnly(live);

@@ -1,4 +1,4 @@
-import { BlockStoreDecorator, type PutOptions } from "../block-store";
+import { BlockStoreDecorator, type PutOptions, type StoredBlock } from "../block-store";
 import { decodeFrame, encodeFrame } from "./frame";
 
 /** Compresses blocks with zstd (see frame.ts for the stored form); a block that does not shrink is kept raw. */
@@ -20,5 +20,9 @@ export class CompressingBlockStore extends BlockStoreDecorator {
 
   override async get(id: string): Promise<Buffer> {
     return decodeFrame(id, await this.inner.get(id));
+  }
+
+  override async *getMany(ids: string[]): AsyncIterable<StoredBlock> {
+    for await (const block of this.inner.getMany(ids)) yield { id: block.id, data: decodeFrame(block.id, block.data) };
   }
 }

@@ -12,6 +12,8 @@ export interface IndexEntry extends BlockLocation {
 /** The block → pack index; the catalog implements it so that it commits with the vault's metadata. */
 export interface PackIndex {
   lookup(id: string): Promise<BlockLocation | undefined>;
+  /** The locations of those ids that are present. */
+  lookupMany(ids: string[]): Promise<IndexEntry[]>;
   /** Insert or move entries. */
   add(entries: IndexEntry[]): Promise<void>;
   remove(ids: string[]): Promise<void>;

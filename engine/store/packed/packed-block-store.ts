@@ -1,12 +1,15 @@
 import { randomBytes } from "node:crypto";
 import type { Backend } from "../backend";
-import type { BlockStore, StoreStats } from "../block-store";
+import type { BlockStore, StoreStats, StoredBlock } from "../block-store";
 import { EngineError } from "../../errors";
 import type { IndexEntry, PackIndex } from "./pack-index";
 
 /** Packs are written when they reach this size, so one fsync covers hundreds of blocks. */
 const PACK_TARGET_BYTES = 32 * 1024 * 1024;
 const PACK_PREFIX = "packs/";
+/** getMany reads neighbouring blocks of a pack in one read up to this size, bridging gaps up to READ_GAP. */
+const READ_SPAN = 8 * 1024 * 1024;
+const READ_GAP = 256 * 1024;
 
 /** A pack being filled: blocks are copied into one buffer, which is written whole. */
 class PendingPack {
@@ -113,6 +116,30 @@ export class PackedBlockStore implements BlockStore {
     return this.backend.get(at.pack, at.offset, at.length);
   }
 
+  async *getMany(ids: string[]): AsyncIterable<StoredBlock> {
+    const wanted = new Set(ids);
+    for (const id of wanted) {
+      const unwritten = this.pending.read(id) ?? [...this.queued].map((p) => p.read(id)).find(Boolean);
+      if (unwritten) {
+        wanted.delete(id);
+        yield { id, data: unwritten };
+      }
+    }
+    const located = await this.index.lookupMany([...wanted]);
+    if (located.length < wanted.size) {
+      const missing = [...wanted].find((id) => !located.some((e) => e.id === id));
+      throw new EngineError("BlockMissing", `block ${missing} is not in the store`, false);
+    }
+    const spans = coalesce(located);
+    // One read in flight while the previous span's blocks are handed out.
+    let next = spans.length ? this.backend.get(spans[0].pack, spans[0].start, spans[0].end - spans[0].start) : undefined;
+    for (const [i, span] of spans.entries()) {
+      const bytes = await next!;
+      next = i + 1 < spans.length ? this.backend.get(spans[i + 1].pack, spans[i + 1].start, spans[i + 1].end - spans[i + 1].start) : undefined;
+      for (const e of span.entries) yield { id: e.id, data: bytes.subarray(e.offset - span.start, e.offset - span.start + e.length) };
+    }
+  }
+
   async retainOnly(live: Set<string>): Promise<{ blocksDeleted: number; bytesFreed: number }> {
     await this.flush();
     const byPack = new Map<string, { live: IndexEntry[]; dead: IndexEntry[] }>();
@@ -150,4 +177,25 @@ export class PackedBlockStore implements BlockStore {
     await this.flush();
     await this.backend.close();
   }
+}
+
+interface Span {
+  pack: string;
+  start: number;
+  end: number;
+  entries: IndexEntry[];
+}
+
+/** Group block locations into byte ranges of their packs, in pack order, each read at once. */
+function coalesce(entries: IndexEntry[]): Span[] {
+  const sorted = [...entries].sort((a, b) => (a.pack === b.pack ? a.offset - b.offset : a.pack < b.pack ? -1 : 1));
+  const spans: Span[] = [];
+  for (const e of sorted) {
+    const last = spans[spans.length - 1];
+    if (last && last.pack === e.pack && e.offset - last.end <= READ_GAP && e.offset + e.length - last.start <= READ_SPAN) {
+      last.end = Math.max(last.end, e.offset + e.length);
+      last.entries.push(e);
+    } else spans.push({ pack: e.pack, start: e.offset, end: e.offset + e.length, entries: [e] });
+  }
+  return spans;
 }
