@@ -22,6 +22,7 @@ import { failback } from "./failover/failback";
 import { FailbackRequest, FailoverRequest, parse, PlanRunRequest, PointOption, type NetworkMappingSpec, type PlanSpec } from "../schema";
 import { addPlan, getPlan, listPlans } from "./plans/plans";
 import { resumePlan, runPlan } from "./plans/runner";
+import { createToken, revokeToken, type Role } from "./auth/tokens";
 
 export interface VaultStatus {
   vault: { dir: string; id: string; registrationKey: { createdAt: string; expiresAt: string; expired: boolean }; store: StoreStats };
@@ -226,6 +227,14 @@ export class Engine {
   /** Needs no lock: it only flags the job, which stops itself before its start task. */
   cancel(jobId: string): Promise<void> {
     return requestCancel(this.vault, jobId);
+  }
+
+  /** A bearer token for the engine service (shown once; kept hashed). */
+  createToken(name: string, role: Role = "admin", lifetimeMs?: number): Promise<string> {
+    return this.locked(() => createToken(this.vault, name, role, lifetimeMs));
+  }
+  revokeToken(name: string): Promise<void> {
+    return this.locked(() => revokeToken(this.vault, name));
   }
 
   rotateRegistrationKey(): Promise<string> {

@@ -72,6 +72,7 @@ export interface Tables {
     bytes_read: number;
     blocks_changed: number;
     bytes_stored: number;
+    duration_ms: Generated<number>;
   };
   point_disks: { point_id: string; disk_id: number; size: number; block_size: number; chunks: Buffer };
   manifest_chunks: { id: string; data: Buffer };
@@ -92,6 +93,7 @@ export interface Tables {
     created_at: number;
   };
   drills: { id: string; item_id: number; machine_id: number | null; point_id: string; started_at: number; cleaned_at: number | null; notes: string | null; report: string };
+  tokens: { id: Generated<number>; name: string; sha256: string; role: string; created_at: number; expires_at: number | null; revoked_at: number | null };
   plans: { id: Generated<number>; name: string; spec: string; created_at: number };
   jobs: {
     id: string;

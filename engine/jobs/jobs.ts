@@ -3,6 +3,7 @@ import type { CatalogDb } from "../catalog/catalog";
 import type { Clock } from "../clock";
 import { classify } from "../errors";
 import type { JobState, JobType } from "../../schema";
+import { announceJob } from "./job-started";
 
 export interface TaskView {
   id: number;
@@ -85,6 +86,7 @@ export class Job {
     const job = new Job(db, clock, newId("job", now));
     await db.insertInto("jobs").values({ id: job.id, type, target, state: "InProgress", created_at: now, started_at: now, ended_at: null, error_code: null, error_message: null, result: null }).execute();
     for (const name of plan) await job.insertTask(name, null, "NotStarted");
+    announceJob(job.id);
     return job;
   }
 
@@ -94,6 +96,7 @@ export class Job {
     const job = new Job(db, clock, id);
     const last = await db.selectFrom("tasks").select((eb) => eb.fn.max("seq").as("seq")).where("job_id", "=", id).executeTakeFirst();
     job.seq = (last?.seq ?? 0) + 1;
+    announceJob(id);
     return job;
   }
 

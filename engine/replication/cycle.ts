@@ -31,6 +31,7 @@ export async function replicateWindow(vault: Vault, items: ItemRow[], options: W
     }),
   );
   const participants = options.stopped ? [] : plan.map((p) => ({ item: p.item.name, hooks: p.hooks, disks: p.disks.map((d) => d.path) }));
+  const began = performance.now();
   let capturedAt = 0;
   const captures = await withConsistentWindow(participants, options.appConsistent, async () => {
     capturedAt = vault.clock.now();
@@ -64,6 +65,7 @@ export async function replicateWindow(vault: Vault, items: ItemRow[], options: W
           bytes_read: sum(results, (r) => r.bytesRead),
           blocks_changed: sum(results, (r) => r.blocksChanged),
           bytes_stored: sum(results, (r) => r.bytesStored),
+          duration_ms: Math.round(performance.now() - began),
         })
         .execute();
       for (const [i, disk] of p.disks.entries()) {

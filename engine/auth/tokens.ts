@@ -1,0 +1,28 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { Vault } from "../vault";
+import { ConflictError } from "../errors";
+import { Name, parse } from "../../schema";
+
+export type Role = "admin" | "agent";
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/** Issue a bearer token (shown once; only its hash is kept). */
+export async function createToken(vault: Vault, name: string, role: Role, lifetimeMs?: number): Promise<string> {
+  const valid = parse(Name, name, "token name");
+  if (await vault.db.selectFrom("tokens").select("id").where("name", "=", valid).executeTakeFirst()) throw new ConflictError(`a token named '${valid}' already exists`, "name");
+  const token = `lbt_${randomBytes(32).toString("base64url")}`;
+  const now = vault.clock.now();
+  await vault.db.insertInto("tokens").values({ name: valid, sha256: sha256(token), role, created_at: now, expires_at: lifetimeMs ? now + lifetimeMs : null, revoked_at: null }).execute();
+  return token;
+}
+
+export async function revokeToken(vault: Vault, name: string): Promise<void> {
+  await vault.db.updateTable("tokens").set({ revoked_at: vault.clock.now() }).where("name", "=", name).execute();
+}
+
+/** The role a presented token grants, or undefined for an unknown, expired or revoked one. */
+export async function checkToken(vault: Vault, token: string): Promise<{ name: string; role: Role } | undefined> {
+  const row = await vault.db.selectFrom("tokens").selectAll().where("sha256", "=", sha256(token)).executeTakeFirst();
+  if (!row || row.revoked_at !== null || (row.expires_at !== null && vault.clock.now() >= row.expires_at)) return undefined;
+  return { name: row.name, role: row.role as Role };
+}

@@ -1,0 +1,95 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { Engine } from "../engine";
+import { EngineError } from "../errors";
+import { whenJobStarts } from "../jobs/job-started";
+import { toErrorResponse } from "./errors";
+import { renderMetrics } from "./metrics";
+import { openApiDocument } from "./openapi";
+import { routes, type Route } from "./routes";
+import { checkToken } from "../auth/tokens";
+
+const OPEN = new Set(["/healthz", "/readyz"]);
+const TERMINAL = new Set(["Succeeded", "Failed", "Cancelled", "Suspended"]);
+
+/**
+ * The engine's HTTP API. Every request but the health checks needs a bearer token; long operations
+ * answer 202 with their job as soon as it starts; errors have one JSON shape and never a stack trace.
+ */
+export function buildServer(engine: Engine, options: { logger?: boolean } = {}): FastifyInstance {
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 1024 * 1024 });
+
+  app.addHook("onRequest", async (request, reply) => {
+    if (OPEN.has(request.url)) return;
+    const header = request.headers.authorization ?? "";
+    const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
+    const who = token ? await checkToken(engine.vault, token) : undefined;
+    if (!who) {
+      await reply.code(401).header("www-authenticate", "Bearer").send({ error: { code: "Unauthorized", message: token ? "the token is unknown, expired or revoked" : "a bearer token is required" } });
+      return reply;
+    }
+    if (who.role !== "admin") {
+      await reply.code(403).send({ error: { code: "Forbidden", message: `a ${who.role} token cannot call this` } });
+      return reply;
+    }
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    const { status, body } = toErrorResponse(error);
+    if (status >= 500) request.log.error(error);
+    await reply.code(status).send(body);
+  });
+  app.setNotFoundHandler(async (request, reply) => {
+    await reply.code(404).send({ error: { code: "NotFound", message: `no route ${request.method} ${request.url}` } });
+  });
+
+  app.get("/healthz", async () => ({ ok: true }));
+  app.get("/readyz", async () => {
+    await engine.vault.db.selectFrom("meta").select("key").limit(1).execute();
+    return { ready: true };
+  });
+  app.get("/metrics", async (_request, reply) => reply.type("text/plain; version=0.0.4").send(await renderMetrics(engine)));
+  app.get("/openapi.json", async () => openApiDocument(routes));
+  app.get("/v1/jobs/:job/events", (request, reply) => streamJob(engine, request, reply));
+
+  for (const route of routes) {
+    app.route({ method: route.method, url: route.url, handler: (request, reply) => handle(engine, route, request, reply) });
+  }
+  return app;
+}
+
+async function handle(engine: Engine, route: Route, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+  const req = { params: request.params as Record<string, string>, body: request.body, query: request.query as Record<string, string | undefined> };
+  if (!route.job) {
+    const result = await route.handle(engine, req);
+    return reply.code(route.creates ? 201 : 200).send(result);
+  }
+  // The operation goes on after the answer; what it fails with later is recorded in its job.
+  const { started, done } = whenJobStarts(() => route.handle(engine, req));
+  done.catch(() => undefined);
+  const jobId = await started;
+  if (!jobId) await done; // it ended (or failed checks) before starting a job: its error is the answer
+  if (!jobId) throw new EngineError("InternalError", "the operation started no job", false);
+  return reply.code(202).header("location", `/v1/jobs/${jobId}`).send(await engine.job(jobId));
+}
+
+/** Server-sent events: the job each time it changes, until it ends (or waits for a person). */
+async function streamJob(engine: Engine, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const { job: id } = request.params as { job: string };
+  let job = await engine.job(id);
+  reply.hijack();
+  reply.raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+  let last = "";
+  let closed = false;
+  request.raw.on("close", () => (closed = true));
+  while (!closed) {
+    const text = JSON.stringify(job);
+    if (text !== last) {
+      reply.raw.write(`event: job\ndata: ${text}\n\n`);
+      last = text;
+    }
+    if (TERMINAL.has(job.state)) break;
+    await new Promise((r) => setTimeout(r, 250));
+    job = await engine.job(id);
+  }
+  reply.raw.end();
+}

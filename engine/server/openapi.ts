@@ -1,0 +1,48 @@
+import { z } from "zod";
+import * as schema from "../../schema";
+import type { Route } from "./routes";
+
+/** The OpenAPI document, generated from the same zod schemas that validate the requests. */
+export function openApiDocument(routes: Route[]): unknown {
+  const json = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" });
+  const components = {
+    SiteSpec: json(schema.SiteSpec),
+    PolicySpec: json(schema.PolicySpec),
+    PolicyUpdate: json(schema.PolicyUpdate),
+    ItemSpec: json(schema.ItemSpec),
+    NetworkSpec: json(schema.NetworkSpec),
+    NetworkMappingSpec: json(schema.NetworkMappingSpec),
+    FailoverRequest: json(schema.FailoverRequest),
+    FailbackRequest: json(schema.FailbackRequest),
+    PlanSpec: json(schema.PlanSpec),
+    PlanRunRequest: json(schema.PlanRunRequest),
+    Error: { type: "object", properties: { error: { type: "object", required: ["code", "message"], properties: { code: { type: "string" }, message: { type: "string" }, field: { type: "string" }, failures: { type: "array", items: { type: "object", properties: { property: { type: "string" }, reason: { type: "string" } } } } } } } },
+  };
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) {
+    const path = r.url.replace(/:(\w+)/g, "{$1}");
+    const params = [...r.url.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
+    paths[path] = {
+      ...paths[path],
+      [r.method.toLowerCase()]: {
+        summary: r.summary,
+        parameters: params,
+        ...(r.body ? { requestBody: { required: true, content: { "application/json": { schema: { $ref: `#/components/schemas/${r.body}` } } } } } : {}),
+        responses: {
+          [r.job ? "202" : "200"]: { description: r.job ? "the job, started" : "OK" },
+          "400": { description: "bad input", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
+          "401": { description: "missing, wrong or expired token" },
+          "404": { description: "not found" },
+          "409": { description: "state conflict" },
+        },
+      },
+    };
+  }
+  return {
+    openapi: "3.1.0",
+    info: { title: "Lifeboat engine API", version: "1" },
+    components: { schemas: components, securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+    security: [{ bearer: [] }],
+    paths,
+  };
+}

@@ -1,0 +1,68 @@
+import type { Engine } from "../engine";
+
+export interface Request {
+  params: Record<string, string>;
+  body: unknown;
+  query: Record<string, string | undefined>;
+}
+
+export interface Route {
+  method: "GET" | "POST" | "PATCH";
+  url: string;
+  summary: string;
+  /** The component schema of the body (see openapi.ts); the engine validates it with the same zod schema. */
+  body?: string;
+  /** A long operation: answered 202 with its job as soon as the job starts. */
+  job?: boolean;
+  /** 201 for routes that create something. */
+  creates?: boolean;
+  handle(engine: Engine, request: Request): Promise<unknown>;
+}
+
+const body = (r: Request) => (r.body ?? {}) as Record<string, unknown>;
+const field = (r: Request, name: string) => body(r)[name];
+
+/** Every engine operation, over HTTP. Names in the path, everything else in a JSON body. */
+export const routes: Route[] = [
+  { method: "GET", url: "/v1/status", summary: "vault, store and every protected item's health and RPO", handle: (e) => e.status() },
+
+  { method: "GET", url: "/v1/sites", summary: "list sites", handle: (e) => e.listSites() },
+  { method: "POST", url: "/v1/sites", summary: "add a site", body: "SiteSpec", creates: true, handle: (e, r) => e.addSite(r.body) },
+  { method: "POST", url: "/v1/sites/:site/hosts", summary: "add a host to a site", creates: true, handle: (e, r) => e.addHost(r.params.site, field(r, "name") as string) },
+
+  { method: "GET", url: "/v1/policies", summary: "list replication policies", handle: (e) => e.listPolicies() },
+  { method: "POST", url: "/v1/policies", summary: "add a policy and its failback policy", body: "PolicySpec", creates: true, handle: (e, r) => e.addPolicy(r.body) },
+  { method: "GET", url: "/v1/policies/:policy", summary: "one policy", handle: (e, r) => e.getPolicy(r.params.policy) },
+  { method: "PATCH", url: "/v1/policies/:policy", summary: "change a policy", body: "PolicyUpdate", handle: (e, r) => e.updatePolicy(r.params.policy, r.body) },
+
+  { method: "GET", url: "/v1/networks", summary: "list recovery networks", handle: (e) => e.listNetworks() },
+  { method: "POST", url: "/v1/networks", summary: "add a recovery network", body: "NetworkSpec", creates: true, handle: (e, r) => e.addNetwork(r.body) },
+  { method: "GET", url: "/v1/network-mappings", summary: "list network mappings", handle: (e) => e.listNetworkMappings() },
+  { method: "POST", url: "/v1/network-mappings", summary: "map a source network to a recovery network", body: "NetworkMappingSpec", creates: true, handle: (e, r) => e.addNetworkMapping(r.body) },
+
+  { method: "GET", url: "/v1/items/:item", summary: "a protected item's status", handle: (e, r) => e.item(r.params.item) },
+  { method: "POST", url: "/v1/items", summary: "enable protection", body: "ItemSpec", job: true, handle: (e, r) => e.protect(r.body) },
+  { method: "GET", url: "/v1/items/:item/points", summary: "recovery points, oldest first", handle: (e, r) => e.points(r.params.item) },
+  { method: "POST", url: "/v1/items/:item/sync", summary: "one replication cycle now", job: true, handle: (e, r) => e.replicateNow(r.params.item, { appConsistent: field(r, "appConsistent") === true }) },
+  { method: "POST", url: "/v1/items/:item/resync", summary: "resync source and replica", job: true, handle: (e, r) => e.resync(r.params.item) },
+  { method: "POST", url: "/v1/items/:item/materialize", summary: "write the disks at a point into a directory", job: true, handle: (e, r) => e.materialize(r.params.item, String(field(r, "point") ?? "latest"), String(field(r, "outDir") ?? "")) },
+  { method: "POST", url: "/v1/items/:item/drill", summary: "test failover", job: true, handle: (e, r) => e.drill(r.params.item, field(r, "point") ?? "latest") },
+  { method: "POST", url: "/v1/items/:item/drill/cleanup", summary: "clean up a drill", job: true, handle: (e, r) => e.drillCleanup(r.params.item, field(r, "notes") as string | undefined) },
+  { method: "POST", url: "/v1/items/:item/failover", summary: "planned or unplanned failover", body: "FailoverRequest", job: true, handle: (e, r) => e.failover(r.params.item, r.body ?? {}) },
+  { method: "POST", url: "/v1/items/:item/change-point", summary: "change the recovery point before commit", job: true, handle: (e, r) => e.changeRecoveryPoint(r.params.item, field(r, "point")) },
+  { method: "POST", url: "/v1/items/:item/commit", summary: "commit a failover or failback", job: true, handle: (e, r) => e.commit(r.params.item) },
+  { method: "POST", url: "/v1/items/:item/reprotect", summary: "reverse replication", job: true, handle: (e, r) => e.reprotect(r.params.item) },
+  { method: "POST", url: "/v1/items/:item/failback", summary: "fail back to the primary", body: "FailbackRequest", job: true, handle: (e, r) => e.failback(r.params.item, r.body ?? {}) },
+  { method: "POST", url: "/v1/items/:item/migrate", summary: "complete a migration", job: true, handle: (e, r) => e.completeMigration(r.params.item) },
+  { method: "POST", url: "/v1/retention", summary: "apply retention and collect garbage now", job: true, handle: (e) => e.applyRetention() },
+
+  { method: "GET", url: "/v1/plans", summary: "list recovery plans", handle: (e) => e.listPlans() },
+  { method: "POST", url: "/v1/plans", summary: "add a recovery plan", body: "PlanSpec", creates: true, handle: (e, r) => e.addPlan(r.body) },
+  { method: "GET", url: "/v1/plans/:plan", summary: "one recovery plan", handle: (e, r) => e.getPlan(r.params.plan) },
+  { method: "POST", url: "/v1/plans/:plan/run", summary: "run a recovery plan", body: "PlanRunRequest", job: true, handle: (e, r) => e.runPlan(r.params.plan, r.body ?? {}) },
+
+  { method: "GET", url: "/v1/jobs", summary: "recent jobs, newest first", handle: (e, r) => e.jobs({ target: r.query.target, limit: r.query.limit ? Number(r.query.limit) : undefined }) },
+  { method: "GET", url: "/v1/jobs/:job", summary: "a job with its task tree", handle: (e, r) => e.job(r.params.job) },
+  { method: "POST", url: "/v1/jobs/:job/resume", summary: "carry on after a manual action", job: true, handle: (e, r) => e.resumeJob(r.params.job) },
+  { method: "POST", url: "/v1/jobs/:job/cancel", summary: "cancel a failover, drill or failback before its start task", handle: async (e, r) => (await e.cancel(r.params.job), { job: r.params.job, cancelRequested: true }) },
+];
