@@ -1,7 +1,11 @@
 import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import * as https from "node:https";
 import * as path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildServer } from "../engine/server/app";
+import { listen } from "../engine/server/listen";
 import { DAY } from "../engine";
 import { makeDisk, randomWrites, recoveryVault, tempDir } from "./helpers";
 
@@ -143,5 +147,32 @@ describe("engine service: HTTP API", () => {
     const states = [...events.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]).state as string);
     assert.ok(states.length >= 1);
     assert.equal(states[states.length - 1], "Succeeded");
+  });
+});
+
+describe("engine service: TLS", () => {
+  it("serves HTTPS with the given certificate and key", async function () {
+    const dir = tempDir();
+    try {
+      execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")], { stdio: "ignore" });
+    } catch {
+      this.skip(); // no openssl on this machine
+    }
+    const { engine } = await recoveryVault(dir);
+    const server = await listen(engine, { host: "127.0.0.1", port: 0, tlsCert: path.join(dir, "cert.pem"), tlsKey: path.join(dir, "key.pem") });
+    try {
+      assert.match(server.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+      const token = readFileSync(server.tokenFile!, "utf8").trim();
+      const body = await new Promise<string>((resolve, reject) => {
+        https.get(`${server.url}/v1/sites`, { ca: readFileSync(path.join(dir, "cert.pem")), headers: { authorization: `Bearer ${token}` } }, (res) => {
+          let text = "";
+          res.on("data", (c) => (text += c));
+          res.on("end", () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`status ${res.statusCode}`))));
+        }).on("error", reject);
+      });
+      assert.deepEqual((JSON.parse(body) as Array<{ name: string }>).map((s) => s.name), ["dr", "hq"]);
+    } finally {
+      await server.app.close();
+    }
   });
 });

@@ -76,6 +76,12 @@ describe("the lifeboat CLI", () => {
     assert.match(noVault.stderr, /no vault at/);
   });
 
+  it("serve refuses a non-loopback address without TLS", async () => {
+    const refused = await run("serve", "--host", "0.0.0.0", "--port", "0");
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /listening on 0\.0\.0\.0 needs TLS: give --tls-cert and --tls-key/);
+  });
+
   it("takes the vault from LIFEBOAT_VAULT", async () => {
     const status = await lifeboat(["status", "--json"], { LIFEBOAT_VAULT: vault });
     assert.equal(status.code, 0, status.stderr);
@@ -87,10 +93,19 @@ describe("the lifeboat CLI", () => {
     const start = new Date(Date.now() + 1500).toISOString();
     assert.equal((await run("policy", "add", "soon", "--initial-replication-start", start)).code, 0);
     assert.equal(JSON.parse((await run("protect", "late", "--site", "hq", "--policy", "soon", "--disk", `os=${path.join(dir, "late.img")}:os`, "--json")).stdout).state, "Suspended");
-    const daemon = spawnLifeboat(["--vault", vault, "serve", "--tick-ms", "100"]);
+    const daemon = spawnLifeboat(["--vault", vault, "serve", "--tick-ms", "100", "--port", "0"]);
     let log = "";
     daemon.stdout!.on("data", (chunk) => (log += chunk));
     try {
+      // The daemon serves the API on loopback with the admin token it wrote beside the vault.
+      while (!/API at (\S+);/.test(log)) await new Promise((r) => setTimeout(r, 50));
+      const url = /API at (\S+);/.exec(log)![1];
+      const token = (await fs.readFile(path.join(vault, "admin.token"), "utf8")).trim();
+      assert.equal(((await fs.stat(path.join(vault, "admin.token"))).mode & 0o777).toString(8), "600");
+      const api = await fetch(`${url}/v1/status`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(api.status, 200);
+      assert.deepEqual(((await api.json()) as { items: Array<{ name: string }> }).items.map((i) => i.name), ["late", "vm1"]);
+      assert.equal((await fetch(`${url}/v1/status`)).status, 401);
       // While the daemon serves, several CLI processes replicate at once; the vault lock serializes them.
       const syncs = await Promise.all([1, 2, 3, 4].map(async () => {
         await randomWrites(path.join(dir, "os.img"), 3);

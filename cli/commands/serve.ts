@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { numberArg, withEngine } from "../context";
+import { listen } from "../../engine/server/listen";
 
 /** The daemon: runs the scheduler (copy frequency, resync windows, retention) until SIGINT or SIGTERM. */
 export function register(program: Command): void {
@@ -7,8 +8,15 @@ export function register(program: Command): void {
     .command("serve")
     .description("run the engine daemon: replicate on each policy's copy frequency")
     .option("--tick-ms <ms>", "how often the scheduler looks for due work", numberArg, 1000)
-    .action(async (opts: { tickMs: number }, command: Command) => {
+    .option("--host <address>", "address of the HTTP API (other than loopback needs TLS)", "127.0.0.1")
+    .option("--port <port>", "port of the HTTP API (0: any free port)", numberArg, 7180)
+    .option("--tls-cert <file>", "TLS certificate (PEM)")
+    .option("--tls-key <file>", "TLS private key (PEM)")
+    .option("--no-api", "run the scheduler only")
+    .action(async (opts: { tickMs: number; host: string; port: number; tlsCert?: string; tlsKey?: string; api: boolean }, command: Command) => {
       await withEngine(command, async (engine) => {
+        const server = opts.api ? await listen(engine, { host: opts.host, port: Number(opts.port), tlsCert: opts.tlsCert, tlsKey: opts.tlsKey }) : undefined;
+        if (server) log(`API at ${server.url}${server.tokenFile ? `; an admin token was written to ${server.tokenFile}` : ""}`);
         let stopping = false;
         let wake: () => void = () => undefined;
         const stop = () => {
@@ -37,6 +45,7 @@ export function register(program: Command): void {
             };
           });
         }
+        await server?.app.close();
         log("stopped");
       });
     });

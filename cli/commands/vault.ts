@@ -18,6 +18,24 @@ export function register(program: Command): void {
         [`vault created at ${target}`, `registration key (shown once; valid until ${state.expiresAt}):`, `  ${registrationKey}`].join("\n"),
       );
     });
+  const token = program.command("token").description("bearer tokens for the engine service");
+  token
+    .command("create <name>")
+    .description("issue a token (shown once; only its hash is kept)")
+    .option("--role <admin|agent>", "what it may do", "admin")
+    .option("--days <n>", "expires after this many days (default: never)")
+    .action(async (name: string, opts: { role: string; days?: string }, command: Command) => {
+      if (opts.role !== "admin" && opts.role !== "agent") throw new Error("--role must be admin or agent");
+      const value = await withEngine(command, (e) => e.createToken(name, opts.role as "admin" | "agent", opts.days ? Number(opts.days) * 86_400_000 : undefined));
+      print({ name, token: value }, wantsJson(command), () => `token ${name} (shown once):\n  ${value}`);
+    });
+  token
+    .command("revoke <name>")
+    .description("stop a token from working")
+    .action(async (name: string, _opts, command: Command) => {
+      await withEngine(command, (e) => e.revokeToken(name));
+      print({ name, revoked: true }, wantsJson(command), () => `token ${name} revoked`);
+    });
   vault
     .command("rotate-key")
     .description("issue a new registration key (valid 5 days); the old one stops working")

@@ -15,8 +15,10 @@ const TERMINAL = new Set(["Succeeded", "Failed", "Cancelled", "Suspended"]);
  * The engine's HTTP API. Every request but the health checks needs a bearer token; long operations
  * answer 202 with their job as soon as it starts; errors have one JSON shape and never a stack trace.
  */
-export function buildServer(engine: Engine, options: { logger?: boolean } = {}): FastifyInstance {
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 1024 * 1024 });
+export function buildServer(engine: Engine, options: { logger?: boolean; https?: { key: Buffer; cert: Buffer } } = {}): FastifyInstance {
+  const app = (options.https
+    ? Fastify({ logger: options.logger ?? false, bodyLimit: 1024 * 1024, https: options.https })
+    : Fastify({ logger: options.logger ?? false, bodyLimit: 1024 * 1024 })) as unknown as FastifyInstance;
 
   app.addHook("onRequest", async (request, reply) => {
     if (OPEN.has(request.url)) return;
