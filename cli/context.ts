@@ -1,10 +1,15 @@
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
-import { Engine } from "../engine";
+import { Engine, EngineError } from "../engine";
+import { EngineClient, type EngineApi } from "../client/engine-client";
+import { LOCAL_TOKEN_FILE } from "../engine/server/listen";
 
 export interface GlobalOptions {
   vault: string;
   json?: boolean;
+  endpoint?: string;
+  token?: string;
 }
 
 /** The vault a command acts on: --vault, else $LIFEBOAT_VAULT, else ./.lifeboat. */
@@ -17,8 +22,29 @@ export function wantsJson(command: Command): boolean {
   return Boolean(command.optsWithGlobals<GlobalOptions>().json);
 }
 
-/** Open the vault, run the body, always close. */
-export async function withEngine<T>(command: Command, body: (engine: Engine) => Promise<T>): Promise<T> {
+/**
+ * Run the body against the engine: through a daemon's API with --endpoint (or $LIFEBOAT_ENDPOINT), else
+ * on the vault directly. The token is --token, $LIFEBOAT_TOKEN, or the admin token a local daemon wrote.
+ */
+export async function withEngine<T>(command: Command, body: (engine: EngineApi) => Promise<T>): Promise<T> {
+  const opts = command.optsWithGlobals<GlobalOptions>();
+  const endpoint = opts.endpoint ?? process.env.LIFEBOAT_ENDPOINT;
+  if (!endpoint) return withLocalEngine(command, body);
+  const token = opts.token ?? process.env.LIFEBOAT_TOKEN ?? localToken(command);
+  if (!token) throw new EngineError("Unauthorized", `a token is needed for ${endpoint}: give --token or set LIFEBOAT_TOKEN`, false, "token");
+  return body(new EngineClient(endpoint, token));
+}
+
+function localToken(command: Command): string | undefined {
+  try {
+    return readFileSync(path.join(vaultDir(command), LOCAL_TOKEN_FILE), "utf8").trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Open the vault itself (serve, and what only the vault's host can do), run the body, always close. */
+export async function withLocalEngine<T>(command: Command, body: (engine: Engine) => Promise<T>): Promise<T> {
   const engine = await Engine.open(vaultDir(command));
   try {
     return await body(engine);

@@ -15,6 +15,8 @@ export function buildProgram(): Command {
     .description("Lifeboat: disaster recovery for machines")
     .option("--vault <dir>", "vault directory (default: $LIFEBOAT_VAULT, else ./.lifeboat)")
     .option("--json", "machine-readable output")
+    .option("--endpoint <url>", "act through a daemon's API (default: $LIFEBOAT_ENDPOINT; else on the vault directly)")
+    .option("--token <token>", "bearer token for --endpoint (default: $LIFEBOAT_TOKEN, or the daemon's admin.token beside the vault)")
     .showHelpAfterError()
     .enablePositionalOptions(false);
   for (const register of [vault, site, policy, replication, failover, failback, plan, status, serve]) register(program);

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { numberArg, withEngine } from "../context";
+import { numberArg, withLocalEngine } from "../context";
 import { listen } from "../../engine/server/listen";
 
 /** The daemon: runs the scheduler (copy frequency, resync windows, retention) until SIGINT or SIGTERM. */
@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .option("--tls-key <file>", "TLS private key (PEM)")
     .option("--no-api", "run the scheduler only")
     .action(async (opts: { tickMs: number; host: string; port: number; tlsCert?: string; tlsKey?: string; api: boolean }, command: Command) => {
-      await withEngine(command, async (engine) => {
+      await withLocalEngine(command, async (engine) => {
         const server = opts.api ? await listen(engine, { host: opts.host, port: Number(opts.port), tlsCert: opts.tlsCert, tlsKey: opts.tlsKey }) : undefined;
         if (server) log(`API at ${server.url}${server.tokenFile ? `; an admin token was written to ${server.tokenFile}` : ""}`);
         let stopping = false;

@@ -61,6 +61,10 @@ export const routes: Route[] = [
   { method: "GET", url: "/v1/plans/:plan", summary: "one recovery plan", handle: (e, r) => e.getPlan(r.params.plan) },
   { method: "POST", url: "/v1/plans/:plan/run", summary: "run a recovery plan", body: "PlanRunRequest", job: true, handle: (e, r) => e.runPlan(r.params.plan, r.body ?? {}) },
 
+  { method: "POST", url: "/v1/tokens", summary: "issue a bearer token (shown once)", creates: true, handle: async (e, r) => ({ name: field(r, "name"), token: await e.createToken(String(field(r, "name") ?? ""), field(r, "role") === "agent" ? "agent" : "admin", field(r, "lifetimeMs") as number | undefined) }) },
+  { method: "POST", url: "/v1/tokens/:token/revoke", summary: "revoke a token", handle: async (e, r) => (await e.revokeToken(r.params.token), { name: r.params.token, revoked: true }) },
+  { method: "POST", url: "/v1/registration-key", summary: "issue a new registration key (shown once)", handle: async (e) => ({ registrationKey: await e.rotateRegistrationKey() }) },
+
   { method: "GET", url: "/v1/jobs", summary: "recent jobs, newest first", handle: (e, r) => e.jobs({ target: r.query.target, limit: r.query.limit ? Number(r.query.limit) : undefined }) },
   { method: "GET", url: "/v1/jobs/:job", summary: "a job with its task tree", handle: (e, r) => e.job(r.params.job) },
   { method: "POST", url: "/v1/jobs/:job/resume", summary: "carry on after a manual action", job: true, handle: (e, r) => e.resumeJob(r.params.job) },
