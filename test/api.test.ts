@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, symlinkSync } from "node:fs";
 import * as https from "node:https";
 import * as path from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -125,6 +125,27 @@ describe("engine service: HTTP API", () => {
     const twice = await call("POST", "/v1/items/web/commit");
     assert.equal(twice.status, 409);
     assert.equal(twice.body.error.code, "Conflict");
+  });
+
+  it("confines paths in requests to the allowed directories: outside, '..' and symlinks are refused", async () => {
+    symlinkSync("/etc", path.join(dir, "escape"));
+    const attempts: Array<[string, string, unknown, string, RegExp]> = [
+      ["POST", "/v1/items", { name: "x", site: "hq", policy: "gold", disks: [{ name: "os", path: "/etc/hostname", os: true }] }, "disks.0.path", /outside the directories this engine allows/],
+      ["POST", "/v1/items", { name: "x", site: "hq", policy: "gold", disks: [{ name: "os", path: `${dir}/../../etc/hostname`, os: true }] }, "disks.0.path", /must not contain '\.\.'/],
+      ["POST", "/v1/items", { name: "x", site: "hq", policy: "gold", disks: [{ name: "os", path: path.join(dir, "escape", "hostname"), os: true }] }, "disks.0.path", /outside/],
+      ["POST", "/v1/items/web/materialize", { point: "latest", outDir: "/tmp/elsewhere" }, "outDir", /outside/],
+      ["POST", "/v1/items/web/materialize", { point: "latest", outDir: "relative/dir" }, "outDir", /absolute/],
+      ["POST", "/v1/sites", { name: "dr2", kind: "recovery", path: "/var/lib/dr" }, "path", /outside/],
+    ];
+    const jobsBefore = (await call("GET", "/v1/jobs?limit=100")).body.length;
+    for (const [method, url, payload, field, reason] of attempts) {
+      const res = await call(method, url, payload);
+      assert.equal(res.status, 400, `${url} ${JSON.stringify(payload)}`);
+      assert.equal(res.body.error.failures[0].property, field);
+      assert.match(res.body.error.failures[0].reason, reason);
+    }
+    assert.equal((await call("GET", "/v1/jobs?limit=100")).body.length, jobsBefore, "no job was started");
+    assert.equal((await call("GET", "/v1/items/x")).status, 404);
   });
 
   it("publishes an OpenAPI document generated from the schemas", async () => {

@@ -12,10 +12,11 @@ export function register(program: Command): void {
     .option("--port <port>", "port of the HTTP API (0: any free port)", numberArg, 7180)
     .option("--tls-cert <file>", "TLS certificate (PEM)")
     .option("--tls-key <file>", "TLS private key (PEM)")
+    .option("--allow-path <dir>", "paths in API requests must lie here (repeatable; default: the directory holding the vault)", (v: string, p: string[]) => [...p, v], [])
     .option("--no-api", "run the scheduler only")
-    .action(async (opts: { tickMs: number; host: string; port: number; tlsCert?: string; tlsKey?: string; api: boolean }, command: Command) => {
+    .action(async (opts: { tickMs: number; host: string; port: number; tlsCert?: string; tlsKey?: string; allowPath: string[]; api: boolean }, command: Command) => {
       await withLocalEngine(command, async (engine) => {
-        const server = opts.api ? await listen(engine, { host: opts.host, port: Number(opts.port), tlsCert: opts.tlsCert, tlsKey: opts.tlsKey }) : undefined;
+        const server = opts.api ? await listen(engine, { host: opts.host, port: Number(opts.port), tlsCert: opts.tlsCert, tlsKey: opts.tlsKey, allowedPaths: opts.allowPath }) : undefined;
         if (server) log(`API at ${server.url}${server.tokenFile ? `; an admin token was written to ${server.tokenFile}` : ""}`);
         let stopping = false;
         let wake: () => void = () => undefined;

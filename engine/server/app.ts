@@ -7,6 +7,8 @@ import { renderMetrics } from "./metrics";
 import { openApiDocument } from "./openapi";
 import { routes, type Route } from "./routes";
 import { checkToken } from "../auth/tokens";
+import { PathPolicy } from "./confine";
+import * as path from "node:path";
 
 const OPEN = new Set(["/healthz", "/readyz"]);
 const TERMINAL = new Set(["Succeeded", "Failed", "Cancelled", "Suspended"]);
@@ -15,7 +17,15 @@ const TERMINAL = new Set(["Succeeded", "Failed", "Cancelled", "Suspended"]);
  * The engine's HTTP API. Every request but the health checks needs a bearer token; long operations
  * answer 202 with their job as soon as it starts; errors have one JSON shape and never a stack trace.
  */
-export function buildServer(engine: Engine, options: { logger?: boolean; https?: { key: Buffer; cert: Buffer } } = {}): FastifyInstance {
+export interface ServerOptions {
+  logger?: boolean;
+  https?: { key: Buffer; cert: Buffer };
+  /** Directories that paths in requests must lie in (default: the directory holding the vault). */
+  allowedPaths?: string[];
+}
+
+export function buildServer(engine: Engine, options: ServerOptions = {}): FastifyInstance {
+  const paths = new PathPolicy(options.allowedPaths ?? [path.dirname(engine.vault.dir)]);
   const app = (options.https
     ? Fastify({ logger: options.logger ?? false, bodyLimit: 1024 * 1024, https: options.https })
     : Fastify({ logger: options.logger ?? false, bodyLimit: 1024 * 1024 })) as unknown as FastifyInstance;
@@ -54,13 +64,14 @@ export function buildServer(engine: Engine, options: { logger?: boolean; https?:
   app.get("/v1/jobs/:job/events", (request, reply) => streamJob(engine, request, reply));
 
   for (const route of routes) {
-    app.route({ method: route.method, url: route.url, handler: (request, reply) => handle(engine, route, request, reply) });
+    app.route({ method: route.method, url: route.url, handler: (request, reply) => handle(engine, route, paths, request, reply) });
   }
   return app;
 }
 
-async function handle(engine: Engine, route: Route, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+async function handle(engine: Engine, route: Route, paths: PathPolicy, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const req = { params: request.params as Record<string, string>, body: request.body, query: request.query as Record<string, string | undefined> };
+  if (route.paths) paths.check(route.summary, route.paths(req));
   if (!route.job) {
     const result = await route.handle(engine, req);
     return reply.code(route.creates ? 201 : 200).send(result);

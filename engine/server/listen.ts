@@ -11,6 +11,7 @@ export interface ListenOptions {
   port: number;
   tlsCert?: string;
   tlsKey?: string;
+  allowedPaths?: string[];
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -34,7 +35,7 @@ export async function listen(engine: Engine, options: ListenOptions): Promise<{ 
     await fs.writeFile(tokenFile, token + "\n", { mode: 0o600 });
     written = tokenFile;
   }
-  const app = buildServer(engine, { https });
+  const app = buildServer(engine, { https, allowedPaths: options.allowedPaths?.length ? options.allowedPaths : undefined });
   await app.listen({ host: options.host, port: options.port });
   const { port } = app.server.address() as { port: number };
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;

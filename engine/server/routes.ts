@@ -6,6 +6,7 @@ export interface Request {
   query: Record<string, string | undefined>;
 }
 
+
 export interface Route {
   method: "GET" | "POST" | "PATCH";
   url: string;
@@ -17,6 +18,8 @@ export interface Route {
   /** 201 for routes that create something. */
   creates?: boolean;
   handle(engine: Engine, request: Request): Promise<unknown>;
+  /** The filesystem paths the body names, checked against the daemon's allowed directories first. */
+  paths?(request: Request): Array<[string, unknown]>;
 }
 
 const body = (r: Request) => (r.body ?? {}) as Record<string, unknown>;
@@ -27,7 +30,7 @@ export const routes: Route[] = [
   { method: "GET", url: "/v1/status", summary: "vault, store and every protected item's health and RPO", handle: (e) => e.status() },
 
   { method: "GET", url: "/v1/sites", summary: "list sites", handle: (e) => e.listSites() },
-  { method: "POST", url: "/v1/sites", summary: "add a site", body: "SiteSpec", creates: true, handle: (e, r) => e.addSite(r.body) },
+  { method: "POST", url: "/v1/sites", summary: "add a site", body: "SiteSpec", creates: true, handle: (e, r) => e.addSite(r.body), paths: (r) => [["path", field(r, "path")]] },
   { method: "POST", url: "/v1/sites/:site/hosts", summary: "add a host to a site", creates: true, handle: (e, r) => e.addHost(r.params.site, field(r, "name") as string) },
 
   { method: "GET", url: "/v1/policies", summary: "list replication policies", handle: (e) => e.listPolicies() },
@@ -41,18 +44,26 @@ export const routes: Route[] = [
   { method: "POST", url: "/v1/network-mappings", summary: "map a source network to a recovery network", body: "NetworkMappingSpec", creates: true, handle: (e, r) => e.addNetworkMapping(r.body) },
 
   { method: "GET", url: "/v1/items/:item", summary: "a protected item's status", handle: (e, r) => e.item(r.params.item) },
-  { method: "POST", url: "/v1/items", summary: "enable protection", body: "ItemSpec", job: true, handle: (e, r) => e.protect(r.body) },
+  {
+    method: "POST",
+    url: "/v1/items",
+    summary: "enable protection",
+    body: "ItemSpec",
+    job: true,
+    handle: (e, r) => e.protect(r.body),
+    paths: (r) => (Array.isArray(field(r, "disks")) ? (field(r, "disks") as Array<{ path?: unknown }>).map((d, i): [string, unknown] => [`disks.${i}.path`, d?.path]) : []),
+  },
   { method: "GET", url: "/v1/items/:item/points", summary: "recovery points, oldest first", handle: (e, r) => e.points(r.params.item) },
   { method: "POST", url: "/v1/items/:item/sync", summary: "one replication cycle now", job: true, handle: (e, r) => e.replicateNow(r.params.item, { appConsistent: field(r, "appConsistent") === true }) },
   { method: "POST", url: "/v1/items/:item/resync", summary: "resync source and replica", job: true, handle: (e, r) => e.resync(r.params.item) },
-  { method: "POST", url: "/v1/items/:item/materialize", summary: "write the disks at a point into a directory", job: true, handle: (e, r) => e.materialize(r.params.item, String(field(r, "point") ?? "latest"), String(field(r, "outDir") ?? "")) },
+  { method: "POST", url: "/v1/items/:item/materialize", summary: "write the disks at a point into a directory", job: true, handle: (e, r) => e.materialize(r.params.item, String(field(r, "point") ?? "latest"), String(field(r, "outDir") ?? "")), paths: (r) => [["outDir", field(r, "outDir") ?? ""]] },
   { method: "POST", url: "/v1/items/:item/drill", summary: "test failover", job: true, handle: (e, r) => e.drill(r.params.item, field(r, "point") ?? "latest") },
   { method: "POST", url: "/v1/items/:item/drill/cleanup", summary: "clean up a drill", job: true, handle: (e, r) => e.drillCleanup(r.params.item, field(r, "notes") as string | undefined) },
   { method: "POST", url: "/v1/items/:item/failover", summary: "planned or unplanned failover", body: "FailoverRequest", job: true, handle: (e, r) => e.failover(r.params.item, r.body ?? {}) },
   { method: "POST", url: "/v1/items/:item/change-point", summary: "change the recovery point before commit", job: true, handle: (e, r) => e.changeRecoveryPoint(r.params.item, field(r, "point")) },
   { method: "POST", url: "/v1/items/:item/commit", summary: "commit a failover or failback", job: true, handle: (e, r) => e.commit(r.params.item) },
   { method: "POST", url: "/v1/items/:item/reprotect", summary: "reverse replication", job: true, handle: (e, r) => e.reprotect(r.params.item) },
-  { method: "POST", url: "/v1/items/:item/failback", summary: "fail back to the primary", body: "FailbackRequest", job: true, handle: (e, r) => e.failback(r.params.item, r.body ?? {}) },
+  { method: "POST", url: "/v1/items/:item/failback", summary: "fail back to the primary", body: "FailbackRequest", job: true, handle: (e, r) => e.failback(r.params.item, r.body ?? {}), paths: (r) => [["alternateDir", field(r, "alternateDir")]] },
   { method: "POST", url: "/v1/items/:item/migrate", summary: "complete a migration", job: true, handle: (e, r) => e.completeMigration(r.params.item) },
   { method: "POST", url: "/v1/retention", summary: "apply retention and collect garbage now", job: true, handle: (e) => e.applyRetention() },
 
