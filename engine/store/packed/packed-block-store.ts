@@ -8,7 +8,7 @@ import type { IndexEntry, PackIndex } from "./pack-index";
 const PACK_TARGET_BYTES = 32 * 1024 * 1024;
 const PACK_PREFIX = "packs/";
 /** getMany reads neighbouring blocks of a pack in one read up to this size, bridging gaps up to READ_GAP. */
-const READ_SPAN = 8 * 1024 * 1024;
+const READ_SPAN = 2 * 1024 * 1024;
 const READ_GAP = 256 * 1024;
 
 /** A pack being filled: blocks are copied into one buffer, which is written whole. */
