@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 
@@ -10,6 +11,14 @@ export async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; va
   const start = performance.now();
   const value = await work();
   return { ms: performance.now() - start, value };
+}
+
+/** Run `work`: its wall time and the CPU time this whole process spent meanwhile (every thread: main, libuv pool, workers). */
+export async function timedWithCpu<T>(work: () => Promise<T>): Promise<{ ms: number; cpuMs: number; value: T }> {
+  const before = process.cpuUsage();
+  const { ms, value } = await timed(work);
+  const used = process.cpuUsage(before);
+  return { ms, cpuMs: (used.user + used.system) / 1000, value };
 }
 
 export function mean(values: number[]): number {
@@ -62,6 +71,28 @@ export class PageCache {
   get state(): "cold cache" | "warm cache" {
     return this.failures === 0 ? "cold cache" : "warm cache";
   }
+}
+
+/** The machine a run measured on, stated in every results file. */
+export interface MachineInfo {
+  cpus: number;
+  cpuModel: string;
+  node: string;
+  platform: string;
+  date: string;
+  cache: PageCache["state"];
+}
+
+export function describeMachine(cache: PageCache): MachineInfo {
+  const cpus = os.cpus();
+  return { cpus: cpus.length, cpuModel: cpus[0]?.model ?? "unknown", node: process.version, platform: `${os.platform()} ${os.release()}`, date: new Date().toISOString(), cache: cache.state };
+}
+
+/** Disk space the files take (allocated blocks, so holes of sparse files count nothing). */
+export async function allocatedBytes(files: string[]): Promise<number> {
+  let total = 0;
+  for (const file of files) total += (await fs.stat(file)).blocks * 512;
+  return total;
 }
 
 /** Total bytes of the regular files under a directory. */

@@ -1,13 +1,13 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { MIB } from "./measure";
+import { MIB, type MachineInfo } from "./measure";
 import type { BenchResults, Comparison, Unit } from "./summary";
 
 const HEADER = ["Operation", "Ours", "Baseline", "Ratio", "Target", "Met"];
-const RATIO_NOTE = "Ratio = ours / baseline: above 1 is faster for throughput; below 1 is faster, smaller or leaner for the rest.";
+export const RATIO_NOTE = "Ratio = ours / baseline: above 1 is faster for throughput; below 1 is faster, smaller or leaner for the rest.";
 
-const mib = (bytes: number) => (bytes / MIB).toFixed(2);
-const rssMiB = (kib: number) => (kib / 1024).toFixed(1);
+export const mib = (bytes: number) => (bytes / MIB).toFixed(2);
+export const rssMiB = (kib: number) => (kib / 1024).toFixed(1);
 
 function formatValue(value: number, unit: Unit): string {
   if (unit === "MiB/s") return `${value.toFixed(1)} MiB/s`;
@@ -36,9 +36,27 @@ export function textTable(comparisons: Comparison[]): string {
   return [line(rows[0]), widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(1).map(line), "", RATIO_NOTE].join("\n");
 }
 
-function markdownTable(header: string[], rows: string[][]): string {
+export function markdownTable(header: string[], rows: string[][]): string {
   const line = (row: string[]) => `| ${row.join(" | ")} |`;
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+/** The comparisons as a markdown table. */
+export const comparisonsMarkdown = (comparisons: Comparison[]): string => markdownTable(HEADER, comparisons.map(cells));
+
+/** The date and machine lines that open every report. */
+export function machineLines(machine: MachineInfo): string[] {
+  return [`- Date: ${machine.date}`, `- Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.platform}, Node ${machine.node}`];
+}
+
+export const cacheLine = (cache: MachineInfo["cache"]): string =>
+  `- Page cache: ${cache}${cache === "warm cache" ? " (dropping it was not permitted)" : " (dropped before every measured operation)"}`;
+
+/** <name>.md for people, <name>.json with the raw figures for tools. */
+export async function writeResultFiles(dir: string, name: string, markdown: string, raw: unknown): Promise<void> {
+  await fs.mkdir(dir, { recursive: true });
+  await fs.writeFile(path.join(dir, `${name}.md`), markdown);
+  await fs.writeFile(path.join(dir, `${name}.json`), JSON.stringify(raw, null, 2) + "\n");
 }
 
 /** Each run's raw figures, so a fastest run can be checked against the others. */
@@ -82,13 +100,12 @@ function markdownReport(results: BenchResults, comparisons: Comparison[]): strin
   return [
     "# Replication benchmark",
     "",
-    `- Date: ${machine.date}`,
-    `- Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.platform}, Node ${machine.node}`,
+    ...machineLines(machine),
     `- Image: ${image.bytes / MIB} MiB in ${image.blockBytes / 1024} KiB blocks (${layout}; seed ${image.seed})`,
-    `- Page cache: ${machine.cache}${machine.cache === "warm cache" ? " (dropping it was not permitted)" : " (dropped before every measured operation)"}`,
+    cacheLine(machine.cache),
     `- Times: fastest of ${results.runs} runs; peak RSS: largest of them; bytes: mean per delta cycle; rsync baseline ${results.rsync}`,
     "",
-    markdownTable(HEADER, comparisons.map(cells)),
+    comparisonsMarkdown(comparisons),
     "",
     RATIO_NOTE,
     "",
@@ -104,8 +121,6 @@ function markdownReport(results: BenchResults, comparisons: Comparison[]): strin
 }
 
 /** replication.md for people, replication.json with the raw figures for tools. */
-export async function writeResults(dir: string, results: BenchResults, comparisons: Comparison[]): Promise<void> {
-  await fs.mkdir(dir, { recursive: true });
-  await fs.writeFile(path.join(dir, "replication.md"), markdownReport(results, comparisons));
-  await fs.writeFile(path.join(dir, "replication.json"), JSON.stringify({ ...results, comparisons }, null, 2) + "\n");
+export function writeResults(dir: string, results: BenchResults, comparisons: Comparison[]): Promise<void> {
+  return writeResultFiles(dir, "replication", markdownReport(results, comparisons), { ...results, comparisons });
 }

@@ -1,12 +1,12 @@
 import { CP_BASELINE, RSYNC_BASELINE } from "./baselines";
 import type { ImageLayout } from "./image";
-import { mean, MIB } from "./measure";
+import { mean, MIB, type MachineInfo } from "./measure";
 import type { DeltaRound, InitialResult } from "./replication";
 import type { ChildFigures, Measured } from "./worker-protocol";
 
 /** Everything one run measured, as written to replication.json. */
 export interface BenchResults {
-  machine: { cpus: number; cpuModel: string; node: string; platform: string; date: string; cache: "cold cache" | "warm cache" };
+  machine: MachineInfo;
   image: { bytes: number; blockBytes: number; layout: ImageLayout; seed: number };
   runs: number;
   idle: Measured<ChildFigures>;
@@ -33,7 +33,8 @@ export interface Comparison {
   met?: boolean;
 }
 
-function compare(operation: string, unit: Unit, ours: number, baselineName: string, baseline: number | null, maxRatio?: number): Comparison {
+/** A comparison; with maxRatio, whether ours / baseline stays within it. */
+export function compare(operation: string, unit: Unit, ours: number, baselineName: string, baseline: number | null, maxRatio?: number): Comparison {
   const ratio = baseline ? ours / baseline : null;
   const target = maxRatio === undefined ? {} : { maxRatio, ...(ratio === null ? {} : { met: ratio <= maxRatio }) };
   return { operation, unit, ours, baselineName, baseline, ratio, ...target };

@@ -1,5 +1,6 @@
 import * as path from "node:path";
-import { runCommand } from "./measure";
+import type { JobView } from "../engine";
+import { peakRssKiB, runCommand } from "./measure";
 
 /** What every measured child reports: the operation's time inside the child, and the child's peak memory. */
 export interface ChildFigures {
@@ -45,13 +46,44 @@ export function emitFigures(figures: ChildFigures): void {
   process.stdout.write(JSON.stringify(figures) + "\n");
 }
 
-/** Parent side: run one operation in a fresh Node process. */
-export async function runWorker<Op extends WorkerOp>(op: Op, args: string[] = []): Promise<Measured<WorkerOps[Op]>> {
-  const { ms, stdout } = await runCommand(process.execPath, [WORKER_SCRIPT, op, ...args]);
+/** A child's operation: its figures, but for the peak memory, which the child adds when it is done. */
+export type ChildOperation<T extends ChildFigures> = (args: string[]) => Promise<Omit<T, "maxRssKiB">>;
+
+/**
+ * Child side: run the operation named by the first command-line argument (the rest are its arguments)
+ * and emit its figures with the process's peak RSS; a failure sets the exit code, which fails the parent.
+ */
+export function serveOperation(operations: Record<string, ChildOperation<ChildFigures>>): void {
+  const [op, ...args] = process.argv.slice(2);
+  const run = async () => {
+    if (!(op in operations)) throw new Error(`unknown operation '${op}'; expected one of ${Object.keys(operations).join(", ")}`);
+    const figures = await operations[op](args);
+    emitFigures({ ...figures, maxRssKiB: peakRssKiB() });
+  };
+  run().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
+
+/** The job's result; a job that did not succeed fails the measurement rather than timing an error path. */
+export function resultOf<T>(job: JobView): T {
+  if (job.state !== "Succeeded") throw new Error(`${job.type} job for ${job.target} ended ${job.state}: ${job.error?.message ?? "no error recorded"}`);
+  return job.result as T;
+}
+
+/** Parent side: run one operation of a child script in a fresh Node process. */
+export async function runChild<T extends ChildFigures>(script: string, op: string, args: string[]): Promise<Measured<T>> {
+  const { ms, stdout } = await runCommand(process.execPath, [script, op, ...args]);
   const line = stdout.trim().split("\n").pop() ?? "";
   try {
-    return { ...(JSON.parse(line) as WorkerOps[Op]), wallMs: ms };
+    return { ...(JSON.parse(line) as T), wallMs: ms };
   } catch {
     throw new Error(`worker '${op}' printed no figures: ${stdout.slice(-500)}`);
   }
+}
+
+/** Parent side: run one engine-worker operation in a fresh Node process. */
+export function runWorker<Op extends WorkerOp>(op: Op, args: string[] = []): Promise<Measured<WorkerOps[Op]>> {
+  return runChild(WORKER_SCRIPT, op, args);
 }

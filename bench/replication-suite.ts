@@ -1,0 +1,45 @@
+/**
+ * Replication suite (BENCH_IMAGE_MIB=64 for a quick run): initial replication against cp, delta cycles
+ * against rsync and the peak memory of both, all in one run; writes replication.{md,json}.
+ */
+import * as path from "node:path";
+import { ensureRsync } from "./baselines";
+import { BLOCK_BYTES, makeImage } from "./image";
+import { describeMachine, MIB, PageCache } from "./measure";
+import { Random } from "./random";
+import { benchDelta, benchIdle, benchInitial, RUNS, type BenchContext, type Workspace } from "./replication";
+import { textTable, writeResults } from "./report";
+import { mibFromEnv, SEED, type SuiteContext } from "./suite";
+import { summarize, type BenchResults } from "./summary";
+
+function workspaceIn(dir: string): Workspace {
+  return { image: path.join(dir, "disk.img"), vault: path.join(dir, "vault"), copy: path.join(dir, "disk.cp.img"), replica: path.join(dir, "disk.replica.img") };
+}
+
+export async function replicationSuite({ workDir, resultsDir, log }: SuiteContext): Promise<void> {
+  const bytes = mibFromEnv("BENCH_IMAGE_MIB", 1024) * MIB;
+  const blocks = bytes / BLOCK_BYTES;
+  const context: BenchContext = { workspace: workspaceIn(workDir), cache: new PageCache(), random: new Random(SEED), log };
+  log(`making a ${bytes / MIB} MiB image`);
+  const layout = await makeImage(context.workspace.image, blocks, context.random);
+  const idle = await benchIdle();
+  const initial = await benchInitial(context);
+  const withRsync = await ensureRsync(log);
+  if (!withRsync) log("the rsync baseline is skipped");
+  const delta = await benchDelta(context, blocks, withRsync);
+
+  const results: BenchResults = {
+    machine: describeMachine(context.cache),
+    image: { bytes, blockBytes: BLOCK_BYTES, layout, seed: SEED },
+    runs: RUNS,
+    idle,
+    initial,
+    delta,
+    rsync: withRsync ? "measured" : "skipped",
+  };
+  const comparisons = summarize(results);
+  console.log(textTable(comparisons));
+  console.log(`\n${bytes / MIB} MiB image, ${results.machine.cache}, ${results.machine.cpus} CPUs, Node ${process.version}`);
+  await writeResults(resultsDir, results, comparisons);
+  log(`results written to ${path.relative(process.cwd(), resultsDir) || resultsDir}`);
+}
