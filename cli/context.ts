@@ -4,6 +4,8 @@ import type { Command } from "commander";
 import { Engine, EngineError } from "../engine";
 import { EngineClient, type EngineApi } from "../client/engine-client";
 import { LOCAL_TOKEN_FILE } from "../engine/server/listen";
+import { whenJobStarts } from "../engine/jobs/job-started";
+import { ProgressView } from "./progress";
 
 export interface GlobalOptions {
   vault: string;
@@ -29,10 +31,36 @@ export function wantsJson(command: Command): boolean {
 export async function withEngine<T>(command: Command, body: (engine: EngineApi) => Promise<T>): Promise<T> {
   const opts = command.optsWithGlobals<GlobalOptions>();
   const endpoint = opts.endpoint ?? process.env.LIFEBOAT_ENDPOINT;
-  if (!endpoint) return withLocalEngine(command, body);
-  const token = opts.token ?? process.env.LIFEBOAT_TOKEN ?? localToken(command);
-  if (!token) throw new EngineError("Unauthorized", `a token is needed for ${endpoint}: give --token or set LIFEBOAT_TOKEN`, false, "token");
-  return body(new EngineClient(endpoint, token));
+  const progress = opts.json ? undefined : new ProgressView();
+  try {
+    if (!endpoint) return await withLocalEngine(command, (engine) => followJobs(engine, () => body(engine), progress));
+    const token = opts.token ?? process.env.LIFEBOAT_TOKEN ?? localToken(command);
+    if (!token) throw new EngineError("Unauthorized", `a token is needed for ${endpoint}: give --token or set LIFEBOAT_TOKEN`, false, "token");
+    return await body(new EngineClient(endpoint, token, { onJob: (job) => progress?.update(job) }));
+  } finally {
+    progress?.done();
+  }
+}
+
+const PROGRESS_POLL_MS = 200;
+
+/** While a local operation runs, show the job it started as it moves along. */
+async function followJobs<T>(engine: Engine, operation: () => Promise<T>, progress: ProgressView | undefined): Promise<T> {
+  if (!progress) return operation();
+  const { started, done } = whenJobStarts(operation);
+  let finished = false;
+  void started.then(async (id) => {
+    while (id && !finished) {
+      const job = await engine.job(id).catch(() => undefined);
+      if (job && !finished) progress.update(job);
+      await new Promise((r) => setTimeout(r, PROGRESS_POLL_MS));
+    }
+  });
+  try {
+    return await done;
+  } finally {
+    finished = true;
+  }
 }
 
 function localToken(command: Command): string | undefined {

@@ -25,7 +25,7 @@ export class EngineClient implements EngineApi {
   constructor(
     private readonly endpoint: string,
     private readonly token: string,
-    private readonly pollMs = 200,
+    private readonly options: { pollMs?: number; onJob?: (job: JobView) => void } = {},
   ) {}
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -47,9 +47,11 @@ export class EngineClient implements EngineApi {
   /** Start a long operation and follow its job to the end (or until it waits for a person). */
   private async run(path: string, body: unknown = {}): Promise<JobView> {
     let job = await this.request<JobView>("POST", path, body);
+    this.options.onJob?.(job);
     while (!ENDED.has(job.state)) {
-      await new Promise((r) => setTimeout(r, this.pollMs));
+      await new Promise((r) => setTimeout(r, this.options.pollMs ?? 200));
       job = await this.request<JobView>("GET", `/v1/jobs/${q(job.id)}`);
+      this.options.onJob?.(job);
     }
     return job;
   }

@@ -69,6 +69,14 @@ describe("the lifeboat CLI: drills, failover, failback and plans", () => {
     const resumed = (await ok("jobs", "resume", suspended.id, "--json")).json();
     assert.equal(resumed.state, "Succeeded");
     assert.equal((await ok("status", "db", "--json")).json().activeSite, "recovery");
+    // Long jobs show where they are: plain lines on stderr when it is not a terminal.
+    await fs.writeFile(path.join(dir, "slow.json"), JSON.stringify({ groups: [{ items: ["web"], before: [{ name: "slow step", kind: "script", command: "sleep 1" }] }] }));
+    await ok("plan", "add", "slow", "--file", path.join(dir, "slow.json"));
+    const slow = await ok("plan", "run", "slow", "--type", "test", "--point", "latest-processed");
+    assert.match(slow.stderr, /^RecoveryPlan slow: Group 1 › Before: slow step$/m);
+    const id = /job (job-\S+) RecoveryPlan slow: Succeeded/.exec(slow.stdout)![1];
+    const watched = await ok("jobs", "watch", id);
+    assert.match(watched.stdout, new RegExp(`job ${id} RecoveryPlan slow: Succeeded`));
     const bad = await run("plan", "add", "broken", "--group", "db,ghost");
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /groups\.0\.items\.1: no protected item named 'ghost'/);

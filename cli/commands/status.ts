@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { numberArg, wantsJson, withEngine } from "../context";
 import { bytes, duration, jobText, print, reportJob, table } from "../format";
+import { ProgressView } from "../progress";
 
 export function register(program: Command): void {
   program
@@ -41,6 +42,22 @@ export function register(program: Command): void {
       print(list, wantsJson(command), () =>
         table([["ID", "TYPE", "TARGET", "STATE", "CREATED", "DURATION-MS", "ERROR"], ...list.map((j) => [j.id, j.type, j.target, j.state, j.createdAt, j.durationMs, j.error?.code ?? null])]),
       );
+    });
+  jobs
+    .command("watch <id>")
+    .description("follow a job until it ends (or waits for a manual action)")
+    .action(async (id: string, _opts, command: Command) => {
+      const progress = wantsJson(command) ? undefined : new ProgressView();
+      const job = await withEngine(command, async (e) => {
+        for (;;) {
+          const current = await e.job(id);
+          progress?.update(current);
+          if (["Succeeded", "Failed", "Cancelled", "Suspended"].includes(current.state)) return current;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      });
+      progress?.done();
+      reportJob(job, wantsJson(command));
     });
   jobs
     .command("resume <id>")
