@@ -46,10 +46,18 @@ export interface Chunk {
 export async function* readChunks(path: string, size: number, blockSize: number, buffers: BufferPool): AsyncGenerator<Chunk> {
   if (buffers.size % blockSize !== 0) throw new RangeError(`reads of ${buffers.size} bytes do not hold whole ${blockSize}-byte blocks`);
   const handle = await fs.open(path, "r");
-  const readAt = async (position: number) => {
+  const read = async (position: number) => {
     const data = Buffer.from(buffers.take());
-    const { bytesRead } = await handle.read(data, 0, Math.min(buffers.size, size - position), position);
+    const wanted = Math.min(buffers.size, size - position);
+    const { bytesRead } = await handle.read(data, 0, wanted, position);
+    // A disk that shrank under us; a short read would also misalign every block after it.
+    if (bytesRead < wanted) throw Object.assign(new Error(`${path} ended at ${position + bytesRead} bytes, expected ${size}`), { code: "EIO" });
     return data.subarray(0, bytesRead);
+  };
+  const readAt = (position: number) => {
+    const reading = read(position);
+    reading.catch(() => undefined); // a failure is thrown when the caller gets to this read, not reported as unhandled before
+    return reading;
   };
   let inFlight: Promise<Buffer<ArrayBuffer>> | null = null;
   try {
@@ -57,7 +65,6 @@ export async function* readChunks(path: string, size: number, blockSize: number,
     inFlight = size > 0 ? readAt(0) : null;
     while (inFlight) {
       const data = await inFlight;
-      if (data.length === 0) throw Object.assign(new Error(`${path} ended at ${position} bytes, expected ${size}`), { code: "EIO" });
       const next = position + data.length; // before the yield: the caller may transfer data's memory away
       inFlight = next < size ? readAt(next) : null;
       yield { first: position / blockSize, data };
