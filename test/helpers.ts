@@ -65,7 +65,11 @@ export async function snapshotTree(dir: string): Promise<string[]> {
     for (const e of await fs.readdir(d, { withFileTypes: true })) {
       const full = path.join(d, e.name);
       if (e.isDirectory()) await walk(full);
-      else out.push(`${path.relative(dir, full)} ${(await fs.stat(full)).size}`);
+      else {
+        // A file renamed or removed since readdir (a pack being written by another process) is left out.
+        const stat = await fs.stat(full).catch((error) => (error.code === "ENOENT" ? undefined : Promise.reject(error)));
+        if (stat) out.push(`${path.relative(dir, full)} ${stat.size}`);
+      }
     }
   };
   await walk(dir);

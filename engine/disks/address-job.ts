@@ -32,15 +32,14 @@ export function runAddressJob({ data, spans, encode }: AddressJob): AddressResul
   const source = Buffer.from(data);
   const count = spans.length / 2;
   const ids = new Uint8Array(count * ID_BYTES);
-  const target = encode && Buffer.from(encode.frames);
-  const ends = new Uint32Array(encode ? count : 0);
+  const into = encode && { level: encode.level, frames: Buffer.from(encode.frames), ends: new Uint32Array(count) };
   let end = 0;
   for (let n = 0; n < count; n++) {
     const block = source.subarray(spans[2 * n], spans[2 * n] + spans[2 * n + 1]);
     ids.set(blockId(block), n * ID_BYTES);
-    if (encode && target) ends[n] = end += encodeFrameInto(block, encode.level, target, end);
+    if (into) into.ends[n] = end += encodeFrameInto(block, into.level, into.frames, end); // while the block is in cache
   }
-  return { data, spans, ids, encoded: encode && { frames: encode.frames, ends } };
+  return { data, spans, ids, encoded: into && { frames: into.frames.buffer, ends: into.ends } };
 }
 
 /** The memory a job or result moves between threads rather than copies. */

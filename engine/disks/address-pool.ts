@@ -13,7 +13,7 @@ const IDLE_MS = 10_000;
  */
 function startWorker(): Worker {
   const script = path.join(__dirname, `address-worker${path.extname(__filename)}`);
-  const execArgv = script.endsWith(".ts") ? [...process.execArgv, "--require", require.resolve("ts-node/register/transpile-only")] : undefined;
+  const execArgv = script.endsWith(".ts") ? ["--require", require.resolve("ts-node/register/transpile-only")] : undefined;
   return new Worker(script, { execArgv });
 }
 
@@ -98,5 +98,11 @@ export class AddressPool {
 
 let shared: AddressPool | undefined;
 
-/** The process's pool: like the thread pool under fs, one for everything, idle threads stopped and never keeping the process alive. */
-export const sharedAddressPool = (): AddressPool => (shared ??= new AddressPool(Number(process.env.LB_WORKERS) || availableParallelism()));
+/**
+ * The process's pool: like the thread pool under fs, one for everything, its idle threads stopped and never
+ * keeping the process alive. Empty on a single CPU, where a worker could only take turns with the main thread.
+ */
+export function sharedAddressPool(): AddressPool {
+  const cpus = availableParallelism();
+  return (shared ??= new AddressPool(cpus > 1 ? cpus : 0));
+}

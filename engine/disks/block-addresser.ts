@@ -1,5 +1,5 @@
 import { frameBound } from "../store/compress/frame";
-import { runAddressJob, type AddressJob, type AddressResult } from "./address-job";
+import { addressedBlock, runAddressJob, type AddressJob, type AddressResult } from "./address-job";
 import { sharedAddressPool, type AddressPool } from "./address-pool";
 import { chunkBytes } from "./block-reader";
 import { BufferPool } from "./buffer-pool";
@@ -19,30 +19,78 @@ const OFFLOAD_MIN_BYTES = 1024 * 1024;
 export class BlockAddresser {
   /** Memory to read into (for readChunks). */
   readonly reads: BufferPool;
-  private readonly frames: BufferPool | null;
+  /** The zstd level workers encode frames at, and the memory they encode into; null for ids only. */
+  private readonly encoding: { level: number; frames: BufferPool } | null;
 
   constructor(
     blockSize: number,
-    private readonly level: number | undefined,
+    level: number | undefined,
     private readonly pool: AddressPool = sharedAddressPool(),
   ) {
     this.reads = new BufferPool(chunkBytes(blockSize));
-    this.frames = level === undefined ? null : new BufferPool((this.reads.size / blockSize) * frameBound(blockSize));
+    this.encoding = level === undefined ? null : { level, frames: new BufferPool((this.reads.size / blockSize) * frameBound(blockSize)) };
   }
 
-  /** Address the blocks at `spans` (offset, length pairs) of a read; the read's memory goes with the job. */
-  address(read: Buffer<ArrayBuffer>, spans: number[]): Promise<AddressResult> {
+  /**
+   * Address the blocks at `spans` (offset, length pairs in `read.buffer`) of a read; the read's memory goes
+   * with the job. A small batch is done at once, a big one resolves when its worker answers.
+   */
+  address(read: Buffer<ArrayBuffer>, spans: number[]): AddressResult | Promise<AddressResult> {
+    return this.dispatch(read, spans, this.encoding);
+  }
+
+  /** Small batches here, big ones to a worker. */
+  private dispatch(read: Buffer<ArrayBuffer>, spans: number[], encoding: BlockAddresser["encoding"]): AddressResult | Promise<AddressResult> {
     let bytes = 0;
     for (let n = 1; n < spans.length; n += 2) bytes += spans[n];
     const job: AddressJob = { data: read.buffer, spans: Uint32Array.from(spans), encode: null };
-    if (bytes < OFFLOAD_MIN_BYTES) return Promise.resolve(runAddressJob(job));
-    if (this.frames && this.level !== undefined) job.encode = { level: this.level, frames: this.frames.take() };
+    if (bytes < OFFLOAD_MIN_BYTES || this.pool.size === 0) return runAddressJob(job);
+    if (encoding) job.encode = { level: encoding.level, frames: encoding.frames.take() };
     return this.pool.run(job);
+  }
+
+  /**
+   * SHA-256 ids (hex) of blocks that are not in a read, such as copies read back from the store: they are
+   * copied into read memory, a read's worth per job, so big batches go to the workers too.
+   */
+  async idsOf(blocks: Buffer[]): Promise<string[]> {
+    const groups = await Promise.all(inGroupsOf(blocks, this.reads.size).map((group) => this.idsOfGroup(group)));
+    return groups.flat();
+  }
+
+  private async idsOfGroup(group: Buffer[]): Promise<string[]> {
+    const memory = Buffer.from(this.reads.take());
+    const spans: number[] = [];
+    let offset = 0;
+    for (const block of group) {
+      spans.push(offset, block.length);
+      offset += block.copy(memory, offset);
+    }
+    const result = await this.dispatch(memory, spans, null);
+    const ids = group.map((_, n) => addressedBlock(result, n).id.toString("hex"));
+    this.release(result);
+    return ids;
   }
 
   /** Done with a result's blocks: its memory may be read or encoded into again. */
   release(result: AddressResult): void {
     this.reads.give(result.data);
-    if (result.encoded) this.frames?.give(result.encoded.frames);
+    if (result.encoded) this.encoding?.frames.give(result.encoded.frames);
   }
+}
+
+/** Consecutive blocks in groups of at most `bytes` bytes each. */
+function inGroupsOf(blocks: Buffer[], bytes: number): Buffer[][] {
+  const groups: Buffer[][] = [];
+  let room = 0;
+  for (const block of blocks) {
+    if (block.length > bytes) throw new RangeError(`a block of ${block.length} bytes does not fit in ${bytes}`);
+    if (block.length > room) {
+      groups.push([]);
+      room = bytes;
+    }
+    groups[groups.length - 1].push(block);
+    room -= block.length;
+  }
+  return groups;
 }
