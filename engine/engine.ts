@@ -100,7 +100,7 @@ export class Engine {
       } catch (error) {
         await recordFailure(this.vault, unit, error);
       }
-      return (await readJob(this.vault.db, job.id))!;
+      return await job.view();
     });
   }
 
@@ -117,7 +117,7 @@ export class Engine {
     return this.locked(async () => {
       const job = await Job.start(this.vault.db, this.vault.clock, "Retention", "vault", ["Delete expired points and collect garbage"]);
       await job.run(() => job.step("Delete expired points and collect garbage", () => applyRetention(this.vault))).catch(() => undefined);
-      return (await readJob(this.vault.db, job.id))!;
+      return await job.view();
     });
   }
 
@@ -127,7 +127,7 @@ export class Engine {
       const item = await itemRow(this.vault, name);
       const job = await Job.start(this.vault.db, this.vault.clock, "Materialize", name, ["Write disks"]);
       await job.run(() => job.step("Write disks", (task) => materialize(this.vault, item, point, outDir, task))).catch(() => undefined);
-      return (await readJob(this.vault.db, job.id))!;
+      return await job.view();
     });
   }
 

@@ -1,6 +1,6 @@
 import type { Vault } from "../vault";
 import { ConflictError } from "../errors";
-import { Job, newId, readJob, type JobView } from "../jobs/jobs";
+import { Job, newId, type JobView } from "../jobs/jobs";
 import { itemRowById, type ItemRow } from "../inventory/items";
 import type { PointOption } from "../../schema";
 import { resolvePoints } from "./point-options";
@@ -52,7 +52,7 @@ export async function testFailover(vault: Vault, item: ItemRow, option: PointOpt
       return report;
     })
     .catch(() => undefined);
-  return (await readJob(vault.db, job.id))!;
+  return await job.view();
 }
 
 /** Cleanup: remove everything the drill created and record notes; only now does the drill count as done. */
@@ -74,5 +74,5 @@ export async function cleanupTestFailover(vault: Vault, item: ItemRow, notes: st
       });
     })
     .catch(() => undefined);
-  return (await readJob(vault.db, job.id))!;
+  return await job.view();
 }

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import type { Vault } from "../vault";
 import { ConflictError, EngineError } from "../errors";
-import { Job, readJob, type JobView } from "../jobs/jobs";
+import { Job, type JobView } from "../jobs/jobs";
 import { hooksOf, includedDisks, itemRowById, type ItemRow } from "../inventory/items";
 import { runHook } from "../disks/hooks";
 import { replicateWindow } from "../replication/cycle";
@@ -84,5 +84,5 @@ export async function failback(vault: Vault, item: ItemRow, request: FailbackReq
       return outcome;
     })
     .catch(() => undefined);
-  return (await readJob(vault.db, job.id))!;
+  return await job.view();
 }

@@ -1,6 +1,6 @@
 import type { Vault } from "../vault";
 import { ConflictError, EngineError, errorMessage } from "../errors";
-import { Job, readJob, type JobView } from "../jobs/jobs";
+import { Job, type JobView } from "../jobs/jobs";
 import { hooksOf, itemRowById, recoveryOf, type ItemRow } from "../inventory/items";
 import { runHook } from "../disks/hooks";
 import { replicateWindow } from "../replication/cycle";
@@ -79,10 +79,10 @@ export async function failover(vault: Vault, item: ItemRow, request: FailoverReq
       });
     }
     if (!point) point = await chosenPoint(vault, item, request.point);
-    if (await cancelled(job, notes, shutdownResult)) return (await readJob(vault.db, job.id))!;
+    if (await cancelled(job, notes, shutdownResult)) return await job.view();
     const chosen = point;
     const machine = await job.step(PREPARE, async (task) => createMachine(vault, item, chosen.id, await planTarget(vault, item, "failover"), "failover", task));
-    if (await cancelled(job, notes, shutdownResult, async () => removeMachine(vault, item, machine))) return (await readJob(vault.db, job.id))!;
+    if (await cancelled(job, notes, shutdownResult, async () => removeMachine(vault, item, machine))) return await job.view();
     await job.step(START, () => startMachine(vault, item, machine)).catch(async (error) => {
       await removeMachine(vault, item, machine);
       throw error;
@@ -102,7 +102,7 @@ export async function failover(vault: Vault, item: ItemRow, request: FailoverReq
   } catch (error) {
     await job.fail(error);
   }
-  return (await readJob(vault.db, job.id))!;
+  return await job.view();
 }
 
 async function chosenPoint(vault: Vault, item: ItemRow, option: PointOption): Promise<PointView> {
@@ -145,7 +145,7 @@ export async function changeRecoveryPoint(vault: Vault, item: ItemRow, option: P
       return { item: item.name, point: { id: point.id, capturedAt: point.capturedAt, kind: point.kind } };
     })
     .catch(() => undefined);
-  return (await readJob(vault.db, job.id))!;
+  return await job.view();
 }
 
 /**
@@ -173,7 +173,7 @@ export async function commitFailover(vault: Vault, item: ItemRow): Promise<JobVi
       return { item: item.name, pointsDeleted: deleted, activeSite: item.active_site };
     })
     .catch(() => undefined);
-  return (await readJob(vault.db, job.id))!;
+  return await job.view();
 }
 
 /** Complete a migration: the failed-over machine stays where it is; the item is no longer protected. */
@@ -189,5 +189,5 @@ export async function completeMigration(vault: Vault, item: ItemRow): Promise<Jo
       }),
     )
     .catch(() => undefined);
-  return (await readJob(vault.db, job.id))!;
+  return await job.view();
 }

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import type { Vault } from "../vault";
 import { ConflictError } from "../errors";
-import { Job, readJob, type JobView } from "../jobs/jobs";
+import { Job, type JobView } from "../jobs/jobs";
 import { includedDisks, itemRowById, setItemState, type ItemRow } from "../inventory/items";
 import { replicateWindow, scanDisks, sum } from "../replication/cycle";
 import { loadDiskState } from "../replication/manifests";
@@ -59,5 +59,5 @@ export async function reprotect(vault: Vault, item: ItemRow): Promise<JobView> {
     .catch(async () => {
       await setItemState(vault, item.id, "Protected");
     });
-  return (await readJob(vault.db, job.id))!;
+  return await job.view();
 }

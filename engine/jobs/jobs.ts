@@ -147,6 +147,11 @@ export class Job {
     }
   }
 
+  /** The job as it stands, with its task tree. */
+  async view(): Promise<JobView> {
+    return (await readJob(this.db, this.id))!;
+  }
+
   /** Whether someone asked to cancel this job (checked by the job between its tasks). */
   async cancelRequested(): Promise<boolean> {
     const row = await this.db.selectFrom("jobs").select("cancel_requested").where("id", "=", this.id).executeTakeFirst();

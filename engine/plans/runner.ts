@@ -105,14 +105,14 @@ async function walk(vault: Vault, job: Job, plan: PlanSpec, state: PlanJobState)
   } catch (error) {
     if (error instanceof SuspendSignal) {
       await job.finish("Suspended", state);
-      return (await readJob(vault.db, job.id))!;
+      return await job.view();
     }
     await job.fail(error);
-    return (await readJob(vault.db, job.id))!;
+    return await job.view();
   }
   if (failures.length) await job.fail(new EngineError("PlanFailed", `${failures.length} group(s) had failures: ${failures.join(" | ")}`, false));
   else await job.finish("Succeeded", { plan: state.plan, type: run.type, direction: run.direction });
-  return (await readJob(vault.db, job.id))!;
+  return await job.view();
 
   /** Run a step unless it already finished; a suspended manual action that is run again has been done by its operator. */
   async function once(task: Task, label: string, body: () => Promise<unknown>): Promise<void> {

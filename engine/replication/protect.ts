@@ -1,6 +1,6 @@
 import { promises as fs, constants } from "node:fs";
 import type { Vault } from "../vault";
-import { Job, readJob, type JobView } from "../jobs/jobs";
+import { Job, type JobView } from "../jobs/jobs";
 import { includedDisks, insertItem, itemRowById, setItemState, validateItem, type ItemRow } from "../inventory/items";
 import { policyRow } from "../inventory/policies";
 import { diskSize } from "../disks/block-reader";
@@ -33,13 +33,13 @@ export async function enableProtection(vault: Vault, input: unknown): Promise<Jo
     if (start !== null && start > vault.clock.now()) {
       await setItemState(vault, item.id, "InitialReplicationPending");
       await job.finish("Suspended", { waitingUntil: new Date(start).toISOString() });
-      return (await readJob(vault.db, job.id))!;
+      return await job.view();
     }
     await initialReplication(vault, job, item);
   } catch (error) {
     await job.fail(error);
   }
-  return (await readJob(vault.db, job.id))!;
+  return await job.view();
 }
 
 /** Continue a machine's protection: its suspended enable-protection job, or a new one after a failure. */
@@ -47,7 +47,7 @@ export async function resumeInitialReplication(vault: Vault, item: ItemRow): Pro
   const suspended = await vault.db.selectFrom("jobs").select("id").where("type", "=", "EnableProtection").where("target", "=", item.name).where("state", "=", "Suspended").executeTakeFirst();
   const job = suspended ? await Job.resume(vault.db, vault.clock, suspended.id) : await Job.start(vault.db, vault.clock, "EnableProtection", item.name, [INITIAL, FINALIZE]);
   await initialReplication(vault, job, item).catch((error) => job.fail(error));
-  return (await readJob(vault.db, job.id))!;
+  return await job.view();
 }
 
 async function initialReplication(vault: Vault, job: Job, item: ItemRow): Promise<void> {

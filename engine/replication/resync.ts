@@ -1,5 +1,5 @@
 import type { Vault } from "../vault";
-import { Job, readJob, type JobView } from "../jobs/jobs";
+import { Job, type JobView } from "../jobs/jobs";
 import { includedDisks, itemRowById, setItemState, type ItemRow } from "../inventory/items";
 import { replicateWindow, scanDisks, sum } from "./cycle";
 import { loadPointMap } from "./manifests";
@@ -44,5 +44,5 @@ export async function resync(vault: Vault, item: ItemRow): Promise<JobView> {
     await setItemState(vault, item.id, "ResyncRequired", (await itemRowById(vault, item.id)).resync_reason ?? "ResyncFailed");
     await job.fail(error);
   }
-  return (await readJob(vault.db, job.id))!;
+  return await job.view();
 }
