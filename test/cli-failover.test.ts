@@ -53,7 +53,8 @@ describe("the lifeboat CLI: drills, failover, failback and plans", () => {
     await ok("reprotect", "web");
     await randomWrites(path.join(dir, "dr", "web", "os"), 2, 500);
     const back = (await ok("failback", "web", "--original", "--json")).json();
-    assert.ok(back.result.bytesTransferred <= 2 * 65536, `failback wrote ${back.result.bytesTransferred} bytes`);
+    // Each of the 2 writes (≤ 500 bytes) touches one block, or two when it straddles a boundary.
+    assert.ok(back.result.bytesTransferred <= 4 * 65536, `failback wrote ${back.result.bytesTransferred} bytes`);
     assert.ok((await fs.readFile(path.join(dir, "web.img"))).equals(await fs.readFile(path.join(dir, "dr", "web", "os"))));
     const notFailedOver = await run("failback", "db");
     assert.equal(notFailedOver.code, 1);

@@ -26,7 +26,8 @@ describe("failback options and migration", () => {
     const delta = await engine.failback("vm", { location: "original" });
     assert.equal(delta.state, "Succeeded", JSON.stringify(delta.error));
     const d = delta.result as { bytesTransferred: number; diskBytes: number };
-    assert.ok(d.bytesTransferred > 0 && d.bytesTransferred <= 3 * 65536, `delta wrote ${d.bytesTransferred} bytes`);
+    // Each of the 3 writes (≤ 1000 bytes) touches one block, or two when it straddles a boundary.
+    assert.ok(d.bytesTransferred > 0 && d.bytesTransferred <= 6 * 65536, `delta wrote ${d.bytesTransferred} bytes`);
     assert.ok((await fs.readFile(disk)).equals(await fs.readFile(recoveryDisk)));
 
     // The same again with a full download: every block is written.
