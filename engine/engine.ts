@@ -12,6 +12,7 @@ import { applyRetention } from "./replication/retention";
 import { materialize } from "./replication/materialize";
 import { itemStatus, type ItemStatus } from "./replication/health";
 import { listPoints, type PointView } from "./replication/points";
+import { parseHours, rpoHistory, type RpoHistory } from "./replication/rpo-history";
 import { tick, type TickReport } from "./replication/scheduler";
 import type { StoreStats } from "./store/block-store";
 import { addNetwork, addNetworkMapping, listNetworkMappings, listNetworks, type NetworkView } from "./inventory/networks";
@@ -139,6 +140,10 @@ export class Engine {
   // Reads
   async points(name: string): Promise<PointView[]> {
     return listPoints(this.vault, await itemRow(this.vault, name));
+  }
+  /** RPO over the last `hours` (default 24), derived from the capture times of the points held (a sawtooth). */
+  async rpoHistory(name: string, hours?: string | number): Promise<RpoHistory> {
+    return rpoHistory(this.vault, await itemRow(this.vault, name), parseHours(hours));
   }
   async item(name: string): Promise<ItemStatus> {
     return itemStatus(this.vault, await itemRow(this.vault, name));

@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { numberArg, withLocalEngine } from "../context";
-import { listen } from "../../engine/server/listen";
+import * as path from "node:path";
+import { listen, LOCAL_TOKEN_FILE } from "../../engine/server/listen";
+import { dashboardLine } from "../../engine/server/dashboard/announce";
 
 /** The daemon: runs the scheduler (copy frequency, resync windows, retention) until SIGINT or SIGTERM. */
 export function register(program: Command): void {
@@ -18,6 +20,8 @@ export function register(program: Command): void {
       await withLocalEngine(command, async (engine) => {
         const server = opts.api ? await listen(engine, { host: opts.host, port: Number(opts.port), tlsCert: opts.tlsCert, tlsKey: opts.tlsKey, allowedPaths: opts.allowPath }) : undefined;
         if (server) log(`API at ${server.url}${server.tokenFile ? `; an admin token was written to ${server.tokenFile}` : ""}`);
+        // The admin token goes into the printed URL only on a terminal, never into a log (see dashboardLine).
+        if (server) log(await dashboardLine(server.url, path.join(engine.vault.dir, LOCAL_TOKEN_FILE), process.stdout.isTTY === true));
         let stopping = false;
         let wake: () => void = () => undefined;
         const stop = () => {

@@ -8,9 +8,10 @@ import { openApiDocument } from "./openapi";
 import { routes, type Route } from "./routes";
 import { checkToken } from "../auth/tokens";
 import { PathPolicy } from "./confine";
+import { DASHBOARD_PATHS, registerDashboard } from "./dashboard";
 import * as path from "node:path";
 
-const OPEN = new Set(["/healthz", "/readyz"]);
+const OPEN = new Set(["/healthz", "/readyz", ...DASHBOARD_PATHS]);
 const TERMINAL = new Set(["Succeeded", "Failed", "Cancelled", "Suspended"]);
 
 /**
@@ -59,6 +60,7 @@ export function buildServer(engine: Engine, options: ServerOptions = {}): Fastif
     await engine.vault.db.selectFrom("meta").select("key").limit(1).execute();
     return { ready: true };
   });
+  registerDashboard(app);
   app.get("/metrics", async (_request, reply) => reply.type("text/plain; version=0.0.4").send(await renderMetrics(engine)));
   app.get("/openapi.json", async () => openApiDocument(routes));
   app.get("/v1/jobs/:job/events", (request, reply) => streamJob(engine, request, reply));

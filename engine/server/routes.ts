@@ -80,4 +80,5 @@ export const routes: Route[] = [
   { method: "GET", url: "/v1/jobs/:job", summary: "a job with its task tree", handle: (e, r) => e.job(r.params.job) },
   { method: "POST", url: "/v1/jobs/:job/resume", summary: "carry on after a manual action", job: true, handle: (e, r) => e.resumeJob(r.params.job) },
   { method: "POST", url: "/v1/jobs/:job/cancel", summary: "cancel a failover, drill or failback before its start task", handle: async (e, r) => (await e.cancel(r.params.job), { job: r.params.job, cancelRequested: true }) },
+  { method: "GET", url: "/v1/items/:item/rpo-history", summary: "RPO over time (?hours=24), derived from the points held", handle: (e, r) => e.rpoHistory(r.params.item, r.query.hours) },
 ];

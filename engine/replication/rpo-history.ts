@@ -1,0 +1,122 @@
+import type { Vault } from "../vault";
+import { EngineError } from "../errors";
+import { HOUR, MINUTE } from "../clock";
+import type { ItemRow } from "../inventory/items";
+
+export interface RpoSample {
+  t: string;
+  rpoSeconds: number;
+}
+
+export interface RpoHistory {
+  item: string;
+  from: string;
+  to: string;
+  rpoThresholdSeconds: number;
+  /** True when the window held more samples than asked for and they were thinned (see decimate). */
+  decimated: boolean;
+  samples: RpoSample[];
+}
+
+/** The longest window asked for: a month, far beyond the 72 h that retention keeps points. */
+const MAX_HOURS = 720;
+const DEFAULT_HOURS = 24;
+const DEFAULT_MAX_SAMPLES = 1000;
+
+interface Sample {
+  t: number;
+  rpo: number;
+}
+
+/**
+ * RPO over time, derived from the capture times of the points still held: RPO at t is t − the capture
+ * time of the latest point at or before t. It rises by one second a second and drops to 0 at each new
+ * point, so the exact series is a sawtooth given by its corners: the value at `from`, a peak and a zero
+ * at each capture, and the value at `to`. No RPO exists before the first point. Points that retention
+ * or a commit deleted are gone, so history reaches back only as far as the oldest point kept.
+ */
+export function rpoSawtooth(captures: number[], from: number, to: number): Sample[] {
+  const times = [...new Set(captures)].sort((a, b) => a - b);
+  const samples: Sample[] = [];
+  let previous: number | undefined;
+  for (const c of times) {
+    if (c > to) break;
+    if (c <= from) {
+      previous = c;
+      continue;
+    }
+    if (previous !== undefined) {
+      if (!samples.length) samples.push({ t: from, rpo: (from - previous) / 1000 });
+      samples.push({ t: c, rpo: (c - previous) / 1000 });
+    }
+    samples.push({ t: c, rpo: 0 });
+    previous = c;
+  }
+  if (previous === undefined) return samples;
+  if (!samples.length) samples.push({ t: from, rpo: (from - previous) / 1000 });
+  if (samples[samples.length - 1].t < to) samples.push({ t: to, rpo: (to - previous) / 1000 });
+  return samples;
+}
+
+/**
+ * Thin a series to about `max` samples for a chart: the window is cut into max/2 equal spans and each
+ * span keeps its lowest and highest sample, in time order. Unlike keeping every k-th sample (which
+ * would hide the worst moments, the ones a DR chart is for), every span's highest RPO stays.
+ */
+export function decimate(samples: Sample[], max: number): Sample[] {
+  if (samples.length <= max || samples.length < 2) return samples;
+  const buckets = Math.max(1, Math.floor(max / 2));
+  const start = samples[0].t;
+  const span = samples[samples.length - 1].t - start || 1;
+  const kept: Sample[] = [];
+  let bucket = -1;
+  let low: Sample | undefined;
+  let high: Sample | undefined;
+  const flush = () => {
+    if (!low || !high) return;
+    if (low === high) kept.push(low);
+    else kept.push(...(low.t <= high.t ? [low, high] : [high, low]));
+  };
+  for (const s of samples) {
+    const b = Math.min(buckets - 1, Math.floor(((s.t - start) / span) * buckets));
+    if (b !== bucket) {
+      flush();
+      bucket = b;
+      low = high = s;
+    } else {
+      if (s.rpo < low!.rpo) low = s;
+      if (s.rpo >= high!.rpo) high = s;
+    }
+  }
+  flush();
+  return kept;
+}
+
+/** The window argument of the API: hours back from now, 24 by default. */
+export function parseHours(value: string | number | undefined): number {
+  if (value === undefined || value === "") return DEFAULT_HOURS;
+  const hours = Number(value);
+  if (!Number.isFinite(hours) || hours <= 0 || hours > MAX_HOURS) {
+    throw new EngineError("InvalidInput", `hours must be a number above 0 and at most ${MAX_HOURS}`, false, "hours");
+  }
+  return hours;
+}
+
+export async function rpoHistory(vault: Vault, item: ItemRow, hours: number, maxSamples = DEFAULT_MAX_SAMPLES): Promise<RpoHistory> {
+  const to = vault.clock.now();
+  const from = to - hours * HOUR;
+  const policy = await vault.db.selectFrom("policies").select("rpo_threshold_minutes").where("id", "=", item.policy_id).executeTakeFirstOrThrow();
+  // The latest point before the window sets the RPO at its start; later ones are the teeth.
+  const before = await vault.db.selectFrom("points").select("captured_at").where("item_id", "=", item.id).where("captured_at", "<=", from).orderBy("captured_at", "desc").limit(1).execute();
+  const inside = await vault.db.selectFrom("points").select("captured_at").where("item_id", "=", item.id).where("captured_at", ">", from).where("captured_at", "<=", to).orderBy("captured_at").execute();
+  const series = rpoSawtooth([...before, ...inside].map((p) => p.captured_at), from, to);
+  const samples = decimate(series, maxSamples);
+  return {
+    item: item.name,
+    from: new Date(from).toISOString(),
+    to: new Date(to).toISOString(),
+    rpoThresholdSeconds: (policy.rpo_threshold_minutes * MINUTE) / 1000,
+    decimated: samples.length < series.length,
+    samples: samples.map((s) => ({ t: new Date(s.t).toISOString(), rpoSeconds: Math.round(s.rpo) })),
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * Browser code: the token and the refresh loop. The token arrives in the URL fragment (never sent to
+ * the server), is moved to sessionStorage (gone when the tab closes) and wiped from the address bar and
+ * history; without one, or when the daemon refuses it, the page asks for it.
+ */
+export const MAIN_JS = String.raw`
+const TOKEN_KEY = "lifeboat.token";
+const REFRESH_MS = 5000;
+const $ = (id) => document.getElementById(id);
+
+class Unauthorized extends Error {}
+
+function takeTokenFromFragment() {
+  const match = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+  if (!match) return;
+  sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
+  history.replaceState(null, "", location.pathname + location.search);
+}
+
+async function api(path) {
+  const response = await fetch(path, { headers: { authorization: "Bearer " + sessionStorage.getItem(TOKEN_KEY) }, cache: "no-store" });
+  const body = await response.json().catch(() => null);
+  if (response.status === 401 || response.status === 403) throw new Unauthorized(body && body.error ? body.error.message : "token refused");
+  if (!response.ok) throw new Error(body && body.error ? body.error.message : "HTTP " + response.status);
+  return body;
+}
+
+async function load(hours) {
+  const [status, jobs] = await Promise.all([api("/v1/status"), api("/v1/jobs?limit=15")]);
+  const details = await Promise.all(status.items.map(async (item) => {
+    const base = "/v1/items/" + encodeURIComponent(item.name);
+    const [history, points] = await Promise.all([api(base + "/rpo-history?hours=" + hours), api(base + "/points")]);
+    return { item, history, points };
+  }));
+  return { status, jobs, details };
+}
+
+function render(data) {
+  $("vault").textContent = "vault " + data.status.vault.id + " · " + data.status.vault.dir;
+  $("key").replaceChildren(keyView(data.status.vault));
+  $("items").replaceChildren(itemsTable(data.status.items));
+  $("charts").replaceChildren(...(data.details.length ? data.details.map(itemCharts) : [el("p", { class: "muted" }, "Charts appear once an item has recovery points.")]));
+  $("jobs").replaceChildren(jobList(data.jobs));
+}
+
+/** One refresh at a time: a refresh asked for meanwhile (the window changed) runs right after it. */
+let timer = null, running = false, again = false;
+async function refresh() {
+  clearTimeout(timer);
+  if (running) return void (again = true);
+  running = true;
+  try {
+    const data = await load($("hours").value);
+    if (!sessionStorage.getItem(TOKEN_KEY)) return; // signed out meanwhile
+    render(data);
+    $("refresh").textContent = "updated " + new Date().toLocaleTimeString();
+    $("refresh").classList.remove("error");
+    document.body.dataset.loaded = "true";
+  } catch (error) {
+    if (error instanceof Unauthorized) signOut("The daemon refused the token: " + error.message);
+    else {
+      $("refresh").textContent = "refresh failed: " + error.message;
+      $("refresh").classList.add("error");
+    }
+  } finally {
+    running = false;
+  }
+  if (!sessionStorage.getItem(TOKEN_KEY)) return;
+  if (again) {
+    again = false;
+    return refresh();
+  }
+  timer = setTimeout(refresh, REFRESH_MS);
+}
+
+function signIn() {
+  $("login").hidden = true;
+  $("content").hidden = false;
+  $("forget").hidden = false;
+  refresh();
+}
+
+function signOut(message) {
+  clearTimeout(timer);
+  sessionStorage.removeItem(TOKEN_KEY);
+  delete document.body.dataset.loaded;
+  $("content").hidden = true;
+  $("forget").hidden = true;
+  $("login").hidden = false;
+  $("login-error").textContent = message || "";
+  $("login").elements.token.focus();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  takeTokenFromFragment();
+  $("login").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const input = $("login").elements.token;
+    sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+    input.value = "";
+    signIn();
+  });
+  $("forget").addEventListener("click", () => signOut(""));
+  $("hours").addEventListener("change", refresh);
+  // A link with a fresh token opened in this tab: use it at once.
+  window.addEventListener("hashchange", () => {
+    if (!/token=/.test(location.hash)) return;
+    takeTokenFromFragment();
+    signIn();
+  });
+  if (sessionStorage.getItem(TOKEN_KEY)) signIn();
+  else signOut("");
+});
+`;
