@@ -1,6 +1,5 @@
 import type { Engine, JobView } from "../engine";
-import { EngineError } from "../engine";
-import { ValidationError } from "../schema";
+import { requestJson } from "./http";
 
 /** What the CLI (and later the Pulumi provider) does with an engine, local or remote. */
 export type EngineApi = Pick<
@@ -10,7 +9,7 @@ export type EngineApi = Pick<
   | "addNetwork" | "listNetworks" | "addNetworkMapping" | "listNetworkMappings"
   | "drill" | "drillCleanup" | "failover" | "changeRecoveryPoint" | "commit" | "cancel" | "reprotect" | "failback" | "completeMigration"
   | "addPlan" | "getPlan" | "listPlans" | "runPlan" | "resumeJob" | "jobs" | "job"
-  | "createToken" | "revokeToken" | "rotateRegistrationKey"
+  | "createToken" | "revokeToken" | "rotateRegistrationKey" | "revokeRegistrationKey" | "moveItem"
 >;
 
 const ENDED = new Set(["Succeeded", "Failed", "Cancelled", "Suspended"]);
@@ -28,20 +27,8 @@ export class EngineClient implements EngineApi {
     private readonly options: { pollMs?: number; onJob?: (job: JobView) => void } = {},
   ) {}
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(new URL(path, this.endpoint), {
-      method,
-      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }).catch((error: Error) => {
-      throw new EngineError("ConnectionLost", `cannot reach the engine at ${this.endpoint}: ${error.message}`, true, "endpoint");
-    });
-    const text = await res.text();
-    const json = text && (res.headers.get("content-type") ?? "").includes("json") ? JSON.parse(text) : undefined;
-    if (res.ok) return json as T;
-    const e = json?.error ?? { code: `Http${res.status}`, message: text || res.statusText };
-    if (e.failures) throw new ValidationError(e.message.replace(/^invalid ([^:]+):.*$/s, "$1"), e.failures);
-    throw new EngineError(e.code, e.message, res.status >= 500, e.field);
+  private request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return requestJson<T>(this.endpoint, this.token, method, path, body);
   }
 
   /** Start a long operation and follow its job to the end (or until it waits for a person). */
@@ -100,5 +87,7 @@ export class EngineClient implements EngineApi {
   createToken = (name: string, role: "admin" | "agent" = "admin", lifetimeMs?: number) =>
     this.request<{ token: string }>("POST", "/v1/tokens", { name, role, lifetimeMs }).then((r) => r.token);
   revokeToken = async (name: string) => void (await this.request("POST", `/v1/tokens/${q(name)}/revoke`, {}));
+  revokeRegistrationKey = async () => void (await this.request("POST", "/v1/registration-key/revoke", {}));
+  moveItem = (name: string, input: unknown) => this.request<Awaited<ReturnType<Engine["moveItem"]>>>("PATCH", `/v1/items/${q(name)}`, input);
   rotateRegistrationKey = () => this.request<{ registrationKey: string }>("POST", "/v1/registration-key", {}).then((r) => r.registrationKey);
 }

@@ -24,6 +24,14 @@ import { FailbackRequest, FailoverRequest, parse, PlanRunRequest, PointOption, t
 import { addPlan, getPlan, listPlans } from "./plans/plans";
 import { resumePlan, runPlan } from "./plans/runner";
 import { createToken, revokeToken, type Role } from "./auth/tokens";
+import { agentHostOf } from "./agents/hosts";
+import { registerAgent, type AgentIdentity } from "./agents/registration";
+import { diskState, heartbeat, lookupBlocks, type HeartbeatAnswer } from "./agents/work";
+import { recordAgentFailure, recordAgentWindow } from "./agents/report";
+import { requestAgentResync, requestAgentSync } from "./agents/requests";
+import { moveItem } from "./inventory/move";
+import type { EncodedMap } from "./agents/wire";
+import type { IndexEntry } from "./store/packed/pack-index";
 
 export interface VaultStatus {
   vault: { dir: string; id: string; registrationKey: { createdAt: string; expiresAt: string; expired: boolean }; store: StoreStats };
@@ -92,8 +100,10 @@ export class Engine {
       if (item.failover_state !== null && item.failover_state !== "Reprotected") {
         throw new EngineError("Conflict", `'${name}' is ${item.failover_state === "Migrated" ? "migrated" : `failed over (${item.failover_state})`}; it replicates again after reprotect`, false, "name");
       }
-      if (item.state === "InitialReplicationPending" || item.state === "EnablingProtection") return resumeInitialReplication(this.vault, item);
       if (item.state === "ResyncRequired") throw new EngineError("Conflict", `'${name}' needs a resync (${item.resync_reason}); run 'lifeboat resync ${name}'`, false, "name");
+      const agent = await agentHostOf(this.vault, item);
+      if (agent) return requestAgentSync(this.vault, item, agent, options.appConsistent ?? false);
+      if (item.state === "InitialReplicationPending" || item.state === "EnablingProtection") return resumeInitialReplication(this.vault, item);
       const unit = await this.unitOf(item);
       const job = await Job.start(this.vault.db, this.vault.clock, "Replicate", name, ["Replicate"]);
       try {
@@ -111,7 +121,11 @@ export class Engine {
   }
 
   resync(name: string): Promise<JobView> {
-    return this.locked(async () => resync(this.vault, await itemRow(this.vault, name)));
+    return this.locked(async () => {
+      const item = await itemRow(this.vault, name);
+      const agent = await agentHostOf(this.vault, item);
+      return agent ? requestAgentResync(this.vault, item, agent) : resync(this.vault, item);
+    });
   }
 
   applyRetention(): Promise<JobView> {
@@ -244,6 +258,40 @@ export class Engine {
 
   rotateRegistrationKey(): Promise<string> {
     return this.locked(() => this.vault.rotateRegistrationKey());
+  }
+  revokeRegistrationKey(): Promise<void> {
+    return this.locked(() => this.vault.revokeRegistrationKey());
+  }
+
+  /** Move a machine to another host of its site; replication carries on from its state (no new initial replication). */
+  moveItem(name: string, input: unknown): Promise<ItemStatus> {
+    return this.locked(async () => itemStatus(this.vault, await moveItem(this.vault, name, input)));
+  }
+
+  /** Whether a host of a site has a registered agent (its machines' disks are the agent's to read). */
+  async hasAgent(site: string, host: string): Promise<boolean> {
+    const row = await this.vault.db.selectFrom("sites").select("id").where("name", "=", site).executeTakeFirst();
+    return row !== undefined && (await agentHostOf(this.vault, { site_id: row.id, host })) !== null;
+  }
+
+  // Agents on source hosts (the data path is theirs: they write blocks to the store and report metadata)
+  registerAgent(input: unknown): Promise<AgentIdentity> {
+    return this.locked(() => registerAgent(this.vault, input));
+  }
+  agentHeartbeat(host: string, input: unknown): Promise<HeartbeatAnswer> {
+    return this.locked(() => heartbeat(this.vault, host, input));
+  }
+  agentDiskState(host: string, item: string, disk: string): Promise<{ version: number; map: EncodedMap | null }> {
+    return diskState(this.vault, host, item, disk);
+  }
+  lookupBlocks(input: unknown): Promise<IndexEntry[]> {
+    return lookupBlocks(this.vault, input);
+  }
+  agentWindow(host: string, input: unknown): Promise<PointView[]> {
+    return this.locked(() => recordAgentWindow(this.vault, host, input));
+  }
+  agentFailure(host: string, input: unknown): Promise<void> {
+    return this.locked(() => recordAgentFailure(this.vault, host, input));
   }
 
   close(): Promise<void> {

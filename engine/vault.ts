@@ -1,11 +1,11 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { openCatalog, type CatalogDb } from "./catalog/catalog";
 import { SqlPackIndex } from "./catalog/sql-pack-index";
 import { LocalBackend } from "./store/local/local-backend";
-import { PackedBlockStore } from "./store/packed/packed-block-store";
-import { CompressingBlockStore } from "./store/compress/compressing-block-store";
+import { blockStoreOn } from "./store/stack";
+import type { Backend } from "./store/backend";
 import type { BlockStore } from "./store/block-store";
 import { systemClock, DAY, type Clock } from "./clock";
 import { VaultLock } from "./lock";
@@ -32,6 +32,9 @@ export class Vault {
     readonly clock: Clock,
     readonly lock: VaultLock,
     readonly blockSize: number,
+    /** Where the store's packs live (agents write packs here too). */
+    readonly backend: Backend,
+    readonly storeDir: string,
   ) {}
 
   /** Create a vault in an empty (or missing) directory; returns it with its registration key, shown once. */
@@ -57,10 +60,11 @@ export class Vault {
 
   private static async openAt(root: string, id: string, options: VaultOptions): Promise<Vault> {
     const db = await openCatalog(path.join(root, "catalog.sqlite"));
-    const packed = new PackedBlockStore(new LocalBackend(path.join(root, "store")), new SqlPackIndex(db));
-    const store = new CompressingBlockStore(packed);
+    const storeDir = path.join(root, "store");
+    const backend = new LocalBackend(storeDir);
+    const store = blockStoreOn(backend, new SqlPackIndex(db));
     const wrapped = options.wrapStore ? options.wrapStore(store) : store;
-    return new Vault(root, id, db, wrapped, options.clock ?? systemClock, new VaultLock(path.join(root, "lock.sqlite")), options.blockSize ?? BLOCK_SIZE);
+    return new Vault(root, id, db, wrapped, options.clock ?? systemClock, new VaultLock(path.join(root, "lock.sqlite")), options.blockSize ?? BLOCK_SIZE, backend, storeDir);
   }
 
   /** Issue a new registration key (valid 5 days); only its hash is kept. */
@@ -71,25 +75,33 @@ export class Vault {
       { key: "registration_key_sha256", value: sha256(key) },
       { key: "registration_key_created", value: String(now) },
       { key: "registration_key_expires", value: String(now + REGISTRATION_KEY_LIFETIME_MS) },
+      { key: "registration_key_revoked", value: "" },
     ];
     for (const row of rows) await this.db.insertInto("meta").values(row).onConflict((oc) => oc.column("key").doUpdateSet({ value: row.value })).execute();
     return key;
   }
 
-  async registrationKeyState(): Promise<{ createdAt: string; expiresAt: string; expired: boolean }> {
+  /** Revoke the registration key before it expires: agents can no longer register with it. */
+  async revokeRegistrationKey(): Promise<void> {
+    const value = String(this.clock.now());
+    await this.db.insertInto("meta").values({ key: "registration_key_revoked", value }).onConflict((oc) => oc.column("key").doUpdateSet({ value })).execute();
+  }
+
+  async registrationKeyState(): Promise<{ createdAt: string; expiresAt: string; expired: boolean; revokedAt: string | null }> {
     const meta = await this.meta();
     const created = Number(meta.registration_key_created);
     const expires = Number(meta.registration_key_expires);
-    return { createdAt: new Date(created).toISOString(), expiresAt: new Date(expires).toISOString(), expired: this.clock.now() >= expires };
+    const revoked = meta.registration_key_revoked ? Number(meta.registration_key_revoked) : null;
+    return { createdAt: new Date(created).toISOString(), expiresAt: new Date(expires).toISOString(), expired: this.clock.now() >= expires, revokedAt: revoked === null ? null : new Date(revoked).toISOString() };
   }
 
-  /** "valid", "expired" or "invalid": compares hashes in constant time. */
-  async checkRegistrationKey(key: string): Promise<"valid" | "expired" | "invalid"> {
+  /** Compares hashes in constant time; a key that matches but expired or was revoked says so. */
+  async checkRegistrationKey(key: string): Promise<"valid" | "expired" | "revoked" | "invalid"> {
     const meta = await this.meta();
     const expected = Buffer.from(meta.registration_key_sha256 ?? "", "hex");
     const given = Buffer.from(sha256(key), "hex");
-    const { timingSafeEqual } = await import("node:crypto");
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return "invalid";
+    if (meta.registration_key_revoked) return "revoked";
     return this.clock.now() >= Number(meta.registration_key_expires) ? "expired" : "valid";
   }
 

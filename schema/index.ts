@@ -6,3 +6,4 @@ export * from "./recovery";
 export * from "./plan";
 export * from "./state";
 export * from "./validate";
+export * from "./agent";

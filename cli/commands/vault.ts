@@ -43,4 +43,11 @@ export function register(program: Command): void {
       const key = await withEngine(command, (engine) => engine.rotateRegistrationKey());
       print({ registrationKey: key }, wantsJson(command), () => `new registration key (shown once):\n  ${key}`);
     });
+  vault
+    .command("revoke-key")
+    .description("revoke the registration key: agents can no longer register with it (registered agents keep working)")
+    .action(async (_opts, command: Command) => {
+      await withEngine(command, (engine) => engine.revokeRegistrationKey());
+      print({ revoked: true }, wantsJson(command), () => "registration key revoked");
+    });
 }

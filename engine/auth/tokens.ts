@@ -6,13 +6,33 @@ import { Name, parse } from "../../schema";
 export type Role = "admin" | "agent";
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
+export interface TokenHolder {
+  name: string;
+  role: Role;
+  /** An agent's token acts for this host only. */
+  host: string | null;
+}
+
 /** Issue a bearer token (shown once; only its hash is kept). */
 export async function createToken(vault: Vault, name: string, role: Role, lifetimeMs?: number): Promise<string> {
   const valid = parse(Name, name, "token name");
   if (await vault.db.selectFrom("tokens").select("id").where("name", "=", valid).executeTakeFirst()) throw new ConflictError(`a token named '${valid}' already exists`, "name");
+  return insertToken(vault, { name: valid, role, host: null }, lifetimeMs);
+}
+
+/** The token of a host's agent; registering again replaces the previous agent's token. */
+export async function issueAgentToken(vault: Vault, host: string): Promise<string> {
+  await vault.db.deleteFrom("tokens").where("role", "=", "agent").where("host", "=", host).execute();
+  return insertToken(vault, { name: `agent-${host}`, role: "agent", host });
+}
+
+async function insertToken(vault: Vault, holder: TokenHolder, lifetimeMs?: number): Promise<string> {
   const token = `lbt_${randomBytes(32).toString("base64url")}`;
   const now = vault.clock.now();
-  await vault.db.insertInto("tokens").values({ name: valid, sha256: sha256(token), role, created_at: now, expires_at: lifetimeMs ? now + lifetimeMs : null, revoked_at: null }).execute();
+  await vault.db
+    .insertInto("tokens")
+    .values({ name: holder.name, sha256: sha256(token), role: holder.role, host: holder.host, created_at: now, expires_at: lifetimeMs ? now + lifetimeMs : null, revoked_at: null })
+    .execute();
   return token;
 }
 
@@ -20,9 +40,9 @@ export async function revokeToken(vault: Vault, name: string): Promise<void> {
   await vault.db.updateTable("tokens").set({ revoked_at: vault.clock.now() }).where("name", "=", name).execute();
 }
 
-/** The role a presented token grants, or undefined for an unknown, expired or revoked one. */
-export async function checkToken(vault: Vault, token: string): Promise<{ name: string; role: Role } | undefined> {
+/** Who a presented token stands for, or undefined for an unknown, expired or revoked one. */
+export async function checkToken(vault: Vault, token: string): Promise<TokenHolder | undefined> {
   const row = await vault.db.selectFrom("tokens").selectAll().where("sha256", "=", sha256(token)).executeTakeFirst();
   if (!row || row.revoked_at !== null || (row.expires_at !== null && vault.clock.now() >= row.expires_at)) return undefined;
-  return { name: row.name, role: row.role as Role };
+  return { name: row.name, role: row.role as Role, host: row.host };
 }

@@ -5,10 +5,11 @@ import * as initial from "./migrations/001-initial";
 import * as failover from "./migrations/002-failover";
 import * as plans from "./migrations/003-plans";
 import * as tokens from "./migrations/004-tokens";
+import * as agents from "./migrations/005-agents";
 
 export type CatalogDb = Kysely<Tables>;
 
-const migrations: Record<string, Migration> = { "001-initial": initial, "002-failover": failover, "003-plans": plans, "004-tokens": tokens };
+const migrations: Record<string, Migration> = { "001-initial": initial, "002-failover": failover, "003-plans": plans, "004-tokens": tokens, "005-agents": agents };
 
 /**
  * Open (and migrate) the SQLite catalog. WAL lets readers (status, points) run beside a writer;

@@ -4,7 +4,14 @@ import type { Generated } from "kysely";
 export interface Tables {
   meta: { key: string; value: string };
   sites: { id: Generated<number>; name: string; kind: string; path: string | null; created_at: number };
-  hosts: { id: Generated<number>; site_id: number; name: string };
+  hosts: {
+    id: Generated<number>;
+    site_id: number;
+    name: string;
+    /** Set once an agent registered for the host: its items are replicated by that agent, not the engine. */
+    agent_registered_at: number | null;
+    last_seen_at: number | null;
+  };
   policies: {
     id: Generated<number>;
     name: string;
@@ -48,6 +55,8 @@ export interface Tables {
     failover_state: string | null;
     failover_point: string | null;
     last_drill_at: number | null;
+    /** Until when an agent holds the item's current work (initial replication, cycle or resync). */
+    lease_until: number | null;
   };
   disks: {
     id: Generated<number>;
@@ -61,6 +70,8 @@ export interface Tables {
     state_size: number | null;
     state_xxh: Buffer | null;
     state_chunks: Buffer | null;
+    /** Bumped each time the state is saved: an agent's changes apply only to the version it read. */
+    state_version: Generated<number>;
   };
   points: {
     id: string;
@@ -93,7 +104,7 @@ export interface Tables {
     created_at: number;
   };
   drills: { id: string; item_id: number; machine_id: number | null; point_id: string; started_at: number; cleaned_at: number | null; notes: string | null; report: string };
-  tokens: { id: Generated<number>; name: string; sha256: string; role: string; created_at: number; expires_at: number | null; revoked_at: number | null };
+  tokens: { id: Generated<number>; name: string; sha256: string; role: string; created_at: number; expires_at: number | null; revoked_at: number | null; host: string | null };
   plans: { id: Generated<number>; name: string; spec: string; created_at: number };
   jobs: {
     id: string;

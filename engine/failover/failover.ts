@@ -4,6 +4,7 @@ import { Job, type JobView } from "../jobs/jobs";
 import { hooksOf, itemRowById, recoveryOf, type ItemRow } from "../inventory/items";
 import { runHook } from "../disks/hooks";
 import { replicateWindow } from "../replication/cycle";
+import { agentHostOf } from "../agents/hosts";
 import { pointView, type PointView } from "../replication/points";
 import type { FailoverRequest, PointOption } from "../../schema";
 import { resolvePoints } from "./point-options";
@@ -45,11 +46,17 @@ const START = "Start";
  */
 export async function failover(vault: Vault, item: ItemRow, request: FailoverRequest): Promise<JobView> {
   assertCanFailOver(item, request);
+  const agent = await agentHostOf(vault, item);
   const shutdown = request.type === "planned" || request.shutdownSource;
-  const capture = request.type === "planned" || request.point === "latest";
+  if (agent && shutdown) {
+    throw new EngineError("InvalidInput", `'${item.name}' runs on host ${agent.name}, whose agent reads it: shut it down there, let the agent ship a last point, then run an unplanned failover`, false, request.type === "planned" ? "type" : "shutdownSource");
+  }
+  // The engine cannot read an agent's disks: "latest" is the latest point the agent shipped.
+  const capture = !agent && (request.type === "planned" || request.point === "latest");
   const plan = ["Prerequisites check", ...(shutdown ? [SHUTDOWN] : []), ...(capture ? [SYNC] : []), PREPARE, START];
   const job = await Job.start(vault.db, vault.clock, "Failover", item.name, plan);
   const notes: string[] = [];
+  if (agent && request.point === "latest") notes.push(`the agent on host ${agent.name} reads the source: its latest shipped point is used`);
   let shutdownResult: FailoverOutcome["sourceShutdown"] = "not requested";
   try {
     await job.step("Prerequisites check", async () => assertCanFailOver(await itemRowById(vault, item.id), request));

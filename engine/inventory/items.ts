@@ -8,6 +8,7 @@ import { inSubnet } from "./addresses";
 import { NotFoundError } from "../errors";
 import { diskSize } from "../disks/block-reader";
 import { policyRow } from "./policies";
+import { agentHostOf } from "../agents/hosts";
 
 export type ItemRow = Selectable<Tables["items"]>;
 export type DiskRow = Selectable<Tables["disks"]>;
@@ -39,8 +40,10 @@ export async function validateItem(vault: Vault, input: unknown): Promise<Valida
   if (!policy) failures.push({ property: "policy", reason: `no replication policy named '${spec.policy}'` });
   if (spec.recovery) failures.push(...(await recoveryFailures(vault, spec.recovery)));
   const sizes = new Map<string, number>();
+  // A machine on an agent's host has its disks there: the agent checks them when it starts.
+  const remote = site && (await agentHostOf(vault, { site_id: site.id, host: spec.host ?? null }));
   for (const [i, disk] of spec.disks.entries()) {
-    if (spec.excludedDisks.includes(disk.name)) continue;
+    if (spec.excludedDisks.includes(disk.name) || remote) continue;
     try {
       await fs.access(disk.path, constants.R_OK);
       sizes.set(disk.name, await diskSize(disk.path));

@@ -130,6 +130,7 @@ class DiskCapture {
       this.assign(index, block.id);
       blocks.push({ index, block });
     }
+    await this.store.prefetch?.(blocks.map(({ block }) => block.id.toString("hex")));
     if (this.mode === "verify") {
       await this.verify(blocks);
     } else {

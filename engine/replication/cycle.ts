@@ -1,4 +1,6 @@
+import type { Transaction } from "kysely";
 import type { Vault } from "../vault";
+import type { Tables } from "../catalog/tables";
 import { includedDisks, NO_FAILURE, type DiskRow, type ItemRow } from "../inventory/items";
 import { sourceHooks } from "./source";
 import { diskSize } from "../disks/block-reader";
@@ -46,13 +48,32 @@ export async function replicateWindow(vault: Vault, items: ItemRow[], options: W
     return out;
   });
   await vault.store.flush();
+  const entries = plan.map((p, n) => ({ item: p.item, disks: p.disks, results: captures[n], app: p.app }));
+  return recordWindow(vault, entries, capturedAt, Math.round(performance.now() - began));
+}
 
+/** What one machine's part of a window recorded: its disks and, disk by disk, what was read. */
+export interface WindowEntry {
+  item: ItemRow;
+  disks: DiskRow[];
+  results: Array<Pick<CaptureResult, "map" | "bytesRead" | "blocksChanged" | "bytesStored">>;
+  /** The point is app-consistent. */
+  app: boolean;
+}
+
+/**
+ * Record one window's recovery points (blocks already durable): a point per machine with its manifests,
+ * each disk's new replication state and the item's state, all in one catalog transaction. `alsoInside`
+ * adds writes that must commit with them (an agent's block locations).
+ */
+export async function recordWindow(vault: Vault, entries: WindowEntry[], capturedAt: number, durationMs: number, alsoInside?: (trx: Transaction<Tables>) => Promise<void>): Promise<PointView[]> {
   // A multi-VM consistent point needs more than one machine in the window.
-  const windowId = items.length > 1 ? newId("win", capturedAt) : null;
-  const ids = plan.map(() => newId("pt", capturedAt));
+  const windowId = entries.length > 1 ? newId("win", capturedAt) : null;
+  const ids = entries.map(() => newId("pt", capturedAt));
   await vault.db.transaction().execute(async (trx) => {
-    for (const [n, p] of plan.entries()) {
-      const results = captures[n];
+    await alsoInside?.(trx);
+    for (const [n, p] of entries.entries()) {
+      const { results } = p;
       await trx
         .insertInto("points")
         .values({
@@ -65,7 +86,7 @@ export async function replicateWindow(vault: Vault, items: ItemRow[], options: W
           bytes_read: sum(results, (r) => r.bytesRead),
           blocks_changed: sum(results, (r) => r.blocksChanged),
           bytes_stored: sum(results, (r) => r.bytesStored),
-          duration_ms: Math.round(performance.now() - began),
+          duration_ms: durationMs,
         })
         .execute();
       for (const [i, disk] of p.disks.entries()) {
@@ -81,6 +102,7 @@ export async function replicateWindow(vault: Vault, items: ItemRow[], options: W
           resync_reason: null,
           ...NO_FAILURE,
           last_attempt_at: capturedAt,
+          lease_until: null,
           ...(p.app ? { last_app_point_at: capturedAt } : {}),
         })
         .where("id", "=", p.item.id)
@@ -89,7 +111,7 @@ export async function replicateWindow(vault: Vault, items: ItemRow[], options: W
   });
   const rows = await vault.db.selectFrom("points").selectAll().where("id", "in", ids).execute();
   const byId = new Map(rows.map((r) => [r.id, r]));
-  return Promise.all(plan.map((p, n) => pointView(vault, byId.get(ids[n])!, p.item.name)));
+  return Promise.all(entries.map((p, n) => pointView(vault, byId.get(ids[n])!, p.item.name)));
 }
 
 /**

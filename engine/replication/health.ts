@@ -5,6 +5,7 @@ import { describe, machineOf } from "../failover/machines";
 import { allDisks, hooksOf, type ItemRow } from "../inventory/items";
 import { policyView, type PolicyRow } from "../inventory/policies";
 import { latestPointRow } from "./points";
+import { agentHostOf, isSilent, SILENCE_MS } from "../agents/hosts";
 
 export interface HealthError {
   code: string;
@@ -42,6 +43,8 @@ export interface ItemStatus {
   /** No drill has succeeded (cleanup included) in 180 days, or since protection began that long ago. */
   drillRecommended: boolean;
   recoveryMachine: { name: string; dir: string; state: string; ip: string | null } | null;
+  /** The agent that reads the machine, when its host has one; null when the engine reads it. */
+  agent: { host: string; lastSeenAt: string | null; silent: boolean } | null;
 }
 
 const DRILL_INTERVAL_MS = 180 * DAY;
@@ -65,6 +68,18 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
   }
   if (latest && now - latest.captured_at > threshold) {
     errors.push({ code: "RpoThresholdExceeded", message: `RPO ${rpoSeconds} s exceeds the threshold of ${policy.rpo_threshold_minutes} minutes`, since: iso(latest.captured_at + threshold), recoverable: true });
+  }
+  const agent = await agentHostOf(vault, item);
+  const silent = agent !== null && isSilent(agent, now);
+  if (agent && silent) {
+    // Silence alone is a warning; silence that lets the RPO pass its threshold needs someone now.
+    const rpoExceeded = latest !== undefined && now - latest.captured_at > threshold;
+    errors.push({
+      code: "AgentSilent",
+      message: `the agent on host ${agent.name} has not called in since ${iso(agent.lastSeenAt ?? agent.registeredAt)}${rpoExceeded ? ", and the RPO is past its threshold" : ""}`,
+      since: iso((agent.lastSeenAt ?? agent.registeredAt) + SILENCE_MS),
+      recoverable: !rpoExceeded,
+    });
   }
   const health: Health = errors.some((e) => !e.recoverable) ? "Critical" : errors.length ? "Warning" : "Normal";
   const disks = await allDisks(vault, item.id);
@@ -97,5 +112,6 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
     lastDrillAt: iso(item.last_drill_at),
     drillRecommended: now - (item.last_drill_at ?? item.created_at) >= DRILL_INTERVAL_MS,
     recoveryMachine: machine ? { name: machine.name, dir: machine.dir, state: machine.state, ip: machine.nics[0]?.ip ?? null } : null,
+    agent: agent ? { host: agent.name, lastSeenAt: iso(agent.lastSeenAt), silent } : null,
   };
 }

@@ -50,7 +50,12 @@ export async function loadDiskState(db: CatalogDb, diskId: number, blockSize: nu
 export async function saveDiskState(db: Db, diskId: number, map: BlockMap, chunks: Buffer): Promise<void> {
   await db
     .updateTable("disks")
-    .set({ state_size: map.size, state_xxh: Buffer.from(map.hashes.buffer, map.hashes.byteOffset, map.hashes.byteLength), state_chunks: chunks })
+    .set((eb) => ({
+      state_size: map.size,
+      state_xxh: Buffer.from(map.hashes.buffer, map.hashes.byteOffset, map.hashes.byteLength),
+      state_chunks: chunks,
+      state_version: eb("state_version", "+", 1),
+    }))
     .where("id", "=", diskId)
     .execute();
 }

@@ -1,6 +1,8 @@
 import { promises as fs, constants } from "node:fs";
 import type { Vault } from "../vault";
 import { Job, type JobView } from "../jobs/jobs";
+import { agentHostOf } from "../agents/hosts";
+import { waitForAgent } from "../agents/jobs";
 import { includedDisks, insertItem, itemRowById, setItemState, validateItem, type ItemRow } from "../inventory/items";
 import { policyRow } from "../inventory/policies";
 import { diskSize } from "../disks/block-reader";
@@ -21,14 +23,17 @@ const FINALIZE = "Finalize protection";
 export async function enableProtection(vault: Vault, input: unknown): Promise<JobView> {
   const validated = await validateItem(vault, input);
   const job = await Job.start(vault.db, vault.clock, "EnableProtection", validated.spec.name, [PREREQUISITES, RELATIONSHIP, INITIAL, FINALIZE]);
+  const agent = await agentHostOf(vault, { site_id: validated.siteId, host: validated.spec.host ?? null });
   try {
     await job.step(PREREQUISITES, async (task) => {
       const disks = validated.spec.disks.filter((d) => !validated.spec.excludedDisks.includes(d.name));
+      if (agent) return task.progress(1, `${disks.length} disk(s), read by the agent on host ${agent.name}`);
       for (const disk of disks) await fs.access(disk.path, constants.R_OK);
       const bytes = sum(await Promise.all(disks.map((d) => diskSize(d.path))), (n) => n);
       await task.progress(1, `${disks.length} disk(s), ${bytes} bytes to replicate`);
     });
-    const item = await job.step(RELATIONSHIP, () => insertItem(vault, validated, "EnablingProtection"));
+    const item = await job.step(RELATIONSHIP, () => insertItem(vault, validated, agent ? "InitialReplicationPending" : "EnablingProtection"));
+    if (agent) return await waitForAgent(job, INITIAL, agent.name);
     const start = (await policyRow(vault, validated.spec.policy)).initial_replication_start;
     if (start !== null && start > vault.clock.now()) {
       await setItemState(vault, item.id, "InitialReplicationPending");

@@ -21,7 +21,7 @@ export function retryDelayMs(failures: number): number {
  * data left pending is measured, and at half a disk or more the item needs a resync. Non-recoverable
  * errors stop retrying until someone resolves them; a broken chain needs a resync.
  */
-export async function recordFailure(vault: Vault, items: ItemRow[], error: unknown): Promise<EngineError> {
+export async function recordFailure(vault: Vault, items: ItemRow[], error: unknown, options: { measurePending?: boolean } = {}): Promise<EngineError> {
   const e = classify(error);
   const now = vault.clock.now();
   for (const item of items) {
@@ -30,7 +30,7 @@ export async function recordFailure(vault: Vault, items: ItemRow[], error: unkno
     let state = fresh.state;
     let resyncReason: string | null = null;
     if (e.code === "ChainBroken") [state, resyncReason] = ["ResyncRequired", "ChainBroken"];
-    else if (e.recoverable && (await pendingShare(vault, item)) >= RESYNC_PENDING_SHARE) [state, resyncReason] = ["ResyncRequired", "PendingChangeData"];
+    else if (e.recoverable && options.measurePending !== false && (await pendingShare(vault, item)) >= RESYNC_PENDING_SHARE) [state, resyncReason] = ["ResyncRequired", "PendingChangeData"];
     else if (state === "Resynchronizing") [state, resyncReason] = ["ResyncRequired", "ResyncFailed"];
     await vault.db
       .updateTable("items")

@@ -6,12 +6,14 @@ import { toErrorResponse } from "./errors";
 import { renderMetrics } from "./metrics";
 import { openApiDocument } from "./openapi";
 import { routes, type Route } from "./routes";
+import { agentRoutes } from "./agent-routes";
 import { checkToken } from "../auth/tokens";
 import { PathPolicy } from "./confine";
 import { DASHBOARD_PATHS, registerDashboard } from "./dashboard";
 import * as path from "node:path";
 
 const OPEN = new Set(["/healthz", "/readyz", ...DASHBOARD_PATHS]);
+const allRoutes = [...routes, ...agentRoutes];
 const TERMINAL = new Set(["Succeeded", "Failed", "Cancelled", "Suspended"]);
 
 /**
@@ -32,7 +34,8 @@ export function buildServer(engine: Engine, options: ServerOptions = {}): Fastif
     : Fastify({ logger: options.logger ?? false, bodyLimit: 1024 * 1024 })) as unknown as FastifyInstance;
 
   app.addHook("onRequest", async (request, reply) => {
-    if (OPEN.has(request.url)) return;
+    const access = (request.routeOptions.config as { access?: Route["access"] } | undefined)?.access ?? "admin";
+    if (OPEN.has(request.url) || access === "registration") return;
     const header = request.headers.authorization ?? "";
     const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
     const who = token ? await checkToken(engine.vault, token) : undefined;
@@ -40,8 +43,12 @@ export function buildServer(engine: Engine, options: ServerOptions = {}): Fastif
       await reply.code(401).header("www-authenticate", "Bearer").send({ error: { code: "Unauthorized", message: token ? "the token is unknown, expired or revoked" : "a bearer token is required" } });
       return reply;
     }
-    if (who.role !== "admin") {
-      await reply.code(403).send({ error: { code: "Forbidden", message: `a ${who.role} token cannot call this` } });
+    // An agent's token acts for its own host and nothing else; admin tokens for everything but that.
+    const host = (request.params as { host?: string }).host;
+    const allowed = access === "agent" ? who.role === "agent" && who.host === host : who.role === "admin";
+    if (!allowed) {
+      const what = access === "agent" ? `the agent of host '${host}'` : "an admin";
+      await reply.code(403).send({ error: { code: "Forbidden", message: `a ${who.role} token${who.host ? ` of host '${who.host}'` : ""} cannot call this: only ${what} can` } });
       return reply;
     }
   });
@@ -62,18 +69,18 @@ export function buildServer(engine: Engine, options: ServerOptions = {}): Fastif
   });
   registerDashboard(app);
   app.get("/metrics", async (_request, reply) => reply.type("text/plain; version=0.0.4").send(await renderMetrics(engine)));
-  app.get("/openapi.json", async () => openApiDocument(routes));
+  app.get("/openapi.json", async () => openApiDocument(allRoutes));
   app.get("/v1/jobs/:job/events", (request, reply) => streamJob(engine, request, reply));
 
-  for (const route of routes) {
-    app.route({ method: route.method, url: route.url, handler: (request, reply) => handle(engine, route, paths, request, reply) });
+  for (const route of allRoutes) {
+    app.route({ method: route.method, url: route.url, config: { access: route.access }, bodyLimit: route.bodyLimit, handler: (request, reply) => handle(engine, route, paths, request, reply) });
   }
   return app;
 }
 
 async function handle(engine: Engine, route: Route, paths: PathPolicy, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const req = { params: request.params as Record<string, string>, body: request.body, query: request.query as Record<string, string | undefined> };
-  if (route.paths) paths.check(route.summary, route.paths(req));
+  if (route.paths) paths.check(route.summary, await route.paths(req, engine));
   if (!route.job) {
     const result = await route.handle(engine, req);
     return reply.code(route.creates ? 201 : 200).send(result);

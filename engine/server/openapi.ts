@@ -5,17 +5,10 @@ import type { Route } from "./routes";
 /** The OpenAPI document, generated from the same zod schemas that validate the requests. */
 export function openApiDocument(routes: Route[]): unknown {
   const json = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" });
-  const components = {
-    SiteSpec: json(schema.SiteSpec),
-    PolicySpec: json(schema.PolicySpec),
-    PolicyUpdate: json(schema.PolicyUpdate),
-    ItemSpec: json(schema.ItemSpec),
-    NetworkSpec: json(schema.NetworkSpec),
-    NetworkMappingSpec: json(schema.NetworkMappingSpec),
-    FailoverRequest: json(schema.FailoverRequest),
-    FailbackRequest: json(schema.FailbackRequest),
-    PlanSpec: json(schema.PlanSpec),
-    PlanRunRequest: json(schema.PlanRunRequest),
+  // Each request body's component is the zod schema of that name.
+  const bodies = [...new Set(routes.flatMap((r) => (r.body ? [r.body] : [])))];
+  const components: Record<string, unknown> = {
+    ...Object.fromEntries(bodies.map((name) => [name, json((schema as unknown as Record<string, z.ZodType>)[name])])),
     Error: { type: "object", properties: { error: { type: "object", required: ["code", "message"], properties: { code: { type: "string" }, message: { type: "string" }, field: { type: "string" }, failures: { type: "array", items: { type: "object", properties: { property: { type: "string" }, reason: { type: "string" } } } } } } } },
   };
   const paths: Record<string, Record<string, unknown>> = {};

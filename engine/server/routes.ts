@@ -19,7 +19,14 @@ export interface Route {
   creates?: boolean;
   handle(engine: Engine, request: Request): Promise<unknown>;
   /** The filesystem paths the body names, checked against the daemon's allowed directories first. */
-  paths?(request: Request): Array<[string, unknown]>;
+  paths?(request: Request, engine: Engine): Array<[string, unknown]> | Promise<Array<[string, unknown]>>;
+  /**
+   * Who may call: admin tokens (the default); "agent": the agent token of the host in the path;
+   * "registration": anyone, the body carries the vault's registration key.
+   */
+  access?: "admin" | "agent" | "registration";
+  /** Bodies larger than the API's 1 MiB default (an agent's window reports carry block maps). */
+  bodyLimit?: number;
 }
 
 const body = (r: Request) => (r.body ?? {}) as Record<string, unknown>;
@@ -51,7 +58,11 @@ export const routes: Route[] = [
     body: "ItemSpec",
     job: true,
     handle: (e, r) => e.protect(r.body),
-    paths: (r) => (Array.isArray(field(r, "disks")) ? (field(r, "disks") as Array<{ path?: unknown }>).map((d, i): [string, unknown] => [`disks.${i}.path`, d?.path]) : []),
+    // Disks on an agent's host are paths of that host, read by the agent: not the daemon's to confine.
+    paths: async (r, e) =>
+      Array.isArray(field(r, "disks")) && !(await e.hasAgent(String(field(r, "site")), String(field(r, "host"))))
+        ? (field(r, "disks") as Array<{ path?: unknown }>).map((d, i): [string, unknown] => [`disks.${i}.path`, d?.path])
+        : [],
   },
   { method: "GET", url: "/v1/items/:item/points", summary: "recovery points, oldest first", handle: (e, r) => e.points(r.params.item) },
   { method: "POST", url: "/v1/items/:item/sync", summary: "one replication cycle now", job: true, handle: (e, r) => e.replicateNow(r.params.item, { appConsistent: field(r, "appConsistent") === true }) },

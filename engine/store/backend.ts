@@ -8,6 +8,8 @@ export interface Backend {
   /** Read an object, or `length` bytes of it starting at `offset`. */
   get(name: string, offset?: number, length?: number): Promise<Buffer>;
   has(name: string): Promise<boolean>;
+  /** An object's size and age, or undefined when there is none. */
+  stat(name: string): Promise<ObjectInfo | undefined>;
   /** Objects whose names start with prefix, with their sizes. */
   list(prefix: string): Promise<ObjectInfo[]>;
   delete(name: string): Promise<void>;
@@ -17,4 +19,6 @@ export interface Backend {
 export interface ObjectInfo {
   name: string;
   size: number;
+  /** Last modified, epoch ms (the backend's own clock). */
+  modifiedAt: number;
 }

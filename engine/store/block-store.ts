@@ -17,6 +17,11 @@ export interface BlockStore {
    */
   frameLevel?(): number | undefined;
   flush(): Promise<void>;
+  /**
+   * A hint: these blocks are about to be asked about (has/put), so a store whose index is far away
+   * (an agent's, over HTTP) can look them all up at once.
+   */
+  prefetch?(ids: string[]): Promise<void>;
   get(id: string): Promise<Buffer>;
   /**
    * Read many blocks in the order the store reads them fastest (pack by pack, neighbours in one read);
@@ -66,6 +71,9 @@ export abstract class BlockStoreDecorator implements BlockStore {
   }
   flush() {
     return this.inner.flush();
+  }
+  async prefetch(ids: string[]): Promise<void> {
+    await this.inner.prefetch?.(ids);
   }
   get(id: string) {
     return this.inner.get(id);

@@ -72,12 +72,17 @@ export class LocalBackend implements Backend {
         if (entry.isDirectory()) await walk(full);
         else if (!entry.name.endsWith(".tmp")) {
           const name = path.relative(this.root, full).split(path.sep).join("/");
-          if (name.startsWith(prefix)) out.push({ name, size: (await fs.stat(full)).size });
+          if (name.startsWith(prefix)) out.push(infoOf(name, await fs.stat(full)));
         }
       }
     };
     await walk(this.root);
     return out;
+  }
+
+  async stat(name: string): Promise<ObjectInfo | undefined> {
+    const stats = await fs.stat(this.file(name)).catch((e) => (e.code === "ENOENT" ? undefined : Promise.reject(e)));
+    return stats && infoOf(name, stats);
   }
 
   async delete(name: string): Promise<void> {
@@ -89,6 +94,8 @@ export class LocalBackend implements Backend {
     for (const name of [...this.open.keys()]) this.closeOne(name);
   }
 }
+
+const infoOf = (name: string, stats: { size: number; mtimeMs: number }): ObjectInfo => ({ name, size: stats.size, modifiedAt: stats.mtimeMs });
 
 async function syncDir(dir: string): Promise<void> {
   const handle = await fs.open(dir, "r");

@@ -14,6 +14,8 @@ export interface PackIndex {
   lookup(id: string): Promise<BlockLocation | undefined>;
   /** The locations of those ids that are present. */
   lookupMany(ids: string[]): Promise<IndexEntry[]>;
+  /** Look these up ahead of single lookups (see BlockStore.prefetch); optional. */
+  prefetch?(ids: string[]): Promise<void>;
   /** Insert or move entries. */
   add(entries: IndexEntry[]): Promise<void>;
   remove(ids: string[]): Promise<void>;

@@ -10,6 +10,11 @@ const PACK_PREFIX = "packs/";
 /** getMany reads neighbouring blocks of a pack in one read up to this size, bridging gaps up to READ_GAP. */
 const READ_SPAN = 2 * 1024 * 1024;
 const READ_GAP = 256 * 1024;
+/**
+ * A pack no index entry names is deleted only once it is this old: agents on other hosts write packs
+ * into the store before the engine indexes them with their recovery point, which takes a cycle.
+ */
+export const ORPHAN_GRACE_MS = 60 * 60 * 1000;
 
 /** A pack being filled: blocks are copied into one buffer, which is written whole. */
 class PendingPack {
@@ -63,6 +68,10 @@ export class PackedBlockStore implements BlockStore {
 
   async has(id: string): Promise<boolean> {
     return this.unwritten(id) || (await this.index.lookup(id)) !== undefined;
+  }
+
+  async prefetch(ids: string[]): Promise<void> {
+    await this.index.prefetch?.(ids.filter((id) => !this.unwritten(id)));
   }
 
   async put(id: string, data: Buffer, options: { replace?: boolean } = {}): Promise<number> {
@@ -148,10 +157,11 @@ export class PackedBlockStore implements BlockStore {
       (live.has(entry.id) ? group.live : group.dead).push(entry);
       byPack.set(entry.pack, group);
     }
-    const sizes = new Map((await this.backend.list(PACK_PREFIX)).map((o) => [o.name, o.size]));
-    const before = [...sizes.values()].reduce((a, b) => a + b, 0);
+    const packs = await this.backend.list(PACK_PREFIX);
+    const before = packs.reduce((sum, o) => sum + o.size, 0);
     let blocksDeleted = 0;
-    const obsolete: string[] = [...sizes.keys()].filter((name) => !byPack.has(name)); // orphans of interrupted writes
+    // Orphans: packs of interrupted writes, or an agent's packs whose point never came.
+    const obsolete = packs.filter((o) => !byPack.has(o.name) && Date.now() - o.modifiedAt >= ORPHAN_GRACE_MS).map((o) => o.name);
     for (const [pack, group] of byPack) {
       if (group.dead.length === 0) continue;
       // Copy the survivors into new packs first; the old pack goes only once they are durable and indexed.

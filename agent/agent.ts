@@ -1,0 +1,140 @@
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import { classify, errorMessage } from "../engine/errors";
+import type { AgentIdentity } from "../engine/agents/registration";
+import type { AgentWork } from "../engine/agents/work";
+import { AgentLink } from "./link";
+import { DiskStates } from "./disk-states";
+import { runWork } from "./window";
+
+export interface AgentOptions {
+  engine: string;
+  host: string;
+  site?: string;
+  /** Needed only until the agent has registered; its identity is kept in workDir after that. */
+  registrationKey?: string;
+  /** The agent's own directory: its identity (token) lives here. */
+  workDir: string;
+  /** The vault's block store as mounted on this host (default: the path the engine reports). */
+  storeDir?: string;
+  /** Call in this often instead of the engine's heartbeat interval (tests; hosts that should react fast). */
+  pollMs?: number;
+  log?: (line: string) => void;
+}
+
+const IDENTITY_FILE = "agent.json";
+
+/**
+ * The agent of one source host: registers once with the vault's registration key, then calls in on the
+ * engine's heartbeat, does the work handed out (reading the host's disks, writing blocks into the shared
+ * store) and reports it. While it works it keeps calling in, so the engine knows the host is alive and
+ * the work stays leased to it.
+ */
+export class Agent {
+  private stopping = false;
+  private wake: () => void = () => undefined;
+  private busy: string[] = [];
+  private offset = 0;
+
+  private constructor(
+    private readonly options: AgentOptions,
+    private readonly identity: AgentIdentity,
+    private readonly link: AgentLink,
+    private readonly states: DiskStates,
+  ) {}
+
+  /** The registered agent (registering now when the work directory holds no identity for this host). */
+  static async start(options: AgentOptions): Promise<Agent> {
+    const file = path.join(options.workDir, IDENTITY_FILE);
+    const saved = await fs.readFile(file, "utf8").then((t) => JSON.parse(t) as AgentIdentity & { engine: string }).catch(() => undefined);
+    let identity: AgentIdentity;
+    if (saved && saved.host === options.host && saved.engine === options.engine) identity = saved;
+    else {
+      if (!options.registrationKey) throw new Error(`the agent of ${options.host} is not registered yet: give the vault's registration key`);
+      identity = await AgentLink.register(options.engine, { host: options.host, site: options.site, registrationKey: options.registrationKey });
+      await fs.mkdir(options.workDir, { recursive: true });
+      await fs.writeFile(file, JSON.stringify({ ...identity, engine: options.engine }, null, 2) + "\n", { mode: 0o600 });
+      options.log?.(`registered host ${identity.host} in site ${identity.site}`);
+    }
+    const link = new AgentLink(options.engine, identity);
+    return new Agent(options, identity, link, new DiskStates(link));
+  }
+
+  get host(): string {
+    return this.identity.host;
+  }
+
+  /** Call in and do what is due, until stop(). A lost engine is retried at the next beat. */
+  async run(): Promise<void> {
+    let interval = this.options.pollMs ?? this.identity.heartbeatMs;
+    while (!this.stopping) {
+      try {
+        const engineInterval = await this.once();
+        interval = this.options.pollMs ?? engineInterval;
+      } catch (error) {
+        this.log(`engine unreachable or refused: ${errorMessage(error)}`);
+      }
+      await this.sleep(interval);
+    }
+  }
+
+  /** One heartbeat and the work it hands out; returns the engine's heartbeat interval. */
+  async once(): Promise<number> {
+    const answer = await this.beat(true);
+    // Everything handed out stays leased while it waits its turn.
+    this.busy = answer.work.flatMap((w) => w.items.map((i) => i.name));
+    try {
+      for (const work of answer.work) {
+        if (this.stopping) break;
+        await this.perform(work);
+        this.busy = this.busy.filter((name) => !work.items.some((i) => i.name === name));
+      }
+    } finally {
+      this.busy = [];
+    }
+    return answer.heartbeatMs;
+  }
+
+  stop(): void {
+    this.stopping = true;
+    this.wake();
+  }
+
+  private async beat(takeWork: boolean) {
+    const sent = Date.now();
+    const answer = await this.link.heartbeat(this.busy, takeWork);
+    // The engine stamps points; its clock is taken as read halfway through the call.
+    this.offset = answer.now - (sent + Date.now()) / 2;
+    return answer;
+  }
+
+  private async perform(work: AgentWork): Promise<void> {
+    const names = work.items.map((i) => i.name);
+    // Keep calling in while the work runs (the host stays "seen", the work stays leased).
+    const keepAlive = setInterval(() => void this.beat(false).catch(() => undefined), this.identity.heartbeatMs);
+    try {
+      const report = await runWork({ link: this.link, storeDir: this.options.storeDir ?? this.identity.storeDir, blockSize: this.identity.blockSize, states: this.states, engineNow: () => Date.now() + this.offset }, work);
+      this.log(`${work.mode} window of ${names.join(", ")}: ${report.items.reduce((n, i) => n + i.bytesStored, 0)} bytes stored, ${report.blocks.length} new block(s)`);
+    } catch (error) {
+      const e = classify(error);
+      this.log(`${work.mode} of ${names.join(", ")} failed (${e.code}): ${e.message}`);
+      await this.link.failure({ mode: work.mode, items: names, error: { code: e.code, message: e.message.slice(0, 4096), recoverable: e.recoverable } }).catch((report) => this.log(`could not report the failure: ${errorMessage(report)}`));
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private log(line: string): void {
+    this.options.log?.(line);
+  }
+}

@@ -1,0 +1,86 @@
+import { diskSize } from "../engine/disks/block-reader";
+import { withConsistentWindow } from "../engine/disks/consistency";
+import { captureDisk, type CaptureMode, type CaptureResult } from "../engine/replication/capture";
+import type { BlockMap } from "../engine/replication/block-map";
+import type { AgentWork } from "../engine/agents/work";
+import { diffMaps } from "../engine/agents/wire";
+import { blockStoreOn } from "../engine/store/stack";
+import { LocalBackend } from "../engine/store/local/local-backend";
+import type { AgentWindowReport } from "../schema";
+import type { AgentLink } from "./link";
+import { RemotePackIndex } from "./remote-index";
+import type { DiskStates } from "./disk-states";
+
+export interface WindowContext {
+  link: AgentLink;
+  storeDir: string;
+  blockSize: number;
+  states: DiskStates;
+  /** The engine's clock now (the agent's clock corrected by the last heartbeat). */
+  engineNow: () => number;
+}
+
+type WorkItem = AgentWork["items"][number];
+type WorkDisk = WorkItem["disks"][number];
+
+/**
+ * Do one piece of work an engine handed out, as the engine would for its own disks: initial replication
+ * (a full read, then a window for what changed meanwhile), resync (each stored copy checked, then a
+ * window) or a delta window. Blocks go into packs of the shared store; the report, with the changed part
+ * of each block map and where the new blocks lie, goes to the engine, which records the points.
+ */
+export async function runWork(ctx: WindowContext, work: AgentWork): Promise<AgentWindowReport> {
+  const index = new RemotePackIndex(ctx.link);
+  const store = blockStoreOn(new LocalBackend(ctx.storeDir), index);
+  try {
+    const bases = new Map<WorkDisk, { version: number; map: BlockMap | null }>();
+    for (const item of work.items) for (const disk of item.disks) bases.set(disk, await ctx.states.get(item.name, disk));
+    const capture = (disk: WorkDisk, previous: BlockMap | null, mode: CaptureMode) => diskSize(disk.path).then((size) => captureDisk(disk.path, size, previous, store, { mode, blockSize: ctx.blockSize }));
+
+    // Initial replication and resync first read every disk outside the window (the machine keeps running).
+    const scanned = new Map<WorkDisk, CaptureResult>();
+    if (work.mode !== "delta") {
+      for (const item of work.items) {
+        for (const disk of item.disks) scanned.set(disk, await capture(disk, work.mode === "initial" ? null : bases.get(disk)!.map, work.mode === "initial" ? "full" : "verify"));
+      }
+      await store.flush();
+    }
+    const participants = work.items.map((i) => ({ item: i.name, hooks: i.hooks, disks: i.disks.map((d) => d.path) }));
+    const began = performance.now();
+    let capturedAt = 0;
+    const finals = await withConsistentWindow(participants, work.appConsistent, async () => {
+      capturedAt = ctx.engineNow();
+      const out = new Map<WorkDisk, CaptureResult>();
+      for (const item of work.items) for (const disk of item.disks) out.set(disk, await capture(disk, scanned.get(disk)?.map ?? bases.get(disk)!.map, "delta"));
+      return out;
+    });
+    await store.flush();
+
+    const report: AgentWindowReport = {
+      mode: work.mode,
+      capturedAt: Math.round(capturedAt),
+      appConsistent: work.appConsistent,
+      durationMs: Math.round(performance.now() - began),
+      items: work.items.map((item) => {
+        const results = item.disks.flatMap((d) => [finals.get(d)!, ...(scanned.has(d) ? [scanned.get(d)!] : [])]);
+        return {
+          item: item.name,
+          disks: item.disks.map((disk) => ({ disk: disk.name, baseVersion: bases.get(disk)!.version, ...diffMaps(work.mode === "initial" ? null : bases.get(disk)!.map, finals.get(disk)!.map) })),
+          bytesRead: sum(results, (r) => r.bytesRead),
+          blocksChanged: sum(results, (r) => r.blocksChanged),
+          bytesStored: sum(results, (r) => r.bytesStored),
+          repaired: results.flatMap((r) => r.repaired),
+        };
+      }),
+      blocks: index.written,
+    };
+    await ctx.link.window(report);
+    // The engine's state is now what was read: the next window compares against it without asking.
+    for (const item of work.items) for (const disk of item.disks) ctx.states.set(item.name, disk.name, bases.get(disk)!.version + 1, finals.get(disk)!.map);
+    return report;
+  } finally {
+    await store.close();
+  }
+}
+
+const sum = <T>(list: T[], of: (t: T) => number) => list.reduce((total, t) => total + of(t), 0);

@@ -1,0 +1,55 @@
+import type { Vault } from "../vault";
+import { AgentRegistration, parse, ValidationError } from "../../schema";
+import { EngineError } from "../errors";
+import { issueAgentToken } from "../auth/tokens";
+import { HEARTBEAT_MS } from "./hosts";
+
+export interface AgentIdentity {
+  host: string;
+  site: string;
+  /** The agent's bearer token (shown once). */
+  token: string;
+  /** Where the engine keeps the block store; the agent writes packs there (as mounted on its host). */
+  storeDir: string;
+  blockSize: number;
+  heartbeatMs: number;
+}
+
+const REFUSED = {
+  invalid: "the registration key is not this vault's",
+  expired: "the registration key has expired (keys are valid for 5 days); issue a new one with 'lifeboat vault rotate-key'",
+  revoked: "the registration key was revoked; issue a new one with 'lifeboat vault rotate-key'",
+} as const;
+
+/**
+ * Register the agent of a source host with the vault's registration key: the host is added to its site
+ * when new, and the agent gets a token of its own, bound to the host. A refused key changes nothing.
+ */
+export async function registerAgent(vault: Vault, input: unknown): Promise<AgentIdentity> {
+  const spec = parse(AgentRegistration, input, "agent registration");
+  const key = await vault.checkRegistrationKey(spec.registrationKey);
+  if (key !== "valid") throw new EngineError("Unauthorized", REFUSED[key], false, "registrationKey");
+  const site = await siteOfHost(vault, spec.host, spec.site);
+  const now = vault.clock.now();
+  await vault.db.transaction().execute(async (trx) => {
+    const known = await trx.selectFrom("hosts").select("id").where("site_id", "=", site.id).where("name", "=", spec.host).executeTakeFirst();
+    if (known) await trx.updateTable("hosts").set({ agent_registered_at: now, last_seen_at: now }).where("id", "=", known.id).execute();
+    else await trx.insertInto("hosts").values({ site_id: site.id, name: spec.host, agent_registered_at: now, last_seen_at: now }).execute();
+  });
+  const token = await issueAgentToken(vault, spec.host);
+  return { host: spec.host, site: site.name, token, storeDir: vault.storeDir, blockSize: vault.blockSize, heartbeatMs: HEARTBEAT_MS };
+}
+
+/** The source site a host registers in: the one named, else the only site that already has the host. */
+async function siteOfHost(vault: Vault, host: string, siteName: string | undefined): Promise<{ id: number; name: string }> {
+  const fail = (property: string, reason: string) => new ValidationError("agent registration", [{ property, reason }]);
+  if (siteName) {
+    const site = await vault.db.selectFrom("sites").select(["id", "name", "kind"]).where("name", "=", siteName).executeTakeFirst();
+    if (!site) throw fail("site", `no site named '${siteName}'`);
+    if (site.kind === "recovery") throw fail("site", `'${siteName}' is a recovery site; agents run on source hosts`);
+    return site;
+  }
+  const sites = await vault.db.selectFrom("hosts").innerJoin("sites", "sites.id", "hosts.site_id").select(["sites.id", "sites.name"]).where("hosts.name", "=", host).execute();
+  if (sites.length === 1) return sites[0];
+  throw fail("site", sites.length ? `host '${host}' is in several sites (${sites.map((s) => s.name).join(", ")}); name one` : `host '${host}' is in no site yet; name the site to add it to`);
+}

@@ -1,0 +1,23 @@
+import type { Vault } from "../vault";
+import { Job, type JobView } from "../jobs/jobs";
+import { setItemState, type ItemRow } from "../inventory/items";
+import { EngineError } from "../errors";
+import type { AgentHost } from "./hosts";
+import { waitForAgent } from "./jobs";
+
+/** "Replicate now" for a machine its agent reads: due at once; the job ends when the agent's point lands. */
+export async function requestAgentSync(vault: Vault, item: ItemRow, host: AgentHost, appConsistent: boolean): Promise<JobView> {
+  if (appConsistent) {
+    throw new EngineError("InvalidInput", `'${item.name}' is read by the agent on host ${host.name}: its app-consistent points follow the policy's app-consistent frequency`, false, "appConsistent");
+  }
+  const job = await Job.start(vault.db, vault.clock, "Replicate", item.name, ["Replicate"]);
+  await vault.db.updateTable("items").set({ last_attempt_at: null }).where("id", "=", item.id).execute();
+  return waitForAgent(job, "Replicate", host.name);
+}
+
+/** Resync on demand of a machine its agent reads: due at once, whatever the resync window. */
+export async function requestAgentResync(vault: Vault, item: ItemRow, host: AgentHost): Promise<JobView> {
+  const job = await Job.start(vault.db, vault.clock, "Resync", item.name, ["Compare source and replica", "Create recovery point"]);
+  if (item.state !== "Resynchronizing") await setItemState(vault, item.id, "ResyncRequired", "Requested");
+  return waitForAgent(job, "Compare source and replica", host.name);
+}

@@ -1,0 +1,89 @@
+import type { Vault } from "../vault";
+import { MINUTE } from "../clock";
+import { AgentHeartbeat, BlockLookup, parse, type AgentWorkMode, type Hooks } from "../../schema";
+import { EngineError, NotFoundError } from "../errors";
+import { hooksOf, includedDisks, itemRow } from "../inventory/items";
+import { loadDiskState } from "../replication/manifests";
+import { dueWork, scheduledItems, type ScheduledItem } from "../replication/due";
+import type { IndexEntry } from "../store/packed/pack-index";
+import { SqlPackIndex } from "../catalog/sql-pack-index";
+import { encodeMap, type EncodedMap } from "./wire";
+import { HEARTBEAT_MS } from "./hosts";
+import { agentJobs } from "./jobs";
+
+/** An item handed to an agent stays its for this long, extended while the agent reports it busy. */
+export const LEASE_MS = 5 * MINUTE;
+
+export interface AgentWork {
+  mode: AgentWorkMode;
+  appConsistent: boolean;
+  items: Array<{ name: string; hooks: Hooks; disks: Array<{ name: string; path: string; stateVersion: number }> }>;
+}
+
+export interface HeartbeatAnswer {
+  /** The engine's clock, so the agent can stamp captures with it. */
+  now: number;
+  heartbeatMs: number;
+  work: AgentWork[];
+}
+
+/** The registered host an agent's token stands for. */
+export async function registeredHost(vault: Vault, host: string): Promise<{ id: number; siteId: number; name: string }> {
+  const row = await vault.db.selectFrom("hosts").select(["id", "site_id", "name"]).where("name", "=", host).where("agent_registered_at", "is not", null).executeTakeFirst();
+  if (!row) throw new NotFoundError("agent host", host);
+  return { id: row.id, siteId: row.site_id, name: row.name };
+}
+
+/**
+ * An agent calls in: the host is seen, the leases of what it is busy with are extended, and the work
+ * due for its machines is handed out (and leased, so it is handed out once).
+ */
+export async function heartbeat(vault: Vault, hostName: string, input: unknown): Promise<HeartbeatAnswer> {
+  const { busy, takeWork } = parse(AgentHeartbeat, input ?? {}, "heartbeat");
+  const host = await registeredHost(vault, hostName);
+  const now = vault.clock.now();
+  await vault.db.updateTable("hosts").set({ last_seen_at: now }).where("id", "=", host.id).execute();
+  if (busy.length) {
+    await vault.db.updateTable("items").set({ lease_until: now + LEASE_MS }).where("host", "=", host.name).where("site_id", "=", host.siteId).where("name", "in", busy).execute();
+  }
+  const work: AgentWork[] = [];
+  if (!takeWork) return { now, heartbeatMs: HEARTBEAT_MS, work };
+  const due = dueWork(await scheduledItems(vault, { host }), now, { leased: true });
+  const hand = async (mode: AgentWorkMode, items: ScheduledItem[], appConsistent: boolean, state?: string) => {
+    await vault.db
+      .updateTable("items")
+      .set({ lease_until: now + LEASE_MS, ...(state ? { state } : {}) })
+      .where("id", "in", items.map((i) => i.id))
+      .execute();
+    for (const item of items) {
+      for (const job of await agentJobs(vault, item.name)) await vault.db.updateTable("jobs").set({ state: "InProgress" }).where("id", "=", job).execute();
+    }
+    work.push({ mode, appConsistent, items: await Promise.all(items.map((i) => describe(vault, i))) });
+  };
+  for (const item of due.initial) await hand("initial", [item], false, "InitialReplicationInProgress");
+  for (const item of due.resync) await hand("resync", [item], false, "Resynchronizing");
+  for (const cycle of due.cycles) await hand("delta", cycle.items, cycle.appConsistent);
+  return { now, heartbeatMs: HEARTBEAT_MS, work };
+}
+
+async function describe(vault: Vault, item: ScheduledItem): Promise<AgentWork["items"][number]> {
+  const disks = await includedDisks(vault, item.id);
+  return { name: item.name, hooks: hooksOf(item), disks: disks.map((d) => ({ name: d.name, path: d.path, stateVersion: d.state_version })) };
+}
+
+/** A disk's replication state (ids and change hashes as last read), which the agent's next capture compares against. */
+export async function diskState(vault: Vault, hostName: string, itemName: string, diskName: string): Promise<{ version: number; map: EncodedMap | null }> {
+  const host = await registeredHost(vault, hostName);
+  const item = await itemRow(vault, itemName);
+  if (item.host !== host.name || item.site_id !== host.siteId) throw new EngineError("Forbidden", `'${itemName}' is not on host '${hostName}'`, false, "item");
+  const disk = (await includedDisks(vault, item.id)).find((d) => d.name === diskName);
+  if (!disk) throw new NotFoundError("disk", `${itemName}/${diskName}`);
+  const map = await loadDiskState(vault.db, disk.id, vault.blockSize);
+  return { version: disk.state_version, map: map && encodeMap(map) };
+}
+
+/** Which blocks the store has, and where: agents skip what is there and read stored copies for resync. */
+export async function lookupBlocks(vault: Vault, input: unknown): Promise<IndexEntry[]> {
+  const { ids } = parse(BlockLookup, input, "block lookup");
+  return new SqlPackIndex(vault.db).lookupMany(ids);
+}

@@ -1,0 +1,64 @@
+import type { Vault } from "../vault";
+import { HOUR } from "../clock";
+import { COPY_FREQUENCY_MS, type CopyFrequency } from "../../schema";
+import type { ItemRow } from "../inventory/items";
+import { inWindow } from "./resync-window";
+
+/** An item with the policy settings that decide when its work is due. */
+export type ScheduledItem = ItemRow & {
+  copy_frequency: string;
+  app_consistent_hours: number;
+  initial_replication_start: number | null;
+  resync_start: string;
+  resync_end: string;
+};
+
+export interface DueWork {
+  initial: ScheduledItem[];
+  resync: ScheduledItem[];
+  /** Replication windows: one machine, or the due machines of one replication group. */
+  cycles: Array<{ items: ScheduledItem[]; appConsistent: boolean }>;
+}
+
+export function scheduledItems(vault: Vault, where: { host?: { siteId: number; name: string } } = {}): Promise<ScheduledItem[]> {
+  let query = vault.db
+    .selectFrom("items")
+    .innerJoin("policies", "policies.id", "items.policy_id")
+    .selectAll("items")
+    .select(["policies.copy_frequency", "policies.app_consistent_hours", "policies.initial_replication_start", "policies.resync_start", "policies.resync_end"]);
+  if (where.host) query = query.where("items.site_id", "=", where.host.siteId).where("items.host", "=", where.host.name);
+  return query.orderBy("items.id").execute();
+}
+
+/** Whether an item may be attempted now: not waiting out a back-off, not stopped by a non-recoverable error. */
+const mayAttempt = (item: ItemRow, now: number) => (item.error_code === null || item.error_recoverable === 1) && (item.next_attempt_at === null || item.next_attempt_at <= now);
+
+/**
+ * What is due now: initial replications whose start has come, resyncs inside their window (or asked
+ * for), and replication windows due on their copy frequency. Leased items (an agent holds them) are
+ * skipped; with `leased`, work whose lease ran out (its agent died mid-way) is due again.
+ */
+export function dueWork(rows: ScheduledItem[], now: number, options: { leased?: boolean } = {}): DueWork {
+  const due: DueWork = { initial: [], resync: [], cycles: [] };
+  const groups = new Map<string, ScheduledItem[]>();
+  for (const row of rows) {
+    // Replication runs while a machine is protected in either direction, not between failover and reprotect.
+    if (!mayAttempt(row, now) || (row.failover_state !== null && row.failover_state !== "Reprotected") || (row.lease_until ?? 0) > now) continue;
+    const abandoned = options.leased && row.lease_until !== null;
+    if ((row.state === "InitialReplicationPending" || (abandoned && row.state === "InitialReplicationInProgress")) && (row.initial_replication_start ?? 0) <= now) {
+      due.initial.push(row);
+    } else if (
+      (row.state === "ResyncRequired" && (row.resync_reason === "Requested" || inWindow(now, { start: row.resync_start, end: row.resync_end }))) ||
+      (abandoned && row.state === "Resynchronizing")
+    ) {
+      due.resync.push(row);
+    } else if (row.state === "Protected" && now - (row.last_attempt_at ?? 0) >= COPY_FREQUENCY_MS[row.copy_frequency as CopyFrequency]) {
+      const key = row.group_name ? `group:${row.group_name}` : `item:${row.id}`;
+      groups.set(key, [...(groups.get(key) ?? []), row]);
+    }
+  }
+  for (const items of groups.values()) {
+    due.cycles.push({ items, appConsistent: items.some((r) => r.app_consistent_hours > 0 && now - (r.last_app_point_at ?? 0) >= r.app_consistent_hours * HOUR) });
+  }
+  return due;
+}

@@ -1,0 +1,142 @@
+import { strict as assert } from "node:assert";
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import { spawn, type ChildProcess } from "node:child_process";
+import { CLI, lifeboat } from "./cli";
+import { tempDir } from "./helpers";
+import { checkDatabase, sleep, Workload } from "./fixtures/sqlite";
+import { EngineClient } from "../client/engine-client";
+import type { JobView, PointView } from "../engine";
+
+/** A child process whose output is kept, so a failed assertion can show what it said. */
+function start(args: string[], cwd: string): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.on("data", (c) => (output += c));
+  child.stderr!.on("data", (c) => (output += c));
+  return { child, output: () => output };
+}
+
+async function stop(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const gone = new Promise((r) => child.once("close", r));
+  child.kill("SIGTERM");
+  await gone;
+}
+
+/**
+ * The daemon and an agent as two processes that share nothing but the network and the block store:
+ * separate working directories, and the machine's disks named by paths relative to the agent's, which
+ * the daemon cannot even resolve. A live SQLite workload replicates through the agent; every point
+ * the daemon materializes must open intact with every row committed before its capture.
+ */
+describe("an agent on another host replicates through the daemon", () => {
+  let daemon: ReturnType<typeof start> | undefined;
+  let agent: ReturnType<typeof start> | undefined;
+  let workload: Workload | undefined;
+  after(async () => {
+    await workload?.stop();
+    await stop(agent?.child);
+    await stop(daemon?.child);
+  });
+
+  it("registers, protects a live SQLite machine, ships its cycles, and its points pass integrity check", async function () {
+    const root = tempDir("lifeboat-agent-");
+    const engineDir = path.join(root, "engine-host");
+    const agentDir = path.join(root, "source-host");
+    await fs.mkdir(path.join(agentDir, "data"), { recursive: true });
+    await fs.mkdir(engineDir);
+    const vault = path.join(engineDir, "vault");
+    const init = await lifeboat(["vault", "init", vault, "--json"]);
+    assert.equal(init.code, 0, init.stderr);
+    const key = JSON.parse(init.stdout).registrationKey as string;
+
+    daemon = start(["--vault", vault, "serve", "--port", "0", "--tick-ms", "200"], engineDir);
+    const deadline = Date.now() + 20_000;
+    while (!/API at (\S+);/.test(daemon.output()) && Date.now() < deadline) await sleep(50);
+    const endpoint = /API at (\S+);/.exec(daemon.output())?.[1];
+    assert.ok(endpoint, `the daemon did not start: ${daemon.output()}`);
+    const admin = new EngineClient(endpoint, (await fs.readFile(path.join(vault, "admin.token"), "utf8")).trim(), { pollMs: 50 });
+    await admin.addSite({ name: "hq", kind: "physical" });
+    await admin.addPolicy({ name: "gold", copyFrequency: "30s", retentionHours: 24 });
+
+    // The agent registers itself (the host is new to the site) with the key, then keeps its own token.
+    const store = path.join(vault, "store");
+    agent = start(["agent", "--engine", endpoint, "--host", "host-a", "--site", "hq", "--registration-key", key, "--work-dir", "agent-state", "--store", store, "--poll-ms", "200"], agentDir);
+    for (const until = Date.now() + 20_000; !(await admin.listSites())[0].hosts.includes("host-a"); ) {
+      assert.ok(Date.now() < until, `the agent did not register: ${agent.output()}`);
+      await sleep(100);
+    }
+    const identity = JSON.parse(await fs.readFile(path.join(agentDir, "agent-state", "agent.json"), "utf8"));
+    assert.match(identity.token, /^lbt_/);
+
+    const dbFile = path.join(agentDir, "data", "app.db");
+    workload = new Workload(dbFile);
+    await workload.until("ready", () => workload!.ready);
+    await workload.until("a first commit", () => workload!.committed > 0);
+    const pid = workload.pid;
+
+    /** Wait for a job the agent completes; returns it finished. */
+    const delivered = async (job: JobView): Promise<JobView> => {
+      for (const until = Date.now() + 60_000; ; ) {
+        const now = await admin.job(job.id);
+        if (now.state === "Succeeded" || now.state === "Failed") return now;
+        assert.ok(Date.now() < until, `job ${job.type} not delivered: ${JSON.stringify(now)}; agent: ${agent!.output()}`);
+        await sleep(100);
+      }
+    };
+
+    const committedBefore = new Map<string, number>();
+    let floor = workload.committed;
+    const protect = await admin.protect({
+      name: "db",
+      site: "hq",
+      host: "host-a",
+      policy: "gold",
+      // Relative to the agent's working directory: only the agent can find them.
+      disks: [
+        { name: "app.db", path: "data/app.db", os: true },
+        { name: "app.db-wal", path: "data/app.db-wal" },
+      ],
+      hooks: { pause: `kill -STOP ${pid}`, resume: `kill -CONT ${pid}` },
+    });
+    assert.equal(protect.state, "Suspended", "protection waits for the agent");
+    assert.deepEqual(protect.result, { waitingFor: "the agent on host host-a" });
+    const enabled = await delivered(protect);
+    assert.equal(enabled.state, "Succeeded", JSON.stringify(enabled.error));
+    committedBefore.set((enabled.result as { point: string }).point, floor);
+
+    for (let cycle = 0; cycle < 3; cycle++) {
+      const previous = workload.committed;
+      await workload.until(`commits before cycle ${cycle}`, () => workload!.committed > previous + 50);
+      floor = workload.committed;
+      const job = await delivered(await admin.replicateNow("db"));
+      assert.equal(job.state, "Succeeded", JSON.stringify(job.error));
+      const [point] = (job.result as { points?: PointView[]; point?: string }).points ?? [];
+      const id = point?.id ?? (job.result as { point: string }).point;
+      committedBefore.set(id, floor);
+    }
+    workload.check();
+
+    const points = await admin.points("db");
+    assert.deepEqual(points.map((p) => p.id), [...committedBefore.keys()], "exactly the points the agent delivered, oldest first");
+    const status = await admin.item("db");
+    assert.equal(status.health, "Normal", JSON.stringify(status.healthErrors));
+    assert.deepEqual({ host: status.agent?.host, silent: status.agent?.silent }, { host: "host-a", silent: false });
+    const metrics = await fetch(new URL("/metrics", endpoint), { headers: { authorization: `Bearer ${(await fs.readFile(path.join(vault, "admin.token"), "utf8")).trim()}` } }).then((r) => r.text());
+    assert.match(metrics, /lifeboat_item_rpo_seconds\{item="db"\} \d+/);
+
+    // The daemon materializes from the shared store what the agent wrote; each copy opens intact.
+    for (const [i, point] of points.entries()) {
+      const out = path.join(engineDir, "restore", String(i));
+      const job = await admin.materialize("db", point.id, out);
+      assert.equal(job.state, "Succeeded", JSON.stringify(job.error));
+      const rows = checkDatabase(path.join(out, "app.db"), `point ${i}`);
+      assert.ok(rows >= committedBefore.get(point.id)!, `point ${i}: ${rows} rows, but ${committedBefore.get(point.id)} were committed before its capture`);
+    }
+    // The blocks came from the agent's packs: the store holds them, the daemon never read the disks.
+    const stats = (await admin.status()).vault.store;
+    assert.ok(stats.blocks > 0 && stats.storedBytes > 0);
+    assert.doesNotMatch(daemon.output(), /replicated db|initial replication of db/, "the daemon itself must not replicate an agent's machine");
+  });
+});
