@@ -5,7 +5,7 @@ export interface ErrorBody {
   error: { code: string; message: string; field?: string; failures?: Array<{ property: string; reason: string }> };
 }
 
-const STATUS: Record<string, number> = { InvalidInput: 400, NotFound: 404, Conflict: 409, AlreadyExists: 409, Unauthorized: 401, Forbidden: 403, VaultBusy: 503 };
+const STATUS: Record<string, number> = { InvalidInput: 400, NotFound: 404, Conflict: 409, AlreadyExists: 409, Unauthorized: 401, Forbidden: 403, VaultBusy: 503, BlocksMissing: 409 };
 
 /** The stable error shape of the API: a code, a message and the offending field; never a stack trace. */
 export function toErrorResponse(error: unknown): { status: number; body: ErrorBody } {
