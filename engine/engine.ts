@@ -34,7 +34,7 @@ import type { EncodedMap } from "./agents/wire";
 import type { IndexEntry } from "./store/packed/pack-index";
 
 export interface VaultStatus {
-  vault: { dir: string; id: string; registrationKey: { createdAt: string; expiresAt: string; expired: boolean }; store: StoreStats };
+  vault: { dir: string; id: string; registrationKey: Awaited<ReturnType<Vault["registrationKeyState"]>>; store: StoreStats };
   items: ItemStatus[];
 }
 

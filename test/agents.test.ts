@@ -7,7 +7,7 @@ import { Agent } from "../agent/agent";
 import { AgentLink } from "../agent/link";
 import { DAY, MINUTE } from "../engine";
 import { SILENCE_MS } from "../engine/agents/hosts";
-import { makeDisk, newVault, overwriteBlocks, snapshotTree, tempDir } from "./helpers";
+import { makeDisk, newVault, overwriteBlocks, tempDir } from "./helpers";
 
 type Vault = Awaited<ReturnType<typeof newVault>>;
 
