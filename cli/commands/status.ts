@@ -22,10 +22,10 @@ export function register(program: Command): void {
       const status = await withEngine(command, (e) => e.status());
       print(status, json, () =>
         [
-          `vault ${status.vault.dir}: ${status.vault.store.blocks} blocks, ${bytes(status.vault.store.storedBytes)} stored; registration key ${status.vault.registrationKey.expired ? "EXPIRED" : `valid until ${status.vault.registrationKey.expiresAt}`}`,
+          `vault ${status.vault.dir}: ${status.vault.store.blocks} blocks, ${bytes(status.vault.store.storedBytes)} stored; registration key ${keyText(status.vault.registrationKey)}`,
           table([
-            ["NAME", "STATE", "HEALTH", "RPO", "POINTS", "LATEST", "ERRORS"],
-            ...status.items.map((i) => [i.name, i.state, i.health, duration(i.rpoSeconds), i.points, i.latestPoint?.capturedAt ?? null, i.healthErrors.map((e) => e.code).join(",") || "-"]),
+            ["NAME", "HOST", "STATE", "HEALTH", "RPO", "POINTS", "LATEST", "ERRORS"],
+            ...status.items.map((i) => [i.name, hostText(i), i.state, i.health, duration(i.rpoSeconds), i.points, i.latestPoint?.capturedAt ?? null, i.healthErrors.map((e) => e.code).join(",") || "-"]),
           ]),
         ].join("\n"),
       );
@@ -73,3 +73,8 @@ export function register(program: Command): void {
       print(job, wantsJson(command), () => jobText(job));
     });
 }
+
+/** The host a machine runs on, and whether an agent reads it ("agent") or the engine does. */
+const hostText = (i: { host: string | null; agent: { silent: boolean } | null }) => (i.host ? `${i.host}${i.agent ? (i.agent.silent ? " (agent silent)" : " (agent)") : ""}` : "-");
+
+const keyText = (key: { expired: boolean; expiresAt: string; revokedAt: string | null }) => (key.revokedAt ? `REVOKED at ${key.revokedAt}` : key.expired ? "EXPIRED" : `valid until ${key.expiresAt}`);

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Vault } from "../vault";
-import { ConflictError } from "../errors";
+import { ConflictError, NotFoundError } from "../errors";
 import { Name, parse } from "../../schema";
 
 export type Role = "admin" | "agent";
@@ -37,7 +37,8 @@ async function insertToken(vault: Vault, holder: TokenHolder, lifetimeMs?: numbe
 }
 
 export async function revokeToken(vault: Vault, name: string): Promise<void> {
-  await vault.db.updateTable("tokens").set({ revoked_at: vault.clock.now() }).where("name", "=", name).execute();
+  const result = await vault.db.updateTable("tokens").set({ revoked_at: vault.clock.now() }).where("name", "=", name).executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 0) throw new NotFoundError("token", name);
 }
 
 /** Who a presented token stands for, or undefined for an unknown, expired or revoked one. */
