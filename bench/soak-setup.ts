@@ -70,8 +70,13 @@ export async function protectAll(vault: string, disks: Disks, log: (line: string
   }
 }
 
+/** Images the device baseline reads: enough for a steady rate, few enough to take seconds. */
+const DEVICE_SAMPLE_IMAGES = 10;
+
 export interface ReadBaselines {
   bytes: number;
+  /** `dd iflag=direct` of the first few images: the storage device's own rate, no page cache. Null where O_DIRECT is refused. */
+  device: { bytes: number; ms: number } | null;
   /** `cat` of every image to /dev/null, one after another. */
   catMs: number;
   /** Every image read and hashed with the engine's own block reader and change hash, in this process: a delta cycle's floor. */
@@ -81,11 +86,14 @@ export interface ReadBaselines {
 
 /** How fast this machine reads the images, measured just before the daemon starts (same page-cache state). */
 export async function readBaselines(images: string[], bytesEach: number): Promise<ReadBaselines> {
+  const sample = images.slice(0, DEVICE_SAMPLE_IMAGES);
+  const direct = await runCommand("sh", ["-c", 'for f; do dd if="$f" of=/dev/null bs=4M iflag=direct status=none || exit 1; done', "sh", ...sample]).catch(() => null);
   const cat = await runCommand("sh", ["-c", 'cat "$@" > /dev/null', "sh", ...images]);
   const readHash = await timedWithCpu(async () => {
     let hashes = 0n;
     for (const image of images) for await (const { data } of readBlocks(image, bytesEach, BLOCK_BYTES)) hashes ^= changeHash(data);
     return hashes;
   });
-  return { bytes: images.length * bytesEach, catMs: cat.ms, readHashMs: readHash.ms, readHashCpuMs: readHash.cpuMs };
+  const device = direct ? { bytes: sample.length * bytesEach, ms: direct.ms } : null;
+  return { bytes: images.length * bytesEach, device, catMs: cat.ms, readHashMs: readHash.ms, readHashCpuMs: readHash.cpuMs };
 }
