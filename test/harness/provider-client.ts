@@ -31,13 +31,13 @@ export class DynamicProvider {
   private constructor(
     private readonly child: ChildProcess,
     private readonly client: ResourceProviderClient,
-    private readonly stderr: string[],
   ) {}
 
   /** Starts the provider with the program directory as its cwd (serialized `require`s resolve from there). */
   static async start(cwd: string, engineAddress: string, env: NodeJS.ProcessEnv): Promise<DynamicProvider> {
     const entry = require.resolve("@pulumi/pulumi/cmd/dynamic-provider");
     const child = spawn(process.execPath, [entry, engineAddress], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    // Kept for the start-up error only: hook failures come back as gRPC errors with their message.
     const stderr: string[] = [];
     child.stderr!.setEncoding("utf8").on("data", (chunk: string) => stderr.push(chunk));
     const port = await new Promise<string>((resolve, reject) => {
@@ -47,7 +47,7 @@ export class DynamicProvider {
       child.once("exit", (code) => reject(new Error(`dynamic-provider exited with ${code} before listening: ${stderr.join("")}`)));
     });
     const client = new ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-    return new DynamicProvider(child, client, stderr);
+    return new DynamicProvider(child, client);
   }
 
   async configure(config: PropertyMap): Promise<void> {
@@ -116,10 +116,5 @@ export class DynamicProvider {
         else resolve(resp);
       });
     });
-  }
-
-  /** What the provider printed on stderr (stack traces of failed hooks), for diagnostics. */
-  diagnostics(): string {
-    return this.stderr.join("");
   }
 }
