@@ -4,6 +4,7 @@
  * waited between points, and how the scheduler's ticks went.
  */
 import { promises as fs } from "node:fs";
+import * as path from "node:path";
 import { Engine } from "../engine";
 import { MIB } from "./measure";
 import { distribution, type Distribution } from "./soak-stats";
@@ -110,4 +111,32 @@ export async function tickFigures(logFile: string, window: { start: number; end:
     failures,
     failureLines,
   };
+}
+
+export interface VaultFigures {
+  /** Pack files in the store after the run, and their bytes. */
+  packs: number;
+  packBytes: number;
+  /** The catalog database with its write-ahead log. */
+  catalogBytes: number;
+}
+
+/** What the vault holds after the run: a status read lists every pack, and scans the block index. */
+export async function vaultFigures(vault: string): Promise<VaultFigures> {
+  let packs = 0;
+  let packBytes = 0;
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.name.endsWith(".pack")) {
+        packs++;
+        packBytes += (await fs.stat(full)).size;
+      }
+    }
+  };
+  await walk(vault);
+  let catalogBytes = 0;
+  for (const file of ["catalog.sqlite", "catalog.sqlite-wal"]) catalogBytes += await fs.stat(path.join(vault, file)).then((s) => s.size, () => 0);
+  return { packs, packBytes, catalogBytes };
 }

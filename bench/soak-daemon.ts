@@ -16,6 +16,9 @@ export interface DaemonOptions {
   logFile: string;
   /** Profile the daemon's threads with `node --cpu-prof`; the profiles are written here when it exits. */
   cpuProfileDir?: string;
+  /** Modules node loads before the daemon (`--require`), and environment for them. */
+  preload?: string[];
+  env?: Record<string, string>;
 }
 
 export interface TimedResponse<T> {
@@ -54,7 +57,11 @@ export class Daemon {
 
   static async start(options: DaemonOptions): Promise<Daemon> {
     const profile = options.cpuProfileDir ? ["--cpu-prof", "--cpu-prof-dir", options.cpuProfileDir] : [];
-    const child = spawn(process.execPath, [...profile, CLI, "serve", "--vault", options.vault, "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+    const preload = (options.preload ?? []).flatMap((module) => ["--require", module]);
+    const child = spawn(process.execPath, [...profile, ...preload, CLI, "serve", "--vault", options.vault, "--port", "0"], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...options.env },
+    });
     const log = createWriteStream(options.logFile);
     child.stderr!.pipe(log);
     let seen = "";
@@ -99,6 +106,10 @@ export class Daemon {
     const response = await this.request<T>(method, route, body);
     if (response.status >= 300) throw new Error(`${method} ${route} answered ${response.status}: ${JSON.stringify(response.body)}`);
     return response.body;
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
   }
 
   /** SIGTERM, and SIGKILL when it has not stopped after `timeoutMs`. */

@@ -55,9 +55,9 @@ export interface ThreadProfile {
   files: number;
   ms: number;
   categories: Share[];
-  /** Functions by their own time (not their callees'). */
+  /** Functions by their own time (not their callees'), each with the caller most of that time came from. */
   topSelf: Share[];
-  /** Functions of ours (dist/, not node_modules) by time with their callees, each counted once per sample. */
+  /** Engine functions (dist/, not node_modules nor the bench's SQL timer) by time with their callees, each counted once per sample. */
   topInclusive: Share[];
 }
 
@@ -77,6 +77,7 @@ const add = (totals: Map<string, number>, key: string, us: number) => totals.set
 function analyze(profiles: CpuProfile[], thread: string): ThreadProfile {
   const categories = new Map<string, number>();
   const self = new Map<string, number>();
+  const callers = new Map<string, Map<string, number>>();
   const inclusive = new Map<string, number>();
   let all = 0;
   for (const profile of profiles) {
@@ -103,18 +104,25 @@ function analyze(profiles: CpuProfile[], thread: string): ThreadProfile {
       const id = profile.samples[i];
       all += us;
       add(categories, category(id), us);
-      add(self, where(byId.get(id)!.callFrame), us);
+      const leaf = where(byId.get(id)!.callFrame);
+      add(self, leaf, us);
+      const caller = parent.get(id);
+      if (caller !== undefined) add(callers.get(leaf) ?? callers.set(leaf, new Map()).get(leaf)!, where(byId.get(caller)!.callFrame), us);
       const seen = new Set<string>();
       for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
         const frame = byId.get(at)!.callFrame;
-        if (!frame.url.includes("/dist/") || frame.url.includes("node_modules")) continue;
+        if (!frame.url.includes("/dist/") || frame.url.includes("node_modules") || frame.url.includes("/dist/bench/")) continue;
         const key = where(frame);
         if (!seen.has(key)) add(inclusive, key, us);
         seen.add(key);
       }
     }
   }
-  return { thread, files: profiles.length, ms: all / 1000, categories: shares(categories, all), topSelf: shares(self, all, TOP), topInclusive: shares(inclusive, all, TOP) };
+  const topSelf = shares(self, all, TOP).map((share) => {
+    const [top] = shares(callers.get(share.name) ?? new Map(), all, 1);
+    return top ? { ...share, name: `${share.name} ← ${top.name}` } : share;
+  });
+  return { thread, files: profiles.length, ms: all / 1000, categories: shares(categories, all), topSelf, topInclusive: shares(inclusive, all, TOP) };
 }
 
 /** The profiles in a directory: CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile; thread 0 is the main thread. */

@@ -2,6 +2,7 @@ import { mib, machineLines, markdownTable, writeResultFiles } from "./report";
 import { MIB } from "./measure";
 import { PROBE_INTERVAL_MS } from "./soak-probe";
 import type { ThreadProfile } from "./soak-profile";
+import type { SqlTrace } from "./soak-sqltrace";
 import type { Distribution, WindowFigures } from "./soak-stats";
 import { soakRows, TARGET_P99_RPO_SECONDS, type SoakResults, type SoakRow, type Verdict } from "./soak-summary";
 
@@ -59,6 +60,26 @@ function profileSection(profiles: ThreadProfile[] | null): string[] {
   return out;
 }
 
+const SQL_ROWS = 12;
+
+function sqlSection(trace: SqlTrace | null): string[] {
+  if (!trace) return [];
+  const windowMs = trace.to - trace.from;
+  const total = trace.statements.reduce((sum, st) => sum + st.ms, 0);
+  const cell = (sql: string) => "`" + (sql.length > 160 ? sql.slice(0, 157) + "..." : sql).replace(/\|/g, "\\|").replace(/`/g, "'") + "`";
+  return [
+    `### SQLite statements on the main thread, measured window and stop (${(windowMs / 1000).toFixed(0)} s)`,
+    "",
+    `Every statement timed by its SQL (placeholder lists folded): ${(total / 1000).toFixed(1)} s in all, ${((100 * total) / windowMs).toFixed(1)}% of the wall time, all of it on the event loop.`,
+    "",
+    markdownTable(
+      ["SQL", "calls", "ms", "µs per call", "% of wall time"],
+      trace.statements.slice(0, SQL_ROWS).map((st) => [cell(st.sql), String(st.calls), st.ms.toFixed(0), ((1000 * st.ms) / st.calls).toFixed(0), ((100 * st.ms) / windowMs).toFixed(2)]),
+    ),
+    "",
+  ];
+}
+
 function markdownReport(results: SoakResults, verdict: Verdict): string {
   const { machine, disks, settings, window, cycles, ticks, baselines, setup, writer, warmup, loadAverage, idle } = results;
   const w = window.figures;
@@ -101,11 +122,13 @@ function markdownReport(results: SoakResults, verdict: Verdict): string {
     ...(ticks.failureLines.length ? ["- Failures logged:", "", "```", ...ticks.failureLines, "```"] : []),
     `- Daemon CPU ${w.cpuPercent.toFixed(0)}% of one core: ${w.mainThreadPercent.toFixed(0)}% on the main thread (event loop), ${(w.cpuPercent - w.mainThreadPercent).toFixed(0)}% on other threads (libuv pool doing the reads, block-addressing workers, V8 helpers); ${w.systemPercent.toFixed(0)}% of it in the kernel (system calls: copying pages out of the page cache, I/O).`,
     `- Daemon: ${w.readMiBs.toFixed(0)} MiB/s read through read(2), ${w.diskReadMiBs.toFixed(0)} MiB/s of it from the device (page-cache misses); machine busy ${w.machineBusyPercent.toFixed(0)}%, iowait ${w.machineIowaitPercent.toFixed(0)}% of all CPUs. RSS high-water mark since start ${(w.hwmKiB / 1024).toFixed(0)} MiB.`,
+    `- The vault after the run: ${results.vaultAfter.packs} pack files (${mib(results.vaultAfter.packBytes)} MiB; each cycle writes its few changed blocks as a pack of its own), catalog ${mib(results.vaultAfter.catalogBytes)} MiB.`,
     `- Idle daemon (${idle.seconds.toFixed(0)} s, no cycle due, serving the same probe): CPU ${idle.cpuPercent.toFixed(1)}% of one core, RSS ${(idle.rssKiB.mean / 1024).toFixed(0)} MiB, status p50 ${n(idle.statusMs.p50, 1)} ms.`,
     "",
     "## Where the daemon's time went",
     "",
     ...profileSection(results.profile),
+    ...sqlSection(results.sqlTrace),
     "",
     "## How it was measured",
     "",

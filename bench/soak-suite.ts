@@ -13,10 +13,11 @@ import { COPY_FREQUENCY_MS } from "../schema";
 import { BLOCK_BYTES } from "./image";
 import { describeMachine, MIB, PageCache, runCommand, timed } from "./measure";
 import { Random } from "./random";
-import { cycleFigures, tickFigures } from "./soak-cycles";
+import { cycleFigures, tickFigures, vaultFigures } from "./soak-cycles";
 import { Daemon } from "./soak-daemon";
 import { probe, type StatusBody } from "./soak-probe";
 import { analyzeProfiles } from "./soak-profile";
+import type { SqlTrace } from "./soak-sqltrace";
 import { writeSoakResults, rowsTable } from "./soak-report";
 import { makeDisks, POLICY, protectAll, readBaselines, SOAK_FREQUENCY } from "./soak-setup";
 import { perMinute, windowFigures } from "./soak-stats";
@@ -110,6 +111,7 @@ export async function soakSuite({ workDir, resultsDir, log }: SuiteContext): Pro
   const vault = path.join(workDir, "vault");
   const logFile = path.join(workDir, "daemon.log");
   const profileDir = path.join(workDir, "cpu-profile");
+  const sqlTraceFile = path.join(workDir, "sql-trace.json");
 
   log(`soak: ${settings.items} machines × ${settings.diskMiB} MiB, ${settings.minutes} min at ${SOAK_FREQUENCY}; making images`);
   const { ms: imagesMs, value: disks } = await timed(() => makeDisks(path.join(workDir, "images"), settings.items, blocks, new Random(SEED), log));
@@ -119,7 +121,10 @@ export async function soakSuite({ workDir, resultsDir, log }: SuiteContext): Pro
   const baselines = await readBaselines(disks.images, bytesEach);
 
   if (settings.cpuProfile) await fs.mkdir(profileDir);
-  const daemon = await Daemon.start({ vault, logFile, cpuProfileDir: settings.cpuProfile ? profileDir : undefined });
+  const profiling = settings.cpuProfile
+    ? { cpuProfileDir: profileDir, preload: [path.join(__dirname, "soak-sqltrace.js")], env: { SOAK_SQL_TRACE_FILE: sqlTraceFile } }
+    : {};
+  const daemon = await Daemon.start({ vault, logFile, ...profiling });
   log(`daemon pid ${daemon.pid} at ${daemon.url}; probing it idle for ${settings.idleSeconds} s`);
   let writer: ReturnType<typeof startWriter> | undefined;
   let writerFigures: WriterFigures | null = null;
@@ -135,6 +140,7 @@ export async function soakSuite({ workDir, resultsDir, log }: SuiteContext): Pro
     const warmup = await warmUp(daemon, switchedAt, settings.warmupMaxSeconds, log);
     const loadAtWindow = os.loadavg()[0];
     log(`measuring for ${settings.minutes} min`);
+    if (settings.cpuProfile) daemon.signal("SIGUSR2"); // the SQL trace counts from here
     const rounds = await probe(daemon, disks.names, settings.minutes * 60_000, (so) => {
       const minute = windowFigures(so.slice(-60));
       log(`  ${Math.round(so.length / 60)} min: RPO p99 ${minute.rpoSeconds.p99} s, max ${minute.rpoSeconds.max} s, CPU ${minute.cpuPercent.toFixed(0)}%, RSS ${(minute.rssKiB.mean / 1024).toFixed(0)} MiB, status p99 ${minute.statusMs.p99?.toFixed(0)} ms`);
@@ -152,6 +158,7 @@ export async function soakSuite({ workDir, resultsDir, log }: SuiteContext): Pro
   const cycles = await cycleFigures(vault, disks.names, window, copyFrequencyMs);
   const ticks = await tickFigures(logFile, window);
   const profile = settings.cpuProfile ? await analyzeProfiles(profileDir) : null;
+  const sqlTrace = settings.cpuProfile ? (JSON.parse(await fs.readFile(sqlTraceFile, "utf8")) as SqlTrace) : null;
 
   const results: SoakResults = {
     machine: describeMachine(new PageCache()),
@@ -168,8 +175,10 @@ export async function soakSuite({ workDir, resultsDir, log }: SuiteContext): Pro
     window: { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString(), figures: windowFigures(rounds), minutes: perMinute(rounds) },
     cycles,
     ticks,
+    vaultAfter: await vaultFigures(vault),
     daemonExit,
     profile,
+    sqlTrace,
   };
   const verdict = verdictOf(results);
   console.log(`\nSoak benchmark: ${verdict.valid ? (verdict.targetMet ? "target met" : "target missed") : "INVALID RUN"}\n`);

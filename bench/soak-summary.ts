@@ -1,9 +1,10 @@
 /** Everything one soak run measured (soak.json), what it says against the target, and whether the run is valid. */
 import type { ImageLayout } from "./image";
 import { MIB, type MachineInfo } from "./measure";
-import type { CycleFigures, TickFigures } from "./soak-cycles";
+import type { CycleFigures, TickFigures, VaultFigures } from "./soak-cycles";
 import type { DaemonExit } from "./soak-daemon";
 import type { ThreadProfile } from "./soak-profile";
+import type { SqlTrace } from "./soak-sqltrace";
 import type { ProtectSetup, ReadBaselines } from "./soak-setup";
 import type { WindowFigures } from "./soak-stats";
 import type { WriterConfig, WriterFigures } from "./soak-writer";
@@ -40,8 +41,11 @@ export interface SoakResults {
   window: { start: string; end: string; figures: WindowFigures; minutes: WindowFigures[] };
   cycles: CycleFigures;
   ticks: TickFigures;
+  vaultAfter: VaultFigures;
   daemonExit: DaemonExit;
+  /** With BENCH_SOAK_CPU_PROF=1: the daemon's CPU profile (its whole life), and its SQLite statements timed over the window. */
   profile: ThreadProfile[] | null;
+  sqlTrace: SqlTrace | null;
 }
 
 export interface Verdict {
