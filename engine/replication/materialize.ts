@@ -3,6 +3,7 @@ import * as path from "node:path";
 import type { Vault } from "../vault";
 import { EngineError } from "../errors";
 import { blockId } from "../disks/hashing";
+import { knownDigest, releaseBlock } from "../store/compress/decoder";
 import type { ItemRow } from "../inventory/items";
 import type { Task } from "../jobs/jobs";
 import { ZERO_ID, type BlockMap } from "./block-map";
@@ -56,8 +57,8 @@ const WRITES_IN_FLIGHT = 4;
 /** Neighbouring blocks go to the file in one writev of up to this many bytes. */
 const WRITE_RUN_BYTES = 1024 * 1024;
 /**
- * Disks written at once in this process. Verification and decompression share the one JS thread, so
- * more at once add memory, not speed (measured: 10 machines in two groups of 5 beat one group of 10).
+ * Disks written at once in this process. Decoding and hashing run on the store's worker threads (see
+ * store/compress/decoder.ts); three readers keep both busy, and more would add memory, not speed.
  */
 const DISKS_AT_ONCE = 3;
 let writing = 0;
@@ -78,7 +79,8 @@ async function oneOfFew<T>(body: () => Promise<T>): Promise<T> {
 /**
  * Write every non-zero block of a map into an open file, reading the store in its fastest order (each
  * distinct block once, however many places use it) and verifying each block against its id. Blocks that
- * land next to each other are gathered into one write.
+ * land next to each other are gathered into one write. A block's memory goes back to the store's decoder
+ * once every write of it is done.
  */
 async function writeBlocks(vault: Vault, map: BlockMap, handle: fs.FileHandle, what: string, task?: Task): Promise<void> {
   const places = new Map<string, number[]>();
@@ -91,26 +93,33 @@ async function writeBlocks(vault: Vault, map: BlockMap, handle: fs.FileHandle, w
     else places.set(hex, [index]);
   }
   const writes = new Set<Promise<unknown>>();
-  let run: { first: number; next: number; buffers: Buffer[]; bytes: number } | undefined;
+  let run: { first: number; next: number; buffers: Buffer[]; blocks: Held[]; bytes: number } | undefined;
   const flushRun = async () => {
     if (!run) return;
-    const { first, buffers } = run;
+    const { first, buffers, blocks } = run;
     run = undefined;
-    const write = handle.writev(buffers, first * map.blockSize).finally(() => writes.delete(write));
+    const write = handle.writev(buffers, first * map.blockSize).finally(() => {
+      writes.delete(write);
+      for (const block of blocks) if (--block.writesLeft === 0) releaseBlock(block.data);
+    });
     writes.add(write);
     if (writes.size >= WRITES_IN_FLIGHT) await Promise.race(writes);
   };
   let done = 0;
   for await (const { id, data } of vault.store.getMany([...places.keys()])) {
-    if (blockId(data).toString("hex") !== id) {
+    // Hashed where the store decoded it, off this thread, when it could.
+    if ((knownDigest(data) ?? blockId(data)).toString("hex") !== id) {
       throw new EngineError("BlockDamaged", `block ${places.get(id)![0]} of ${what} is damaged in the store (id ${id}); run 'lifeboat resync'`, false);
     }
-    for (const index of places.get(id)!) {
+    const indexes = places.get(id)!;
+    const held: Held = { data, writesLeft: indexes.length };
+    for (const index of indexes) {
       if (!run || index !== run.next || run.bytes >= WRITE_RUN_BYTES) {
         await flushRun();
-        run = { first: index, next: index, buffers: [], bytes: 0 };
+        run = { first: index, next: index, buffers: [], blocks: [], bytes: 0 };
       }
       run.buffers.push(data);
+      run.blocks.push(held);
       run.bytes += data.length;
       run.next = index + 1;
     }
@@ -118,4 +127,10 @@ async function writeBlocks(vault: Vault, map: BlockMap, handle: fs.FileHandle, w
   }
   await flushRun();
   await Promise.all(writes);
+}
+
+/** A block waiting for its writes, after which its memory is released. */
+interface Held {
+  data: Buffer;
+  writesLeft: number;
 }

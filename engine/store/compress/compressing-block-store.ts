@@ -1,5 +1,6 @@
 import { BlockStoreDecorator, type PutOptions, type StoredBlock } from "../block-store";
-import { decodeFrame, encodeFrame } from "./frame";
+import { FrameDecoder } from "./decoder";
+import { decodedSize, decodeFrame, encodeFrame } from "./frame";
 
 /** Compresses blocks with zstd (see frame.ts for the stored form); a block that does not shrink is kept raw. */
 export class CompressingBlockStore extends BlockStoreDecorator {
@@ -22,7 +23,21 @@ export class CompressingBlockStore extends BlockStoreDecorator {
     return decodeFrame(id, await this.inner.get(id));
   }
 
+  /** Decoded on worker threads, in batches, several ahead of the caller; see FrameDecoder. */
   override async *getMany(ids: string[]): AsyncIterable<StoredBlock> {
-    for await (const block of this.inner.getMany(ids)) yield { id: block.id, data: decodeFrame(block.id, block.data) };
+    const decoder = new FrameDecoder();
+    try {
+      for await (const { id, data } of this.inner.getMany(ids)) {
+        const size = decodedSize(data);
+        if (size !== undefined) decoder.add(id, data, size);
+        else decoder.flush(); // a frame that does not state its size is decoded here, in its turn
+        while (decoder.ready || (size === undefined && decoder.pending > 0)) for (const block of await decoder.take()) yield block;
+        if (size === undefined) yield { id, data: decodeFrame(id, data) };
+      }
+      decoder.flush();
+      while (decoder.pending > 0) for (const block of await decoder.take()) yield block;
+    } finally {
+      decoder.close();
+    }
   }
 }

@@ -1,5 +1,5 @@
 import { decompress } from "zstd-napi";
-import { CCtx, compressBound } from "zstd-napi/binding";
+import { CCtx, DCtx, compressBound, getFrameContentSize } from "zstd-napi/binding";
 import { EngineError } from "../../errors";
 
 /**
@@ -14,6 +14,7 @@ export const frameBound = (length: number): number => 1 + compressBound(length);
 
 /** One compression context per thread, reused: making one costs more than compressing a block. */
 let context: CCtx | undefined;
+let decoding: DCtx | undefined;
 
 /**
  * Encode `data` into `target` at `offset`, which must have frameBound(data.length) bytes free; a block
@@ -48,4 +49,35 @@ export function decodeFrame(id: string, frame: Buffer): Buffer {
     }
   }
   throw new EngineError("BlockDamaged", `block ${id} has an unknown codec ${frame[0]}`, false);
+}
+
+/**
+ * A decoded frame larger than this is left to decodeFrame: the size comes from the frame's own header,
+ * which damage can inflate, and blocks are far smaller.
+ */
+const LARGEST_BLOCK = 64 * 1024 * 1024;
+
+/**
+ * The size of the block a frame holds, as its header states it; undefined for a frame that does not say
+ * (or says too much, or has an unknown codec), which decodeFrame handles and judges.
+ */
+export function decodedSize(frame: Uint8Array): number | undefined {
+  if (frame[0] === RAW) return frame.length - 1;
+  if (frame[0] !== ZSTD) return undefined;
+  let size: number | null;
+  try {
+    size = getFrameContentSize(frame.subarray(1));
+  } catch {
+    return undefined;
+  }
+  return size !== null && size <= LARGEST_BLOCK ? size : undefined;
+}
+
+/** Decode a frame into `target`, which must be decodedSize(frame) bytes; throws when it does not decode to exactly that. */
+export function decodeFrameInto(frame: Uint8Array, target: Uint8Array): void {
+  const body = frame.subarray(1);
+  if (frame[0] !== RAW && frame[0] !== ZSTD) throw new Error(`unknown codec ${frame[0]}`);
+  const length = frame[0] === RAW ? body.length : (decoding ??= new DCtx()).decompress(target, body);
+  if (length !== target.length) throw new Error(`decoded ${length} bytes where the frame promised ${target.length}`);
+  if (frame[0] === RAW) target.set(body);
 }
