@@ -7,3 +7,4 @@ export * from "./plan";
 export * from "./state";
 export * from "./validate";
 export * from "./agent";
+export * from "./environment";
