@@ -5,6 +5,7 @@ import type { FastifyInstance } from "fastify";
 import type { Engine } from "../engine";
 import { EngineError } from "../errors";
 import { buildServer } from "./app";
+import { DAEMON_FILE, LOCAL_TOKEN_FILE, type DaemonRecord } from "./daemon-files";
 
 export interface ListenOptions {
   host: string;
@@ -15,7 +16,7 @@ export interface ListenOptions {
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
-export const LOCAL_TOKEN_FILE = "admin.token";
+export { LOCAL_TOKEN_FILE, DAEMON_FILE };
 
 /**
  * Serve the API. Loopback needs nothing more; any other address needs TLS (certificate and key files).
@@ -36,8 +37,28 @@ export async function listen(engine: Engine, options: ListenOptions): Promise<{ 
     written = tokenFile;
   }
   const app = buildServer(engine, { https, allowedPaths: options.allowedPaths?.length ? options.allowedPaths : undefined });
+  const daemon = daemonRecord(app, path.join(engine.vault.dir, DAEMON_FILE));
   await app.listen({ host: options.host, port: options.port });
   const { port } = app.server.address() as { port: number };
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;
-  return { app, url: `${https ? "https" : "http"}://${host}:${port}`, tokenFile: written };
+  const url = `${https ? "https" : "http"}://${host}:${port}`;
+  await daemon.write(url);
+  return { app, url, tokenFile: written };
+}
+
+/**
+ * The daemon record, written once listening and removed on close (unless another daemon has written its
+ * own since). The hook is added before listening: fastify takes no hooks after.
+ */
+function daemonRecord(app: FastifyInstance, file: string): { write(url: string): Promise<void> } {
+  let record: string | undefined;
+  app.addHook("onClose", async () => {
+    if (record && (await fs.readFile(file, "utf8").catch(() => "")) === record) await fs.rm(file, { force: true });
+  });
+  return {
+    async write(url) {
+      record = JSON.stringify({ url, pid: process.pid } satisfies DaemonRecord) + "\n";
+      await fs.writeFile(file, record, { mode: 0o600 });
+    },
+  };
 }
