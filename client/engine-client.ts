@@ -10,6 +10,8 @@ export type EngineApi = Pick<
   | "drill" | "drillCleanup" | "failover" | "changeRecoveryPoint" | "commit" | "cancel" | "reprotect" | "failback" | "completeMigration"
   | "addPlan" | "getPlan" | "listPlans" | "runPlan" | "resumeJob" | "jobs" | "job"
   | "createToken" | "revokeToken" | "rotateRegistrationKey" | "revokeRegistrationKey" | "moveItem"
+  | "vaultInfo" | "updateSite" | "removeSite" | "removePolicy" | "removeNetwork" | "removeNetworkMapping"
+  | "updateItem" | "unprotect" | "checkItem" | "replacePlan" | "removePlan" | "failoverPreview" | "planPreview"
 >;
 
 const ENDED = new Set(["Succeeded", "Failed", "Cancelled", "Suspended"]);
@@ -32,8 +34,12 @@ export class EngineClient implements EngineApi {
   }
 
   /** Start a long operation and follow its job to the end (or until it waits for a person). */
-  private async run(path: string, body: unknown = {}): Promise<JobView> {
-    let job = await this.request<JobView>("POST", path, body);
+  private run(path: string, body: unknown = {}): Promise<JobView> {
+    return this.follow(this.request<JobView>("POST", path, body));
+  }
+
+  private async follow(started: Promise<JobView>): Promise<JobView> {
+    let job = await started;
     this.options.onJob?.(job);
     while (!ENDED.has(job.state)) {
       await new Promise((r) => setTimeout(r, this.options.pollMs ?? 200));
@@ -43,15 +49,25 @@ export class EngineClient implements EngineApi {
     return job;
   }
 
+  vaultInfo = () => this.request<Awaited<ReturnType<Engine["vaultInfo"]>>>("GET", "/v1/vault");
+
   addSite = (input: unknown) => this.request<Awaited<ReturnType<Engine["addSite"]>>>("POST", "/v1/sites", input);
   addHost = (site: string, host: string) => this.request<Awaited<ReturnType<Engine["addHost"]>>>("POST", `/v1/sites/${q(site)}/hosts`, { name: host });
+  updateSite = (name: string, input: unknown) => this.request<Awaited<ReturnType<Engine["updateSite"]>>>("PATCH", `/v1/sites/${q(name)}`, input);
+  removeSite = (name: string) => this.request<{ deleted: string }>("DELETE", `/v1/sites/${q(name)}`);
   listSites = () => this.request<Awaited<ReturnType<Engine["listSites"]>>>("GET", "/v1/sites");
   addPolicy = (input: unknown) => this.request<Awaited<ReturnType<Engine["addPolicy"]>>>("POST", "/v1/policies", input);
   updatePolicy = (name: string, input: unknown) => this.request<Awaited<ReturnType<Engine["updatePolicy"]>>>("PATCH", `/v1/policies/${q(name)}`, input);
   getPolicy = (name: string) => this.request<Awaited<ReturnType<Engine["getPolicy"]>>>("GET", `/v1/policies/${q(name)}`);
+  removePolicy = (name: string) => this.request<{ deleted: string }>("DELETE", `/v1/policies/${q(name)}`);
   listPolicies = () => this.request<Awaited<ReturnType<Engine["listPolicies"]>>>("GET", "/v1/policies");
 
   protect = (input: unknown) => this.run("/v1/items", input);
+  checkItem = (input: unknown) => this.request<Awaited<ReturnType<Engine["checkItem"]>>>("POST", "/v1/items/check", input);
+  /** Disable protection (DELETE answers 202 with the job), followed to its end like protect. */
+  unprotect = (name: string) => this.follow(this.request<JobView>("DELETE", `/v1/items/${q(name)}`));
+  updateItem = (name: string, input: unknown) => this.request<Awaited<ReturnType<Engine["updateItem"]>>>("PATCH", `/v1/items/${q(name)}`, input);
+  moveItem = (name: string, input: unknown) => this.updateItem(name, input);
   replicateNow = (name: string, options: { appConsistent?: boolean } = {}) => this.run(`/v1/items/${q(name)}/sync`, options);
   points = (name: string) => this.request<Awaited<ReturnType<Engine["points"]>>>("GET", `/v1/items/${q(name)}/points`);
   materialize = (name: string, point: string, outDir: string) => this.run(`/v1/items/${q(name)}/materialize`, { point, outDir });
@@ -63,11 +79,14 @@ export class EngineClient implements EngineApi {
   addNetwork = (input: unknown) => this.request<Awaited<ReturnType<Engine["addNetwork"]>>>("POST", "/v1/networks", input);
   listNetworks = () => this.request<Awaited<ReturnType<Engine["listNetworks"]>>>("GET", "/v1/networks");
   addNetworkMapping = (input: unknown) => this.request<Awaited<ReturnType<Engine["addNetworkMapping"]>>>("POST", "/v1/network-mappings", input);
+  removeNetwork = (name: string) => this.request<{ deleted: string }>("DELETE", `/v1/networks/${q(name)}`);
+  removeNetworkMapping = (source: string) => this.request<{ deleted: string }>("DELETE", `/v1/network-mappings/${q(source)}`);
   listNetworkMappings = () => this.request<Awaited<ReturnType<Engine["listNetworkMappings"]>>>("GET", "/v1/network-mappings");
 
   drill = (name: string, point: unknown = "latest") => this.run(`/v1/items/${q(name)}/drill`, { point });
   drillCleanup = (name: string, notes?: string) => this.run(`/v1/items/${q(name)}/drill/cleanup`, { notes });
   failover = (name: string, request: unknown) => this.run(`/v1/items/${q(name)}/failover`, request);
+  failoverPreview = (name: string, request: unknown) => this.request<Awaited<ReturnType<Engine["failoverPreview"]>>>("POST", `/v1/items/${q(name)}/failover/preview`, request);
   changeRecoveryPoint = (name: string, point: unknown) => this.run(`/v1/items/${q(name)}/change-point`, { point });
   commit = (name: string) => this.run(`/v1/items/${q(name)}/commit`);
   cancel = async (jobId: string) => void (await this.request("POST", `/v1/jobs/${q(jobId)}/cancel`, {}));
@@ -77,8 +96,11 @@ export class EngineClient implements EngineApi {
 
   addPlan = (input: unknown) => this.request<Awaited<ReturnType<Engine["addPlan"]>>>("POST", "/v1/plans", input);
   getPlan = (name: string) => this.request<Awaited<ReturnType<Engine["getPlan"]>>>("GET", `/v1/plans/${q(name)}`);
+  replacePlan = (name: string, input: unknown) => this.request<Awaited<ReturnType<Engine["replacePlan"]>>>("PUT", `/v1/plans/${q(name)}`, input);
+  removePlan = (name: string) => this.request<{ deleted: string }>("DELETE", `/v1/plans/${q(name)}`);
   listPlans = () => this.request<Awaited<ReturnType<Engine["listPlans"]>>>("GET", "/v1/plans");
   runPlan = (name: string, request: unknown) => this.run(`/v1/plans/${q(name)}/run`, request);
+  planPreview = (name: string, request: unknown) => this.request<Awaited<ReturnType<Engine["planPreview"]>>>("POST", `/v1/plans/${q(name)}/run/preview`, request);
   resumeJob = (jobId: string) => this.run(`/v1/jobs/${q(jobId)}/resume`);
   jobs = (filter: { target?: string; limit?: number } = {}) =>
     this.request<JobView[]>("GET", `/v1/jobs?${new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)]))}`);
@@ -88,6 +110,5 @@ export class EngineClient implements EngineApi {
     this.request<{ token: string }>("POST", "/v1/tokens", { name, role, lifetimeMs }).then((r) => r.token);
   revokeToken = async (name: string) => void (await this.request("POST", `/v1/tokens/${q(name)}/revoke`, {}));
   revokeRegistrationKey = async () => void (await this.request("POST", "/v1/registration-key/revoke", {}));
-  moveItem = (name: string, input: unknown) => this.request<Awaited<ReturnType<Engine["moveItem"]>>>("PATCH", `/v1/items/${q(name)}`, input);
   rotateRegistrationKey = () => this.request<{ registrationKey: string }>("POST", "/v1/registration-key", {}).then((r) => r.registrationKey);
 }

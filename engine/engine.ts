@@ -19,17 +19,24 @@ import { addNetwork, addNetworkMapping, listNetworkMappings, listNetworks, type 
 import { cleanupTestFailover, testFailover } from "./failover/drill";
 import { changeRecoveryPoint, commitFailover, completeMigration, failover, requestCancel } from "./failover/failover";
 import { reprotect } from "./failover/reprotect";
+import { previewItemFailover, previewPlanRun } from "./failover/preview";
 import { failback } from "./failover/failback";
-import { FailbackRequest, FailoverRequest, parse, PlanRunRequest, PointOption, type NetworkMappingSpec, type PlanSpec } from "../schema";
-import { addPlan, getPlan, listPlans } from "./plans/plans";
+import { FailbackRequest, FailoverPreviewRequest, FailoverRequest, parse, PlanRunRequest, PointOption, type FailoverImpact, type NetworkMappingSpec, type PlanSpec } from "../schema";
+import { addPlan, getPlan, listPlans, removePlan, replacePlan } from "./plans/plans";
 import { resumePlan, runPlan } from "./plans/runner";
 import { createToken, revokeToken, type Role } from "./auth/tokens";
-import { agentHostOf } from "./agents/hosts";
+import { agentHostOf, hostHasAgent } from "./agents/hosts";
 import { registerAgent, type AgentIdentity } from "./agents/registration";
 import { diskState, heartbeat, lookupBlocks, type HeartbeatAnswer } from "./agents/work";
 import { recordAgentFailure, recordAgentWindow } from "./agents/report";
 import { requestAgentResync, requestAgentSync } from "./agents/requests";
-import { moveItem } from "./inventory/move";
+import { updateItem } from "./inventory/item-update";
+import { updateSite } from "./inventory/site-update";
+import { removeNetwork, removeNetworkMapping, removePolicy, removeSite } from "./inventory/remove";
+import { checkItem, type Confine } from "./inventory/item-check";
+import { vaultInfo, type VaultInfo } from "./inventory/vault-info";
+import { disableProtection } from "./replication/unprotect";
+import type { ItemCheckResult } from "../schema";
 import type { EncodedMap } from "./agents/wire";
 import type { IndexEntry } from "./store/packed/pack-index";
 
@@ -58,9 +65,21 @@ export class Engine {
     return this.vault.lock.run(body);
   }
 
+  /** The vault's directory, identity and registration key state. */
+  vaultInfo(): Promise<VaultInfo> {
+    return vaultInfo(this.vault);
+  }
+
   // Sites and policies
   addSite(input: unknown): Promise<SiteView> {
     return this.locked(() => addSite(this.vault, input));
+  }
+  /** Replace a site's hosts and/or a recovery site's directory. */
+  updateSite(name: string, input: unknown): Promise<SiteView> {
+    return this.locked(() => updateSite(this.vault, name, input));
+  }
+  removeSite(name: string): Promise<{ deleted: string }> {
+    return this.locked(() => removeSite(this.vault, name));
   }
   addHost(site: string, host: string): Promise<SiteView> {
     return this.locked(() => addHost(this.vault, site, host));
@@ -74,6 +93,10 @@ export class Engine {
   updatePolicy(name: string, input: unknown): Promise<PolicyView> {
     return this.locked(() => updatePolicy(this.vault, name, input));
   }
+  /** Removes its failback policy too; refused while items use either. */
+  removePolicy(name: string): Promise<{ deleted: string }> {
+    return this.locked(() => removePolicy(this.vault, name));
+  }
   getPolicy(name: string): Promise<PolicyView> {
     return getPolicy(this.vault, name);
   }
@@ -85,6 +108,16 @@ export class Engine {
   /** Enable protection; bad input throws a ValidationError and writes nothing. */
   protect(input: unknown): Promise<JobView> {
     return this.locked(() => enableProtection(this.vault, input));
+  }
+
+  /** What protecting this item would refuse now (schema and disks; not references), writing nothing. */
+  checkItem(input: unknown, confine?: Confine): Promise<ItemCheckResult> {
+    return checkItem(this.vault, input, confine);
+  }
+
+  /** Disable protection: the item, its points, replication state and drill machine go (a job). */
+  unprotect(name: string): Promise<JobView> {
+    return this.locked(async () => disableProtection(this.vault, await itemRow(this.vault, name)));
   }
 
   /**
@@ -182,6 +215,12 @@ export class Engine {
   addNetwork(input: unknown): Promise<NetworkView> {
     return this.locked(() => addNetwork(this.vault, input));
   }
+  removeNetwork(name: string): Promise<{ deleted: string }> {
+    return this.locked(() => removeNetwork(this.vault, name));
+  }
+  removeNetworkMapping(source: string): Promise<{ deleted: string }> {
+    return this.locked(() => removeNetworkMapping(this.vault, source));
+  }
   listNetworks(): Promise<NetworkView[]> {
     return listNetworks(this.vault);
   }
@@ -204,6 +243,10 @@ export class Engine {
   async failover(name: string, request: unknown): Promise<JobView> {
     const parsed = parse(FailoverRequest, request, "failover");
     return this.locked(async () => failover(this.vault, await itemRow(this.vault, name), parsed));
+  }
+  /** What a failover (or failback) of the item would do now: its point, expected data loss, or why it would be refused. Changes nothing. */
+  async failoverPreview(name: string, request: unknown): Promise<FailoverImpact> {
+    return previewItemFailover(this.vault, name, parse(FailoverPreviewRequest, request, "failover preview"));
   }
   async changeRecoveryPoint(name: string, point: unknown): Promise<JobView> {
     const option = parse(PointOption, point, "change recovery point");
@@ -230,6 +273,13 @@ export class Engine {
   getPlan(name: string): Promise<PlanSpec> {
     return getPlan(this.vault, name);
   }
+  /** Replace a plan's groups and actions (order kept exactly). */
+  replacePlan(name: string, input: unknown): Promise<PlanSpec> {
+    return this.locked(() => replacePlan(this.vault, name, input));
+  }
+  removePlan(name: string): Promise<{ deleted: string }> {
+    return this.locked(() => removePlan(this.vault, name));
+  }
   listPlans(): Promise<PlanSpec[]> {
     return listPlans(this.vault);
   }
@@ -237,6 +287,10 @@ export class Engine {
   async runPlan(name: string, request: unknown): Promise<JobView> {
     const parsed = parse(PlanRunRequest, request, "recovery plan run");
     return this.locked(() => runPlan(this.vault, name, parsed));
+  }
+  /** What running the plan would do now, group by group, machine by machine. Changes nothing. */
+  async planPreview(name: string, request: unknown): Promise<FailoverImpact> {
+    return previewPlanRun(this.vault, name, parse(PlanRunRequest, request, "recovery plan run preview"));
   }
   /** Carry on with a plan job waiting for a manual action. */
   resumeJob(jobId: string): Promise<JobView> {
@@ -263,15 +317,21 @@ export class Engine {
     return this.locked(() => this.vault.revokeRegistrationKey());
   }
 
-  /** Move a machine to another host of its site; replication carries on from its state (no new initial replication). */
+  /**
+   * Change a protected item in place: move it to another host of its site (replication carries on from its
+   * state, no new initial replication) and/or change its policy, hooks, recovery settings, group, NICs, ...
+   */
+  updateItem(name: string, input: unknown, confine?: Confine): Promise<ItemStatus> {
+    return this.locked(async () => itemStatus(this.vault, await updateItem(this.vault, name, input, confine)));
+  }
+  /** A move is an update of the host (and disk paths). */
   moveItem(name: string, input: unknown): Promise<ItemStatus> {
-    return this.locked(async () => itemStatus(this.vault, await moveItem(this.vault, name, input)));
+    return this.updateItem(name, input);
   }
 
   /** Whether a host of a site has a registered agent (its machines' disks are the agent's to read). */
-  async hasAgent(site: string, host: string): Promise<boolean> {
-    const row = await this.vault.db.selectFrom("sites").select("id").where("name", "=", site).executeTakeFirst();
-    return row !== undefined && (await agentHostOf(this.vault, { site_id: row.id, host })) !== null;
+  hasAgent(site: string, host: string): Promise<boolean> {
+    return hostHasAgent(this.vault, site, host);
   }
 
   // Agents on source hosts (the data path is theirs: they write blocks to the store and report metadata)

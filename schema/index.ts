@@ -7,4 +7,6 @@ export * from "./plan";
 export * from "./state";
 export * from "./validate";
 export * from "./agent";
+export * from "./item-update";
+export * from "./impact";
 export * from "./environment";

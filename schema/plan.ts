@@ -48,6 +48,7 @@ export const PlanSpec = z
     if (seen.size > MAX_PLAN_MACHINES) ctx.addIssue({ code: "custom", path: ["groups"], message: `a plan holds at most ${MAX_PLAN_MACHINES} machines (this one has ${seen.size})` });
   });
 export type PlanSpec = z.infer<typeof PlanSpec>;
+export type PlanSpecInput = z.input<typeof PlanSpec>;
 
 export const PlanRunRequest = z.strictObject({
   type: PlanFailoverType,

@@ -18,3 +18,16 @@ export const SiteSpec = z.strictObject({
 });
 export type SiteSpec = z.infer<typeof SiteSpec>;
 export type SiteSpecInput = z.input<typeof SiteSpec>;
+
+/** A site update: the full list of source hosts (hosts not listed are removed), or a recovery site's directory. */
+export const SiteUpdate = z
+  .strictObject({
+    hosts: z.array(Name).optional(),
+    path: z.string().min(1, "must name a directory").optional(),
+  })
+  .superRefine((site, ctx) => {
+    if (site.hosts && new Set(site.hosts).size !== site.hosts.length) {
+      ctx.addIssue({ code: "custom", path: ["hosts"], message: "host names must be unique within a site" });
+    }
+  });
+export type SiteUpdate = z.infer<typeof SiteUpdate>;

@@ -30,3 +30,10 @@ export async function agentHostOf(vault: Vault, item: Pick<ItemRow, "site_id" | 
 export function isSilent(host: AgentHost, now: number): boolean {
   return now - (host.lastSeenAt ?? host.registeredAt) > SILENCE_MS;
 }
+
+/** Whether a host of a site (both by name) has a registered agent: its machines' disks are the agent's to read. */
+export async function hostHasAgent(vault: Vault, site: unknown, host: unknown): Promise<boolean> {
+  if (typeof site !== "string" || typeof host !== "string") return false;
+  const row = await vault.db.selectFrom("sites").select("id").where("name", "=", site).executeTakeFirst();
+  return row !== undefined && (await agentHostOf(vault, { site_id: row.id, host })) !== null;
+}

@@ -22,8 +22,7 @@ export interface DrillReport {
  * network's isolated test address space, without pausing replication. One drill per machine at a time.
  */
 export async function testFailover(vault: Vault, item: ItemRow, option: PointOption): Promise<JobView> {
-  const open = await vault.db.selectFrom("drills").select("id").where("item_id", "=", item.id).where("cleaned_at", "is", null).executeTakeFirst();
-  if (open) throw new ConflictError(`'${item.name}' already has a drill (${open.id}); clean it up first with 'lifeboat drill cleanup ${item.name}'`, "name");
+  await assertNoOpenDrill(vault, item);
   const job = await Job.start(vault.db, vault.clock, "TestFailover", item.name, ["Prerequisites check", "Create test machine", "Start test machine"]);
   await job
     .run(async () => {
@@ -53,6 +52,12 @@ export async function testFailover(vault: Vault, item: ItemRow, option: PointOpt
     })
     .catch(() => undefined);
   return await job.view();
+}
+
+/** One drill per machine at a time. */
+export async function assertNoOpenDrill(vault: Vault, item: ItemRow): Promise<void> {
+  const open = await vault.db.selectFrom("drills").select("id").where("item_id", "=", item.id).where("cleaned_at", "is", null).executeTakeFirst();
+  if (open) throw new ConflictError(`'${item.name}' already has a drill (${open.id}); clean it up first with 'lifeboat drill cleanup ${item.name}'`, "name");
 }
 
 /** Cleanup: remove everything the drill created and record notes; only now does the drill count as done. */

@@ -26,7 +26,7 @@ export interface FailbackOutcome {
 }
 
 /** Checks that change nothing: a failback of this item may start. */
-async function assertCanFailBack(vault: Vault, item: ItemRow): Promise<void> {
+export async function assertCanFailBack(vault: Vault, item: ItemRow): Promise<void> {
   if (item.failover_state === "Migrated") throw new ConflictError(`'${item.name}' was migrated; failback is refused`, "name");
   if (item.failover_state !== "Reprotected") throw new ConflictError(`'${item.name}' is not replicating back to the primary (${item.failover_state ?? "not failed over"}); fail it over, commit and reprotect first`, "name");
   if (!(await latestPointRow(vault, item.id))) throw new EngineError("NoRecoveryPoint", `failback of '${item.name}' needs at least one recovery point from the recovery site`, false, "name");

@@ -4,7 +4,7 @@ import { Job, type JobView } from "../jobs/jobs";
 import { hooksOf, itemRowById, recoveryOf, type ItemRow } from "../inventory/items";
 import { runHook } from "../disks/hooks";
 import { replicateWindow } from "../replication/cycle";
-import { agentHostOf } from "../agents/hosts";
+import { agentHostOf, type AgentHost } from "../agents/hosts";
 import { pointView, type PointView } from "../replication/points";
 import type { FailoverRequest, PointOption } from "../../schema";
 import { resolvePoints } from "./point-options";
@@ -33,6 +33,19 @@ export function assertCanFailOver(item: ItemRow, request: FailoverRequest): void
   }
 }
 
+/** Every check a failover of this item makes before its job starts; answers the agent that reads it, if any. */
+export async function assertFailoverAllowed(vault: Vault, item: ItemRow, request: FailoverRequest): Promise<AgentHost | null> {
+  assertCanFailOver(item, request);
+  const agent = await agentHostOf(vault, item);
+  if (agent && (request.type === "planned" || request.shutdownSource)) {
+    throw new EngineError("InvalidInput", `'${item.name}' runs on host ${agent.name}, whose agent reads it: shut it down there, let the agent ship a last point, then run an unplanned failover`, false, request.type === "planned" ? "type" : "shutdownSource");
+  }
+  return agent;
+}
+
+/** Whether the failover captures its own point (planned: the final sync; "latest": what the source still has). The engine cannot read an agent's disks. */
+export const capturesAtFailover = (agent: AgentHost | null, request: FailoverRequest): boolean => !agent && (request.type === "planned" || request.point === "latest");
+
 const SHUTDOWN = "Shut down source";
 const SYNC = "Synchronize";
 const PREPARE = "Prepare data";
@@ -45,14 +58,10 @@ const START = "Start";
  * Cancel is honoured before the start task and leaves the item at the primary site, ready to try again.
  */
 export async function failover(vault: Vault, item: ItemRow, request: FailoverRequest): Promise<JobView> {
-  assertCanFailOver(item, request);
-  const agent = await agentHostOf(vault, item);
+  const agent = await assertFailoverAllowed(vault, item, request);
   const shutdown = request.type === "planned" || request.shutdownSource;
-  if (agent && shutdown) {
-    throw new EngineError("InvalidInput", `'${item.name}' runs on host ${agent.name}, whose agent reads it: shut it down there, let the agent ship a last point, then run an unplanned failover`, false, request.type === "planned" ? "type" : "shutdownSource");
-  }
   // The engine cannot read an agent's disks: "latest" is the latest point the agent shipped.
-  const capture = !agent && (request.type === "planned" || request.point === "latest");
+  const capture = capturesAtFailover(agent, request);
   const plan = ["Prerequisites check", ...(shutdown ? [SHUTDOWN] : []), ...(capture ? [SYNC] : []), PREPARE, START];
   const job = await Job.start(vault.db, vault.clock, "Failover", item.name, plan);
   const notes: string[] = [];
@@ -112,7 +121,8 @@ export async function failover(vault: Vault, item: ItemRow, request: FailoverReq
   return await job.view();
 }
 
-async function chosenPoint(vault: Vault, item: ItemRow, option: PointOption): Promise<PointView> {
+/** The existing point an option names for this item ("latest" falls back to the latest processed point). */
+export async function chosenPoint(vault: Vault, item: ItemRow, option: PointOption): Promise<PointView> {
   const row = (await resolvePoints(vault, [item], option === "latest" ? "latest-processed" : option)).get(item.id)!;
   return pointView(vault, row, item.name);
 }

@@ -80,6 +80,11 @@ export async function startMachine(vault: Vault, item: ItemRow, machine: Machine
 export async function removeMachine(vault: Vault, item: ItemRow, machine: MachineRow): Promise<void> {
   await stopCompute(computeOf(item), machine.pid, machineEnv(machine));
   await fs.rm(machine.dir, { recursive: true, force: true });
+  await forgetMachine(vault, machine);
+}
+
+/** Drop a machine from the catalog and give its addresses back; the machine itself is left as it is. */
+export async function forgetMachine(vault: Vault, machine: MachineRow): Promise<void> {
   await vault.db.transaction().execute(async (trx) => {
     await trx.deleteFrom("ip_allocations").where("machine_id", "=", machine.id).execute();
     await trx.deleteFrom("machines").where("id", "=", machine.id).execute();

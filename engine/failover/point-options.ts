@@ -5,7 +5,7 @@ import type { PointOption } from "../../schema";
 import { EngineError } from "../errors";
 import type { ItemRow } from "../inventory/items";
 
-type PointRow = Selectable<Tables["points"]>;
+export type PointRow = Selectable<Tables["points"]>;
 
 /**
  * The recovery point each machine fails over to:

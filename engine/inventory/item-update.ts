@@ -1,40 +1,108 @@
-import { promises as fs, constants } from "node:fs";
 import type { Vault } from "../vault";
-import { ItemMove, parse, ValidationError, type FieldFailure } from "../../schema";
+import { ItemSpec, ItemUpdate, failuresOf, parse, ValidationError, type FieldFailure, type ItemSpecInput } from "../../schema";
 import { ConflictError } from "../errors";
-import { allDisks, itemRow, type ItemRow } from "./items";
+import { allDisks, hooksOf, itemRow, recoveryFailures, type DiskRow, type ItemRow } from "./items";
+import { policyRow } from "./policies";
 import { agentHostOf } from "../agents/hosts";
+import { checkDisk } from "../disks/disk-check";
+import type { Confine } from "./item-check";
+
+/** Fields that say where and how the machine runs: fixed while it is failed over (until a failback is committed). */
+const PLACEMENT = ["recovery", "nics", "excludedDisks", "generation", "osType", "group"] as const;
+/** Fields of a move to another host: allowed at the primary and while replicating back (reprotected). */
+const MOVE = ["host", "diskPaths"] as const;
+
+/** Refuse (409, naming the field) changes the item's failover state does not allow. Policy and hooks may always change. */
+function assertUpdatable(item: ItemRow, update: ItemUpdate): void {
+  const given = (fields: readonly string[]) => fields.find((f) => (update as Record<string, unknown>)[f] !== undefined);
+  const any = given(Object.keys(update));
+  if (item.failover_state === "Migrated" && any) throw new ConflictError(`'${item.name}' was migrated and is no longer protected`, any);
+  const move = given(MOVE);
+  if (move && item.failover_state !== null && item.failover_state !== "Reprotected") throw new ConflictError(`'${item.name}' is failed over (${item.failover_state}); move it after failback`, move);
+  const placement = given(PLACEMENT);
+  if (placement && item.failover_state !== null && item.failover_state !== "FailbackCommitted") {
+    throw new ConflictError(`'${item.name}' is failed over (${item.failover_state}); its ${placement} can change once it is failed back and the failback committed`, placement);
+  }
+}
+
+/** The item as a protection spec with the update applied, for the schema's rules across fields (OS disk, hook pairs). */
+function mergedSpec(item: ItemRow, disks: DiskRow[], paths: Map<string, string>, update: ItemUpdate): ItemSpecInput {
+  const group = update.group === undefined ? item.group_name : update.group;
+  return {
+    name: item.name,
+    site: "site",
+    policy: update.policy ?? "policy",
+    generation: update.generation ?? (item.generation as 1 | 2),
+    osType: update.osType ?? (item.os_type as "linux" | "windows"),
+    disks: disks.map((d) => ({ name: d.name, path: paths.get(d.name)!, os: d.os === 1 })),
+    excludedDisks: update.excludedDisks ?? disks.filter((d) => d.excluded === 1).map((d) => d.name),
+    hooks: update.hooks ?? hooksOf(item),
+    nics: update.nics ?? JSON.parse(item.nics),
+    ...(group ? { group } : {}),
+  };
+}
 
 /**
- * Move a machine to another host of its site (a live migration, say). Its replication state stays, so
- * the next cycle, by the new host's agent or the engine, is a delta: no new initial replication.
+ * Change a protected item in place. A move to another host (a live migration, say) keeps its replication
+ * state, so the next cycle, by the new host's agent or the engine, is a delta: no new initial replication.
+ * Other settings apply from the next cycle or failover. Every failure is reported together; nothing is
+ * written unless all pass.
  */
-export async function moveItem(vault: Vault, name: string, input: unknown): Promise<ItemRow> {
-  const spec = parse(ItemMove, input, "move");
+export async function updateItem(vault: Vault, name: string, input: unknown, confine?: Confine): Promise<ItemRow> {
+  const update = parse(ItemUpdate, input, "item update");
   const item = await itemRow(vault, name);
-  if (item.failover_state !== null && item.failover_state !== "Reprotected") throw new ConflictError(`'${name}' is failed over (${item.failover_state}); move it after failback`, "name");
+  assertUpdatable(item, update);
   const failures: FieldFailure[] = [];
-  if (!(await vault.db.selectFrom("hosts").select("id").where("site_id", "=", item.site_id).where("name", "=", spec.host).executeTakeFirst())) {
-    failures.push({ property: "host", reason: `the site of '${name}' has no host named '${spec.host}'` });
+  const host = update.host ?? item.host;
+  if (update.host !== undefined && !(await vault.db.selectFrom("hosts").select("id").where("site_id", "=", item.site_id).where("name", "=", update.host).executeTakeFirst())) {
+    failures.push({ property: "host", reason: `the site of '${name}' has no host named '${update.host}'` });
   }
+  // The engine reads the disks itself unless the host has an agent: then they are paths of the daemon's host.
+  const engineReads = !(await agentHostOf(vault, { site_id: item.site_id, host }));
   const disks = await allDisks(vault, item.id);
   const paths = new Map(disks.map((d) => [d.name, d.path]));
-  for (const disk of Object.keys(spec.diskPaths ?? {})) {
+  for (const [disk, file] of Object.entries(update.diskPaths ?? {})) {
+    const outside = engineReads ? confine?.(file) : undefined;
     if (!paths.has(disk)) failures.push({ property: `diskPaths.${disk}`, reason: `'${name}' has no disk named '${disk}'` });
-    else paths.set(disk, spec.diskPaths![disk]);
+    else if (outside) failures.push({ property: `diskPaths.${disk}`, reason: `${file} ${outside}` });
+    else paths.set(disk, file);
   }
-  // The engine reads the disks itself unless the new host has an agent: they must be readable here.
-  if (!failures.length && !(await agentHostOf(vault, { site_id: item.site_id, host: spec.host }))) {
-    for (const disk of disks.filter((d) => d.excluded === 0)) {
-      await fs.access(paths.get(disk.name)!, constants.R_OK).catch(() => failures.push({ property: `diskPaths.${disk.name}`, reason: `${paths.get(disk.name)} cannot be read on this host` }));
+  const policy = update.policy === undefined ? undefined : await policyRow(vault, update.policy).catch(() => undefined);
+  if (update.policy !== undefined && !policy) failures.push({ property: "policy", reason: `no replication policy named '${update.policy}'` });
+  const merged = ItemSpec.safeParse(mergedSpec(item, disks, paths, update));
+  if (!merged.success) failures.push(...failuresOf(merged.error));
+  if (update.recovery) failures.push(...(await recoveryFailures(vault, update.recovery)));
+  const excluded = new Set(merged.success ? merged.data.excludedDisks : []);
+  // A moved or newly included disk the engine reads must be readable here.
+  const disksChange = update.host !== undefined || update.diskPaths !== undefined || update.excludedDisks !== undefined;
+  if (!failures.length && disksChange && engineReads) {
+    for (const disk of disks.filter((d) => !excluded.has(d.name))) {
+      const { problem } = await checkDisk(paths.get(disk.name)!);
+      if (problem) failures.push({ property: `diskPaths.${disk.name}`, reason: `${paths.get(disk.name)} ${problem} on this host` });
     }
   }
-  if (failures.length) throw new ValidationError("move", failures);
+  if (failures.length) throw new ValidationError("item update", failures);
+
   await vault.db.transaction().execute(async (trx) => {
-    // Work the old host's agent held is handed out afresh; its late report is refused (wrong host).
-    const state = item.state === "InitialReplicationInProgress" ? "InitialReplicationPending" : item.state === "Resynchronizing" ? "ResyncRequired" : item.state;
-    await trx.updateTable("items").set({ host: spec.host, lease_until: null, state }).where("id", "=", item.id).execute();
-    for (const disk of disks) if (paths.get(disk.name) !== disk.path) await trx.updateTable("disks").set({ path: paths.get(disk.name)! }).where("id", "=", disk.id).execute();
+    const changes: Record<string, unknown> = {};
+    if (update.host !== undefined && update.host !== item.host) {
+      // Work the old host's agent held is handed out afresh; its late report is refused (wrong host).
+      changes.host = update.host;
+      changes.lease_until = null;
+      changes.state = item.state === "InitialReplicationInProgress" ? "InitialReplicationPending" : item.state === "Resynchronizing" ? "ResyncRequired" : item.state;
+    }
+    if (policy) changes.policy_id = policy.id;
+    if (update.hooks) changes.hooks = JSON.stringify(update.hooks);
+    if (update.recovery !== undefined) changes.recovery = update.recovery === null ? null : JSON.stringify(update.recovery);
+    if (update.group !== undefined) changes.group_name = update.group;
+    if (update.nics) changes.nics = JSON.stringify(update.nics);
+    if (update.generation !== undefined) changes.generation = update.generation;
+    if (update.osType !== undefined) changes.os_type = update.osType;
+    if (Object.keys(changes).length) await trx.updateTable("items").set(changes).where("id", "=", item.id).execute();
+    for (const disk of disks) {
+      const next = { path: paths.get(disk.name)!, excluded: excluded.has(disk.name) ? 1 : 0 };
+      if (next.path !== disk.path || (update.excludedDisks && next.excluded !== disk.excluded)) await trx.updateTable("disks").set(next).where("id", "=", disk.id).execute();
+    }
   });
   return itemRow(vault, name);
 }

@@ -1,4 +1,3 @@
-import { promises as fs, constants } from "node:fs";
 import type { Selectable } from "kysely";
 import type { Vault } from "../vault";
 import type { Tables } from "../catalog/tables";
@@ -6,7 +5,7 @@ import { ItemSpec, parse, ValidationError, type FieldFailure, type Hooks, type R
 import { networkRow } from "./networks";
 import { inSubnet } from "./addresses";
 import { NotFoundError } from "../errors";
-import { diskSize } from "../disks/block-reader";
+import { checkDisk } from "../disks/disk-check";
 import { policyRow } from "./policies";
 import { agentHostOf } from "../agents/hosts";
 
@@ -44,14 +43,9 @@ export async function validateItem(vault: Vault, input: unknown): Promise<Valida
   const remote = site && (await agentHostOf(vault, { site_id: site.id, host: spec.host ?? null }));
   for (const [i, disk] of spec.disks.entries()) {
     if (spec.excludedDisks.includes(disk.name) || remote) continue;
-    try {
-      await fs.access(disk.path, constants.R_OK);
-      sizes.set(disk.name, await diskSize(disk.path));
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const reason = code === "ENOENT" ? "does not exist" : code === "EACCES" ? "is not readable" : (error as Error).message;
-      failures.push({ property: `disks.${i}.path`, reason: `${disk.path} ${reason}` });
-    }
+    const checked = await checkDisk(disk.path);
+    if (checked.problem) failures.push({ property: `disks.${i}.path`, reason: `${disk.path} ${checked.problem}` });
+    else sizes.set(disk.name, checked.size!);
   }
   if (failures.length) throw new ValidationError("protected item", failures);
   return { spec, siteId: site!.id, policyId: policy!.id, sizes };
@@ -61,7 +55,7 @@ export async function validateItem(vault: Vault, input: unknown): Promise<Valida
 export const NO_FAILURE = { failures: 0, next_attempt_at: null, error_code: null, error_message: null, error_recoverable: 0, error_since: null } as const;
 
 /** Recovery settings must name a recovery site, and a network of that site whose subnet holds the IP. */
-async function recoveryFailures(vault: Vault, recovery: RecoverySettings): Promise<FieldFailure[]> {
+export async function recoveryFailures(vault: Vault, recovery: RecoverySettings): Promise<FieldFailure[]> {
   const failures: FieldFailure[] = [];
   const site = await vault.db.selectFrom("sites").select(["id", "kind"]).where("name", "=", recovery.site).executeTakeFirst();
   if (!site) failures.push({ property: "recovery.site", reason: `no site named '${recovery.site}'` });

@@ -7,10 +7,10 @@ import type { Direction, PlanAction, PlanRunRequest, PlanSpec } from "../../sche
 import { testFailover } from "../failover/drill";
 import { failover } from "../failover/failover";
 import { failback } from "../failover/failback";
-import { resolvePoints } from "../failover/point-options";
+import { resolvePoints, type PointRow } from "../failover/point-options";
 import { getPlan } from "./plans";
 
-type Run = PlanRunRequest & { direction: Direction };
+export type Run = PlanRunRequest & { direction: Direction };
 
 /** What the job keeps while it runs or waits, so `jobs resume` can carry on. */
 interface PlanJobState {
@@ -33,21 +33,9 @@ const machineTask = (run: Run, item: string) => `${run.type === "test" ? "Test f
  * stops at the first.
  */
 export async function runPlan(vault: Vault, name: string, request: PlanRunRequest): Promise<JobView> {
-  const plan = await getPlan(vault, name);
-  const items = await Promise.all(plan.groups.flatMap((g) => g.items).map((i) => itemRow(vault, i)));
-  const run: Run = { ...request, direction: request.direction ?? inferDirection(name, items) };
-  if (run.direction === "recovery-to-primary" && run.type === "unplanned") throw new EngineError("InvalidInput", "going back to the primary site is a planned failback; run the plan with --type planned", false, "type");
-  const movable = items.filter((i) => i.active_site === (run.direction === "primary-to-recovery" ? "primary" : "recovery"));
-  if (run.direction === "recovery-to-primary" && run.type !== "test") {
-    const missing = movable.filter((i) => i.failover_state !== "Reprotected").map((i) => i.name);
-    if (missing.length) throw new ConflictError(`failback needs every machine of the plan replicating back with a recovery point; not yet: ${missing.join(", ")}`, "name");
-  }
-  // Points for the whole plan at once ("latest" is captured by each machine's own failover).
-  const pointOf = new Map<number, string>();
-  if (run.direction === "primary-to-recovery" && run.point !== "latest") {
-    for (const [id, row] of await resolvePoints(vault, movable, run.point)) pointOf.set(id, row.id);
-  }
-  const state: PlanJobState = { plan: name, run, points: Object.fromEntries(items.filter((i) => pointOf.has(i.id)).map((i) => [i.name, pointOf.get(i.id)!])) };
+  const { plan, items } = await planMachines(vault, name);
+  const { run, points } = await prepareRun(vault, name, items, request);
+  const state: PlanJobState = { plan: name, run, points: Object.fromEntries(items.filter((i) => points.has(i.id)).map((i) => [i.name, points.get(i.id)!.id])) };
   const job = await Job.start(vault.db, vault.clock, "RecoveryPlan", name, plan.groups.map((_, i) => groupTask(i + 1)));
   return walk(vault, job, plan, state);
 }
@@ -59,6 +47,29 @@ export async function resumePlan(vault: Vault, jobId: string): Promise<JobView> 
   if (view.type !== "RecoveryPlan" || view.state !== "Suspended") throw new ConflictError(`job '${jobId}' is a ${view.type} job in state ${view.state}; only a suspended recovery plan can be resumed`, "id");
   const state = view.result as PlanJobState;
   return walk(vault, await Job.resume(vault.db, vault.clock, jobId), await getPlan(vault, state.plan), { ...state, waitingFor: undefined });
+}
+
+/** A plan and its machines, in plan order (an unknown plan or machine is NotFound). */
+export async function planMachines(vault: Vault, name: string): Promise<{ plan: PlanSpec; items: ItemRow[] }> {
+  const plan = await getPlan(vault, name);
+  return { plan, items: await Promise.all(plan.groups.flatMap((g) => g.items).map((i) => itemRow(vault, i))) };
+}
+
+/**
+ * What a run settles before its job starts, refusing the whole run when it cannot go: the direction, that
+ * every machine to fail back replicates back, and the points of the whole plan at once (multi-VM options
+ * need every machine together; "latest" is captured by each machine's own failover).
+ */
+export async function prepareRun(vault: Vault, name: string, items: ItemRow[], request: PlanRunRequest): Promise<{ run: Run; points: Map<number, PointRow> }> {
+  const run: Run = { ...request, direction: request.direction ?? inferDirection(name, items) };
+  if (run.direction === "recovery-to-primary" && run.type === "unplanned") throw new EngineError("InvalidInput", "going back to the primary site is a planned failback; run the plan with --type planned", false, "type");
+  const movable = items.filter((i) => i.active_site === (run.direction === "primary-to-recovery" ? "primary" : "recovery"));
+  if (run.direction === "recovery-to-primary" && run.type !== "test") {
+    const missing = movable.filter((i) => i.failover_state !== "Reprotected").map((i) => i.name);
+    if (missing.length) throw new ConflictError(`failback needs every machine of the plan replicating back with a recovery point; not yet: ${missing.join(", ")}`, "name");
+  }
+  const points = run.direction === "primary-to-recovery" && run.point !== "latest" ? await resolvePoints(vault, movable, run.point) : new Map<number, PointRow>();
+  return { run, points };
 }
 
 function inferDirection(plan: string, items: ItemRow[]): Direction {

@@ -15,6 +15,5 @@ export const agentRoutes: Route[] = [
   { method: "POST", url: "/v1/agents/:host/windows", summary: "record a window an agent read (its blocks already in the store)", body: "AgentWindowReport", creates: true, access: "agent", bodyLimit: WINDOW_BODY_LIMIT, handle: async (e, r) => ({ points: await e.agentWindow(r.params.host, r.body) }) },
   { method: "POST", url: "/v1/agents/:host/failures", summary: "an agent could not read a window", body: "AgentFailureReport", access: "agent", handle: async (e, r) => (await e.agentFailure(r.params.host, r.body), { recorded: true }) },
 
-  { method: "PATCH", url: "/v1/items/:item", summary: "move a machine to another host of its site (no new initial replication)", body: "ItemMove", handle: (e, r) => e.moveItem(r.params.item, r.body) },
   { method: "POST", url: "/v1/registration-key/revoke", summary: "revoke the registration key", handle: async (e) => (await e.revokeRegistrationKey(), { revoked: true }) },
 ];

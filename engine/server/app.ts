@@ -79,7 +79,7 @@ export function buildServer(engine: Engine, options: ServerOptions = {}): Fastif
 }
 
 async function handle(engine: Engine, route: Route, paths: PathPolicy, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
-  const req = { params: request.params as Record<string, string>, body: request.body, query: request.query as Record<string, string | undefined> };
+  const req = { params: request.params as Record<string, string>, body: request.body, query: request.query as Record<string, string | undefined>, confine: (value: unknown) => paths.problem(value) };
   if (route.paths) paths.check(route.summary, await route.paths(req, engine));
   if (!route.job) {
     const result = await route.handle(engine, req);

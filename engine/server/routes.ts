@@ -4,11 +4,12 @@ export interface Request {
   params: Record<string, string>;
   body: unknown;
   query: Record<string, string | undefined>;
+  /** Why a path may not be used through this daemon (outside its allowed directories), or undefined. */
+  confine?: (value: unknown) => string | undefined;
 }
 
-
 export interface Route {
-  method: "GET" | "POST" | "PATCH";
+  method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
   url: string;
   summary: string;
   /** The component schema of the body (see openapi.ts); the engine validates it with the same zod schema. */
@@ -34,21 +35,27 @@ const field = (r: Request, name: string) => body(r)[name];
 
 /** Every engine operation, over HTTP. Names in the path, everything else in a JSON body. */
 export const routes: Route[] = [
+  { method: "GET", url: "/v1/vault", summary: "the vault's directory, creation time and registration key state", handle: (e) => e.vaultInfo() },
   { method: "GET", url: "/v1/status", summary: "vault, store and every protected item's health and RPO", handle: (e) => e.status() },
 
   { method: "GET", url: "/v1/sites", summary: "list sites", handle: (e) => e.listSites() },
   { method: "POST", url: "/v1/sites", summary: "add a site", body: "SiteSpec", creates: true, handle: (e, r) => e.addSite(r.body), paths: (r) => [["path", field(r, "path")]] },
+  { method: "PATCH", url: "/v1/sites/:site", summary: "replace a site's hosts or move a recovery site's directory", body: "SiteUpdate", handle: (e, r) => e.updateSite(r.params.site, r.body), paths: (r) => [["path", field(r, "path")]] },
+  { method: "DELETE", url: "/v1/sites/:site", summary: "remove a site (refused while items or networks use it)", handle: (e, r) => e.removeSite(r.params.site) },
   { method: "POST", url: "/v1/sites/:site/hosts", summary: "add a host to a site", creates: true, handle: (e, r) => e.addHost(r.params.site, field(r, "name") as string) },
 
   { method: "GET", url: "/v1/policies", summary: "list replication policies", handle: (e) => e.listPolicies() },
   { method: "POST", url: "/v1/policies", summary: "add a policy and its failback policy", body: "PolicySpec", creates: true, handle: (e, r) => e.addPolicy(r.body) },
   { method: "GET", url: "/v1/policies/:policy", summary: "one policy", handle: (e, r) => e.getPolicy(r.params.policy) },
   { method: "PATCH", url: "/v1/policies/:policy", summary: "change a policy", body: "PolicyUpdate", handle: (e, r) => e.updatePolicy(r.params.policy, r.body) },
+  { method: "DELETE", url: "/v1/policies/:policy", summary: "remove a policy and its failback policy (refused while items use them)", handle: (e, r) => e.removePolicy(r.params.policy) },
 
   { method: "GET", url: "/v1/networks", summary: "list recovery networks", handle: (e) => e.listNetworks() },
   { method: "POST", url: "/v1/networks", summary: "add a recovery network", body: "NetworkSpec", creates: true, handle: (e, r) => e.addNetwork(r.body) },
+  { method: "DELETE", url: "/v1/networks/:network", summary: "remove a recovery network (refused while mapped or used)", handle: (e, r) => e.removeNetwork(r.params.network) },
   { method: "GET", url: "/v1/network-mappings", summary: "list network mappings", handle: (e) => e.listNetworkMappings() },
   { method: "POST", url: "/v1/network-mappings", summary: "map a source network to a recovery network", body: "NetworkMappingSpec", creates: true, handle: (e, r) => e.addNetworkMapping(r.body) },
+  { method: "DELETE", url: "/v1/network-mappings/:source", summary: "remove a network mapping", handle: (e, r) => e.removeNetworkMapping(r.params.source) },
 
   { method: "GET", url: "/v1/items/:item", summary: "a protected item's status", handle: (e, r) => e.item(r.params.item) },
   {
@@ -64,6 +71,9 @@ export const routes: Route[] = [
         ? (field(r, "disks") as Array<{ path?: unknown }>).map((d, i): [string, unknown] => [`disks.${i}.path`, d?.path])
         : [],
   },
+  { method: "POST", url: "/v1/items/check", summary: "what protecting this item would refuse now (schema, disks), writing nothing", body: "ItemSpec", handle: (e, r) => e.checkItem(r.body, r.confine) },
+  { method: "PATCH", url: "/v1/items/:item", summary: "change a protected item: move it to another host (no new initial replication), its policy, hooks, recovery settings, ...", body: "ItemUpdate", handle: (e, r) => e.updateItem(r.params.item, r.body, r.confine) },
+  { method: "DELETE", url: "/v1/items/:item", summary: "disable protection: removes the item, its points, replication state and drill machine", job: true, handle: (e, r) => e.unprotect(r.params.item) },
   { method: "GET", url: "/v1/items/:item/points", summary: "recovery points, oldest first", handle: (e, r) => e.points(r.params.item) },
   { method: "POST", url: "/v1/items/:item/sync", summary: "one replication cycle now", job: true, handle: (e, r) => e.replicateNow(r.params.item, { appConsistent: field(r, "appConsistent") === true }) },
   { method: "POST", url: "/v1/items/:item/resync", summary: "resync source and replica", job: true, handle: (e, r) => e.resync(r.params.item) },
@@ -71,6 +81,7 @@ export const routes: Route[] = [
   { method: "POST", url: "/v1/items/:item/drill", summary: "test failover", job: true, handle: (e, r) => e.drill(r.params.item, field(r, "point") ?? "latest") },
   { method: "POST", url: "/v1/items/:item/drill/cleanup", summary: "clean up a drill", job: true, handle: (e, r) => e.drillCleanup(r.params.item, field(r, "notes") as string | undefined) },
   { method: "POST", url: "/v1/items/:item/failover", summary: "planned or unplanned failover", body: "FailoverRequest", job: true, handle: (e, r) => e.failover(r.params.item, r.body ?? {}) },
+  { method: "POST", url: "/v1/items/:item/failover/preview", summary: "what a failover (or failback) would do now: point, expected data loss, refusal; changes nothing", body: "FailoverPreviewRequest", handle: (e, r) => e.failoverPreview(r.params.item, r.body ?? {}) },
   { method: "POST", url: "/v1/items/:item/change-point", summary: "change the recovery point before commit", job: true, handle: (e, r) => e.changeRecoveryPoint(r.params.item, field(r, "point")) },
   { method: "POST", url: "/v1/items/:item/commit", summary: "commit a failover or failback", job: true, handle: (e, r) => e.commit(r.params.item) },
   { method: "POST", url: "/v1/items/:item/reprotect", summary: "reverse replication", job: true, handle: (e, r) => e.reprotect(r.params.item) },
@@ -81,6 +92,9 @@ export const routes: Route[] = [
   { method: "GET", url: "/v1/plans", summary: "list recovery plans", handle: (e) => e.listPlans() },
   { method: "POST", url: "/v1/plans", summary: "add a recovery plan", body: "PlanSpec", creates: true, handle: (e, r) => e.addPlan(r.body) },
   { method: "GET", url: "/v1/plans/:plan", summary: "one recovery plan", handle: (e, r) => e.getPlan(r.params.plan) },
+  { method: "POST", url: "/v1/plans/:plan/run/preview", summary: "what running the plan would do now, group by group; changes nothing", body: "PlanRunRequest", handle: (e, r) => e.planPreview(r.params.plan, r.body ?? {}) },
+  { method: "PUT", url: "/v1/plans/:plan", summary: "replace a recovery plan's groups and actions (order kept)", body: "PlanSpec", handle: (e, r) => e.replacePlan(r.params.plan, r.body) },
+  { method: "DELETE", url: "/v1/plans/:plan", summary: "remove a recovery plan", handle: (e, r) => e.removePlan(r.params.plan) },
   { method: "POST", url: "/v1/plans/:plan/run", summary: "run a recovery plan", body: "PlanRunRequest", job: true, handle: (e, r) => e.runPlan(r.params.plan, r.body ?? {}) },
 
   { method: "POST", url: "/v1/tokens", summary: "issue a bearer token (shown once)", creates: true, handle: async (e, r) => ({ name: field(r, "name"), token: await e.createToken(String(field(r, "name") ?? ""), field(r, "role") === "agent" ? "agent" : "admin", field(r, "lifetimeMs") as number | undefined) }) },

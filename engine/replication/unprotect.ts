@@ -1,0 +1,47 @@
+import type { Vault } from "../vault";
+import { ConflictError } from "../errors";
+import { Job, type JobView } from "../jobs/jobs";
+import { itemRowById, type ItemRow } from "../inventory/items";
+import { forgetMachine, machineOf, removeMachine } from "../failover/machines";
+
+/** Jobs during which the item must not disappear. */
+const MOVING = ["Failover", "Failback", "ChangeRecoveryPoint", "Commit", "Reprotect", "TestFailover", "TestFailoverCleanup", "Migrate"];
+
+/** Checks that change nothing: protection of this item may be disabled now. */
+async function assertCanUnprotect(vault: Vault, item: ItemRow): Promise<void> {
+  const running = await vault.db.selectFrom("jobs").select(["id", "type"]).where("target", "=", item.name).where("state", "=", "InProgress").where("type", "in", MOVING).executeTakeFirst();
+  if (running) throw new ConflictError(`a ${running.type} of '${item.name}' is in progress (job ${running.id}); wait for it to end`, "name");
+  if (item.failover_state === "FailedBack") throw new ConflictError(`the failback of '${item.name}' is not committed; commit it first ('lifeboat commit ${item.name}')`, "name");
+  if (item.failover_state === "FailedOver") throw new ConflictError(`'${item.name}' is failed over and runs at the recovery site; commit the failover and fail it back first (or complete a migration)`, "name");
+  if (item.active_site === "recovery" && item.failover_state !== "Migrated") throw new ConflictError(`'${item.name}' is active at the recovery site; fail it back and commit the failback first`, "name");
+}
+
+/**
+ * Disable protection: the item, its recovery points, its replication state and its drill machine (if any)
+ * are removed. The blocks only it referenced are freed by the next retention run (garbage collection).
+ * A migrated machine keeps running where it is; the vault only forgets it.
+ */
+export async function disableProtection(vault: Vault, item: ItemRow): Promise<JobView> {
+  await assertCanUnprotect(vault, item);
+  const drill = await machineOf(vault, item, "drill");
+  const job = await Job.start(vault.db, vault.clock, "DisableProtection", item.name, ["Prerequisites check", ...(drill ? ["Remove test machine"] : []), "Delete recovery points and replication state"]);
+  await job
+    .run(async () => {
+      await job.step("Prerequisites check", async () => assertCanUnprotect(vault, await itemRowById(vault, item.id)));
+      if (drill) await job.step("Remove test machine", () => removeMachine(vault, item, drill));
+      const kept = await machineOf(vault, item, "failover");
+      if (kept) await forgetMachine(vault, kept);
+      const pointsDeleted = await job.step("Delete recovery points and replication state", () =>
+        vault.db.transaction().execute(async (trx) => {
+          const points = await trx.deleteFrom("points").where("item_id", "=", item.id).executeTakeFirst();
+          await trx.deleteFrom("disks").where("item_id", "=", item.id).execute();
+          await trx.deleteFrom("drills").where("item_id", "=", item.id).execute();
+          await trx.deleteFrom("items").where("id", "=", item.id).execute();
+          return Number(points.numDeletedRows);
+        }),
+      );
+      return { item: item.name, pointsDeleted, drillRemoved: Boolean(drill), ...(kept ? { machineKept: kept.dir } : {}) };
+    })
+    .catch(() => undefined);
+  return await job.view();
+}
