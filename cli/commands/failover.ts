@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { wantsJson, withEngine } from "../context";
 import { print, reportJob, table } from "../format";
+import { impactText } from "../impact";
 
 export function register(program: Command): void {
   const network = program.command("network").description("networks at recovery sites");
@@ -60,8 +61,16 @@ export function register(program: Command): void {
     .requiredOption("--type <planned|unplanned>", "planned: shut down, sync, no data lost; unplanned: from a recovery point")
     .option("--point <option|id>", "recovery point option or id (unplanned)", "latest")
     .option("--shutdown-source", "unplanned: try to shut the source down first")
-    .action(async (name: string, opts: { type: string; point: string; shutdownSource?: boolean }, command: Command) => {
-      reportJob(await withEngine(command, (e) => e.failover(name, { type: opts.type, point: opts.point, shutdownSource: Boolean(opts.shutdownSource) })), wantsJson(command));
+    .option("--preview", "only show what it would do: the point, the expected data loss, or why it would be refused")
+    .option("--direction <primary-to-recovery|recovery-to-primary>", "--preview: which way (default: away from where the machine runs)")
+    .action(async (name: string, opts: { type: string; point: string; shutdownSource?: boolean; preview?: boolean; direction?: string }, command: Command) => {
+      const request = { type: opts.type, point: opts.point, shutdownSource: Boolean(opts.shutdownSource) };
+      if (opts.preview) {
+        const impact = await withEngine(command, (e) => e.failoverPreview(name, JSON.parse(JSON.stringify({ ...request, direction: opts.direction }))));
+        return print(impact, wantsJson(command), () => impactText(impact));
+      }
+      if (opts.direction) throw new Error("--direction goes with --preview (a failback is 'lifeboat failback')");
+      reportJob(await withEngine(command, (e) => e.failover(name, request)), wantsJson(command));
     });
 
   program

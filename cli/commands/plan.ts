@@ -2,6 +2,8 @@ import { promises as fs } from "node:fs";
 import type { Command } from "commander";
 import { wantsJson, withEngine } from "../context";
 import { print, reportJob, table } from "../format";
+import { impactText } from "../impact";
+import { addRemoveCommand } from "../remove";
 import type { PlanSpec } from "../../schema";
 
 const planText = (p: PlanSpec) =>
@@ -48,8 +50,14 @@ export function register(program: Command): void {
     .option("--direction <primary-to-recovery|recovery-to-primary>", "needed when some machines are already at the recovery site")
     .option("--point <option|id>", "recovery point option", "latest")
     .option("--shutdown-source", "unplanned: try to shut the sources down first")
-    .action(async (name: string, opts: { type: string; direction?: string; point: string; shutdownSource?: boolean }, command: Command) => {
+    .option("--preview", "only show what the run would do, group by group: points, expected data loss, refusals")
+    .action(async (name: string, opts: { type: string; direction?: string; point: string; shutdownSource?: boolean; preview?: boolean }, command: Command) => {
       const request = JSON.parse(JSON.stringify({ type: opts.type, direction: opts.direction, point: opts.point, shutdownSource: Boolean(opts.shutdownSource) }));
+      if (opts.preview) {
+        const impact = await withEngine(command, (e) => e.planPreview(name, request));
+        return print(impact, wantsJson(command), () => impactText(impact));
+      }
       reportJob(await withEngine(command, (e) => e.runPlan(name, request)), wantsJson(command));
     });
+  addRemoveCommand(plan, "remove a plan (its machines stay protected)", (e, name) => e.removePlan(name), (name) => `removed plan ${name}`);
 }

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { numberArg, wantsJson, withEngine } from "../context";
 import { print, table } from "../format";
+import { addRemoveCommand } from "../remove";
 import type { PolicyView } from "../../engine/inventory/policies";
 
 interface PolicyFlags {
@@ -47,6 +48,7 @@ export function register(program: Command): void {
       print(view, wantsJson(command), () => `updated ${policyText(view)}`);
     },
   );
+  addRemoveCommand(policy, "remove a policy and its failback policy (refused while machines use them)", (e, name) => e.removePolicy(name), (name) => `removed policy ${name} and ${name}-failback`);
   policy
     .command("list")
     .description("list policies")

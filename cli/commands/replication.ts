@@ -94,6 +94,13 @@ export function register(program: Command): void {
     });
 
   program
+    .command("unprotect <name>")
+    .description("disable protection: removes the machine's recovery points, replication state and drill machine (space is freed by the next retention)")
+    .action(async (name: string, _opts, command: Command) => {
+      reportJob(await withEngine(command, (e) => e.unprotect(name)), wantsJson(command));
+    });
+
+  program
     .command("sync <name>")
     .description("run one replication cycle now (a machine in a group is captured with its group)")
     .option("--app-consistent", "run the quiesce hooks and make an app-consistent point")

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { wantsJson, withEngine } from "../context";
 import { print, table } from "../format";
+import { addRemoveCommand } from "../remove";
 import type { SiteView } from "../../engine/inventory/sites";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -25,6 +26,7 @@ export function register(program: Command): void {
       const view = await withEngine(command, (e) => e.addHost(siteName, host));
       print(view, wantsJson(command), () => siteText(view));
     });
+  addRemoveCommand(site, "remove a site and its hosts (refused while machines or networks use it)", (e, name) => e.removeSite(name), (name) => `removed site ${name}`);
   site
     .command("list")
     .description("list sites")
