@@ -1,20 +1,12 @@
 import { strict as assert } from "node:assert";
 import { existsSync, promises as fs } from "node:fs";
 import * as path from "node:path";
-import { lifeboat } from "./cli";
+import { vaultCli } from "./cli";
 import { makeDisk, randomWrites, tempDir } from "./helpers";
 
 describe("the lifeboat CLI: drills, failover, failback and plans", () => {
   let dir: string;
-  const run = async (...args: string[]) => {
-    const result = await lifeboat(["--vault", path.join(dir, "vault"), ...args]);
-    return { ...result, json: () => JSON.parse(result.stdout) };
-  };
-  const ok = async (...args: string[]) => {
-    const result = await run(...args);
-    assert.equal(result.code, 0, `lifeboat ${args.join(" ")}: ${result.stderr}`);
-    return result;
-  };
+  const { run, ok } = vaultCli(() => path.join(dir, "vault"));
 
   before(async () => {
     dir = tempDir();

@@ -1,16 +1,11 @@
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
-import { lifeboat } from "./cli";
+import { vaultCli } from "./cli";
 import { makeDisk, tempDir } from "./helpers";
 
 describe("the lifeboat CLI: previews and removals", () => {
   let dir: string;
-  const run = (...args: string[]) => lifeboat(["--vault", path.join(dir, "vault"), ...args]);
-  const ok = async (...args: string[]) => {
-    const result = await run(...args);
-    assert.equal(result.code, 0, `lifeboat ${args.join(" ")}: ${result.stderr}`);
-    return result;
-  };
+  const { run, ok } = vaultCli(() => path.join(dir, "vault"));
 
   before(async () => {
     dir = tempDir();

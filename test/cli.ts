@@ -1,3 +1,4 @@
+import { strict as assert } from "node:assert";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 
@@ -20,4 +21,21 @@ export function lifeboat(args: string[], env: Record<string, string> = {}): Prom
 
 export function spawnLifeboat(args: string[]): ChildProcess {
   return spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/**
+ * The CLI on one vault: `run` answers whatever happened; `ok` asserts exit 0 (showing stderr otherwise).
+ * `vault` is read at each call, so a suite may set its directory in `before`.
+ */
+export function vaultCli(vault: () => string) {
+  const run = async (...args: string[]) => {
+    const result = await lifeboat(["--vault", vault(), ...args]);
+    return { ...result, json: () => JSON.parse(result.stdout) };
+  };
+  const ok = async (...args: string[]) => {
+    const result = await run(...args);
+    assert.equal(result.code, 0, `lifeboat ${args.join(" ")}: ${result.stderr}`);
+    return result;
+  };
+  return { run, ok };
 }
