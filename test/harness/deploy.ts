@@ -65,10 +65,9 @@ class Session {
     this.providerStart ??= (async () => {
       const env = { ...process.env, PULUMI_NODEJS_PROJECT: this.project.name, PULUMI_NODEJS_STACK: this.stack };
       const provider = await DynamicProvider.start(this.project.dir, engineAddress, env);
-      // The engine configures the default provider from the stack's `pulumi-nodejs:` config.
-      const prefix = "pulumi-nodejs:";
-      const providerConfig = Object.fromEntries(Object.entries(this.config()).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
-      await provider.configure(providerConfig);
+      // As the CLI does for the dynamic provider: the whole stack config with full keys, which the
+      // provider's configure reads with req.config.get("lifeboat:endpoint").
+      await provider.configure(this.config());
       return provider;
     })();
     return this.providerStart;

@@ -17,6 +17,8 @@ export interface Registration {
   inputs: PropertyMap;
   /** The resource option: replace by deleting first even if the provider does not ask for it. */
   deleteBeforeReplace: boolean;
+  /** The resource option: outputs the state keeps encrypted, as Pulumi keeps secrets. */
+  additionalSecretOutputs: string[];
 }
 
 export interface Registered {
@@ -63,6 +65,7 @@ export async function startMonitor(handlers: MonitorHandlers): Promise<RunningMo
         custom: req.getCustom(),
         inputs: fromStruct(req.getObject()),
         deleteBeforeReplace: req.getDeletebeforereplace(),
+        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
       };
       handlers.register(reg).then(
         (done) => {

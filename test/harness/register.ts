@@ -60,7 +60,8 @@ export class ProgramSteps {
     this.index.set(urn, this.slots.push(old) - 1);
     const setSlot = (s: ResourceState | undefined) => (this.slots[this.index.get(urn)!] = s);
     const record = (op: Op) => this.ctx.step({ op, urn, type: reg.type, name: reg.name });
-    const base = { urn, type: reg.type, name: reg.name, custom: reg.custom, parent: reg.parent || undefined };
+    const secretOutputs = reg.additionalSecretOutputs.length ? reg.additionalSecretOutputs : undefined;
+    const base = { urn, type: reg.type, name: reg.name, custom: reg.custom, parent: reg.parent || undefined, secretOutputs };
 
     if (!reg.custom) {
       // Components and the stack have no provider: they exist once declared.
@@ -68,7 +69,8 @@ export class ProgramSteps {
       if (!this.ctx.preview) setSlot({ ...base, inputs: reg.inputs, outputs: old?.outputs ?? {} });
       return { urn, id: "", outputs: {} };
     }
-    if (!reg.type.startsWith(`${DYNAMIC_PREFIX}:`)) {
+    // Dynamic resources: pulumi-nodejs:dynamic:<Type>, or pulumi-nodejs:dynamic/<module>:<Type>.
+    if (!reg.type.startsWith(`${DYNAMIC_PREFIX}:`) && !reg.type.startsWith(`${DYNAMIC_PREFIX}/`)) {
       throw new StepError(reg.type, reg.name, "register", "the test harness runs only dynamic resources (pulumi.dynamic.Resource)");
     }
     const fail = (what: string) => (err: unknown) => {

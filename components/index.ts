@@ -1,0 +1,2 @@
+// Components built from the provider resources.
+export {};

@@ -1,0 +1,36 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { ActiveSite, Health, ItemSpec, ItemSpecInput, ProtectionState } from "../schema";
+import { providerFor } from "./dynamic";
+import { MODULE, propsOf, type NamedArgs } from "./resource";
+
+const provider = providerFor("ProtectedItem");
+
+export type ProtectedItemArgs = NamedArgs<ItemSpecInput>;
+
+/** What the engine reports about the machine. */
+export const PROTECTED_ITEM_OUTPUTS = ["health", "rpoSeconds", "protectionState", "activeSite", "lastPointAt"] as const;
+
+/**
+ * A protected machine. Creating it waits for enable-protection, initial replication included.
+ * name, site and the disks (names and paths) replace; every other setting updates in place.
+ */
+export class ProtectedItem extends pulumi.dynamic.Resource {
+  declare readonly vault: pulumi.Output<string>;
+  declare readonly name: pulumi.Output<string>;
+  declare readonly site: pulumi.Output<string>;
+  declare readonly host: pulumi.Output<string | undefined>;
+  declare readonly policy: pulumi.Output<string>;
+  declare readonly disks: pulumi.Output<ItemSpec["disks"]>;
+  declare readonly group: pulumi.Output<string | undefined>;
+  declare readonly health: pulumi.Output<Health>;
+  /** Seconds since the latest recovery point was captured, when last read. */
+  declare readonly rpoSeconds: pulumi.Output<number | null>;
+  declare readonly protectionState: pulumi.Output<ProtectionState>;
+  /** Where the machine runs now (observed). */
+  declare readonly activeSite: pulumi.Output<ActiveSite>;
+  declare readonly lastPointAt: pulumi.Output<string | null>;
+
+  constructor(name: string, args: ProtectedItemArgs, opts?: pulumi.CustomResourceOptions) {
+    super(provider, name, propsOf(name, args, PROTECTED_ITEM_OUTPUTS), opts, MODULE, "ProtectedItem");
+  }
+}

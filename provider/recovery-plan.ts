@@ -1,0 +1,39 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
+import type { PlanGroup, PlanSpec } from "../schema";
+import { providerFor } from "./dynamic";
+import { MODULE, propsOf, type InVault } from "./resource";
+
+const provider = providerFor("RecoveryPlan");
+
+export type RecoveryPlanArgs = InVault & {
+  name?: pulumi.Input<string>;
+  /** Groups in order; pass the ProtectedItems' `name` outputs as items, so the plan waits for them. */
+  groups: pulumi.Input<pulumi.Input<z.input<typeof PlanGroup>>[]>;
+};
+
+/** A recovery plan: name replaces; groups and actions update in place, their order kept exactly. */
+export class RecoveryPlan extends pulumi.dynamic.Resource {
+  declare readonly vault: pulumi.Output<string>;
+  declare readonly name: pulumi.Output<string>;
+  declare readonly groups: pulumi.Output<PlanSpec["groups"]>;
+
+  constructor(name: string, args: RecoveryPlanArgs, opts?: pulumi.CustomResourceOptions) {
+    super(provider, name, { ...propsOf(name, args, []), [PLAIN_ITEMS]: plainItems(args.groups) }, opts, MODULE, "RecoveryPlan");
+  }
+}
+
+/** Where machines are named by plain text ("group.item" positions); the check looks those up in the vault. */
+const PLAIN_ITEMS = "__plainItems";
+
+/**
+ * A preview knows a new ProtectedItem's `name` output already (it is an input), so the check cannot tell
+ * it from text naming a machine nobody creates: the program side, which can, marks the text.
+ */
+function plainItems(groups: RecoveryPlanArgs["groups"]): string[] {
+  if (!Array.isArray(groups)) return [];
+  return groups.flatMap((group, gi) => {
+    const items = (group as { items?: unknown } | undefined)?.items;
+    return Array.isArray(items) ? items.flatMap((item, ii) => (typeof item === "string" ? [`${gi}.${ii}`] : [])) : [];
+  });
+}

@@ -1,0 +1,145 @@
+// Which engine a hook talks to: `lifeboat:endpoint`/`lifeboat:token` (stack config, given to
+// configure), else LIFEBOAT_ENDPOINT/LIFEBOAT_TOKEN, else the embedded default: the daemon of the
+// resource's vault directory, started detached when none runs (its URL in daemon.json, its admin
+// token in admin.token, both beside the vault).
+import { execFile, spawn } from "node:child_process";
+import { promises as fs, openSync, closeSync } from "node:fs";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { EngineClient } from "../../client/engine-client";
+import { requestJson } from "../../client/http";
+import { DAEMON_FILE, LOCAL_TOKEN_FILE, type DaemonRecord } from "../../engine/server/daemon-files";
+
+export interface ProviderConfig {
+  endpoint?: string;
+  token?: string;
+}
+
+export interface Connection {
+  engine: EngineClient;
+  endpoint: string;
+}
+
+let configured: ProviderConfig = {};
+
+export function configure(config: ProviderConfig): void {
+  configured = config;
+}
+
+const given = (...values: Array<string | undefined>) => values.find((v) => v !== undefined && v !== "");
+
+/** The compiled CLI of this package (the runtime runs from dist/provider/runtime). */
+const CLI = path.resolve(__dirname, "..", "..", "cli", "main.js");
+const DAEMON_LOG = "daemon.log";
+const DAEMON_START_MS = 30_000;
+/** Vault marker file (engine/vault.ts): a directory holding it is a vault. */
+const VAULT_MARKER = "vault.json";
+
+const readToken = (vault: string) =>
+  fs.readFile(path.join(vault, LOCAL_TOKEN_FILE), "utf8").then(
+    (t) => t.trim(),
+    () => undefined,
+  );
+
+const configuredEndpoint = () => given(configured.endpoint, process.env.LIFEBOAT_ENDPOINT);
+
+/** No endpoint is configured: each vault's own daemon serves it. */
+export const usesEmbeddedDefault = () => configuredEndpoint() === undefined;
+
+/** The engine serving the vault; with the embedded default, its daemon is started if none runs. */
+export async function connect(vault: string): Promise<Connection> {
+  return (await connection(path.resolve(vault), true))!;
+}
+
+/** The engine serving the vault if it runs already: checks (also in a preview) start no processes. */
+export function connectIfRunning(vault: string): Promise<Connection | undefined> {
+  return connection(path.resolve(vault), false);
+}
+
+export const isVault = (dir: string) => exists(path.join(dir, VAULT_MARKER));
+
+async function connection(dir: string, startDaemon: boolean): Promise<Connection | undefined> {
+  const endpoint = configuredEndpoint();
+  if (endpoint) {
+    const token = given(configured.token, process.env.LIFEBOAT_TOKEN) ?? (await readToken(dir));
+    if (!token) throw new Error(`a token is needed for the engine at ${endpoint}: run 'pulumi config set --secret lifeboat:token TOKEN' (or set LIFEBOAT_TOKEN)`);
+    return { engine: new EngineClient(endpoint, token), endpoint };
+  }
+  if (!startDaemon) {
+    const url = await liveDaemon(dir);
+    const token = url && (await readToken(dir));
+    return url && token ? { engine: new EngineClient(url, token), endpoint: url } : undefined;
+  }
+  const daemon = await embeddedDaemon(dir);
+  return { engine: new EngineClient(daemon.url, daemon.token), endpoint: daemon.url };
+}
+
+const starting = new Map<string, Promise<{ url: string; token: string }>>();
+
+/** The vault's own daemon; hooks running side by side share one start. */
+function embeddedDaemon(dir: string): Promise<{ url: string; token: string }> {
+  let start = starting.get(dir);
+  if (!start) {
+    start = startDaemon(dir).finally(() => starting.delete(dir));
+    starting.set(dir, start);
+  }
+  return start;
+}
+
+async function startDaemon(dir: string): Promise<{ url: string; token: string }> {
+  let url = await liveDaemon(dir);
+  if (!url) {
+    if (!(await isVault(dir))) await promisify(execFile)(process.execPath, [CLI, "vault", "init", dir, "--json"]);
+    url = await spawnDaemon(dir);
+  }
+  const token = await readToken(dir);
+  if (!token) throw new Error(`the daemon of ${dir} wrote no admin token (${path.join(dir, LOCAL_TOKEN_FILE)})`);
+  return { url, token };
+}
+
+const exists = (file: string) => fs.access(file).then(() => true, () => false);
+
+async function readRecord(dir: string): Promise<DaemonRecord | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(path.join(dir, DAEMON_FILE), "utf8")) as DaemonRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === "EPERM";
+  }
+}
+
+/** The URL of a daemon that serves the vault now, if its record is not stale. */
+async function liveDaemon(dir: string): Promise<string | undefined> {
+  const record = await readRecord(dir);
+  if (!record || !alive(record.pid)) return undefined;
+  const healthy = await requestJson(record.url, undefined, "GET", "/healthz").then(() => true, () => false);
+  return healthy ? record.url : undefined;
+}
+
+/** `lifeboat serve` for the vault on a free loopback port, detached: it outlives the deployment. */
+async function spawnDaemon(dir: string): Promise<string> {
+  const log = openSync(path.join(dir, DAEMON_LOG), "a", 0o600);
+  const child = spawn(process.execPath, [CLI, "--vault", dir, "serve", "--port", "0"], { cwd: dir, detached: true, stdio: ["ignore", log, log] });
+  closeSync(log);
+  child.unref();
+  let exited: number | null = null;
+  child.once("exit", (code) => (exited = code ?? 1));
+  const deadline = Date.now() + DAEMON_START_MS;
+  while (Date.now() < deadline) {
+    const record = await readRecord(dir);
+    if (record && record.pid === child.pid) return record.url;
+    if (exited !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const tail = (await fs.readFile(path.join(dir, DAEMON_LOG), "utf8").catch(() => "")).split("\n").slice(-5).join("\n");
+  if (exited === null) child.kill();
+  throw new Error(`could not start the engine daemon for ${dir}${exited !== null ? ` (it exited with ${exited})` : " in time"}; see ${path.join(dir, DAEMON_LOG)}:\n${tail}`);
+}

@@ -1,0 +1,95 @@
+// The runtime of the Lifeboat dynamic provider: what each serialized hook loads and calls, with the
+// resource kind's name. It holds the real imports (zod schemas, the engine client).
+import type { Kind } from "../dynamic";
+import { configure as configureConnection, connect, connectIfRunning, type ProviderConfig } from "./connection";
+import { diffInputs, validate, type Context, type KindDefinition } from "./resource";
+import { hookTimeoutMs, withTimeout } from "./timeout";
+import { containsUnknown, type Props } from "./values";
+import { drill } from "./kinds/drill";
+import { network, networkMapping } from "./kinds/network";
+import { policy } from "./kinds/policy";
+import { protectedItem } from "./kinds/protected-item";
+import { recoveryPlan } from "./kinds/recovery-plan";
+import { site } from "./kinds/site";
+import { vault } from "./kinds/vault";
+
+const KINDS: Record<Kind, KindDefinition> = {
+  Vault: vault,
+  Site: site,
+  ReplicationPolicy: policy,
+  Network: network,
+  NetworkMapping: networkMapping,
+  ProtectedItem: protectedItem,
+  RecoveryPlan: recoveryPlan,
+  Drill: drill,
+};
+
+function definition(kind: Kind): KindDefinition {
+  const def = KINDS[kind];
+  if (!def) throw new Error(`unknown Lifeboat resource kind '${kind}'`);
+  return def;
+}
+
+/** The vault directory of a resource: the Vault's own path, everyone else's `vault` input. */
+const vaultOf = (def: KindDefinition, props: Props) => String(def.inVault ? props.vault : props.path);
+
+function context(def: KindDefinition, props: Props): Context {
+  const dir = vaultOf(def, props);
+  let connecting: ReturnType<typeof connect> | undefined;
+  const connection = () => (connecting ??= connect(dir));
+  return { vault: dir, connection, engine: async () => (await connection()).engine };
+}
+
+/** Runs one hook of one kind under its timeout; hooks that may wait for jobs get the long one. */
+function hook<T>(kind: Kind, what: string, mayRunJobs: boolean, body: (def: KindDefinition) => Promise<T>): Promise<T> {
+  const def = definition(kind);
+  return withTimeout(`${what} of a lifeboat ${kind}`, hookTimeoutMs(mayRunJobs && def.runsJobs === true), () => body(def));
+}
+
+export async function configure(config: ProviderConfig): Promise<void> {
+  configureConnection(config);
+}
+
+export function check(kind: Kind, _olds: Props, news: Props) {
+  return hook(kind, "check", false, async (def) => {
+    const result = validate(def, news);
+    if (result.failures.length || !def.verify || containsUnknown(result.inputs.vault)) return result;
+    // Only a running engine is asked: a preview starts nothing, and a new vault's engine does not run yet.
+    const running = await connectIfRunning(vaultOf(def, result.inputs)).catch(() => undefined);
+    if (running) result.failures.push(...(await def.verify(running.engine, result.inputs)));
+    return result;
+  });
+}
+
+export function diff(kind: Kind, _id: string, olds: Props, news: Props) {
+  return hook(kind, "diff", false, async (def) => diffInputs(def, olds, news));
+}
+
+export function create(kind: Kind, inputs: Props) {
+  return hook(kind, "create", true, async (def) => {
+    const { id, observed } = await def.create(context(def, inputs), inputs);
+    return { id, outs: { ...inputs, ...observed } };
+  });
+}
+
+export function update(kind: Kind, id: string, olds: Props, news: Props) {
+  return hook(kind, "update", true, async (def) => {
+    const observed = await def.update(context(def, news), id, olds, news);
+    return { outs: { ...news, ...observed } };
+  });
+}
+
+export function read(kind: Kind, id: string, props: Props) {
+  return hook(kind, "read", false, async (def) => {
+    const now = await def.read(context(def, props), id, props);
+    // Keys the engine reports absent leave the props (a Struct holds no undefined).
+    const merged = Object.entries({ ...props, ...now }).filter(([, v]) => v !== undefined);
+    return now ? { id, props: Object.fromEntries(merged) } : {};
+  });
+}
+
+export function remove(kind: Kind, id: string, props: Props) {
+  return hook(kind, "delete", true, async (def) => {
+    await def.remove(context(def, props), id, props);
+  });
+}

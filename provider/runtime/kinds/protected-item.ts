@@ -1,0 +1,76 @@
+import type { EngineClient } from "../../../client/engine-client";
+import type { ItemStatus } from "../../../engine/replication/health";
+import { ItemSpec } from "../../../schema";
+import type { Context, KindDefinition } from "../resource";
+import { succeeded } from "../jobs";
+import { containsUnknown, same, specOf, unlessMissing, withoutNulls, type Props } from "../values";
+
+/** What the engine reports about the machine; outputs only. */
+const OBSERVED = ["health", "rpoSeconds", "protectionState", "activeSite", "lastPointAt"];
+
+function observed(status: ItemStatus): Props {
+  return { health: status.health, rpoSeconds: status.rpoSeconds, protectionState: status.state, activeSite: status.activeSite, lastPointAt: status.latestPoint?.capturedAt ?? null };
+}
+
+/** Settings that change in place, through PATCH /v1/items/:item; `group` and `recovery` are removed with null. */
+const SETTINGS = ["host", "policy", "hooks", "recovery", "group", "nics", "excludedDisks", "generation", "osType"];
+const REMOVABLE = new Set(["group", "recovery"]);
+
+async function updateSettings(engine: EngineClient, id: string, olds: Props, news: Props): Promise<void> {
+  const changed: Props = {};
+  for (const key of SETTINGS) {
+    if (same(olds[key], news[key])) continue;
+    if (news[key] !== undefined) changed[key] = news[key];
+    else if (REMOVABLE.has(key)) changed[key] = null;
+    else throw new Error(`'${key}' of a protected item cannot be removed once set; give it a value`);
+  }
+  if (Object.keys(changed).length) await engine.updateItem(id, changed);
+}
+
+/**
+ * Updates run one group of fields after another, each with its own engine call. Declarative failover
+ * (activeSite, failover) joins as a group of its own after the settings.
+ */
+const UPDATES: Array<(engine: EngineClient, id: string, olds: Props, news: Props) => Promise<void>> = [updateSettings];
+
+/** A protected machine: create waits for enable-protection (initial replication) to finish. */
+export const protectedItem: KindDefinition = {
+  schema: ItemSpec,
+  inVault: true,
+  identity: (inputs) => ({
+    name: inputs.name,
+    site: inputs.site,
+    disks: Array.isArray(inputs.disks) ? inputs.disks.map((d: Props) => ({ name: d?.name, path: d?.path })) : inputs.disks,
+  }),
+  observed: OBSERVED,
+  runsJobs: true,
+  async verify(engine, inputs) {
+    if (containsUnknown(inputs)) return [];
+    return (await engine.checkItem(specOf(inputs))).failures;
+  },
+  async create(ctx, inputs) {
+    const engine = await ctx.engine();
+    succeeded(await engine.protect(specOf(inputs)));
+    const name = inputs.name as string;
+    return { id: name, observed: observed(await engine.item(name)) };
+  },
+  async update(ctx: Context, id, olds, news) {
+    const engine = await ctx.engine();
+    for (const apply of UPDATES) await apply(engine, id, olds, news);
+    return observed(await engine.item(id));
+  },
+  async read(ctx, id) {
+    const status = await unlessMissing((await ctx.engine()).item(id));
+    if (!status) return undefined;
+    return {
+      ...withoutNulls({ name: status.name, site: status.site, host: status.host, policy: status.policy, group: status.group, generation: status.generation, osType: status.osType }),
+      disks: status.disks.map((d) => ({ name: d.name, path: d.path, os: d.os })),
+      excludedDisks: status.disks.filter((d) => d.excluded).map((d) => d.name),
+      ...observed(status),
+    };
+  },
+  async remove(ctx, id) {
+    const job = await unlessMissing((await ctx.engine()).unprotect(id));
+    if (job) succeeded(job);
+  },
+};
