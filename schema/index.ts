@@ -10,3 +10,4 @@ export * from "./agent";
 export * from "./item-update";
 export * from "./impact";
 export * from "./environment";
+export * from "./intent";
