@@ -19,6 +19,8 @@ export interface DaemonOptions {
   /** Modules node loads before the daemon (`--require`), and environment for them. */
   preload?: string[];
   env?: Record<string, string>;
+  /** The compiled CLI to run (default: the one beside this build). */
+  cli?: string;
 }
 
 export interface TimedResponse<T> {
@@ -46,7 +48,7 @@ export class Daemon {
   private constructor(
     private readonly child: ChildProcess,
     readonly url: string,
-    private readonly token: string,
+    readonly token: string,
   ) {
     this.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   }
@@ -58,7 +60,7 @@ export class Daemon {
   static async start(options: DaemonOptions): Promise<Daemon> {
     const profile = options.cpuProfileDir ? ["--cpu-prof", "--cpu-prof-dir", options.cpuProfileDir] : [];
     const preload = (options.preload ?? []).flatMap((module) => ["--require", module]);
-    const child = spawn(process.execPath, [...profile, ...preload, CLI, "serve", "--vault", options.vault, "--port", "0"], {
+    const child = spawn(process.execPath, [...profile, ...preload, options.cli ?? CLI, "serve", "--vault", options.vault, "--port", "0"], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, ...options.env },
     });

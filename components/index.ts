@@ -1,2 +1,2 @@
-// Components built from the provider resources.
-export {};
+// Components: whole environments built from the provider resources.
+export * from "./disaster-recovery-environment";
