@@ -149,6 +149,7 @@ describe("engine API: updates, removals, previews", () => {
   });
 
   it("item check: schema and disk failures, not references; writes nothing", async () => {
+    await v.engine.registerAgent({ host: "agent-host", site: "hq", registrationKey: v.registrationKey });
     const before = await snapshot();
     const spec = { name: "new", site: "later-site", policy: "later-policy", disks: [{ name: "os", path: path.join(dir, "missing.img"), os: true }, { name: "d", path: dir }] };
     const { failures } = await api.checkItem(spec);
@@ -158,6 +159,7 @@ describe("engine API: updates, removals, previews", () => {
     assert.deepEqual((await api.checkItem({ ...spec, disks: [{ name: "os", path: disk("web"), os: true }] })).failures, [], "unknown site and policy are not its business");
     assert.deepEqual((await api.checkItem({ ...spec, disks: [{ name: "os", path: "/etc/hostname", os: true }] })).failures.map((f) => f.property), ["disks.0.path"], "outside the allowed directories");
     assert.deepEqual((await api.checkItem({ ...spec, name: "bad name!" })).failures.map((f) => f.property), ["name", "disks.0.path", "disks.1.path"], "schema and disk failures together");
+    assert.deepEqual((await api.checkItem({ ...spec, site: "hq", host: "agent-host" })).failures, [], "an agent's disks are the agent's to check");
     await unchanged(before);
   });
 
@@ -199,7 +201,7 @@ describe("engine API: updates, removals, previews", () => {
     assert.deepEqual([planned.point, planned.pointOption, planned.expectedDataLossSeconds, planned.refusal], [null, "final sync at shutdown", 0, undefined]);
     const noShutdown = (await api.failoverPreview("db", { type: "planned" })).groups[0].items[0];
     assert.match(noShutdown.refusal!, /shutdown command/);
-    const planPreview = await api.planPreview("dr-plan", { type: "unplanned", point: "latest-processed" });
+    const planPreview = FailoverImpact.parse(await api.planPreview("dr-plan", { type: "unplanned", point: "latest-processed" }));
     assert.deepEqual(planPreview.groups.map((g) => [g.order, g.items.map((i) => i.item)]), [[1, ["db"]], [2, ["web"]]]);
     assert.equal(planPreview.groups[1].items[0].point!.id, latest.id);
     assert.equal((await refusal(api.failoverPreview("ghost", { type: "unplanned" }))).code, "NotFound");
