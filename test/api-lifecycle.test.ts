@@ -247,6 +247,7 @@ describe("engine API: updates, removals, previews", () => {
     assert.equal(drill.state, "Succeeded", JSON.stringify(drill.error));
     const drillDir = (drill.result as { machine: { dir: string } }).machine.dir;
     assert.ok(existsSync(drillDir));
+    assert.deepEqual((await refusal(api.updateItem("db", { recovery: null }))).field, "recovery", "a running drill keeps its recovery settings");
     const stored = (await api.status()).vault.store;
     const points = (await api.points("db")).length;
     assert.ok(points >= 2);

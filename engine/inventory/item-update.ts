@@ -52,6 +52,10 @@ export async function updateItem(vault: Vault, name: string, input: unknown, con
   const update = parse(ItemUpdate, input, "item update");
   const item = await itemRow(vault, name);
   assertUpdatable(item, update);
+  // A drill machine is stopped by the compute settings it was started with.
+  if (update.recovery !== undefined && (await vault.db.selectFrom("drills").select("id").where("item_id", "=", item.id).where("cleaned_at", "is", null).executeTakeFirst())) {
+    throw new ConflictError(`'${name}' has a drill running; clean it up before changing its recovery settings`, "recovery");
+  }
   const failures: FieldFailure[] = [];
   const host = update.host ?? item.host;
   if (update.host !== undefined && !(await vault.db.selectFrom("hosts").select("id").where("site_id", "=", item.site_id).where("name", "=", update.host).executeTakeFirst())) {
