@@ -194,7 +194,8 @@ describe("Pulumi provider (programs importing lifeboat, real dynamic-provider, r
     assert.match(plan.errors[0], /pass the ProtectedItem's `name` output/);
 
     assert.deepEqual(await inventory(), before);
-    assert.deepEqual(ops(plan), every("same", ALL.filter((n) => n !== "shop")), "up changed nothing else either");
+    // Which resources the program reached before it stopped varies; none of them changed.
+    assert.ok(Object.entries(ops(plan)).every(([name, op]) => name === "shop" || op === "same"), JSON.stringify(ops(plan)));
   });
 
   it("a Drill brings the machine up at the recovery site with a report, and its delete leaves nothing behind", async () => {
@@ -221,6 +222,14 @@ describe("Pulumi provider (programs importing lifeboat, real dynamic-provider, r
     assert.equal(cleanup?.state, "Succeeded");
     assert.equal((cleanup?.result as { notes: string }).notes, "quarterly drill");
     assert.ok((await engine.item("web01")).lastDrillAt);
+  });
+
+  it("a failed job comes back as an error naming the machine and the task that failed", async () => {
+    const result = await run("up", { broken: "true" });
+    assert.equal(result.ok, false);
+    assert.match(result.errors[0], /^web02 \[pulumi-nodejs:dynamic\/lifeboat:ProtectedItem\]: create failed: EnableProtection of 'web02' failed at task '[^']+': .*disk busy/);
+    // The engine keeps the machine to retry; the harness keeps no half-created resource, so clean up here.
+    assert.equal((await engine.unprotect("web02")).state, "Succeeded");
   });
 
   it("destroy removes everything the program made", async () => {

@@ -12,10 +12,12 @@ function failedTask(tasks: TaskView[], trail: string[] = []): { path: string; er
 
 /**
  * A finished job, or an error naming the machine (the job's target) and the task that failed. A job
- * waiting for a person (Suspended) is not finished either: the error says which job to resume.
+ * suspended until a set time (enable-protection before the policy's initial replication start) is
+ * under way as planned; one waiting for a person is not: the error says which job to resume.
  */
 export function succeeded(job: JobView): JobView {
   if (job.state === "Succeeded") return job;
+  if (job.state === "Suspended" && (job.result as { waitingUntil?: string } | null)?.waitingUntil) return job;
   if (job.state === "Suspended") throw new Error(`${job.type} of '${job.target}' waits for a manual action (job ${job.id}); finish it and run 'lifeboat jobs resume ${job.id}'`);
   const task = failedTask(job.tasks);
   const reason = task?.error ?? job.error?.message ?? "no reason given";
