@@ -277,8 +277,14 @@ describe("Pulumi provider: the embedded default (no endpoint configured)", () =>
     assert.deepEqual(ops(ok(await run("up"))), { vault: "same", hq: "same", silver: "same" });
     assert.equal(readRecord(vaultDir)?.pid, pid, "the running daemon is used again, not a second one");
 
+    assert.deepEqual((await engine.listSites()).map((s) => s.name), ["hq"]);
     ok(await run("destroy"));
-    assert.deepEqual(await engine.listSites(), []);
+    await waitFor("the daemon the provider started to stop with the Vault", () => (alive(pid!) ? undefined : true));
+    assert.equal(readRecord(vaultDir), undefined);
+    // The vault stays, without what the program made in it.
+    const sites = await cli(["--vault", vaultDir, "site", "list", "--json"]);
+    assert.equal(sites.code, 0, sites.stderr);
+    assert.deepEqual(JSON.parse(sites.stdout), []);
   });
 });
 

@@ -124,12 +124,16 @@ async function liveDaemon(dir: string): Promise<string | undefined> {
   return healthy ? record.url : undefined;
 }
 
+/** The pid of the daemon this provider started for the vault: only that one is stopped with the Vault. */
+const STARTED_FILE = "daemon.started-by-provider";
+
 /** `lifeboat serve` for the vault on a free loopback port, detached: it outlives the deployment. */
 async function spawnDaemon(dir: string): Promise<string> {
   const log = openSync(path.join(dir, DAEMON_LOG), "a", 0o600);
   const child = spawn(process.execPath, [CLI, "--vault", dir, "serve", "--port", "0"], { cwd: dir, detached: true, stdio: ["ignore", log, log] });
   closeSync(log);
   child.unref();
+  await fs.writeFile(path.join(dir, STARTED_FILE), String(child.pid), { mode: 0o600 });
   let exited: number | null = null;
   child.once("exit", (code) => (exited = code ?? 1));
   const deadline = Date.now() + DAEMON_START_MS;
@@ -142,4 +146,20 @@ async function spawnDaemon(dir: string): Promise<string> {
   const tail = (await fs.readFile(path.join(dir, DAEMON_LOG), "utf8").catch(() => "")).split("\n").slice(-5).join("\n");
   if (exited === null) child.kill();
   throw new Error(`could not start the engine daemon for ${dir}${exited !== null ? ` (it exited with ${exited})` : " in time"}; see ${path.join(dir, DAEMON_LOG)}:\n${tail}`);
+}
+
+/**
+ * Stops the vault's daemon if this provider started it (the embedded default), when the stack lets go
+ * of the vault. A daemon someone started by hand is left running.
+ */
+export async function stopEmbeddedDaemon(vault: string): Promise<void> {
+  const dir = path.resolve(vault);
+  const started = Number(await fs.readFile(path.join(dir, STARTED_FILE), "utf8").catch(() => ""));
+  const record = await readRecord(dir);
+  if (started && record?.pid === started && alive(started)) {
+    process.kill(started, "SIGTERM");
+    const deadline = Date.now() + DAEMON_START_MS;
+    while (alive(started) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  }
+  await fs.rm(path.join(dir, STARTED_FILE), { force: true });
 }

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { z } from "zod";
 import { fields, type Context, type KindDefinition } from "../resource";
-import { isVault, usesEmbeddedDefault } from "../connection";
+import { isVault, stopEmbeddedDaemon, usesEmbeddedDefault } from "../connection";
 
 const VaultSpec = z.strictObject({
   /** The vault directory; made absolute where the program runs, as every hook after resolves it. */
@@ -19,7 +19,8 @@ async function sameVault(ctx: Context, dir: string) {
 /**
  * A vault: a directory with the catalog and block store, served by a daemon (the embedded default
  * starts one). Create issues a fresh registration key for agents (a secret output, valid 5 days).
- * Delete keeps the directory and its recovery data: removing those is left to a person.
+ * Delete keeps the directory and its recovery data (removing those is left to a person) and stops the
+ * vault's daemon if the provider started it.
  */
 export const vault: KindDefinition = {
   schema: VaultSpec,
@@ -42,5 +43,7 @@ export const vault: KindDefinition = {
     const { endpoint, info } = await sameVault(ctx, id);
     return { path: id, endpoint, registrationKey: outs.registrationKey, registrationKeyExpiresAt: info.registrationKey.expiresAt };
   },
-  async remove() {},
+  async remove(_ctx, id) {
+    if (usesEmbeddedDefault()) await stopEmbeddedDaemon(id);
+  },
 };
