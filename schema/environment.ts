@@ -110,10 +110,9 @@ function expand(env: z.infer<typeof EnvironmentSpec>, planName: string, issues: 
     // A machine without NICs has no network mapping to follow: it recovers onto the recovery network.
     const networkDefault = network && nics.length === 0 ? { network: network.name } : {};
     const input = { ...machine, site: primary.name, policy: policy?.name ?? "default", recovery: { site: recovery.name, ...networkDefault, ...own } };
+    if (env.machines.findIndex((other) => other.name === machine.name) < i) issues.push({ path: ["machines", i, "name"], message: `duplicate machine name '${String(machine.name)}'` });
     const item = parsePart(ItemSpec, input, ["machines", i], issues, Object.keys(SET_BY_ENVIRONMENT));
-    if (!item) return;
-    if (items.some((other) => other.name === item.name)) issues.push({ path: ["machines", i, "name"], message: `duplicate machine name '${item.name}'` });
-    items.push(item);
+    if (item) items.push(item);
   });
 
   // PlanSpec's own property is `groups` too, so its issues keep their paths ("groups.1.items.0").

@@ -11,6 +11,7 @@ import Database from "better-sqlite3";
 import { Daemon } from "../bench/soak-daemon";
 import { EngineClient } from "../client/engine-client";
 import { Engine } from "../engine";
+import { environmentResources } from "../schema";
 import { CLI } from "./cli";
 import { deploy, type Action, type DeployResult } from "./harness/deploy";
 import type { Op } from "./harness/report";
@@ -281,5 +282,49 @@ describe("examples (through the deployment harness, against a real daemon)", fun
       assert.deepEqual(result.state.resources.filter((r) => r.custom), []);
       assert.deepEqual(await engineContents(), EMPTY);
     });
+  });
+});
+
+describe("the environment description (schema/environment.ts)", () => {
+  const disk = (name: string) => [{ name: "os", path: `/vms/${name}.img`, os: true }];
+  const base = { vault: { path: "/v" }, recovery: { path: "/dr", network: { name: "dr-net", subnets: ["10.1.0.0/24"] } } };
+
+  it("fills in the defaults: hosts from the machines, plan groups by replication group, NIC networks mapped to the recovery network", () => {
+    const env = environmentResources("shop").parse({
+      ...base,
+      machines: [
+        { name: "db1", host: "hv01", group: "data", disks: disk("db1"), nics: [{ network: "corp" }] },
+        { name: "web", host: "hv02", disks: disk("web"), nics: [{ network: "dmz" }] },
+        { name: "db2", host: "hv01", group: "data", disks: disk("db2") },
+      ],
+    });
+    assert.deepEqual(env.primary, { name: "primary", kind: "hyperv", hosts: ["hv01", "hv02"] });
+    assert.equal(env.policy.name, "default");
+    assert.equal(env.policy.copyFrequency, "5m");
+    assert.deepEqual(env.plan.name, "shop");
+    assert.deepEqual(env.plan.groups.map((g) => g.items), [["db1", "db2"], ["web"]]);
+    assert.deepEqual(env.networkMappings, [{ source: "corp", target: "dr-net" }, { source: "dmz", target: "dr-net" }]);
+    assert.deepEqual(env.items.map((i) => [i.site, i.policy, i.recovery?.site, i.recovery?.network]), [
+      ["primary", "default", "recovery", undefined],
+      ["primary", "default", "recovery", undefined],
+      ["primary", "default", "recovery", "dr-net"], // no NIC to map: straight onto the recovery network
+    ]);
+  });
+
+  it("names every bad property, the resources' own rules included", () => {
+    const result = environmentResources("shop").safeParse({
+      ...base,
+      policy: { copyFrequency: "1m" },
+      machines: [
+        { name: "a", site: "elsewhere", disks: disk("a") },
+        { name: "a", disks: disk("a2"), excludedDisks: ["os"] },
+      ],
+      groups: [["a"], ["ghost"]],
+    });
+    assert.equal(result.success, false);
+    const issues = result.error!.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    assert.deepEqual(issues.map((i) => i.split(":")[0]).sort(), ["groups.1.items.0", "machines.0.site", "machines.1.excludedDisks.0", "machines.1.name", "policy.copyFrequency"]);
+    assert.ok(issues.includes("machines.0.site: is set by the environment (the primary site)"), issues.join("\n"));
+    assert.ok(issues.includes("groups.1.items.0: 'ghost' is not a machine of this environment"), issues.join("\n"));
   });
 });
