@@ -121,6 +121,11 @@ describe("Pulumi provider (programs importing lifeboat, real dynamic-provider, r
     assert.deepEqual(await inventory(), before);
   });
 
+  it("previews with the engine down: only the engine's own checks are skipped", async () => {
+    const result = ok(await run("preview", { "lifeboat:endpoint": "http://127.0.0.1:9" }, "offline"));
+    assert.deepEqual(ops(result), every("create"));
+  });
+
   it("up creates the vault's sites, policy, network, mapping, protected machine and plan; a second up changes nothing", async () => {
     const result = ok(await run("up"));
     assert.deepEqual(ops(result), every("create"));

@@ -51,7 +51,10 @@ export async function connect(vault: string): Promise<Connection> {
   return (await connection(path.resolve(vault), true))!;
 }
 
-/** The engine serving the vault if it runs already: checks (also in a preview) start no processes. */
+/**
+ * The engine serving the vault if it answers now: checks (also in a preview) start no processes, and
+ * an engine that is down only means the engine's own checks are left for create.
+ */
 export function connectIfRunning(vault: string): Promise<Connection | undefined> {
   return connection(path.resolve(vault), false);
 }
@@ -63,6 +66,7 @@ async function connection(dir: string, startDaemon: boolean): Promise<Connection
   if (endpoint) {
     const token = given(configured.token, process.env.LIFEBOAT_TOKEN) ?? (await readToken(dir));
     if (!token) throw new Error(`a token is needed for the engine at ${endpoint}: run 'pulumi config set --secret lifeboat:token TOKEN' (or set LIFEBOAT_TOKEN)`);
+    if (!startDaemon && !(await answers(endpoint))) return undefined;
     return { engine: new EngineClient(endpoint, token), endpoint };
   }
   if (!startDaemon) {
@@ -120,9 +124,11 @@ function alive(pid: number): boolean {
 async function liveDaemon(dir: string): Promise<string | undefined> {
   const record = await readRecord(dir);
   if (!record || !alive(record.pid)) return undefined;
-  const healthy = await requestJson(record.url, undefined, "GET", "/healthz").then(() => true, () => false);
-  return healthy ? record.url : undefined;
+  return (await answers(record.url)) ? record.url : undefined;
 }
+
+/** The daemon at the URL is up (its health check needs no token). */
+const answers = (url: string) => requestJson(url, undefined, "GET", "/healthz").then(() => true, () => false);
 
 /** The pid of the daemon this provider started for the vault: only that one is stopped with the Vault. */
 const STARTED_FILE = "daemon.started-by-provider";
