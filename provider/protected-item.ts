@@ -1,14 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ActiveSite, Health, ItemSpec, ItemSpecInput, ProtectionState } from "../schema";
 import { providerFor } from "./dynamic";
-import { MODULE, propsOf, type NamedArgs } from "./resource";
+import type { ImpactReport } from "./runtime/active-site";
+import { DESIRED_SITE_OUTPUTS, MODULE, propsOf, type DesiredSiteArgs, type NamedArgs } from "./resource";
 
 const provider = providerFor("ProtectedItem");
 
-export type ProtectedItemArgs = NamedArgs<ItemSpecInput>;
+export type ProtectedItemArgs = NamedArgs<ItemSpecInput> & DesiredSiteArgs;
 
 /** What the engine reports about the machine. */
-export const PROTECTED_ITEM_OUTPUTS = ["health", "rpoSeconds", "protectionState", "activeSite", "lastPointAt"] as const;
+export const PROTECTED_ITEM_OUTPUTS = ["health", "rpoSeconds", "protectionState", "lastPointAt", ...DESIRED_SITE_OUTPUTS] as const;
 
 /**
  * A protected machine. Creating it waits for enable-protection, initial replication included.
@@ -26,8 +27,10 @@ export class ProtectedItem extends pulumi.dynamic.Resource {
   /** Seconds since the latest recovery point was captured, when last read. */
   declare readonly rpoSeconds: pulumi.Output<number | null>;
   declare readonly protectionState: pulumi.Output<ProtectionState>;
-  /** Where the machine runs now (observed). */
+  /** Where the machine runs now (observed; the input is where it should run). */
   declare readonly activeSite: pulumi.Output<ActiveSite>;
+  /** What moving it to the desired site does: set when a preview or an update moves it. */
+  declare readonly failoverImpact: pulumi.Output<ImpactReport | undefined>;
   declare readonly lastPointAt: pulumi.Output<string | null>;
 
   constructor(name: string, args: ProtectedItemArgs, opts?: pulumi.CustomResourceOptions) {

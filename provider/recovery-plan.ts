@@ -1,25 +1,32 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import type { PlanGroup, PlanSpec } from "../schema";
+import type { ActiveSite, PlanGroup, PlanSpec } from "../schema";
+import type { ImpactReport } from "./runtime/active-site";
 import { providerFor } from "./dynamic";
-import { MODULE, propsOf, type InVault } from "./resource";
+import { DESIRED_SITE_OUTPUTS, MODULE, propsOf, type DesiredSiteArgs, type InVault } from "./resource";
 
 const provider = providerFor("RecoveryPlan");
 
-export type RecoveryPlanArgs = InVault & {
+export type RecoveryPlanArgs = InVault & DesiredSiteArgs & {
   name?: pulumi.Input<string>;
   /** Groups in order; pass the ProtectedItems' `name` outputs as items, so the plan waits for them. */
   groups: pulumi.Input<pulumi.Input<z.input<typeof PlanGroup>>[]>;
 };
 
-/** A recovery plan: name replaces; groups and actions update in place, their order kept exactly. */
+/**
+ * A recovery plan: name replaces; groups and actions update in place, their order kept exactly. A desired
+ * activeSite runs the plan towards it (see DesiredSiteArgs).
+ */
 export class RecoveryPlan extends pulumi.dynamic.Resource {
   declare readonly vault: pulumi.Output<string>;
   declare readonly name: pulumi.Output<string>;
   declare readonly groups: pulumi.Output<PlanSpec["groups"]>;
+  /** Where the plan's machines run now: primary, recovery, or mixed while they are split. */
+  declare readonly activeSite: pulumi.Output<ActiveSite | "mixed">;
+  declare readonly failoverImpact: pulumi.Output<ImpactReport | undefined>;
 
   constructor(name: string, args: RecoveryPlanArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, { ...propsOf(name, args, []), [PLAIN_ITEMS]: plainItems(args.groups) }, opts, MODULE, "RecoveryPlan");
+    super(provider, name, { ...propsOf(name, args, DESIRED_SITE_OUTPUTS), [PLAIN_ITEMS]: plainItems(args.groups) }, opts, MODULE, "RecoveryPlan");
   }
 }
 

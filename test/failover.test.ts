@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { existsSync, promises as fs } from "node:fs";
 import * as path from "node:path";
 import { recoveryVault, tempDir } from "./helpers";
-import { checkDatabase, sleep, Workload, WORKLOAD } from "./fixtures/sqlite";
+import { checkDatabase, checkInPlace, sleep, Workload, WORKLOAD } from "./fixtures/sqlite";
 
 type Engine = Awaited<ReturnType<typeof recoveryVault>>["engine"];
 
@@ -30,20 +30,6 @@ async function protectDatabase(engine: Engine, dir: string, compute: Record<stri
   });
   assert.equal(job.state, "Succeeded", JSON.stringify(job.error));
   return { workload, source };
-}
-
-/**
- * Check a database where it lies without touching it: SQLite deletes a WAL file when its last connection
- * closes, so the files (database and WAL) are copied aside first and the copy is checked.
- */
-async function checkInPlace(dbFile: string, label: string): Promise<number> {
-  const copy = await fs.mkdtemp(path.join(path.dirname(path.dirname(dbFile)), "copy-"));
-  try {
-    for (const suffix of ["", "-wal"]) await fs.copyFile(dbFile + suffix, path.join(copy, "app.db" + suffix)).catch(() => undefined);
-    return checkDatabase(path.join(copy, "app.db"), label);
-  } finally {
-    await fs.rm(copy, { recursive: true, force: true });
-  }
 }
 
 describe("failover", () => {

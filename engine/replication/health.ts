@@ -34,7 +34,8 @@ export interface ItemStatus {
   resyncRequired: string | null;
   failures: number;
   nextAttemptAt: string | null;
-  disks: Array<{ name: string; path: string; os: boolean; excluded: boolean; replicatedSize: number | null }>;
+  /** path: what replication reads now (the recovery machine's disk while it replicates back); primaryPath: the declared primary disk then. */
+  disks: Array<{ name: string; path: string; primaryPath: string | null; os: boolean; excluded: boolean; replicatedSize: number | null }>;
   hooks: string[];
   activeSite: ActiveSite;
   failoverState: FailoverState | null;
@@ -104,7 +105,7 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
     resyncRequired: item.state === "ResyncRequired" ? item.resync_reason : null,
     failures: item.failures,
     nextAttemptAt: iso(item.next_attempt_at),
-    disks: disks.map((d) => ({ name: d.name, path: d.path, os: d.os === 1, excluded: d.excluded === 1, replicatedSize: d.state_size })),
+    disks: disks.map((d) => ({ name: d.name, path: d.path, primaryPath: d.primary_path, os: d.os === 1, excluded: d.excluded === 1, replicatedSize: d.state_size })),
     hooks: Object.keys(hooksOf(item)),
     activeSite: item.active_site as ActiveSite,
     failoverState: item.failover_state as FailoverState | null,

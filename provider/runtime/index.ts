@@ -53,10 +53,20 @@ export async function configure(config: ProviderConfig): Promise<void> {
 export function check(kind: Kind, _olds: Props, news: Props) {
   return hook(kind, "check", false, async (def) => {
     const result = validate(def, news);
-    if (result.failures.length || !def.verify || containsUnknown(result.inputs.vault)) return result;
+    if (result.failures.length || !(def.verify || def.annotate) || containsUnknown(result.inputs.vault)) return result;
     // Only a running engine is asked: a preview starts nothing, and a new vault's engine does not run yet.
-    const running = await connectIfRunning(vaultOf(def, result.inputs)).catch(() => undefined);
-    if (running) result.failures.push(...(await def.verify(running.engine, result.inputs)));
+    let unreachable = "the engine is not running";
+    const running = await connectIfRunning(vaultOf(def, result.inputs)).catch((error: Error) => void (unreachable = `the engine could not be reached (${error.message})`));
+    let engine = running?.engine;
+    try {
+      if (engine && def.verify) result.failures.push(...(await def.verify(engine, result.inputs)));
+    } catch (error) {
+      // A configured endpoint that does not answer: the preview goes on without the engine's checks.
+      if ((error as { code?: string }).code !== "ConnectionLost") throw error;
+      unreachable = `the engine could not be reached (${(error as Error).message})`;
+      engine = undefined;
+    }
+    if (def.annotate && !result.failures.length) Object.assign(result.inputs, await def.annotate(engine, result.inputs, unreachable));
     return result;
   });
 }

@@ -21,6 +21,13 @@ export interface KindDefinition {
   identity(inputs: Props): Props;
   /** Outputs the engine reports (health, ...): never compared as inputs. */
   observed: string[];
+  /**
+   * Observed outputs that are also desired inputs (activeSite): compared when the program gives them,
+   * so a difference between the wish and the engine's report is a change to make.
+   */
+  desired?: string[];
+  /** Inputs check adds for the preview to show (what a failover would do); the engine may be unreachable. */
+  annotate?(engine: EngineClient | undefined, inputs: Props, unreachable: string): Promise<Props>;
   /** Create, update and delete wait for jobs: they get the long hook timeout. */
   runsJobs?: boolean;
   /** Checks only the engine can make, given fully known, valid inputs (the engine is reachable). */
@@ -73,7 +80,7 @@ export interface DiffResult {
  * counts as changed. Identity changes replace, deleting first: the new resource has the same name.
  */
 export function diffInputs(kind: KindDefinition, olds: Props, news: Props): DiffResult {
-  const ignored = new Set(kind.observed);
+  const ignored = new Set(kind.observed.filter((k) => !(kind.desired?.includes(k) && news[k] !== undefined)));
   const keys = new Set([...Object.keys(olds), ...Object.keys(news)].filter((k) => !ignored.has(k) && (k === "vault" || !isPlumbing(k))));
   const differs = (a: unknown, b: unknown) => containsUnknown(b) || canonical(a) !== canonical(b);
   const changed = [...keys].filter((k) => differs(olds[k], news[k]));

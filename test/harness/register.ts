@@ -4,7 +4,7 @@
 // the program finished.
 import type { DynamicProvider } from "./provider-client";
 import type { Registered, Registration } from "./monitor";
-import type { Op, StepRecord } from "./report";
+import type { Op, PropertyChange, StepRecord } from "./report";
 import type { ResourceState } from "./state";
 import { makeUrn } from "./urn";
 import { sameValue, type PropertyMap } from "./values";
@@ -59,7 +59,7 @@ export class ProgramSteps {
     // Until the step succeeds, the old state (if any) stays what the stack records.
     this.index.set(urn, this.slots.push(old) - 1);
     const setSlot = (s: ResourceState | undefined) => (this.slots[this.index.get(urn)!] = s);
-    const record = (op: Op) => this.ctx.step({ op, urn, type: reg.type, name: reg.name });
+    const record = (op: Op, changes?: PropertyChange[]) => this.ctx.step({ op, urn, type: reg.type, name: reg.name, ...(changes?.length ? { changes } : {}) });
     const secretOutputs = reg.additionalSecretOutputs.length ? reg.additionalSecretOutputs : undefined;
     const base = { urn, type: reg.type, name: reg.name, custom: reg.custom, parent: reg.parent || undefined, secretOutputs };
 
@@ -85,8 +85,9 @@ export class ProgramSteps {
     const inputs = checked.inputs;
     const op = old ? await this.plan(provider, urn, old, inputs).catch(fail("diff")) : { op: "create" as const, deleteFirst: false };
 
+    const changes = op.op === "update" || op.op === "replace" ? changedInputs(old!.outputs, inputs, op.replaces) : undefined;
     if (this.ctx.preview) {
-      record(op.op);
+      record(op.op, changes);
       // Preview shows what the program would see: ids of new resources are unknown ("").
       if (op.op === "same") return { urn, id: old!.id ?? "", outputs: old!.outputs };
       return { urn, id: op.op === "update" ? old!.id ?? "" : "", outputs: inputs };
@@ -111,7 +112,7 @@ export class ProgramSteps {
       entry = { ...base, id: created.id, inputs, outputs: created.outputs };
     }
     setSlot(entry);
-    record(op.op);
+    record(op.op, changes);
     return { urn, id: entry.id ?? "", outputs: entry.outputs };
   }
 
@@ -121,12 +122,20 @@ export class ProgramSteps {
     urn: string,
     old: ResourceState,
     inputs: PropertyMap,
-  ): Promise<{ op: "same" | "update" | "replace"; deleteFirst: boolean }> {
+  ): Promise<{ op: "same" | "update" | "replace"; deleteFirst: boolean; replaces: string[] }> {
     const diff = await provider.diff(urn, old.id ?? "", old.outputs, inputs);
-    if (diff.changes === "none") return { op: "same", deleteFirst: false };
-    if (diff.changes === "some" && diff.replaces.length) return { op: "replace", deleteFirst: diff.deleteBeforeReplace };
-    if (diff.changes === "some") return { op: "update", deleteFirst: false };
+    const replaces = diff.changes === "some" ? diff.replaces : [];
+    if (diff.changes === "none") return { op: "same", deleteFirst: false, replaces };
+    if (diff.changes === "some" && replaces.length) return { op: "replace", deleteFirst: diff.deleteBeforeReplace, replaces };
+    if (diff.changes === "some") return { op: "update", deleteFirst: false, replaces };
     // No answer from the provider: the engine compares the inputs, and never replaces.
-    return { op: sameValue(old.inputs, inputs) ? "same" : "update", deleteFirst: false };
+    return { op: sameValue(old.inputs, inputs) ? "same" : "update", deleteFirst: false, replaces };
   }
+}
+
+/** The inputs that differ from what the stack recorded (its outputs echo the inputs), plumbing aside. */
+function changedInputs(olds: PropertyMap, news: PropertyMap, replaces: string[]): PropertyChange[] {
+  return Object.keys(news)
+    .filter((key) => !key.startsWith("__") && !sameValue(olds[key], news[key]))
+    .map((key) => ({ key, old: olds[key], new: news[key], replaces: replaces.includes(key) }));
 }

@@ -8,7 +8,23 @@ export interface StepRecord {
   urn: string;
   type: string;
   name: string;
+  /** For updates and replacements: each input that changes, as `pulumi preview --diff` lists them. */
+  changes?: PropertyChange[];
 }
+
+export interface PropertyChange {
+  key: string;
+  old: unknown;
+  new: unknown;
+  /** The change forces a replacement. */
+  replaces: boolean;
+}
+
+/** A value on one line, cut where it would run on (the step list stays readable). */
+const brief = (value: unknown) => {
+  const text = value === undefined ? "(none)" : JSON.stringify(value);
+  return text.length > 400 ? `${text.slice(0, 400)}...` : text;
+};
 
 const symbols: Record<Op, string> = { create: "+", update: "~", replace: "+-", delete: "-", same: " " };
 const pastTense: Record<Op, string> = { create: "created", update: "updated", replace: "replaced", delete: "deleted", same: "unchanged" };
@@ -18,6 +34,9 @@ export type Sink = (line: string) => void;
 export function printStep(out: Sink, step: StepRecord, preview: boolean): void {
   const label = step.op === "same" ? "same" : preview ? step.op : pastTense[step.op];
   out(` ${symbols[step.op].padEnd(2)} ${label.padEnd(9)} ${step.type}  ${step.name}`);
+  for (const c of step.changes ?? []) {
+    out(`        ${c.old === undefined ? "+" : "~"} ${c.key}: ${c.old === undefined ? brief(c.new) : `${brief(c.old)} => ${brief(c.new)}`}${c.replaces ? " (replaces)" : ""}`);
+  }
 }
 
 export function printSummary(out: Sink, steps: StepRecord[], preview: boolean): void {

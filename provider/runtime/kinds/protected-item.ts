@@ -1,12 +1,16 @@
 import type { EngineClient } from "../../../client/engine-client";
 import type { ItemStatus } from "../../../engine/replication/health";
-import { ItemSpec } from "../../../schema";
+import { ActiveSiteIntent, INTENT_KEYS, ItemSpec } from "../../../schema";
+import { impactInputs, impactOf, reconcile } from "../active-site";
 import type { Context, KindDefinition } from "../resource";
 import { succeeded } from "../jobs";
 import { containsUnknown, same, specOf, unlessMissing, withoutNulls, type Props } from "../values";
 
-/** What the engine reports about the machine; outputs only. */
-const OBSERVED = ["health", "rpoSeconds", "protectionState", "activeSite", "lastPointAt"];
+/** What the engine reports about the machine; outputs only, but activeSite is also the desired site (an input). */
+const OBSERVED = ["health", "rpoSeconds", "protectionState", "activeSite", "lastPointAt", "failoverImpact"];
+
+/** The machine's spec as the engine takes it: no vault, plumbing or failover intent. */
+const specOfItem = (inputs: Props) => specOf(inputs, [...INTENT_KEYS]);
 
 function observed(status: ItemStatus): Props {
   return { health: status.health, rpoSeconds: status.rpoSeconds, protectionState: status.state, activeSite: status.activeSite, lastPointAt: status.latestPoint?.capturedAt ?? null };
@@ -27,15 +31,15 @@ async function updateSettings(engine: EngineClient, id: string, olds: Props, new
   if (Object.keys(changed).length) await engine.updateItem(id, changed);
 }
 
-/**
- * Updates run one group of fields after another, each with its own engine call. Declarative failover
- * (activeSite, failover) joins as a group of its own after the settings.
- */
-const UPDATES: Array<(engine: EngineClient, id: string, olds: Props, news: Props) => Promise<void>> = [updateSettings];
+/** Declarative failover: move the machine to its desired site, from wherever the engine says it is. */
+const moveToDesiredSite = (engine: EngineClient, id: string, _olds: Props, news: Props) => reconcile(engine, { kind: "item", name: id }, news);
+
+/** Updates run one group of fields after another, each with its own engine calls: settings, then the site. */
+const UPDATES: Array<(engine: EngineClient, id: string, olds: Props, news: Props) => Promise<void>> = [updateSettings, moveToDesiredSite];
 
 /** A protected machine: create waits for enable-protection (initial replication) to finish. */
 export const protectedItem: KindDefinition = {
-  schema: ItemSpec,
+  schema: ItemSpec.safeExtend(ActiveSiteIntent),
   inVault: true,
   identity: (inputs) => ({
     name: inputs.name,
@@ -43,15 +47,20 @@ export const protectedItem: KindDefinition = {
     disks: Array.isArray(inputs.disks) ? inputs.disks.map((d: Props) => ({ name: d?.name, path: d?.path })) : inputs.disks,
   }),
   observed: OBSERVED,
+  desired: ["activeSite"],
   runsJobs: true,
   async verify(engine, inputs) {
     if (containsUnknown(inputs)) return [];
-    return (await engine.checkItem(specOf(inputs))).failures;
+    return (await engine.checkItem(specOfItem(inputs))).failures;
+  },
+  async annotate(engine, inputs, unreachable) {
+    return impactInputs(await impactOf(engine, { kind: "item", name: String(inputs.name) }, inputs, unreachable));
   },
   async create(ctx, inputs) {
     const engine = await ctx.engine();
-    succeeded(await engine.protect(specOf(inputs)));
+    succeeded(await engine.protect(specOfItem(inputs)));
     const name = inputs.name as string;
+    await moveToDesiredSite(engine, name, {}, inputs);
     return { id: name, observed: observed(await engine.item(name)) };
   },
   async update(ctx: Context, id, olds, news) {
@@ -64,7 +73,8 @@ export const protectedItem: KindDefinition = {
     if (!status) return undefined;
     return {
       ...withoutNulls({ name: status.name, site: status.site, host: status.host, policy: status.policy, group: status.group, generation: status.generation, osType: status.osType }),
-      disks: status.disks.map((d) => ({ name: d.name, path: d.path, os: d.os })),
+      // The declared disks, also while the machine replicates back from the recovery site.
+      disks: status.disks.map((d) => ({ name: d.name, path: d.primaryPath ?? d.path, os: d.os })),
       excludedDisks: status.disks.filter((d) => d.excluded).map((d) => d.name),
       ...observed(status),
     };

@@ -1,7 +1,8 @@
 import type { EngineClient } from "../../../client/engine-client";
-import { PlanSpec, type FieldFailure } from "../../../schema";
+import { ActiveSiteIntent, INTENT_KEYS, PlanSpec, type FieldFailure } from "../../../schema";
+import { impactInputs, impactOf, observedSite, reconcile } from "../active-site";
 import { fields, type KindDefinition } from "../resource";
-import { specOf, UNKNOWN, unlessMissing, type Props } from "../values";
+import { same, specOf, UNKNOWN, unlessMissing, type Props } from "../values";
 
 /** Positions ("group.item") the program gave as text, not as a ProtectedItem's output (see provider/recovery-plan.ts). */
 const PLAIN_ITEMS = "__plainItems";
@@ -28,27 +29,43 @@ async function missingItems(engine: EngineClient, inputs: Props): Promise<FieldF
   return failures;
 }
 
+const specOfPlan = (inputs: Props) => specOf(inputs, [...INTENT_KEYS]);
+
+/** Where the plan's machines run: primary, recovery, or mixed while they are split. */
+const observed = async (engine: EngineClient, name: string) => ({ activeSite: await observedSite(engine, { kind: "plan", name }) });
+
 /**
  * A recovery plan: ordered groups, parallel inside a group, actions before and after. The order of
- * groups, machines and actions is kept exactly as given. Declarative runs (activeSite) join later.
+ * groups, machines and actions is kept exactly as given. A desired activeSite runs the plan towards it
+ * (failover or failback, group by group), then commits and reprotects every machine.
  */
 export const recoveryPlan: KindDefinition = {
-  schema: PlanSpec,
+  schema: PlanSpec.safeExtend(ActiveSiteIntent),
   inVault: true,
   identity: fields("name"),
-  observed: [],
+  observed: ["activeSite", "failoverImpact"],
+  desired: ["activeSite"],
+  runsJobs: true,
   verify: missingItems,
-  async create(ctx, inputs) {
-    const plan = await (await ctx.engine()).addPlan(specOf(inputs));
-    return { id: plan.name };
+  async annotate(engine, inputs, unreachable) {
+    return impactInputs(await impactOf(engine, { kind: "plan", name: String(inputs.name) }, inputs, unreachable));
   },
-  async update(ctx, id, _olds, news) {
-    await (await ctx.engine()).replacePlan(id, specOf(news));
-    return undefined;
+  async create(ctx, inputs) {
+    const engine = await ctx.engine();
+    const plan = await engine.addPlan(specOfPlan(inputs));
+    await reconcile(engine, { kind: "plan", name: plan.name }, inputs);
+    return { id: plan.name, observed: await observed(engine, plan.name) };
+  },
+  async update(ctx, id, olds, news) {
+    const engine = await ctx.engine();
+    if (!same(specOfPlan(olds), specOfPlan(news))) await engine.replacePlan(id, specOfPlan(news));
+    await reconcile(engine, { kind: "plan", name: id }, news);
+    return observed(engine, id);
   },
   async read(ctx, id) {
-    const plan = await unlessMissing((await ctx.engine()).getPlan(id));
-    return plan && { name: plan.name, groups: plan.groups };
+    const engine = await ctx.engine();
+    const plan = await unlessMissing(engine.getPlan(id));
+    return plan && { name: plan.name, groups: plan.groups, ...(await observed(engine, id)) };
   },
   async remove(ctx, id) {
     await unlessMissing((await ctx.engine()).removePlan(id));

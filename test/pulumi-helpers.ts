@@ -1,0 +1,41 @@
+// What the tests of Pulumi programs share: running a program directory through the deployment harness
+// with its printout kept, and reading steps and outputs back from the result.
+import { strict as assert } from "node:assert";
+import * as path from "node:path";
+import { deploy, type Action, type DeployResult } from "./harness/deploy";
+import type { Op, StepRecord } from "./harness/report";
+
+export const PULUMI_FIXTURES = path.join(__dirname, "fixtures", "pulumi");
+
+export type Run = DeployResult & { output: string };
+
+/** preview/up/refresh/destroy of one program directory and stack, with base config and per-run additions. */
+export function harness(dir: string, stateDir: string, base: Record<string, string>) {
+  return async (action: Action, config: Record<string, string> = {}, stack = "dev"): Promise<Run> => {
+    const lines: string[] = [];
+    const result = await deploy(action, { dir, stack, stateDir, config: { ...base, ...config }, out: (l) => lines.push(l) });
+    return { ...result, output: lines.join("\n") };
+  };
+}
+
+export function ok(result: Run): Run {
+  assert.ok(result.ok, `harness run failed:\n${result.output}`);
+  return result;
+}
+
+/** name → op of the Lifeboat resources. */
+export function ops(result: DeployResult): Record<string, Op> {
+  return Object.fromEntries(result.steps.filter((s) => s.type.startsWith("pulumi-nodejs:dynamic/lifeboat:")).map((s) => [s.name, s.op]));
+}
+
+export function stepOf(result: DeployResult, name: string): StepRecord {
+  const step = result.steps.find((s) => s.name === name);
+  assert.ok(step, `${name} has a step`);
+  return step;
+}
+
+export function outputsOf(result: DeployResult, name: string): Record<string, unknown> {
+  const res = result.state.resources.find((r) => r.name === name);
+  assert.ok(res, `${name} is in the state`);
+  return res.outputs;
+}
