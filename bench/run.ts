@@ -1,11 +1,13 @@
 /**
- * Benchmarks: `npm run bench` runs every suite; BENCH_SUITE=replication|failover|soak runs one. Each suite
+ * Benchmarks: `npm run bench` runs every suite; BENCH_SUITE=replication|failover|soak|deploy runs one. Each suite
  * measures against named baselines in the same run and writes bench/results/<suite>.{md,json}. Progress
  * goes to stderr, the results tables to stdout. See replication-suite.ts, failover-suite.ts and
- * soak-suite.ts for their size settings (BENCH_IMAGE_MIB, BENCH_PLAN_DISK_MIB, BENCH_SOAK_*).
+ * soak-suite.ts and deploy-suite.ts for their size settings (BENCH_IMAGE_MIB, BENCH_PLAN_DISK_MIB, BENCH_SOAK_*,
+ * BENCH_DEPLOY_RESOURCES).
  */
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
+import { deploySuite } from "./deploy-suite";
 import { failoverSuite } from "./failover-suite";
 import { replicationSuite } from "./replication-suite";
 import { soakSuite } from "./soak-suite";
@@ -14,7 +16,7 @@ import type { Suite } from "./suite";
 const WORK_DIR = path.resolve(__dirname, "../../bench/work");
 const RESULTS_DIR = path.resolve(__dirname, "../../bench/results");
 
-const SUITES: Record<string, Suite> = { replication: replicationSuite, failover: failoverSuite, soak: soakSuite };
+const SUITES: Record<string, Suite> = { replication: replicationSuite, failover: failoverSuite, soak: soakSuite, deploy: deploySuite };
 
 function chosenSuites(): string[] {
   const chosen = process.env.BENCH_SUITE;
