@@ -105,4 +105,28 @@ describe("declarative failover (activeSite in a Pulumi program)", function () {
     assert.equal(outputsOf(back, "db").activeSite, "primary");
     assert.equal(await checkInPlace(path.join(source, "app.db"), "primary after failback"), atShutdown, "no row lost on the way back");
   });
+
+  it("a recovery plan's activeSite: unplanned failover of its groups from the chosen point, then failback", async () => {
+    const config = { managedBy: "plan", failoverType: "unplanned", point: "latest-processed" };
+    const latest = (await engine.item("db")).latestPoint!;
+    const preview = ok(await run("preview", { ...config, activeSite: "recovery" }));
+    assert.equal(ops(preview).app, "update");
+    // The machine gives its site over to the plan: it loses its wish and options, and shows no impact of its own.
+    assert.deepEqual((stepOf(preview, "db").changes ?? []).map((c) => [c.key, c.new]), [["activeSite", undefined], ["failover", undefined], ["failoverImpact", undefined]]);
+    const impact = impactShown(preview, "app");
+    assert.ok(impact.known, JSON.stringify(impact));
+    assert.deepEqual(impact.groups.map((g) => [g.order, g.items.map((i) => [i.item, i.point?.id])]), [[1, [["db", latest.id]]]]);
+
+    const over = ok(await run("up", { ...config, activeSite: "recovery" }));
+    assert.equal(outputsOf(over, "app").activeSite, "recovery");
+    const status = await engine.item("db");
+    assert.deepEqual([status.activeSite, status.failoverState], ["recovery", "Reprotected"]);
+    const plans = (await engine.jobs({ limit: 1000 })).filter((j) => j.type === "RecoveryPlan");
+    assert.equal(plans[0]?.state, "Succeeded", "the move ran as the plan");
+
+    const back = ok(await run("up", { ...config, activeSite: "primary" }));
+    assert.equal(outputsOf(back, "app").activeSite, "primary");
+    assert.deepEqual([(await engine.item("db")).activeSite, (await engine.item("db")).failoverState], ["primary", null]);
+    assert.ok((await checkInPlace(path.join(source, "app.db"), "primary after the plan's failback")) > 0);
+  });
 });

@@ -85,7 +85,7 @@ export class ProgramSteps {
     const inputs = checked.inputs;
     const op = old ? await this.plan(provider, urn, old, inputs).catch(fail("diff")) : { op: "create" as const, deleteFirst: false };
 
-    const changes = op.op === "update" || op.op === "replace" ? changedInputs(old!.outputs, inputs, op.replaces) : undefined;
+    const changes = op.op === "update" || op.op === "replace" ? changedInputs(old!, inputs, op.replaces) : undefined;
     if (this.ctx.preview) {
       record(op.op, changes);
       // Preview shows what the program would see: ids of new resources are unknown ("").
@@ -133,9 +133,9 @@ export class ProgramSteps {
   }
 }
 
-/** The inputs that differ from what the stack recorded (its outputs echo the inputs), plumbing aside. */
-function changedInputs(olds: PropertyMap, news: PropertyMap, replaces: string[]): PropertyChange[] {
-  return Object.keys(news)
-    .filter((key) => !key.startsWith("__") && !sameValue(olds[key], news[key]))
-    .map((key) => ({ key, old: olds[key], new: news[key], replaces: replaces.includes(key) }));
+/** Inputs added, changed or dropped since the stack's record (whose outputs echo the inputs), plumbing aside. */
+function changedInputs(old: ResourceState, news: PropertyMap, replaces: string[]): PropertyChange[] {
+  return [...new Set([...Object.keys(news), ...Object.keys(old.inputs)])]
+    .filter((key) => !key.startsWith("__") && !sameValue(old.outputs[key], news[key]))
+    .map((key) => ({ key, old: old.outputs[key], new: news[key], replaces: replaces.includes(key) }));
 }

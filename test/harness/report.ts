@@ -35,7 +35,8 @@ export function printStep(out: Sink, step: StepRecord, preview: boolean): void {
   const label = step.op === "same" ? "same" : preview ? step.op : pastTense[step.op];
   out(` ${symbols[step.op].padEnd(2)} ${label.padEnd(9)} ${step.type}  ${step.name}`);
   for (const c of step.changes ?? []) {
-    out(`        ${c.old === undefined ? "+" : "~"} ${c.key}: ${c.old === undefined ? brief(c.new) : `${brief(c.old)} => ${brief(c.new)}`}${c.replaces ? " (replaces)" : ""}`);
+    const [sign, text] = c.old === undefined ? ["+", brief(c.new)] : c.new === undefined ? ["-", brief(c.old)] : ["~", `${brief(c.old)} => ${brief(c.new)}`];
+    out(`        ${sign} ${c.key}: ${text}${c.replaces ? " (replaces)" : ""}`);
   }
 }
 
