@@ -13,20 +13,14 @@ import { EngineClient } from "../client/engine-client";
 import { Engine } from "../engine";
 import { environmentResources } from "../schema";
 import { CLI } from "./cli";
-import { deploy, type Action, type DeployResult } from "./harness/deploy";
+import type { Action, DeployResult } from "./harness/deploy";
 import type { Op } from "./harness/report";
 import { tempDir } from "./helpers";
+import { harness, ok } from "./pulumi-helpers";
 
 const REPO = path.resolve(__dirname, "..");
 const exampleDir = (name: string) => path.join(REPO, "examples", name);
 const run = promisify(execFile);
-
-type Run = DeployResult & { output: string };
-
-function ok(result: Run): Run {
-  assert.ok(result.ok, `harness run failed:\n${result.output}`);
-  return result;
-}
 
 /** name → op of the stack's resources other than the stack itself. */
 function ops(result: DeployResult): Record<string, Op> {
@@ -59,21 +53,12 @@ describe("examples (through the deployment harness, against a real daemon)", fun
     await daemon?.stop(15_000);
   });
 
-  /** Runs one harness operation on a project dir, configured for the test daemon, with its printout captured. */
-  const harness =
-    (project: string, stack = "test") =>
-    async (action: Action, config: Record<string, string> = {}): Promise<Run> => {
-      const lines: string[] = [];
-      const name = path.basename(project);
-      const result = await deploy(action, {
-        dir: project,
-        stack,
-        stateDir: path.join(dir, "state", name),
-        config: { "lifeboat:endpoint": daemon.url, "lifeboat:token": daemon.token, vaultPath: vault, dataDir: path.join(dir, "data", name), ...config },
-        out: (line) => lines.push(line),
-      });
-      return { ...result, output: lines.join("\n") };
-    };
+  /** A project dir's harness runs, configured for the test daemon, each with its state and data apart. */
+  const harnessFor = (project: string, stack = "test") => {
+    const name = path.basename(project);
+    const runs = harness(project, path.join(dir, "state", name), () => ({ "lifeboat:endpoint": daemon.url, "lifeboat:token": daemon.token, vaultPath: vault, dataDir: path.join(dir, "data", name) }));
+    return (action: Action, config: Record<string, string> = {}) => runs(action, config, stack);
+  };
 
   /** What the engine holds, by kind: names only. */
   async function engineContents() {
@@ -104,8 +89,8 @@ describe("examples (through the deployment harness, against a real daemon)", fun
   });
 
   describe("quickstart, then drill-in-ci on top of it", () => {
-    const quickstart = harness(exampleDir("quickstart"));
-    const drill = harness(exampleDir("drill-in-ci"));
+    const quickstart = harnessFor(exampleDir("quickstart"));
+    const drill = harnessFor(exampleDir("drill-in-ci"));
     const dataDir = path.join(dir, "data", "quickstart");
     const QUICKSTART = ["quickstart", "quickstart-db", "quickstart-dr", "quickstart-dr-net", "quickstart-hq", "quickstart-map-corp", "quickstart-plan", "quickstart-standard", "quickstart-vault", "quickstart-web"];
 
@@ -205,7 +190,7 @@ describe("examples (through the deployment harness, against a real daemon)", fun
   });
 
   describe("hyperv-plan", () => {
-    const hyperv = harness(exampleDir("hyperv-plan"));
+    const hyperv = harnessFor(exampleDir("hyperv-plan"));
     const dataDir = path.join(dir, "data", "hyperv-plan");
 
     it("preview, then up: three Hyper-V machines and a three-group plan with scripts and a planned-only manual step", async () => {
@@ -259,7 +244,7 @@ describe("examples (through the deployment harness, against a real daemon)", fun
 
   describe("the repository root", () => {
     it("is a Pulumi project that runs the quickstart", async () => {
-      const root = harness(REPO, "root");
+      const root = harnessFor(REPO, "root");
       const result = ok(await root("preview", { dataDir: path.join(dir, "data", "root") }));
       assert.ok(result.steps.some((s) => s.name === "quickstart-db" && s.op === "create"), result.output);
       assert.equal(result.steps.filter((s) => s.op === "create").length, 11);
@@ -268,7 +253,7 @@ describe("examples (through the deployment harness, against a real daemon)", fun
 
   describe("a bad environment description", () => {
     it("fails naming the property, and declares nothing", async () => {
-      const bad = harness(path.join(__dirname, "fixtures", "pulumi", "environment"));
+      const bad = harnessFor(path.join(__dirname, "fixtures", "pulumi", "environment"));
       const description = {
         vault: { path: vault },
         recovery: { path: path.join(dir, "bad-dr") },

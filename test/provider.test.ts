@@ -10,41 +10,14 @@ import { EngineClient } from "../client/engine-client";
 import { DAEMON_FILE, LOCAL_TOKEN_FILE, type DaemonRecord } from "../engine/server/daemon-files";
 import * as lifeboat from "../provider";
 import { lifeboat as cli, spawnLifeboat } from "./cli";
-import { deploy, type Action, type DeployResult } from "./harness/deploy";
 import type { Op } from "./harness/report";
 import { loadState } from "./harness/state";
 import { makeDisk, tempDir } from "./helpers";
-
-const FIXTURES = path.join(__dirname, "fixtures", "pulumi");
-
-type Run = DeployResult & { output: string };
-
-function harness(fixture: string, stateDir: string, base: Record<string, string>) {
-  return async (action: Action, config: Record<string, string> = {}, stack = "dev"): Promise<Run> => {
-    const lines: string[] = [];
-    const result = await deploy(action, { dir: path.join(FIXTURES, fixture), stack, stateDir, config: { ...base, ...config }, out: (l) => lines.push(l) });
-    return { ...result, output: lines.join("\n") };
-  };
-}
-
-function ok(result: Run): Run {
-  assert.ok(result.ok, `harness run failed:\n${result.output}`);
-  return result;
-}
-
-/** name → op of the Lifeboat resources. */
-function ops(result: DeployResult): Record<string, Op> {
-  return Object.fromEntries(result.steps.filter((s) => s.type.startsWith("pulumi-nodejs:dynamic/lifeboat:")).map((s) => [s.name, s.op]));
-}
+import { harness, ok, ops, outputsOf, PULUMI_FIXTURES } from "./pulumi-helpers";
 
 const ALL = ["vault", "dr", "hq", "gold", "dr-net", "corp", "web01", "shop"];
 const every = (op: Op, names = ALL) => Object.fromEntries(names.map((n) => [n, op]));
 
-function outputsOf(result: DeployResult, name: string): Record<string, unknown> {
-  const res = result.state.resources.find((r) => r.name === name);
-  assert.ok(res, `${name} is in the state`);
-  return res.outputs;
-}
 
 const alive = (pid: number) => {
   try {
@@ -106,7 +79,7 @@ describe("Pulumi provider (programs importing lifeboat, real dynamic-provider, r
     assert.equal(record.pid, daemon.pid);
     const token = fs.readFileSync(path.join(vaultDir, LOCAL_TOKEN_FILE), "utf8").trim();
     engine = new EngineClient(record.url, token, { pollMs: 50 });
-    run = harness("lifeboat-dr", stateDir, { root, "lifeboat:endpoint": record.url, "lifeboat:token": token });
+    run = harness(path.join(PULUMI_FIXTURES, "lifeboat-dr"), stateDir, { root, "lifeboat:endpoint": record.url, "lifeboat:token": token });
   });
   after(async () => {
     daemon.kill("SIGTERM");
@@ -233,8 +206,14 @@ describe("Pulumi provider (programs importing lifeboat, real dynamic-provider, r
     const result = await run("up", { broken: "true" });
     assert.equal(result.ok, false);
     assert.match(result.errors[0], /^web02 \[pulumi-nodejs:dynamic\/lifeboat:ProtectedItem\]: create failed: EnableProtection of 'web02' failed at task '[^']+': .*disk busy/);
-    // The engine keeps the machine to retry; the harness keeps no half-created resource, so clean up here.
-    assert.equal((await engine.unprotect("web02")).state, "Succeeded");
+    // The machine exists in the engine (to retry), so the stack keeps it too, with what the engine reports...
+    const kept = result.state.resources.find((r) => r.name === "web02");
+    assert.equal(kept?.id, "web02", "a half-created machine stays in the state");
+    assert.equal(kept?.outputs.protectionState, (await engine.item("web02")).state);
+    // ...and a program that no longer declares it removes it.
+    const tidy = ok(await run("up"));
+    assert.equal(ops(tidy).web02, "delete");
+    assert.equal((await engine.status()).items.some((i) => i.name === "web02"), false);
   });
 
   it("destroy removes everything the program made", async () => {
@@ -250,7 +229,7 @@ describe("Pulumi provider: the embedded default (no endpoint configured)", () =>
   const root = tempDir("provider-embedded-");
   const stateDir = tempDir("provider-embedded-state-");
   const vaultDir = path.join(root, "vault");
-  const run = harness("lifeboat-embedded", stateDir, { vaultDir });
+  const run = harness(path.join(PULUMI_FIXTURES, "lifeboat-embedded"), stateDir, { vaultDir });
   const saved = { endpoint: process.env.LIFEBOAT_ENDPOINT, token: process.env.LIFEBOAT_TOKEN };
   let pid: number | undefined;
 

@@ -9,11 +9,17 @@ export const PULUMI_FIXTURES = path.join(__dirname, "fixtures", "pulumi");
 
 export type Run = DeployResult & { output: string };
 
-/** preview/up/refresh/destroy of one program directory and stack, with base config and per-run additions. */
-export function harness(dir: string, stateDir: string, base: Record<string, string>) {
-  return async (action: Action, config: Record<string, string> = {}, stack = "dev"): Promise<Run> => {
+type Config = Record<string, string>;
+
+/**
+ * preview/up/refresh/destroy of one program directory and stack, with base config and per-run additions;
+ * the base may be a function, read at each run (a daemon started after the suite was declared).
+ */
+export function harness(dir: string, stateDir: string, base: Config | (() => Config)) {
+  return async (action: Action, config: Config = {}, stack = "dev"): Promise<Run> => {
     const lines: string[] = [];
-    const result = await deploy(action, { dir, stack, stateDir, config: { ...base, ...config }, out: (l) => lines.push(l) });
+    const baseConfig = typeof base === "function" ? base() : base;
+    const result = await deploy(action, { dir, stack, stateDir, config: { ...baseConfig, ...config }, out: (l) => lines.push(l) });
     return { ...result, output: lines.join("\n") };
   };
 }

@@ -75,16 +75,35 @@ export function diff(kind: Kind, _id: string, olds: Props, news: Props) {
   return hook(kind, "diff", false, async (def) => diffInputs(def, olds, news));
 }
 
+/** Props updated with what the engine reports; keys it reports absent leave (a Struct holds no undefined). */
+const merged = (props: Props, now: Props): Props => Object.fromEntries(Object.entries({ ...props, ...now }).filter(([, v]) => v !== undefined));
+
+/**
+ * A create or update that failed once its resource existed (a protect job that failed after the machine
+ * was added, a failover done whose commit failed): the error carries the id and what the engine reports
+ * now, so Pulumi keeps the resource with its real state instead of forgetting it. Named kinds only: their
+ * id is their name.
+ */
+async function keepPartial(def: KindDefinition, ctx: Context, id: unknown, props: Props, error: unknown): Promise<never> {
+  if (typeof id === "string" && id && error instanceof Error) {
+    const now = await def.read(ctx, id, props).catch(() => undefined);
+    if (now) Object.assign(error, { id, properties: merged(props, now), reasons: [error.message] });
+  }
+  throw error;
+}
+
 export function create(kind: Kind, inputs: Props) {
   return hook(kind, "create", true, async (def) => {
-    const { id, observed } = await def.create(context(def, inputs), inputs);
+    const ctx = context(def, inputs);
+    const { id, observed } = await def.create(ctx, inputs).catch((error) => keepPartial(def, ctx, inputs.name, inputs, error));
     return { id, outs: { ...inputs, ...observed } };
   });
 }
 
 export function update(kind: Kind, id: string, olds: Props, news: Props) {
   return hook(kind, "update", true, async (def) => {
-    const observed = await def.update(context(def, news), id, olds, news);
+    const ctx = context(def, news);
+    const observed = await def.update(ctx, id, olds, news).catch((error) => keepPartial(def, ctx, id, news, error));
     return { outs: { ...news, ...observed } };
   });
 }
@@ -92,9 +111,7 @@ export function update(kind: Kind, id: string, olds: Props, news: Props) {
 export function read(kind: Kind, id: string, props: Props) {
   return hook(kind, "read", false, async (def) => {
     const now = await def.read(context(def, props), id, props);
-    // Keys the engine reports absent leave the props (a Struct holds no undefined).
-    const merged = Object.entries({ ...props, ...now }).filter(([, v]) => v !== undefined);
-    return now ? { id, props: Object.fromEntries(merged) } : {};
+    return now ? { id, props: merged(props, now) } : {};
   });
 }
 

@@ -5,6 +5,7 @@ import * as readline from "node:readline";
 import * as grpc from "@grpc/grpc-js";
 import { ResourceProviderClient } from "@pulumi/pulumi/proto/provider_grpc_pb";
 import * as provproto from "@pulumi/pulumi/proto/provider_pb";
+import * as statusproto from "@pulumi/pulumi/proto/status_pb";
 import { fromStruct, toStruct, type PropertyMap } from "./values";
 
 export interface CheckFailure {
@@ -112,9 +113,35 @@ export class DynamicProvider {
   private call<T>(method: string, invoke: (cb: (err: grpc.ServiceError | null, resp: T) => void) => unknown): Promise<T> {
     return new Promise((resolve, reject) => {
       invoke((err, resp) => {
-        if (err) reject(new Error(err.details || `${method} failed: ${err.message}`));
+        if (err) reject(initFailure(err) ?? new Error(err.details || `${method} failed: ${err.message}`));
         else resolve(resp);
       });
     });
   }
+}
+
+/**
+ * A create or update that failed after the resource came to exist: the provider packs its id and
+ * properties into the status details (ErrorResourceInitFailed), and the engine keeps them in the state.
+ */
+export class ResourceInitError extends Error {
+  constructor(
+    message: string,
+    readonly id: string,
+    readonly properties: PropertyMap,
+    readonly reasons: string[],
+  ) {
+    super(message);
+  }
+}
+
+function initFailure(err: grpc.ServiceError): ResourceInitError | undefined {
+  const bin = err.metadata?.get("grpc-status-details-bin")[0];
+  if (!bin) return undefined;
+  for (const detail of statusproto.Status.deserializeBinary(new Uint8Array(bin as Buffer)).getDetailsList()) {
+    if (!detail.getTypeUrl().endsWith("pulumirpc.ErrorResourceInitFailed")) continue;
+    const failed = provproto.ErrorResourceInitFailed.deserializeBinary(detail.getValue_asU8());
+    return new ResourceInitError(err.details, failed.getId(), fromStruct(failed.getProperties()), failed.getReasonsList());
+  }
+  return undefined;
 }

@@ -2,7 +2,7 @@
 // then create, update or replace (only check and diff in preview). The resulting state is kept in
 // registration order; deleting what was not declared is left to the caller, which knows whether
 // the program finished.
-import type { DynamicProvider } from "./provider-client";
+import { ResourceInitError, type DynamicProvider } from "./provider-client";
 import type { Registered, Registration } from "./monitor";
 import type { Op, PropertyChange, StepRecord } from "./report";
 import type { ResourceState } from "./state";
@@ -97,7 +97,7 @@ export class ProgramSteps {
     if (op.op === "same") {
       entry = { ...old!, inputs };
     } else if (op.op === "update") {
-      const outputs = await provider.update(urn, old!.id!, old!.outputs, inputs).catch(fail("update"));
+      const outputs = await provider.update(urn, old!.id!, old!.outputs, inputs).catch(this.keepPartial(setSlot, base, inputs, fail("update")));
       entry = { ...base, id: old!.id, inputs, outputs };
     } else {
       // The resource option deleteBeforeReplace forces the order even when the provider does not.
@@ -106,7 +106,7 @@ export class ProgramSteps {
         await provider.delete(urn, old!.id!, old!.outputs).catch(fail("delete before replace"));
         setSlot(undefined);
       }
-      const created = await provider.create(urn, inputs).catch(fail(op.op));
+      const created = await provider.create(urn, inputs).catch(this.keepPartial(setSlot, base, inputs, fail(op.op)));
       if (!created.id) throw new StepError(reg.type, reg.name, op.op, "the provider returned no id");
       if (op.op === "replace" && !deleteFirst) this.replaced.push(old!);
       entry = { ...base, id: created.id, inputs, outputs: created.outputs };
@@ -114,6 +114,17 @@ export class ProgramSteps {
     setSlot(entry);
     record(op.op, changes);
     return { urn, id: entry.id ?? "", outputs: entry.outputs };
+  }
+
+  /**
+   * A step that failed after its resource came to exist (ResourceInitError) still records the resource
+   * with the id and properties the provider reported, as the engine does; then the step fails.
+   */
+  private keepPartial(setSlot: (s: ResourceState | undefined) => void, base: Omit<ResourceState, "inputs" | "outputs">, inputs: PropertyMap, fail: (err: unknown) => never) {
+    return (err: unknown): never => {
+      if (err instanceof ResourceInitError && err.id) setSlot({ ...base, id: err.id, inputs, outputs: err.properties });
+      return fail(err);
+    };
   }
 
   /** Turns the provider's diff into a step, the way the engine reads a DiffResponse. */
