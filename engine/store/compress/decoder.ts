@@ -5,8 +5,8 @@ import { poolThreads, WorkerPool } from "../../disks/worker-pool";
 import { DIGEST_BYTES, runDecodeJob, transfers, type DecodeJob, type DecodeResult } from "./decode-job";
 import { decodeFrame } from "./frame";
 
-/** Raw bytes decoded per job: 16 blocks of 64 KiB, half a span read of a pack. */
-const JOB_BYTES = 1024 * 1024;
+/** Raw bytes decoded per job: 64 blocks of 64 KiB, about one span read of a pack (its frames compressed). */
+const JOB_BYTES = 4 * 1024 * 1024;
 /** Frames of a job's blocks may each be a byte longer than the block (kept raw). */
 const JOB_FRAME_BYTES = JOB_BYTES + 16 * 1024;
 /**
