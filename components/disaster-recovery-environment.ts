@@ -67,7 +67,7 @@ export class DisasterRecoveryEnvironment extends pulumi.ComponentResource {
     this.items = Object.fromEntries(env.items.map((item) => [item.name, new ProtectedItem(`${name}-${item.name}`, { vault, ...item }, child(inventory))]));
     const items = Object.values(this.items);
     // Items by their `name` outputs: the plan waits for them, and a preview checks them as still to come.
-    const groups = env.plan.groups.map((group) => pulumi.output({ ...group, items: group.items.map((item) => this.items[item].name) }));
+    const groups = env.plan.groups.map((group) => ({ ...group, items: group.items.map((item) => this.items[item].name) }));
     this.plan = new RecoveryPlan(`${name}-plan`, { vault, name: env.plan.name, groups }, child(items));
 
     this.summary = pulumi.all(

@@ -7,10 +7,13 @@ import { DESIRED_SITE_OUTPUTS, MODULE, propsOf, type DesiredSiteArgs, type InVau
 
 const provider = providerFor("RecoveryPlan");
 
+/** A group as the program gives it: its machines may be the ProtectedItems' `name` outputs. */
+export type PlanGroupArgs = Omit<z.input<typeof PlanGroup>, "items"> & { items: pulumi.Input<pulumi.Input<string>[]> };
+
 export type RecoveryPlanArgs = InVault & DesiredSiteArgs & {
   name?: pulumi.Input<string>;
   /** Groups in order; pass the ProtectedItems' `name` outputs as items, so the plan waits for them. */
-  groups: pulumi.Input<pulumi.Input<z.input<typeof PlanGroup>>[]>;
+  groups: pulumi.Input<pulumi.Input<PlanGroupArgs>[]>;
 };
 
 /**

@@ -75,9 +75,9 @@ const logStep = (name: string, message: string) => ({
 const shop = new lifeboat.RecoveryPlan("shop", {
   vault: vault.path,
   groups: [
-    pulumi.output({ items: [db.name], before: [logStep("drain-connections", "connections drained")], after: [logStep("check-db", "database answering")] }),
-    pulumi.output({ items: [app.name], after: [logStep("warm-cache", "application caches warmed")] }),
-    pulumi.output({
+    { items: [db.name], before: [logStep("drain-connections", "connections drained")], after: [logStep("check-db", "database answering")] },
+    { items: [app.name], after: [logStep("warm-cache", "application caches warmed")] },
+    {
       items: [web.name],
       after: [
         logStep("smoke-test", "storefront smoke test passed"),
@@ -88,7 +88,7 @@ const shop = new lifeboat.RecoveryPlan("shop", {
           failoverTypes: ["planned" as const],
         },
       ],
-    }),
+    },
   ],
 });
 
