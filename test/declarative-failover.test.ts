@@ -53,7 +53,10 @@ describe("declarative failover (activeSite in a Pulumi program)", function () {
     assert.equal(outputsOf(first, "db").failoverImpact, undefined, "nothing to move: no impact");
 
     // The preview names the move and its cost, and changes nothing.
-    const jobsBefore = (await engine.jobs({ limit: 1000 })).length;
+    // The daemon's scheduler may run a replication cycle meanwhile (real clock, 30 s): count the other jobs.
+    const moves = async () => (await engine.jobs({ limit: 1000 })).filter((j) => j.type !== "Replicate").length;
+    const latestPoint = async () => (await engine.item("db")).latestPoint?.id;
+    const jobsBefore = await moves();
     const preview = ok(await run("preview", { activeSite: "recovery" }));
     assert.equal(ops(preview).db, "update");
     assert.ok(/~ activeSite: "primary" => "recovery"/.test(preview.output), preview.output);
@@ -64,14 +67,15 @@ describe("declarative failover (activeSite in a Pulumi program)", function () {
     assert.deepEqual(impact.groups.map((g) => [g.order, g.items.map((i) => [i.item, i.expectedDataLossSeconds, i.refusal])]), [[1, [["db", 0, undefined]]]]);
     assert.ok(impact.summary[0].includes("db planned primary-to-recovery"), impact.summary[0]);
     assert.equal((await engine.item("db")).activeSite, "primary");
-    assert.equal((await engine.jobs({ limit: 1000 })).length, jobsBefore, "a preview starts no job");
+    assert.equal(await moves(), jobsBefore, "a preview starts no job");
     workload.check(); // still running: the preview shut nothing down
 
-    // An unplanned preview names the point it would use and the data it would lose.
+    // An unplanned preview names the point it would use (the latest when it ran) and the data it would lose.
+    const latestBefore = await latestPoint();
     const unplanned = impactShown(ok(await run("preview", { activeSite: "recovery", failoverType: "unplanned", point: "latest-processed" })), "db");
     assert.ok(unplanned.known);
     const item = unplanned.groups[0].items[0];
-    assert.equal(item.point?.id, (await engine.item("db")).latestPoint?.id, "the latest processed point");
+    assert.ok([latestBefore, await latestPoint()].includes(item.point?.id), "the latest processed point");
     assert.ok(item.expectedDataLossSeconds !== null && item.expectedDataLossSeconds >= 0);
 
     // With the engine out of reach, the preview still runs and says the impact is unknown.
@@ -108,14 +112,16 @@ describe("declarative failover (activeSite in a Pulumi program)", function () {
 
   it("a recovery plan's activeSite: unplanned failover of its groups from the chosen point, then failback", async () => {
     const config = { managedBy: "plan", failoverType: "unplanned", point: "latest-processed" };
-    const latest = (await engine.item("db")).latestPoint!;
+    const latestBefore = (await engine.item("db")).latestPoint?.id;
     const preview = ok(await run("preview", { ...config, activeSite: "recovery" }));
+    const latest = [latestBefore, (await engine.item("db")).latestPoint?.id];
     assert.equal(ops(preview).app, "update");
     // The machine gives its site over to the plan: it loses its wish and options, and shows no impact of its own.
     assert.deepEqual((stepOf(preview, "db").changes ?? []).map((c) => [c.key, c.new]), [["activeSite", undefined], ["failover", undefined], ["failoverImpact", undefined]]);
     const impact = impactShown(preview, "app");
     assert.ok(impact.known, JSON.stringify(impact));
-    assert.deepEqual(impact.groups.map((g) => [g.order, g.items.map((i) => [i.item, i.point?.id])]), [[1, [["db", latest.id]]]]);
+    assert.deepEqual(impact.groups.map((g) => [g.order, g.items.map((i) => i.item)]), [[1, ["db"]]]);
+    assert.ok(latest.includes(impact.groups[0].items[0].point?.id), "the latest processed point when the preview ran");
 
     const over = ok(await run("up", { ...config, activeSite: "recovery" }));
     assert.equal(outputsOf(over, "app").activeSite, "recovery");
