@@ -68,7 +68,7 @@ export class DisasterRecoveryEnvironment extends pulumi.ComponentResource {
     const items = Object.values(this.items);
     // Items by their `name` outputs: the plan waits for them, and a preview checks them as still to come.
     const groups = env.plan.groups.map((group) => ({ ...group, items: group.items.map((item) => this.items[item].name) }));
-    this.plan = new RecoveryPlan(`${name}-plan`, { vault, name: env.plan.name, groups }, child(items));
+    this.plan = new RecoveryPlan(`${name}-plan`, { vault, name: env.plan.name, groups, ...env.planIntent }, child(items));
 
     this.summary = pulumi.all(
       items.map((item, i) =>

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { Name } from "./common";
 import { ItemSpec, type ItemSpecInput } from "./item";
 import { PlanGroup, PlanSpec } from "./plan";
+import { ActiveSiteIntent } from "./intent";
 import { PolicySpec, type PolicySpecInput } from "./policy";
 import { NetworkMappingSpec, NetworkSpec } from "./recovery";
 import type { SiteSpecInput } from "./site";
@@ -42,7 +43,8 @@ export const EnvironmentSpec = z.strictObject({
   machines: z.array(Part).min(1, "an environment needs at least one machine"),
   /** Recovery plan groups in order: machine names, or PlanGroups with before/after actions. Default: one group per replication group, in machine order. */
   groups: z.array(z.union([z.array(Name).min(1, "a group needs at least one machine"), Part])).optional(),
-  plan: z.strictObject({ name: Name.optional() }).default({}),
+  /** The plan's name, and failover as code: where its machines should run (see schema/intent.ts). */
+  plan: z.strictObject({ name: Name.optional(), ...ActiveSiteIntent }).default({}),
   /** Default: every network a machine's NIC names → the recovery network. */
   networkMappings: z.array(NetworkMappingSpec).optional(),
 });
@@ -69,6 +71,8 @@ export interface EnvironmentResources {
   networkMappings: NetworkMappingSpec[];
   items: ItemSpec[];
   plan: PlanSpec;
+  /** The plan's desired site and how to move there; absent: failover is managed elsewhere. */
+  planIntent: Pick<z.infer<typeof EnvironmentSpec>["plan"], "activeSite" | "failover" | "failback">;
 }
 
 type Issue = { path: PropertyKey[]; message: string };
@@ -139,6 +143,7 @@ function expand(env: z.infer<typeof EnvironmentSpec>, planName: string, issues: 
     networkMappings,
     items,
     plan: plan!,
+    planIntent: { activeSite: env.plan.activeSite, failover: env.plan.failover, failback: env.plan.failback },
   };
 }
 

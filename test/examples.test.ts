@@ -288,12 +288,20 @@ describe("the environment description (schema/environment.ts)", () => {
     assert.equal(env.policy.copyFrequency, "5m");
     assert.deepEqual(env.plan.name, "shop");
     assert.deepEqual(env.plan.groups.map((g) => g.items), [["db1", "db2"], ["web"]]);
+    assert.deepEqual(env.planIntent, { activeSite: undefined, failover: undefined, failback: undefined }, "failover is not managed unless asked");
     assert.deepEqual(env.networkMappings, [{ source: "corp", target: "dr-net" }, { source: "dmz", target: "dr-net" }]);
     assert.deepEqual(env.items.map((i) => [i.site, i.policy, i.recovery?.site, i.recovery?.network]), [
       ["primary", "default", "recovery", undefined],
       ["primary", "default", "recovery", undefined],
       ["primary", "default", "recovery", "dr-net"], // no NIC to map: straight onto the recovery network
     ]);
+  });
+
+  it("passes the plan's failover intent through, defaulted by its schema", () => {
+    const env = environmentResources("shop").parse({ ...base, machines: [{ name: "db", disks: disk("db") }], plan: { activeSite: "recovery", failover: { type: "unplanned" } } });
+    assert.deepEqual(env.planIntent, { activeSite: "recovery", failover: { type: "unplanned", point: "latest", shutdownSource: false }, failback: undefined });
+    const bad = environmentResources("shop").safeParse({ ...base, machines: [{ name: "db", disks: disk("db") }], plan: { activeSite: "elsewhere", failover: { point: "yesterday" } } });
+    assert.deepEqual(bad.error?.issues.map((i) => i.path.join(".")), ["plan.activeSite", "plan.failover.point"]);
   });
 
   it("names every bad property, the resources' own rules included", () => {
