@@ -33,7 +33,13 @@ export function nextStep(status: Pick<ItemStatus, "name" | "activeSite" | "failo
 
 const intentOf = (inputs: Props): FailoverIntent => IntentSchema.parse(inputs.failover ?? {});
 const failbackOf = (inputs: Props): FailbackRequest => FailbackSchema.parse(inputs.failback ?? {});
-const direction = (desired: ActiveSite) => (desired === "recovery" ? "primary-to-recovery" : "recovery-to-primary");
+
+/** The run (or its preview) that moves machines to `desired`: the intent's failover, or a failback, which is always planned. */
+function moveRequest(inputs: Props, desired: ActiveSite) {
+  return desired === "recovery"
+    ? { ...intentOf(inputs), direction: "primary-to-recovery" as const }
+    : { type: "planned" as const, direction: "recovery-to-primary" as const };
+}
 
 /** The machines of a target, as the engine reports them now; undefined when the target does not exist yet. */
 async function machines(engine: EngineClient, target: Target): Promise<ItemStatus[] | undefined> {
@@ -77,9 +83,7 @@ export async function impactOf(engine: EngineClient | undefined, target: Target,
   try {
     const now = await observedSite(engine, target);
     if (now === undefined || now === desired) return undefined;
-    const intent = intentOf(inputs);
-    // A failback is always planned: the recovery machine is shut down before the primary takes over.
-    const request = desired === "recovery" ? { ...intent, direction: direction(desired) } : { type: "planned" as const, direction: direction(desired) };
+    const request = moveRequest(inputs, desired);
     const impact = target.kind === "item" ? await engine.failoverPreview(target.name, request) : await engine.planPreview(target.name, request);
     return { known: true, summary: summarize(impact), ...impact };
   } catch (error) {
@@ -99,15 +103,12 @@ export async function reconcile(engine: EngineClient, target: Target, inputs: Pr
     const all = (await machines(engine, target)) ?? [];
     const steps = all.map((m) => ({ name: m.name, step: nextStep(m, desired) })).filter((s) => s.step !== undefined);
     if (steps.length === 0) return;
-    const moves = steps.filter((s) => s.step === "failover" || s.step === "failback");
-    // Commits and reprotects first (they finish earlier moves); then the move itself, the plan's way for a plan.
+    // Commits and reprotects first (they finish earlier moves); the next pass makes the move itself.
     const finishing = steps.filter((s) => s.step === "commit" || s.step === "reprotect");
     for (const { name, step } of finishing) succeeded(await (step === "commit" ? engine.commit(name) : engine.reprotect(name)));
-    if (finishing.length > 0 || moves.length === 0) continue;
+    if (finishing.length > 0) continue;
     if (target.kind === "plan") {
-      const intent = intentOf(inputs);
-      const request = desired === "recovery" ? { ...intent, direction: direction(desired) } : { type: "planned", direction: direction(desired) };
-      succeeded(await engine.runPlan(target.name, request));
+      succeeded(await engine.runPlan(target.name, moveRequest(inputs, desired)));
     } else if (desired === "recovery") {
       succeeded(await engine.failover(target.name, intentOf(inputs)));
     } else {

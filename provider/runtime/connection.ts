@@ -127,8 +127,20 @@ async function liveDaemon(dir: string): Promise<string | undefined> {
   return (await answers(record.url)) ? record.url : undefined;
 }
 
+/**
+ * URLs whose daemon has answered in this provider process: every check asks whether the engine is up,
+ * and one health check per deployment is enough (a daemon that goes away later fails the call itself,
+ * which the check also handles). A daemon that did not answer is asked again.
+ */
+const answered = new Set<string>();
+
 /** The daemon at the URL is up (its health check needs no token). */
-const answers = (url: string) => requestJson(url, undefined, "GET", "/healthz").then(() => true, () => false);
+async function answers(url: string): Promise<boolean> {
+  if (answered.has(url)) return true;
+  const up = await requestJson(url, undefined, "GET", "/healthz").then(() => true, () => false);
+  if (up) answered.add(url);
+  return up;
+}
 
 /** The pid of the daemon this provider started for the vault: only that one is stopped with the Vault. */
 const STARTED_FILE = "daemon.started-by-provider";
