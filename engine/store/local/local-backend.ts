@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Backend, ObjectInfo } from "../backend";
+import { openPrivate, PRIVATE_DIR_MODE, syncDir } from "../../private-files";
 
 const MAX_OPEN_FILES = 64;
 
@@ -20,9 +21,9 @@ export class LocalBackend implements Backend {
   async put(name: string, parts: Buffer[]): Promise<void> {
     const target = this.file(name);
     const dir = path.dirname(target);
-    await fs.mkdir(dir, { recursive: true });
+    await fs.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     const tmp = `${target}.${randomBytes(6).toString("hex")}.tmp`;
-    const handle = await fs.open(tmp, "w");
+    const handle = await openPrivate(tmp);
     try {
       await handle.writev(parts);
       await handle.sync();
@@ -96,12 +97,3 @@ export class LocalBackend implements Backend {
 }
 
 const infoOf = (name: string, stats: { size: number; mtimeMs: number }): ObjectInfo => ({ name, size: stats.size, modifiedAt: stats.mtimeMs });
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await fs.open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
