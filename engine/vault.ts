@@ -19,6 +19,8 @@ export interface VaultOptions {
   clock?: Clock;
   /** Wraps the block store (tests inject faults; later: encryption, retry). */
   wrapStore?: (store: BlockStore) => BlockStore;
+  /** Builds the backend that holds the packs (default: files under the store directory; tests inject faults). */
+  backend?: (storeDir: string) => Backend;
   blockSize?: number;
 }
 
@@ -61,7 +63,7 @@ export class Vault {
   private static async openAt(root: string, id: string, options: VaultOptions): Promise<Vault> {
     const db = await openCatalog(path.join(root, "catalog.sqlite"));
     const storeDir = path.join(root, "store");
-    const backend = new LocalBackend(storeDir);
+    const backend = options.backend ? options.backend(storeDir) : new LocalBackend(storeDir);
     const store = blockStoreOn(backend, new SqlPackIndex(db));
     const wrapped = options.wrapStore ? options.wrapStore(store) : store;
     return new Vault(root, id, db, wrapped, options.clock ?? systemClock, new VaultLock(path.join(root, "lock.sqlite")), options.blockSize ?? BLOCK_SIZE, backend, storeDir);

@@ -22,7 +22,7 @@ export class LocalBackend implements Backend {
     const dir = path.dirname(target);
     await fs.mkdir(dir, { recursive: true });
     const tmp = `${target}.${randomBytes(6).toString("hex")}.tmp`;
-    const handle = await fs.open(tmp, "w");
+    const handle = await this.create(tmp);
     try {
       await handle.writev(parts);
       await handle.sync();
@@ -31,6 +31,11 @@ export class LocalBackend implements Backend {
     }
     await fs.rename(tmp, target);
     await syncDir(dir);
+  }
+
+  /** Open a new file for writing (tests override it to make writes short, as a full filesystem does). */
+  protected create(file: string): Promise<fs.FileHandle> {
+    return fs.open(file, "w");
   }
 
   async get(name: string, offset = 0, length?: number): Promise<Buffer> {
