@@ -128,7 +128,7 @@ describe("full disk: no listed point that cannot be restored", () => {
       await ledger.succeeded(await engine.replicateNow("vm"));
 
       // A delta cycle that fills the store, then its retry.
-      await overwriteBlocks(disk, 0, 640); // 40 MiB changed
+      await overwriteBlocks(disk, 0, 480); // 30 MiB changed: under the half of the disk that calls for a resync
       budget.left = 16 * MiB;
       clock.advance(60_000);
       await ledger.failedFull(await engine.replicateNow("vm"));
@@ -161,16 +161,26 @@ describe("full disk: the vault on a real ext4 filesystem that runs out of space"
     await run("umount", [mount]).catch(() => run("umount", ["-l", mount]));
     mounted = false;
   };
-  /** Grow the filesystem to `size` as an operator would: unmount, grow the image, check, resize2fs, mount. */
-  const grow = async (size: string) => {
-    const before = (await fs.statfs(mount)).blocks * (await fs.statfs(mount)).bsize;
-    await unmount();
-    await run("truncate", ["-s", size, image]);
-    await run("e2fsck", ["-f", "-y", image]).catch((e: { code?: number }) => (e.code === 1 ? undefined : Promise.reject(e))); // 1: errors corrected
-    await run("resize2fs", [image]);
-    await mountImage();
+  /** Bytes free for the engine (it runs as root here, so the blocks ext4 reserves for root count). */
+  const free = async () => {
     const stats = await fs.statfs(mount);
-    assert.ok(stats.blocks * stats.bsize > before, `the filesystem grew past ${before} bytes`);
+    return stats.bfree * stats.bsize;
+  };
+  /**
+   * Grow the filesystem, as an operator would (unmount, grow the image, check, resize2fs, mount), until
+   * at least `wanted` bytes are free.
+   */
+  const grow = async (wanted: number) => {
+    const before = (await fs.statfs(mount)).blocks;
+    while ((await free()) < wanted) {
+      const size = (await fs.stat(image)).size + Math.ceil((wanted - (await free())) / 0.95 / MiB + 1) * MiB; // ext4 keeps ~5% of what is added
+      await unmount();
+      await run("truncate", ["-s", String(size), image]);
+      await run("e2fsck", ["-f", "-y", image]).catch((e: { code?: number }) => (e.code === 1 ? undefined : Promise.reject(e))); // 1: errors corrected
+      await run("resize2fs", [image]);
+      await mountImage();
+    }
+    assert.ok((await fs.statfs(mount)).blocks > before, "the filesystem grew");
   };
 
   before(async function () {
@@ -207,28 +217,27 @@ describe("full disk: the vault on a real ext4 filesystem that runs out of space"
     await ledger.failedFull(first.job);
     assert.deepEqual(await temporaries(mount), [], "nothing half-written is left on the full filesystem");
     await ledger.engine.close();
-
-    await grow("176M");
+    await grow(96 * MiB);
     await reopen();
     await ledger.succeeded(await ledger.engine.replicateNow("vm"));
 
-    // Two delta cycles, each filling the filesystem first.
-    for (const [changed, size] of [
-      [1280, "256M"],
-      [1536, "384M"],
-    ] as const) {
-      await overwriteBlocks(disk, 0, changed);
+    // Two delta cycles, each changing 44 MiB (under the half of the disk that calls for a resync instead), more than is free.
+    for (const from of [0, 704]) {
+      await overwriteBlocks(disk, from, from + 704);
+      assert.ok((await free()) < 44 * MiB, `the change is more than the ${await free()} bytes free`);
       await ledger.failedFull(await ledger.engine.replicateNow("vm"));
-      if (changed === 1280) {
+      assert.deepEqual(await temporaries(mount), []);
+      if (from === 0) {
         // A disk materialized onto the full filesystem fails the same way, leaving neither the disk nor its partial file.
         const restore = path.join(mount, "restore");
         const job = await ledger.engine.materialize("vm", "latest", restore);
         assert.equal(job.state, "Failed");
         assert.equal(job.error?.code, "StoreFull", JSON.stringify(job.error));
         assert.deepEqual(await fs.readdir(restore), [], "no disk file, whole or partial, is left");
+        await fs.rmdir(restore);
       }
       await ledger.engine.close();
-      await grow(size);
+      await grow(64 * MiB);
       await reopen();
       await ledger.succeeded(await ledger.engine.replicateNow("vm"));
     }
