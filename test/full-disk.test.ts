@@ -3,11 +3,15 @@ import { execFile } from "node:child_process";
 import { promises as fs, mkdtempSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { promisify } from "node:util";
 import { Engine, ManualClock, type JobView } from "../engine";
 import type { VaultOptions } from "../engine/vault";
 import { classify } from "../engine/errors";
+import { openCatalog } from "../engine/catalog/catalog";
+import { SqlPackIndex } from "../engine/catalog/sql-pack-index";
+import { LocalBackend } from "../engine/store/local/local-backend";
+import { PackedBlockStore } from "../engine/store/packed/packed-block-store";
 import { writeAll, writevAll } from "../engine/io/write-all";
 import { ShortWritingBackend, SpaceBudget, shortWritingFile } from "./fixtures/faulty-store";
 import { makeDisk, overwriteBlocks, snapshotTree, tempDir } from "./helpers";
@@ -96,6 +100,34 @@ describe("full disk: no listed point that cannot be restored", () => {
     } finally {
       await handle.close();
     }
+  });
+
+  it("a backend that resolves a put it stored short: the pack is not indexed, the flush fails, and the block is written again", async () => {
+    const dir = tempDir();
+    const db = await openCatalog(path.join(dir, "catalog.sqlite"));
+    after(() => db.destroy());
+    /** Keeps only the first 1000 bytes of each object while `cut`, and says nothing. */
+    class CuttingBackend extends LocalBackend {
+      cut = true;
+      override put(name: string, parts: Buffer[]) {
+        return super.put(name, this.cut ? [Buffer.concat(parts).subarray(0, 1000)] : parts);
+      }
+    }
+    const backend = new CuttingBackend(path.join(dir, "store"));
+    const store = new PackedBlockStore(backend, new SqlPackIndex(db));
+    const block = randomBytes(65536);
+    const id = createHash("sha256").update(block).digest("hex");
+    await store.put(id, block);
+    const error = await store.flush().then(() => assert.fail("a short pack must fail the flush"), (e: unknown) => e);
+    assert.match(String(error), /holds 1000 of its 65536 bytes/);
+    assert.equal(classify(error).recoverable, true);
+    assert.equal(await store.has(id), false, "a block of a short pack is not stored");
+    assert.deepEqual(await backend.list("packs/"), [], "the short pack is removed");
+    backend.cut = false;
+    assert.equal(await store.put(id, block), 65536);
+    await store.flush();
+    assert.ok((await store.get(id)).equals(block));
+    await store.close();
   });
 
   it("injected short writes: the cycle fails StoreFull, lists no unrestorable point, and the retry repairs even packs an older version left short", async () => {
