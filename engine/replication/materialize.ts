@@ -95,17 +95,26 @@ async function writeBlocks(vault: Vault, map: BlockMap, handle: fs.FileHandle, f
     else places.set(hex, [index]);
   }
   const writes = new Set<Promise<unknown>>();
+  // The first write that failed (a full disk): kept here, since a write leaves `writes` as it settles.
+  let failed: { error: unknown } | undefined;
+  const check = () => {
+    if (failed) throw failed.error;
+  };
   let run: { first: number; next: number; buffers: Buffer[]; blocks: Held[]; bytes: number } | undefined;
   const flushRun = async () => {
+    check();
     if (!run) return;
     const { first, buffers, blocks } = run;
     run = undefined;
-    const write = writevAll(handle, buffers, first * map.blockSize, file).finally(() => {
-      writes.delete(write);
-      for (const block of blocks) if (--block.writesLeft === 0) releaseBlock(block.data);
-    });
+    const write = writevAll(handle, buffers, first * map.blockSize, file)
+      .catch((error: unknown) => void (failed ??= { error }))
+      .finally(() => {
+        writes.delete(write);
+        for (const block of blocks) if (--block.writesLeft === 0) releaseBlock(block.data);
+      });
     writes.add(write);
     if (writes.size >= WRITES_IN_FLIGHT) await Promise.race(writes);
+    check();
   };
   let done = 0;
   for await (const { id, data } of vault.store.getMany([...places.keys()])) {
@@ -129,6 +138,7 @@ async function writeBlocks(vault: Vault, map: BlockMap, handle: fs.FileHandle, f
   }
   await flushRun();
   await Promise.all(writes);
+  check();
 }
 
 /** A block waiting for its writes, after which its memory is released. */
