@@ -1,5 +1,6 @@
 import { promises as fs } from "node:fs";
 import { hostname } from "node:os";
+import * as path from "node:path";
 import type { Vault } from "../vault";
 import { ORPHAN_GRACE_MS } from "../store/packed/packed-block-store";
 
@@ -13,7 +14,7 @@ export const PARTIAL_SUFFIX = ".partial";
  * in the user's directory, not the vault's).
  */
 export async function writeThroughPartial(vault: Vault, target: string, body: (partial: string) => Promise<void>): Promise<void> {
-  const partial = `${target}${PARTIAL_SUFFIX}`;
+  const partial = path.resolve(`${target}${PARTIAL_SUFFIX}`); // found again from any working directory
   const owner = { host: hostname(), pid: process.pid, started_at: Date.now() };
   await vault.db.insertInto("partial_outputs").values({ path: partial, ...owner }).onConflict((oc) => oc.column("path").doUpdateSet(owner)).execute();
   try {
