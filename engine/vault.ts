@@ -20,6 +20,8 @@ export interface VaultOptions {
   clock?: Clock;
   /** Wraps the block store (tests inject faults; later: encryption, retry). */
   wrapStore?: (store: BlockStore) => BlockStore;
+  /** Builds the backend that holds the packs (default: files under the store directory; tests inject faults). */
+  backend?: (storeDir: string) => Backend;
   blockSize?: number;
 }
 
@@ -66,7 +68,7 @@ export class Vault {
     const db = await openCatalog(catalogFile);
     const storeDir = path.join(root, "store");
     await makePrivateDir(storeDir);
-    const backend = new LocalBackend(storeDir);
+    const backend = options.backend ? options.backend(storeDir) : new LocalBackend(storeDir);
     const store = blockStoreOn(backend, new SqlPackIndex(db));
     const wrapped = options.wrapStore ? options.wrapStore(store) : store;
     return new Vault(root, id, db, wrapped, options.clock ?? systemClock, new VaultLock(lockFile), options.blockSize ?? BLOCK_SIZE, backend, storeDir);

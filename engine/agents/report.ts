@@ -8,7 +8,7 @@ import { MINUTE } from "../clock";
 import { recordFailure } from "../replication/retry";
 import type { PointView } from "../replication/points";
 import { ZERO_ID } from "../replication/block-map";
-import { SqlPackIndex } from "../catalog/sql-pack-index";
+import { addIndexEntries, SqlPackIndex } from "../catalog/sql-pack-index";
 import { registeredHost } from "./work";
 import { applyChanges } from "./wire";
 import { completeAgentJobs, failAgentJobs } from "./jobs";
@@ -55,9 +55,8 @@ export async function recordAgentWindow(vault: Vault, hostName: string, input: u
   }
   await checkBlocks(vault, report, newIds);
   const points = await recordWindow(vault, entries, report.capturedAt, report.durationMs, async (trx) => {
-    for (let i = 0; i < report.blocks.length; i += 400) {
-      await trx.insertInto("blocks").values(report.blocks.slice(i, i + 400)).onConflict((oc) => oc.column("id").doNothing()).execute();
-    }
+    // A block the agent wrote again (a repair, or an entry whose pack was short) moves to its checked new copy.
+    await addIndexEntries(trx, report.blocks);
   });
   for (const [n, point] of points.entries()) {
     const part = report.items[n];

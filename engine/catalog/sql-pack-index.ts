@@ -1,7 +1,20 @@
 import type { BlockLocation, IndexEntry, PackIndex } from "../store/packed/pack-index";
+import type { Kysely, Transaction } from "kysely";
 import type { CatalogDb } from "./catalog";
+import type { Tables } from "./tables";
 
 const BATCH = 400; // stays under SQLite's bound-variable limit
+
+/** Insert block locations, moving a block already indexed to its new copy (written again: a repair). */
+export async function addIndexEntries(db: Kysely<Tables> | Transaction<Tables>, entries: IndexEntry[]): Promise<void> {
+  for (let i = 0; i < entries.length; i += BATCH) {
+    await db
+      .insertInto("blocks")
+      .values(entries.slice(i, i + BATCH))
+      .onConflict((oc) => oc.column("id").doUpdateSet((eb) => ({ pack: eb.ref("excluded.pack"), offset: eb.ref("excluded.offset"), length: eb.ref("excluded.length") })))
+      .execute();
+  }
+}
 
 /** The block index as a catalog table, so block locations commit with the rest of the vault's metadata. */
 export class SqlPackIndex implements PackIndex {
@@ -18,15 +31,7 @@ export class SqlPackIndex implements PackIndex {
   }
 
   async add(entries: IndexEntry[]): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      for (let i = 0; i < entries.length; i += BATCH) {
-        await trx
-          .insertInto("blocks")
-          .values(entries.slice(i, i + BATCH))
-          .onConflict((oc) => oc.column("id").doUpdateSet((eb) => ({ pack: eb.ref("excluded.pack"), offset: eb.ref("excluded.offset"), length: eb.ref("excluded.length") })))
-          .execute();
-      }
-    });
+    await this.db.transaction().execute((trx) => addIndexEntries(trx, entries));
   }
 
   async remove(ids: string[]): Promise<void> {
