@@ -11,6 +11,10 @@ import { systemClock, DAY, type Clock } from "./clock";
 import { VaultLock } from "./lock";
 import { EngineError } from "./errors";
 import { BLOCK_SIZE } from "./disks/block-reader";
+import type { SealingKey } from "./store/encrypt/sealing-key";
+import { keySource, type KeyFlags } from "./keys/kek-source";
+import { createVaultKey, unlockVaultKey, type VaultKey } from "./keys/vault-key";
+import { parse, VaultMarker } from "../schema";
 
 const MARKER = "vault.json";
 export const REGISTRATION_KEY_LIFETIME_MS = 5 * DAY;
@@ -20,6 +24,23 @@ export interface VaultOptions {
   /** Wraps the block store (tests inject faults; later: encryption, retry). */
   wrapStore?: (store: BlockStore) => BlockStore;
   blockSize?: number;
+  /**
+   * Where the key-encryption key comes from (--key-file / --key-command); unset, the environment, else
+   * the vault's default key file (see keys/kek-source.ts).
+   */
+  key?: KeyFlags;
+  /**
+   * Create the vault without encryption at rest. Only for the benchmark that measures what encryption
+   * costs; never offered to users. Ignored when opening a vault (vault.json says what it is).
+   */
+  unencrypted?: boolean;
+}
+
+/** How a vault's data is kept at rest, for its description. */
+export interface VaultEncryption {
+  cipher: "aes-256-gcm" | "none";
+  /** Where the key-encryption key came from (never the key); null for an unencrypted vault. */
+  key: string | null;
 }
 
 /** A vault directory: catalog, block store and lock, opened together. */
@@ -35,36 +56,58 @@ export class Vault {
     /** Where the store's packs live (agents write packs here too). */
     readonly backend: Backend,
     readonly storeDir: string,
+    /** Seals the blocks and manifest chunks; undefined in a vault made before encryption at rest (format 1). */
+    readonly dataKey: SealingKey | undefined,
+    readonly encryption: VaultEncryption,
   ) {}
 
-  /** Create a vault in an empty (or missing) directory; returns it with its registration key, shown once. */
+  /**
+   * Create a vault in an empty (or missing) directory; returns it with its registration key, shown once.
+   * Its data key is made first and wrapped by the KEK (a default key file is created), so a KEK that
+   * cannot be had leaves nothing behind.
+   */
   static async init(dir: string, options: VaultOptions = {}): Promise<{ vault: Vault; registrationKey: string }> {
     const root = path.resolve(dir);
     if (await exists(path.join(root, MARKER))) throw new EngineError("AlreadyExists", `${root} is already a vault`, false, "dir");
     const entries = await fs.readdir(root).catch((e) => (e.code === "ENOENT" ? [] : Promise.reject(e)));
     if (entries.length > 0) throw new EngineError("InvalidInput", `${root} is not empty; a vault needs an empty or new directory`, false, "dir");
-    await fs.mkdir(root, { recursive: true });
     const id = randomUUID();
-    const vault = await Vault.openAt(root, id, options);
-    const registrationKey = await vault.rotateRegistrationKey();
-    await fs.writeFile(path.join(root, MARKER), JSON.stringify({ format: 1, id, createdAt: new Date(vault.clock.now()).toISOString() }, null, 2) + "\n");
-    return { vault, registrationKey };
+    const key = options.unencrypted ? undefined : await createVaultKey(keySource(options.key ?? {}, id), { id, dir: root });
+    try {
+      await fs.mkdir(root, { recursive: true });
+      const vault = await Vault.openAt(root, id, options, key);
+      const registrationKey = await vault.rotateRegistrationKey();
+      const marker: VaultMarker = { format: 2, id, createdAt: new Date(vault.clock.now()).toISOString(), ...(key ? { encryption: key.record } : {}) };
+      await fs.writeFile(path.join(root, MARKER), JSON.stringify(marker, null, 2) + "\n");
+      return { vault, registrationKey };
+    } catch (error) {
+      if (key?.createdFile) await fs.rm(key.createdFile, { force: true });
+      throw error;
+    }
   }
 
+  /**
+   * Open a vault. An encrypted one needs its key-encryption key, checked against vault.json before the
+   * catalog or the store is opened: a wrong key fails (WrongKey) having changed nothing. A vault made
+   * before encryption at rest opens as it is, unencrypted (its description says so).
+   */
   static async open(dir: string, options: VaultOptions = {}): Promise<Vault> {
     const root = path.resolve(dir);
-    const marker = await fs.readFile(path.join(root, MARKER), "utf8").catch(() => undefined);
-    if (!marker) throw new EngineError("VaultNotFound", `no vault at ${root} (create one with 'lifeboat vault init ${dir}')`, false, "vault");
-    return Vault.openAt(root, (JSON.parse(marker) as { id: string }).id, options);
+    const text = await fs.readFile(path.join(root, MARKER), "utf8").catch(() => undefined);
+    if (!text) throw new EngineError("VaultNotFound", `no vault at ${root} (create one with 'lifeboat vault init ${dir}')`, false, "vault");
+    const marker = parse(VaultMarker, JSON.parse(text), `${MARKER} of ${root}`);
+    const key = marker.encryption ? await unlockVaultKey(keySource(options.key ?? {}, marker.id), { id: marker.id, dir: root }, marker.encryption) : undefined;
+    return Vault.openAt(root, marker.id, options, key);
   }
 
-  private static async openAt(root: string, id: string, options: VaultOptions): Promise<Vault> {
+  private static async openAt(root: string, id: string, options: VaultOptions, key: VaultKey | undefined): Promise<Vault> {
     const db = await openCatalog(path.join(root, "catalog.sqlite"));
     const storeDir = path.join(root, "store");
     const backend = new LocalBackend(storeDir);
-    const store = blockStoreOn(backend, new SqlPackIndex(db));
+    const store = blockStoreOn(backend, new SqlPackIndex(db), key?.key);
     const wrapped = options.wrapStore ? options.wrapStore(store) : store;
-    return new Vault(root, id, db, wrapped, options.clock ?? systemClock, new VaultLock(path.join(root, "lock.sqlite")), options.blockSize ?? BLOCK_SIZE, backend, storeDir);
+    const encryption: VaultEncryption = key ? { cipher: "aes-256-gcm", key: key.origin } : { cipher: "none", key: null };
+    return new Vault(root, id, db, wrapped, options.clock ?? systemClock, new VaultLock(path.join(root, "lock.sqlite")), options.blockSize ?? BLOCK_SIZE, backend, storeDir, key?.key, encryption);
   }
 
   /** Issue a new registration key (valid 5 days); only its hash is kept. */

@@ -35,7 +35,7 @@ export async function materialize(vault: Vault, item: ItemRow, selector: string,
   for (const disk of disks) {
     const target = path.join(outDir, disk.name);
     const write = async (sub?: Task) => {
-      const map = await loadPointMap(vault.db, point.id, disk.id);
+      const map = await loadPointMap(vault, point.id, disk.id);
       const tmp = `${target}.partial`;
       const handle = await fs.open(tmp, "w");
       try {

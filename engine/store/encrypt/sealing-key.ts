@@ -1,0 +1,76 @@
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+
+/** The one format so far; a stored object starts with it so a later format can sit beside this one. */
+const VERSION = 1;
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+export const KEY_BYTES = 32;
+/** What sealing adds to an object: version byte, nonce and tag. */
+export const SEAL_OVERHEAD = 1 + NONCE_BYTES + TAG_BYTES;
+
+/**
+ * What a sealed object is. It is authenticated with the object's id, so a ciphertext cannot stand in for
+ * another object of any kind.
+ */
+export type Purpose = "block" | "manifest-chunk" | "data-key";
+const PURPOSE_BYTE: Record<Purpose, number> = { block: 1, "manifest-chunk": 2, "data-key": 3 };
+
+/**
+ * An AES-256-GCM key that seals objects, each with a fresh random 96-bit nonce. A vault's data key seals
+ * every stored block and manifest chunk (NIST's bound for random nonces, 2^32 objects per key, is 256 TiB
+ * of distinct 64 KiB blocks); its key-encryption key seals the data key ("data-key", id: the vault's id).
+ * The sealed form is version | nonce | ciphertext | tag, and the additional data is version | purpose |
+ * id, so a block swapped for another, or moved into a manifest, fails authentication.
+ */
+export class SealingKey {
+  private constructor(private readonly key: Buffer) {}
+
+  static generate(): SealingKey {
+    return new SealingKey(randomBytes(KEY_BYTES));
+  }
+
+  static of(key: Buffer): SealingKey {
+    if (key.length !== KEY_BYTES) throw new Error(`a key is ${KEY_BYTES} bytes, not ${key.length}`);
+    return new SealingKey(Buffer.from(key));
+  }
+
+  /** The raw key: a data key is wrapped, and handed to agents over their authenticated channel. */
+  bytes(): Buffer {
+    return Buffer.from(this.key);
+  }
+
+  seal(purpose: Purpose, id: string, data: Uint8Array): Buffer {
+    const nonce = randomBytes(NONCE_BYTES);
+    const cipher = createCipheriv("aes-256-gcm", this.key, nonce);
+    cipher.setAAD(additionalData(purpose, id));
+    const out = Buffer.allocUnsafe(SEAL_OVERHEAD + data.length);
+    out[0] = VERSION;
+    nonce.copy(out, 1);
+    const body = cipher.update(data);
+    body.copy(out, 1 + NONCE_BYTES);
+    cipher.final(); // GCM is a stream mode: update gave every byte, final only completes the tag
+    cipher.getAuthTag().copy(out, 1 + NONCE_BYTES + data.length);
+    return out;
+  }
+
+  /** The plaintext, or undefined when the object fails authentication: damaged, swapped, or sealed by another key. */
+  open(purpose: Purpose, id: string, sealed: Uint8Array): Buffer | undefined {
+    if (sealed.length < SEAL_OVERHEAD || sealed[0] !== VERSION) return undefined;
+    const decipher = createDecipheriv("aes-256-gcm", this.key, sealed.subarray(1, 1 + NONCE_BYTES));
+    decipher.setAAD(additionalData(purpose, id));
+    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+    const plain = decipher.update(sealed.subarray(1 + NONCE_BYTES, sealed.length - TAG_BYTES));
+    try {
+      decipher.final();
+    } catch {
+      return undefined;
+    }
+    return plain;
+  }
+}
+
+/** version | purpose | id; ids are SHA-256 hex, kept as their 32 bytes (any other id as its text). */
+function additionalData(purpose: Purpose, id: string): Buffer {
+  const idBytes = /^[0-9a-f]{64}$/.test(id) ? Buffer.from(id, "hex") : Buffer.from(id, "utf8");
+  return Buffer.concat([Buffer.from([VERSION, PURPOSE_BYTE[purpose]]), idBytes]);
+}
