@@ -69,8 +69,14 @@ export class SealingKey {
   }
 }
 
-/** version | purpose | id; ids are SHA-256 hex, kept as their 32 bytes (any other id as its text). */
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** version | purpose | id; ids are SHA-256 hex, kept as their 32 bytes (any other id, a vault's, as its text). */
 function additionalData(purpose: Purpose, id: string): Buffer {
-  const idBytes = /^[0-9a-f]{64}$/.test(id) ? Buffer.from(id, "hex") : Buffer.from(id, "utf8");
-  return Buffer.concat([Buffer.from([VERSION, PURPOSE_BYTE[purpose]]), idBytes]);
+  const hex = SHA256_HEX.test(id);
+  const aad = Buffer.allocUnsafe(2 + (hex ? 32 : Buffer.byteLength(id)));
+  aad[0] = VERSION;
+  aad[1] = PURPOSE_BYTE[purpose];
+  aad.write(id, 2, hex ? "hex" : "utf8");
+  return aad;
 }
