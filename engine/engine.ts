@@ -1,4 +1,5 @@
 import { Vault, type VaultEncryption, type VaultOptions } from "./vault";
+import type { KeyFlags } from "./keys/kek-source";
 import { EngineError } from "./errors";
 import { Job, listJobs, readJob, type JobView } from "./jobs/jobs";
 import { addHost, addSite, listSites, type SiteView } from "./inventory/sites";
@@ -63,6 +64,14 @@ export class Engine {
 
   private locked<T>(body: () => Promise<T>): Promise<T> {
     return this.vault.lock.run(body);
+  }
+
+  /**
+   * Wrap the vault's data key with another key-encryption key; the old one opens the vault no more. Only
+   * where the vault is (both keys are the host's), never over the API.
+   */
+  changeKey(next: KeyFlags): Promise<VaultEncryption> {
+    return this.locked(() => this.vault.changeKey(next));
   }
 
   /** The vault's directory, identity and registration key state. */

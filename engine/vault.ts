@@ -13,7 +13,7 @@ import { EngineError } from "./errors";
 import { BLOCK_SIZE } from "./disks/block-reader";
 import type { SealingKey } from "./store/encrypt/sealing-key";
 import { keySource, type KeyFlags } from "./keys/kek-source";
-import { createVaultKey, unlockVaultKey, type VaultKey } from "./keys/vault-key";
+import { createVaultKey, unlockVaultKey, wrapVaultKey, type VaultKey } from "./keys/vault-key";
 import { parse, VaultMarker } from "../schema";
 
 const MARKER = "vault.json";
@@ -58,8 +58,12 @@ export class Vault {
     readonly storeDir: string,
     /** Seals the blocks and manifest chunks; undefined in a vault made before encryption at rest (format 1). */
     readonly dataKey: SealingKey | undefined,
-    readonly encryption: VaultEncryption,
+    private encryptionState: VaultEncryption,
   ) {}
+
+  get encryption(): VaultEncryption {
+    return this.encryptionState;
+  }
 
   /**
    * Create a vault in an empty (or missing) directory; returns it with its registration key, shown once.
@@ -108,6 +112,20 @@ export class Vault {
     const wrapped = options.wrapStore ? options.wrapStore(store) : store;
     const encryption: VaultEncryption = key ? { cipher: "aes-256-gcm", key: key.origin } : { cipher: "none", key: null };
     return new Vault(root, id, db, wrapped, options.clock ?? systemClock, new VaultLock(path.join(root, "lock.sqlite")), options.blockSize ?? BLOCK_SIZE, backend, storeDir, key?.key, encryption);
+  }
+
+  /**
+   * Wrap the data key with another key-encryption key (from `next`; a key file is made when missing) and
+   * replace vault.json atomically: the old KEK opens the vault no more, and nothing stored is rewritten
+   * (a leaked KEK is retired this way; a leaked data key is not). The caller holds the vault lock.
+   */
+  async changeKey(next: KeyFlags): Promise<VaultEncryption> {
+    if (!this.dataKey) throw new EngineError("NotEncrypted", `vault ${this.dir} predates encryption at rest and has no key to change`, false, "vault");
+    const marker = parse(VaultMarker, JSON.parse(await fs.readFile(path.join(this.dir, MARKER), "utf8")), `${MARKER} of ${this.dir}`);
+    const key = await wrapVaultKey(this.dataKey, keySource(next, this.id), { id: this.id, dir: this.dir });
+    await writeDurably(path.join(this.dir, MARKER), JSON.stringify({ ...marker, encryption: key.record }, null, 2) + "\n");
+    this.encryptionState = { cipher: "aes-256-gcm", key: key.origin };
+    return this.encryptionState;
   }
 
   /** Issue a new registration key (valid 5 days); only its hash is kept. */
@@ -161,6 +179,25 @@ export class Vault {
 }
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/** Replace a file atomically and durably: a crash leaves the old content or the new, never a mix. */
+async function writeDurably(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+  const handle = await fs.open(tmp, "wx", 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(tmp, file);
+  const dir = await fs.open(path.dirname(file), "r");
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
 
 async function exists(file: string): Promise<boolean> {
   return fs.access(file).then(() => true, () => false);

@@ -6,8 +6,9 @@ import Database from "better-sqlite3";
 import { buildServer } from "../engine/server/app";
 import { Agent } from "../agent/agent";
 import { Engine, EngineError } from "../engine";
-import { lifeboat } from "./cli";
+import { lifeboat, spawnLifeboat } from "./cli";
 import { makeDisk, newVault, tempDir } from "./helpers";
+import { SealingKey } from "../engine/store/encrypt/sealing-key";
 
 const BLOCK = 65536;
 
@@ -179,6 +180,83 @@ describe("encryption at rest", () => {
     const hex = (await fs.readFile(kms, "utf8")).trim();
     assert.equal((await lifeboat(["--vault", other, "status"], { LIFEBOAT_VAULT_KEY: hex })).code, 0);
     assert.equal(JSON.parse((await lifeboat(["--vault", other, "--json", "status"], { LIFEBOAT_KEY_DIR: keyDir })).stderr).error.code, "KeyNotFound");
+  });
+
+  it("lifeboat serve takes the key flags: the right key serves the vault, a wrong one stops it before anything is written", async () => {
+    const dir = tempDir();
+    const v = await protectedVault(dir);
+    await v.engine.close();
+    const wrong = path.join(dir, "wrong.key");
+    await fs.writeFile(wrong, randomBytes(32).toString("base64"), { mode: 0o600 });
+    const before = await treeHashes(v.vaultDir);
+    const refused = await lifeboat(["--vault", v.vaultDir, "--json", "serve", "--port", "0", "--key-file", wrong]);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.equal(JSON.parse(refused.stderr).error.code, "WrongKey");
+    assert.deepEqual(await treeHashes(v.vaultDir), before, "no file of the vault changed (no admin token, no lock, no catalog write)");
+
+    const daemon = spawnLifeboat(["--vault", v.vaultDir, "serve", "--port", "0", "--key-file", v.keyFile]);
+    const closed = new Promise((r) => daemon.once("close", r));
+    try {
+      let log = "";
+      daemon.stdout!.on("data", (c) => (log += c));
+      daemon.stderr!.on("data", (c) => (log += c));
+      while (!/API at (\S+);/.test(log) && daemon.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+      const endpoint = /API at (\S+);/.exec(log)?.[1];
+      assert.ok(endpoint, log);
+      const token = (await fs.readFile(path.join(v.vaultDir, "admin.token"), "utf8")).trim();
+      const info = await fetch(new URL("/v1/vault", endpoint), { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json() as Promise<{ encryption: unknown }>);
+      assert.deepEqual(info.encryption, { cipher: "aes-256-gcm", key: `key file ${v.keyFile}` });
+    } finally {
+      daemon.kill("SIGTERM");
+      await closed;
+    }
+  });
+
+  it("vault change-key wraps the data key with a new KEK: the old key opens the vault no more, the data reads as before", async () => {
+    const dir = tempDir();
+    const v = await protectedVault(dir);
+    await v.engine.close();
+    const next = path.join(dir, "next", "vault.key");
+    const changed = await lifeboat(["--vault", v.vaultDir, "--key-file", v.keyFile, "--json", "vault", "change-key", "--new-key-file", next]);
+    assert.equal(changed.code, 0, changed.stderr);
+    assert.deepEqual(JSON.parse(changed.stdout).encryption, { cipher: "aes-256-gcm", key: `key file ${next}` });
+    assert.equal((await fs.stat(next)).mode & 0o777, 0o600);
+    const old = await lifeboat(["--vault", v.vaultDir, "--key-file", v.keyFile, "--json", "status"]);
+    assert.equal(JSON.parse(old.stderr).error.code, "WrongKey");
+    const out = path.join(dir, "out");
+    const materialized = await lifeboat(["--vault", v.vaultDir, "--key-file", next, "materialize", "vm", "--point", "latest", "--out", out]);
+    assert.equal(materialized.code, 0, materialized.stderr);
+    assert.ok((await fs.readFile(path.join(out, "os"))).equals(await fs.readFile(v.disk)));
+    const neither = await lifeboat(["--vault", v.vaultDir, "--key-file", next, "vault", "change-key"]);
+    assert.equal(neither.code, 2, "no new key given: bad input");
+  });
+
+  it("a vault made before encryption at rest opens as it is, unencrypted, and says so", async () => {
+    const dir = tempDir();
+    const vaultDir = path.join(dir, "vault");
+    const { engine } = await Engine.init(vaultDir, { unencrypted: true });
+    await engine.close();
+    // What vault.json held before this change.
+    const marker = JSON.parse(await fs.readFile(path.join(vaultDir, "vault.json"), "utf8"));
+    await fs.writeFile(path.join(vaultDir, "vault.json"), JSON.stringify({ format: 1, id: marker.id, createdAt: marker.createdAt }, null, 2));
+    const status = await lifeboat(["--vault", vaultDir, "--json", "status"], { LIFEBOAT_KEY_DIR: path.join(dir, "no-keys") });
+    assert.equal(status.code, 0, status.stderr);
+    assert.deepEqual(JSON.parse(status.stdout).vault.encryption, { cipher: "none", key: null });
+    assert.match(status.stderr, /warning: vault .* predates encryption at rest: its blocks and manifests are stored unencrypted/);
+  });
+
+  it("a sealed block's head reads without opening it (decode workers are sized by it); the whole opens only with its own id", () => {
+    const key = SealingKey.generate();
+    const id = createHash("sha256").update("block").digest("hex");
+    for (const data of [randomBytes(65537), randomBytes(5)]) {
+      const sealed = key.seal("block", id, data);
+      assert.equal(sealed.length, data.length + 29);
+      assert.ok(key.peek(sealed, 19)!.equals(data.subarray(0, 19)));
+      assert.ok(key.open("block", id, sealed)!.equals(data));
+      assert.equal(key.open("block", createHash("sha256").update("other").digest("hex"), sealed), undefined, "another id");
+      assert.equal(key.open("manifest-chunk", id, sealed), undefined, "another purpose");
+      assert.equal(SealingKey.generate().open("block", id, sealed), undefined, "another key");
+    }
   });
 
   it("a flipped byte in a pack fails materialize as damage (BlockDamaged), and a read of the block says so", async () => {

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import type { Command } from "commander";
-import { Engine } from "../../engine";
-import { keyFlags, vaultDir, wantsJson, withEngine } from "../context";
+import { Engine, EngineError } from "../../engine";
+import { keyFlags, vaultDir, wantsJson, withEngine, withLocalEngine } from "../context";
 import { print } from "../format";
 
 export function register(program: Command): void {
@@ -42,6 +42,16 @@ export function register(program: Command): void {
     .action(async (name: string, _opts, command: Command) => {
       await withEngine(command, (e) => e.revokeToken(name));
       print({ name, revoked: true }, wantsJson(command), () => `token ${name} revoked`);
+    });
+  vault
+    .command("change-key")
+    .description("wrap the vault's data key with another key-encryption key (the current one from --key-file, --key-command or the environment); the old key opens the vault no more; nothing stored is rewritten")
+    .option("--new-key-file <file>", "the new key-encryption key's file (made, 0600, when missing)")
+    .option("--new-key-command <command>", "a shell command that prints the new key-encryption key")
+    .action(async (opts: { newKeyFile?: string; newKeyCommand?: string }, command: Command) => {
+      if ((opts.newKeyFile === undefined) === (opts.newKeyCommand === undefined)) throw new EngineError("InvalidInput", "give the new key with --new-key-file or --new-key-command (one of them)", false, "newKeyFile");
+      const encryption = await withLocalEngine(command, (engine) => engine.changeKey({ keyFile: opts.newKeyFile, keyCommand: opts.newKeyCommand }));
+      print({ encryption }, wantsJson(command), () => `the vault's data key is now wrapped by the ${encryption.key}; the old key opens it no more (keep the new one apart from the vault)`);
     });
   vault
     .command("rotate-key")

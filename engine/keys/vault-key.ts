@@ -18,9 +18,16 @@ export interface VaultKey {
 }
 
 /** A fresh data key for a new vault, wrapped by the KEK from `source` (a key file is created when missing). */
-export async function createVaultKey(source: KeySource, vault: VaultRef): Promise<VaultKey> {
+export function createVaultKey(source: KeySource, vault: VaultRef): Promise<VaultKey> {
+  return wrapVaultKey(SealingKey.generate(), source, vault);
+}
+
+/**
+ * A data key wrapped by the KEK from `source` (a key file is created when missing): a new vault's, or an
+ * existing vault's when its KEK changes. The data key stays, so nothing stored is rewritten.
+ */
+export async function wrapVaultKey(key: SealingKey, source: KeySource, vault: VaultRef): Promise<VaultKey> {
   const { kek, created } = await kekForNewVault(source, vault);
-  const key = SealingKey.generate();
   const record: EncryptionRecord = { cipher: "aes-256-gcm", keyCheck: keyCheck(kek), wrappedKey: SealingKey.of(kek).seal("data-key", vault.id, key.bytes()).toString("base64") };
   return { key, record, origin: describeSource(source), createdFile: created };
 }

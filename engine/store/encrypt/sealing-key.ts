@@ -40,17 +40,41 @@ export class SealingKey {
   }
 
   seal(purpose: Purpose, id: string, data: Uint8Array): Buffer {
+    const out = Buffer.allocUnsafe(SEAL_OVERHEAD + data.length);
+    this.sealInto(purpose, id, data, out, 0);
+    return out;
+  }
+
+  /** Seal `data` into `target` at `offset`, which must have SEAL_OVERHEAD + data.length bytes free; returns the sealed length. */
+  sealInto(purpose: Purpose, id: string, data: Uint8Array, target: Buffer, offset: number): number {
     const nonce = randomBytes(NONCE_BYTES);
     const cipher = createCipheriv("aes-256-gcm", this.key, nonce);
     cipher.setAAD(additionalData(purpose, id));
-    const out = Buffer.allocUnsafe(SEAL_OVERHEAD + data.length);
-    out[0] = VERSION;
-    nonce.copy(out, 1);
-    const body = cipher.update(data);
-    body.copy(out, 1 + NONCE_BYTES);
+    target[offset] = VERSION;
+    nonce.copy(target, offset + 1);
+    cipher.update(data).copy(target, offset + 1 + NONCE_BYTES);
     cipher.final(); // GCM is a stream mode: update gave every byte, final only completes the tag
-    cipher.getAuthTag().copy(out, 1 + NONCE_BYTES + data.length);
-    return out;
+    cipher.getAuthTag().copy(target, offset + 1 + NONCE_BYTES + data.length);
+    return SEAL_OVERHEAD + data.length;
+  }
+
+  /**
+   * The first `bytes` of a sealed object's plaintext, NOT authenticated: only for sizing memory before
+   * the object is opened (and authenticated) elsewhere. GCM encrypts in counter mode, the plaintext's
+   * keystream starting at counter block nonce | 2, so AES-CTR from there reads a prefix for little.
+   */
+  peek(sealed: Uint8Array, bytes: number): Buffer | undefined {
+    if (sealed.length < SEAL_OVERHEAD || sealed[0] !== VERSION) return undefined;
+    const counter = Buffer.alloc(16);
+    counter.set(sealed.subarray(1, 1 + NONCE_BYTES));
+    counter[15] = 2;
+    const body = sealed.subarray(1 + NONCE_BYTES, sealed.length - TAG_BYTES);
+    return createDecipheriv("aes-256-ctr", this.key, counter).update(body.subarray(0, Math.min(bytes, body.length)));
+  }
+
+  /** The length of a sealed object's plaintext. */
+  static openedLength(sealed: Uint8Array): number {
+    return sealed.length - SEAL_OVERHEAD;
   }
 
   /** The plaintext, or undefined when the object fails authentication: damaged, swapped, or sealed by another key. */
