@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { MIB, type MachineInfo } from "./measure";
 import type { BenchResults, Comparison, Unit } from "./summary";
+import { ENCRYPTION_RUNS } from "./encryption";
 
 const HEADER = ["Operation", "Ours", "Baseline", "Ratio", "Target", "Met"];
 export const RATIO_NOTE = "Ratio = ours / baseline: above 1 is faster for throughput; below 1 is faster, smaller or leaner for the rest.";
@@ -119,7 +120,7 @@ function markdownReport(results: BenchResults, comparisons: Comparison[]): strin
     ...machineLines(machine),
     `- Image: ${image.bytes / MIB} MiB in ${image.blockBytes / 1024} KiB blocks (${layout}; seed ${image.seed})`,
     cacheLine(machine.cache),
-    `- Times: fastest of ${results.runs} runs; peak RSS: largest of them; bytes: mean per delta cycle; rsync baseline ${results.rsync}`,
+    `- Times: fastest of ${results.runs} runs (${ENCRYPTION_RUNS} for the encryption cost); peak RSS: largest of them; bytes: mean per delta cycle; rsync baseline ${results.rsync}`,
     "",
     comparisonsMarkdown(comparisons),
     "",

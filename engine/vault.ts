@@ -21,7 +21,7 @@ export const REGISTRATION_KEY_LIFETIME_MS = 5 * DAY;
 
 export interface VaultOptions {
   clock?: Clock;
-  /** Wraps the block store (tests inject faults; later: encryption, retry). */
+  /** Wraps the block store (tests inject faults; later: retry). */
   wrapStore?: (store: BlockStore) => BlockStore;
   blockSize?: number;
   /**
