@@ -3,7 +3,7 @@ process.env.TS_NODE_TRANSPILE_ONLY = "true";
 // `npx mocha test/x.test.ts` runs just that file: mocha would add the files named to the spec below.
 const named = process.argv.slice(2).some((arg) => /\.test\.ts$/.test(arg));
 module.exports = {
-  require: ["ts-node/register"],
+  require: ["ts-node/register", "test/key-dir.ts"],
   extension: ["ts"],
   ...(named ? {} : { spec: ["test/**/*.test.ts"] }),
   timeout: 180000,

@@ -7,6 +7,7 @@ import { AgentLink } from "./link";
 import { DiskStates } from "./disk-states";
 import { runWork } from "./window";
 import { makePrivateDir, writePrivateFile } from "../engine/private-files";
+import { SealingKey } from "../engine/store/encrypt/sealing-key";
 
 export interface AgentOptions {
   engine: string;
@@ -36,6 +37,8 @@ export class Agent {
   private wake: () => void = () => undefined;
   private busy: string[] = [];
   private offset = 0;
+  /** Fetched at the first work and kept in memory only (null: the vault is not encrypted). */
+  private dataKey: SealingKey | null | undefined;
 
   private constructor(
     private readonly options: AgentOptions,
@@ -115,7 +118,12 @@ export class Agent {
     // Keep calling in while the work runs (the host stays "seen", the work stays leased).
     const keepAlive = setInterval(() => void this.beat(false).catch(() => undefined), this.identity.heartbeatMs);
     try {
-      const report = await runWork({ link: this.link, storeDir: this.options.storeDir ?? this.identity.storeDir, blockSize: this.identity.blockSize, states: this.states, engineNow: () => Date.now() + this.offset }, work);
+      if (this.dataKey === undefined) {
+        const raw = await this.link.dataKey();
+        this.dataKey = raw && SealingKey.of(raw);
+      }
+      const context = { link: this.link, storeDir: this.options.storeDir ?? this.identity.storeDir, blockSize: this.identity.blockSize, dataKey: this.dataKey ?? undefined, states: this.states, engineNow: () => Date.now() + this.offset };
+      const report = await runWork(context, work);
       this.log(`${work.mode} window of ${names.join(", ")}: ${report.items.reduce((n, i) => n + i.bytesStored, 0)} bytes stored, ${report.blocks.length} new block(s)`);
     } catch (error) {
       const e = classify(error);

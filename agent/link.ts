@@ -26,6 +26,11 @@ export class AgentLink {
   heartbeat(busy: string[], takeWork: boolean): Promise<HeartbeatAnswer> {
     return this.call("POST", "/heartbeat", { busy, takeWork });
   }
+  /** The vault's data key (null: the vault is not encrypted). */
+  async dataKey(): Promise<Buffer | null> {
+    const { dataKey } = await this.call<{ dataKey: string | null }>("GET", "/data-key");
+    return dataKey === null ? null : Buffer.from(dataKey, "base64");
+  }
   diskState(item: string, disk: string): Promise<{ version: number; map: EncodedMap | null }> {
     return this.call("GET", `/items/${q(item)}/disks/${q(disk)}/state`);
   }

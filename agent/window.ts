@@ -8,6 +8,7 @@ import { blockStoreOn } from "../engine/store/stack";
 import { LocalBackend } from "../engine/store/local/local-backend";
 import type { AgentWindowReport } from "../schema";
 import type { AgentLink } from "./link";
+import type { SealingKey } from "../engine/store/encrypt/sealing-key";
 import { RemotePackIndex } from "./remote-index";
 import type { DiskStates } from "./disk-states";
 
@@ -15,6 +16,8 @@ export interface WindowContext {
   link: AgentLink;
   storeDir: string;
   blockSize: number;
+  /** Seals the blocks written (the vault's data key); undefined for a vault that is not encrypted. */
+  dataKey: SealingKey | undefined;
   states: DiskStates;
   /** The engine's clock now (the agent's clock corrected by the last heartbeat). */
   engineNow: () => number;
@@ -31,7 +34,7 @@ type WorkDisk = WorkItem["disks"][number];
  */
 export async function runWork(ctx: WindowContext, work: AgentWork): Promise<AgentWindowReport> {
   const index = new RemotePackIndex(ctx.link);
-  const store = blockStoreOn(new LocalBackend(ctx.storeDir), index);
+  const store = blockStoreOn(new LocalBackend(ctx.storeDir), index, ctx.dataKey);
   try {
     const bases = new Map<WorkDisk, { version: number; map: BlockMap | null }>();
     for (const item of work.items) for (const disk of item.disks) bases.set(disk, await ctx.states.get(item.name, disk));

@@ -1,19 +1,27 @@
 /**
  * Replication suite (BENCH_IMAGE_MIB=64 for a quick run): initial replication against cp, delta cycles
- * against rsync and the peak memory of both, all in one run; writes replication.{md,json}.
+ * against rsync and the peak memory of both, and initial replication and materialize with encryption at
+ * rest against the same without, all in one run; writes replication.{md,json}.
  */
 import * as path from "node:path";
 import { ensureRsync } from "./baselines";
 import { BLOCK_BYTES, makeImage } from "./image";
 import { describeMachine, MIB, PageCache } from "./measure";
 import { Random } from "./random";
+import { benchEncryption } from "./encryption";
 import { benchDelta, benchIdle, benchInitial, RUNS, type BenchContext, type Workspace } from "./replication";
 import { textTable, writeResults } from "./report";
 import { mibFromEnv, SEED, type SuiteContext } from "./suite";
 import { summarize, type BenchResults } from "./summary";
 
 function workspaceIn(dir: string): Workspace {
-  return { image: path.join(dir, "disk.img"), vault: path.join(dir, "vault"), copy: path.join(dir, "disk.cp.img"), replica: path.join(dir, "disk.replica.img") };
+  return {
+    image: path.join(dir, "disk.img"),
+    vault: path.join(dir, "vault"),
+    copy: path.join(dir, "disk.cp.img"),
+    replica: path.join(dir, "disk.replica.img"),
+    materialized: path.join(dir, "materialized"),
+  };
 }
 
 export async function replicationSuite({ workDir, resultsDir, log }: SuiteContext): Promise<void> {
@@ -27,6 +35,7 @@ export async function replicationSuite({ workDir, resultsDir, log }: SuiteContex
   const withRsync = await ensureRsync(log);
   if (!withRsync) log("the rsync baseline is skipped");
   const delta = await benchDelta(context, blocks, withRsync);
+  const encryption = await benchEncryption(context);
 
   const results: BenchResults = {
     machine: describeMachine(context.cache),
@@ -35,6 +44,7 @@ export async function replicationSuite({ workDir, resultsDir, log }: SuiteContex
     idle,
     initial,
     delta,
+    encryption,
     rsync: withRsync ? "measured" : "skipped",
   };
   const comparisons = summarize(results);

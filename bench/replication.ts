@@ -18,6 +18,8 @@ export interface Workspace {
   copy: string;
   /** rsync's destination: the image as the replica had it at the last cycle. */
   replica: string;
+  /** Where materialize writes the point's disks. */
+  materialized: string;
 }
 
 export interface BenchContext {

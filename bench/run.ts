@@ -30,6 +30,8 @@ const log = (line: string) => console.error(`[bench] ${line}`);
 async function main(): Promise<void> {
   const names = chosenSuites();
   await fs.rm(WORK_DIR, { recursive: true, force: true }); // what a crashed run left
+  // Vaults made by the bench keep their key-encryption keys here, not in the user's ~/.config.
+  process.env.LIFEBOAT_KEY_DIR = path.join(WORK_DIR, "keys");
   try {
     for (const name of names) {
       // Each suite's files go before the next starts: together they would need tens of GiB.

@@ -3,6 +3,7 @@ import type { ImageLayout } from "./image";
 import { mean, MIB, type MachineInfo } from "./measure";
 import type { DeltaRound, InitialResult } from "./replication";
 import type { ChildFigures, Measured } from "./worker-protocol";
+import type { EncryptionRun } from "./encryption";
 
 /** Everything one run measured, as written to replication.json. */
 export interface BenchResults {
@@ -12,6 +13,7 @@ export interface BenchResults {
   idle: Measured<ChildFigures>;
   initial: InitialResult;
   delta: DeltaRound[];
+  encryption: EncryptionRun[];
   rsync: "measured" | "skipped";
 }
 
@@ -29,6 +31,8 @@ export interface Comparison {
   ratio: number | null;
   /** The largest ratio the target allows; absent where there is no target. */
   maxRatio?: number;
+  /** The smallest ratio the target allows (throughput that may lose at most so much); absent where there is no such target. */
+  minRatio?: number;
   /** Absent where there is no target, or no baseline to judge it by. */
   met?: boolean;
 }
@@ -40,7 +44,30 @@ export function compare(operation: string, unit: Unit, ours: number, baselineNam
   return { operation, unit, ours, baselineName, baseline, ratio, ...target };
 }
 
+/** A comparison whose target is a least ratio: ours keeps at least minRatio of the baseline's throughput. */
+export function compareAtLeast(operation: string, ours: number, baselineName: string, baseline: number, minRatio: number): Comparison {
+  const ratio = ours / baseline;
+  return { operation, unit: "MiB/s", ours, baselineName, baseline, ratio, minRatio, met: ratio >= minRatio };
+}
+
 const throughput = (bytes: number, ms: number) => bytes / MIB / (ms / 1000);
+
+/** Encryption may cost at most 10% of initial replication's and materialize's throughput. */
+const ENCRYPTION_MIN_RATIO = 0.9;
+
+/** Fastest run of each kind, encrypted against unencrypted, for initial replication and materialize. */
+function encryptionComparisons(bytes: number, runs: EncryptionRun[]): Comparison[] {
+  const fastest = (encrypted: boolean, of: (r: EncryptionRun) => number) => throughput(bytes, Math.min(...runs.filter((r) => r.encrypted === encrypted).map(of)));
+  const plain = "the same, unencrypted";
+  const leastCpu = (encrypted: boolean, of: (r: EncryptionRun) => number) => Math.min(...runs.filter((r) => r.encrypted === encrypted).map(of));
+  return [
+    compareAtLeast("Initial replication throughput, encrypted (in process)", fastest(true, (r) => r.protect.ms), plain, fastest(false, (r) => r.protect.ms), ENCRYPTION_MIN_RATIO),
+    compareAtLeast("Materialize throughput, encrypted (in process)", fastest(true, (r) => r.materialize.ms), plain, fastest(false, (r) => r.materialize.ms), ENCRYPTION_MIN_RATIO),
+    // CPU time sways less than wall time when other work shares the machine.
+    compare("Initial replication CPU time, encrypted", "ms", leastCpu(true, (r) => r.protect.cpuMs), plain, leastCpu(false, (r) => r.protect.cpuMs)),
+    compare("Materialize CPU time, encrypted", "ms", leastCpu(true, (r) => r.materialize.cpuMs), plain, leastCpu(false, (r) => r.materialize.cpuMs)),
+  ];
+}
 
 /** Times take the fastest round (the least disturbed by the machine); bytes, which the machine does not sway, the mean. */
 function deltaComparisons(rounds: DeltaRound[]): Comparison[] {
@@ -58,7 +85,7 @@ function deltaComparisons(rounds: DeltaRound[]): Comparison[] {
 }
 
 export function summarize(results: BenchResults): Comparison[] {
-  const { image, initial, idle, delta } = results;
+  const { image, initial, idle, delta, encryption } = results;
   const ours = initial.ours;
   const cpMiBs = throughput(image.bytes, Math.min(...initial.cpRunsMs));
   const idleNode = "idle Node with the engine loaded";
@@ -68,5 +95,6 @@ export function summarize(results: BenchResults): Comparison[] {
     ...deltaComparisons(delta),
     compare("Peak RSS, initial replication", "KiB", Math.max(...ours.map((r) => r.maxRssKiB)), idleNode, idle.maxRssKiB),
     compare("Peak RSS, delta cycle", "KiB", Math.max(...delta.map((r) => r.ours.maxRssKiB)), idleNode, idle.maxRssKiB),
+    ...encryptionComparisons(image.bytes, encryption),
   ];
 }

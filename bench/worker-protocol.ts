@@ -11,6 +11,8 @@ export interface ChildFigures {
 export interface ProtectFigures extends ChildFigures {
   bytesRead: number;
   bytesStored: number;
+  /** CPU time of the whole child (every thread) during the operation: steadier than wall time on a busy machine. */
+  cpuMs: number;
 }
 
 export interface CycleFigures extends ChildFigures {
@@ -22,10 +24,21 @@ export interface CycleFigures extends ChildFigures {
   packBytesAfter: number;
 }
 
+export interface MaterializeFigures extends ChildFigures {
+  /** Bytes of the disks written. */
+  bytes: number;
+  cpuMs: number;
+}
+
 /** The child's operations and what each reports. */
 export interface WorkerOps {
-  /** Init a vault and time Engine.protect on an image: initial replication and the first recovery point. */
+  /**
+   * Init a vault and time Engine.protect on an image: initial replication and the first recovery point.
+   * A third argument "unencrypted" makes a vault without encryption at rest, to measure what it costs.
+   */
   protect: ProtectFigures;
+  /** Time Engine.materialize of the latest point into a directory (removed after). */
+  materialize: MaterializeFigures;
   /** Time one replicateNow on that vault: a delta cycle. */
   cycle: CycleFigures;
   /** Load the engine and do nothing: the memory floor the other two are compared with. */

@@ -6,12 +6,21 @@ import { EngineClient, type EngineApi } from "../client/engine-client";
 import { LOCAL_TOKEN_FILE } from "../engine/server/listen";
 import { whenJobStarts } from "../engine/jobs/job-started";
 import { ProgressView } from "./progress";
+import type { KeyFlags } from "../engine/keys/kek-source";
 
 export interface GlobalOptions {
   vault: string;
   json?: boolean;
   endpoint?: string;
   token?: string;
+  keyFile?: string;
+  keyCommand?: string;
+}
+
+/** The key flags (--key-file, --key-command) for opening or creating a vault; the environment fills the rest. */
+export function keyFlags(command: Command): KeyFlags {
+  const { keyFile, keyCommand } = command.optsWithGlobals<GlobalOptions>();
+  return { keyFile, keyCommand };
 }
 
 /** The vault a command acts on: --vault, else $LIFEBOAT_VAULT, else ./.lifeboat. */
@@ -73,7 +82,8 @@ function localToken(command: Command): string | undefined {
 
 /** Open the vault itself (serve, and what only the vault's host can do), run the body, always close. */
 export async function withLocalEngine<T>(command: Command, body: (engine: Engine) => Promise<T>): Promise<T> {
-  const engine = await Engine.open(vaultDir(command));
+  const engine = await Engine.open(vaultDir(command), { key: keyFlags(command) });
+  if (engine.vault.encryption.cipher === "none") process.stderr.write(`warning: vault ${engine.vault.dir} predates encryption at rest: its blocks and manifests are stored unencrypted\n`);
   try {
     return await body(engine);
   } finally {

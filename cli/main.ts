@@ -18,6 +18,8 @@ export function buildProgram(): Command {
     .option("--json", "machine-readable output")
     .option("--endpoint <url>", "act through a daemon's API (default: $LIFEBOAT_ENDPOINT; else on the vault directly)")
     .option("--token <token>", "bearer token for --endpoint (default: $LIFEBOAT_TOKEN, or the daemon's admin.token beside the vault)")
+    .option("--key-file <file>", "the vault's key-encryption key, a 0600 file (default: $LIFEBOAT_KEY_FILE, else ~/.config/lifeboat/keys/<vault id>.key)")
+    .option("--key-command <command>", "a shell command that prints the key-encryption key, e.g. from a KMS (default: $LIFEBOAT_KEY_COMMAND)")
     .showHelpAfterError()
     .enablePositionalOptions(false);
   for (const register of [vault, site, policy, replication, failover, failback, plan, status, serve, agent]) register(program);

@@ -1,4 +1,5 @@
-import { Vault, type VaultOptions } from "./vault";
+import { Vault, type VaultEncryption, type VaultOptions } from "./vault";
+import type { KeyFlags } from "./keys/kek-source";
 import { EngineError } from "./errors";
 import { Job, listJobs, readJob, type JobView } from "./jobs/jobs";
 import { addHost, addSite, listSites, type SiteView } from "./inventory/sites";
@@ -26,7 +27,7 @@ import { addPlan, getPlan, listPlans, removePlan, replacePlan } from "./plans/pl
 import { resumePlan, runPlan } from "./plans/runner";
 import { createToken, revokeToken, type Role } from "./auth/tokens";
 import { agentHostOf, hostHasAgent } from "./agents/hosts";
-import { registerAgent, type AgentIdentity } from "./agents/registration";
+import { agentDataKey, registerAgent, type AgentIdentity } from "./agents/registration";
 import { diskState, heartbeat, lookupBlocks, type HeartbeatAnswer } from "./agents/work";
 import { recordAgentFailure, recordAgentWindow } from "./agents/report";
 import { requestAgentResync, requestAgentSync } from "./agents/requests";
@@ -41,7 +42,7 @@ import type { EncodedMap } from "./agents/wire";
 import type { IndexEntry } from "./store/packed/pack-index";
 
 export interface VaultStatus {
-  vault: { dir: string; id: string; registrationKey: Awaited<ReturnType<Vault["registrationKeyState"]>>; store: StoreStats };
+  vault: { dir: string; id: string; registrationKey: Awaited<ReturnType<Vault["registrationKeyState"]>>; store: StoreStats; encryption: VaultEncryption };
   items: ItemStatus[];
 }
 
@@ -63,6 +64,14 @@ export class Engine {
 
   private locked<T>(body: () => Promise<T>): Promise<T> {
     return this.vault.lock.run(body);
+  }
+
+  /**
+   * Wrap the vault's data key with another key-encryption key; the old one opens the vault no more. Only
+   * where the vault is (both keys are the host's), never over the API.
+   */
+  changeKey(next: KeyFlags): Promise<VaultEncryption> {
+    return this.locked(() => this.vault.changeKey(next));
   }
 
   /** The vault's directory, identity and registration key state. */
@@ -198,7 +207,7 @@ export class Engine {
   async status(): Promise<VaultStatus> {
     const rows = await this.vault.db.selectFrom("items").selectAll().orderBy("name").execute();
     return {
-      vault: { dir: this.vault.dir, id: this.vault.id, registrationKey: await this.vault.registrationKeyState(), store: await this.vault.store.stats() },
+      vault: { dir: this.vault.dir, id: this.vault.id, registrationKey: await this.vault.registrationKeyState(), store: await this.vault.store.stats(), encryption: this.vault.encryption },
       items: await Promise.all(rows.map((r) => itemStatus(this.vault, r))),
     };
   }
@@ -340,6 +349,9 @@ export class Engine {
   }
   agentHeartbeat(host: string, input: unknown): Promise<HeartbeatAnswer> {
     return this.locked(() => heartbeat(this.vault, host, input));
+  }
+  agentDataKey(host: string): Promise<{ dataKey: string | null }> {
+    return agentDataKey(this.vault, host);
   }
   agentDiskState(host: string, item: string, disk: string): Promise<{ version: number; map: EncodedMap | null }> {
     return diskState(this.vault, host, item, disk);

@@ -12,17 +12,38 @@ import { VaultLock } from "./lock";
 import { EngineError } from "./errors";
 import { BLOCK_SIZE } from "./disks/block-reader";
 import { ensurePrivateFile, makePrivateDir, writePrivateFile } from "./private-files";
+import type { SealingKey } from "./store/encrypt/sealing-key";
+import { keySource, type KeyFlags } from "./keys/kek-source";
+import { createVaultKey, unlockVaultKey, wrapVaultKey, type VaultKey } from "./keys/vault-key";
+import { parse, VaultMarker } from "../schema";
 
 const MARKER = "vault.json";
 export const REGISTRATION_KEY_LIFETIME_MS = 5 * DAY;
 
 export interface VaultOptions {
   clock?: Clock;
-  /** Wraps the block store (tests inject faults; later: encryption, retry). */
+  /** Wraps the block store (tests inject faults; later: retry). */
   wrapStore?: (store: BlockStore) => BlockStore;
   /** Builds the backend that holds the packs (default: files under the store directory; tests inject faults). */
   backend?: (storeDir: string) => Backend;
   blockSize?: number;
+  /**
+   * Where the key-encryption key comes from (--key-file / --key-command); unset, the environment, else
+   * the vault's default key file (see keys/kek-source.ts).
+   */
+  key?: KeyFlags;
+  /**
+   * Create the vault without encryption at rest. Only for the benchmark that measures what encryption
+   * costs; never offered to users. Ignored when opening a vault (vault.json says what it is).
+   */
+  unencrypted?: boolean;
+}
+
+/** How a vault's data is kept at rest, for its description. */
+export interface VaultEncryption {
+  cipher: "aes-256-gcm" | "none";
+  /** Where the key-encryption key came from (never the key); null for an unencrypted vault. */
+  key: string | null;
 }
 
 /** A vault directory: catalog, block store and lock, opened together. */
@@ -38,30 +59,55 @@ export class Vault {
     /** Where the store's packs live (agents write packs here too). */
     readonly backend: Backend,
     readonly storeDir: string,
+    /** Seals the blocks and manifest chunks; undefined in a vault made before encryption at rest (format 1). */
+    readonly dataKey: SealingKey | undefined,
+    private encryptionState: VaultEncryption,
   ) {}
 
-  /** Create a vault in an empty (or missing) directory; returns it with its registration key, shown once. */
+  get encryption(): VaultEncryption {
+    return this.encryptionState;
+  }
+
+  /**
+   * Create a vault in an empty (or missing) directory; returns it with its registration key, shown once.
+   * Its data key is made first and wrapped by the KEK (a default key file is created), so a KEK that
+   * cannot be had leaves nothing behind.
+   */
   static async init(dir: string, options: VaultOptions = {}): Promise<{ vault: Vault; registrationKey: string }> {
     const root = path.resolve(dir);
     if (await exists(path.join(root, MARKER))) throw new EngineError("AlreadyExists", `${root} is already a vault`, false, "dir");
     const entries = await fs.readdir(root).catch((e) => (e.code === "ENOENT" ? [] : Promise.reject(e)));
     if (entries.length > 0) throw new EngineError("InvalidInput", `${root} is not empty; a vault needs an empty or new directory`, false, "dir");
-    await makePrivateDir(root);
     const id = randomUUID();
-    const vault = await Vault.openAt(root, id, options);
-    const registrationKey = await vault.rotateRegistrationKey();
-    await writePrivateFile(path.join(root, MARKER), JSON.stringify({ format: 1, id, createdAt: new Date(vault.clock.now()).toISOString() }, null, 2) + "\n");
-    return { vault, registrationKey };
+    const key = options.unencrypted ? undefined : await createVaultKey(keySource(options.key ?? {}, id), { id, dir: root });
+    try {
+      await makePrivateDir(root);
+      const vault = await Vault.openAt(root, id, options, key);
+      const registrationKey = await vault.rotateRegistrationKey();
+      const marker: VaultMarker = { format: 2, id, createdAt: new Date(vault.clock.now()).toISOString(), ...(key ? { encryption: key.record } : {}) };
+      await writePrivateFile(path.join(root, MARKER), JSON.stringify(marker, null, 2) + "\n");
+      return { vault, registrationKey };
+    } catch (error) {
+      if (key?.createdFile) await fs.rm(key.createdFile, { force: true });
+      throw error;
+    }
   }
 
+  /**
+   * Open a vault. An encrypted one needs its key-encryption key, checked against vault.json before the
+   * catalog or the store is opened: a wrong key fails (WrongKey) having changed nothing. A vault made
+   * before encryption at rest opens as it is, unencrypted (its description says so).
+   */
   static async open(dir: string, options: VaultOptions = {}): Promise<Vault> {
     const root = path.resolve(dir);
-    const marker = await fs.readFile(path.join(root, MARKER), "utf8").catch(() => undefined);
-    if (!marker) throw new EngineError("VaultNotFound", `no vault at ${root} (create one with 'lifeboat vault init ${dir}')`, false, "vault");
-    return Vault.openAt(root, (JSON.parse(marker) as { id: string }).id, options);
+    const text = await fs.readFile(path.join(root, MARKER), "utf8").catch(() => undefined);
+    if (!text) throw new EngineError("VaultNotFound", `no vault at ${root} (create one with 'lifeboat vault init ${dir}')`, false, "vault");
+    const marker = parse(VaultMarker, JSON.parse(text), `${MARKER} of ${root}`);
+    const key = marker.encryption ? await unlockVaultKey(keySource(options.key ?? {}, marker.id), { id: marker.id, dir: root }, marker.encryption) : undefined;
+    return Vault.openAt(root, marker.id, options, key);
   }
 
-  private static async openAt(root: string, id: string, options: VaultOptions): Promise<Vault> {
+  private static async openAt(root: string, id: string, options: VaultOptions, key: VaultKey | undefined): Promise<Vault> {
     const catalogFile = path.join(root, "catalog.sqlite");
     const lockFile = path.join(root, "lock.sqlite");
     for (const file of [catalogFile, lockFile]) ensurePrivateFile(file);
@@ -69,9 +115,24 @@ export class Vault {
     const storeDir = path.join(root, "store");
     await makePrivateDir(storeDir);
     const backend = options.backend ? options.backend(storeDir) : new LocalBackend(storeDir);
-    const store = blockStoreOn(backend, new SqlPackIndex(db));
+    const store = blockStoreOn(backend, new SqlPackIndex(db), key?.key);
     const wrapped = options.wrapStore ? options.wrapStore(store) : store;
-    return new Vault(root, id, db, wrapped, options.clock ?? systemClock, new VaultLock(lockFile), options.blockSize ?? BLOCK_SIZE, backend, storeDir);
+    const encryption: VaultEncryption = key ? { cipher: "aes-256-gcm", key: key.origin } : { cipher: "none", key: null };
+    return new Vault(root, id, db, wrapped, options.clock ?? systemClock, new VaultLock(lockFile), options.blockSize ?? BLOCK_SIZE, backend, storeDir, key?.key, encryption);
+  }
+
+  /**
+   * Wrap the data key with another key-encryption key (from `next`; a key file is made when missing) and
+   * replace vault.json atomically: the old KEK opens the vault no more, and nothing stored is rewritten
+   * (a leaked KEK is retired this way; a leaked data key is not). The caller holds the vault lock.
+   */
+  async changeKey(next: KeyFlags): Promise<VaultEncryption> {
+    if (!this.dataKey) throw new EngineError("NotEncrypted", `vault ${this.dir} predates encryption at rest and has no key to change`, false, "vault");
+    const marker = parse(VaultMarker, JSON.parse(await fs.readFile(path.join(this.dir, MARKER), "utf8")), `${MARKER} of ${this.dir}`);
+    const key = await wrapVaultKey(this.dataKey, keySource(next, this.id), { id: this.id, dir: this.dir });
+    await writePrivateFile(path.join(this.dir, MARKER), JSON.stringify({ ...marker, encryption: key.record }, null, 2) + "\n");
+    this.encryptionState = { cipher: "aes-256-gcm", key: key.origin };
+    return this.encryptionState;
   }
 
   /** Issue a new registration key (valid 5 days); only its hash is kept. */

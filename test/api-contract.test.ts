@@ -110,6 +110,7 @@ const TABLE = [
   "POST /v1/jobs/:job/cancel",
   "POST /v1/agents/register",
   "POST /v1/agents/:host/heartbeat",
+  "GET /v1/agents/:host/data-key",
   "GET /v1/agents/:host/items/:item/disks/:disk/state",
   "POST /v1/agents/:host/blocks/lookup",
   "POST /v1/agents/:host/windows",

@@ -1,21 +1,28 @@
 import * as path from "node:path";
 import type { Command } from "commander";
-import { Engine } from "../../engine";
-import { vaultDir, wantsJson, withEngine } from "../context";
+import { Engine, EngineError } from "../../engine";
+import { keyFlags, vaultDir, wantsJson, withEngine, withLocalEngine } from "../context";
 import { print } from "../format";
 
 export function register(program: Command): void {
   const vault = program.command("vault").description("create a vault and manage its registration key");
   vault
     .command("init [dir]")
-    .description("create a vault in an empty or new directory (default: --vault)")
+    .description("create a vault in an empty or new directory (default: --vault); its data is encrypted at rest with a key made now, wrapped by the key-encryption key (--key-file, made when missing; --key-command; $LIFEBOAT_VAULT_KEY)")
     .action(async (dir: string | undefined, _opts, command: Command) => {
       const target = dir ? path.resolve(dir) : vaultDir(command);
-      const { engine, registrationKey } = await Engine.init(target);
+      const { engine, registrationKey } = await Engine.init(target, { key: keyFlags(command) });
       const state = await engine.vault.registrationKeyState();
+      const { encryption } = engine.vault;
       await engine.close();
-      print({ dir: target, registrationKey, expiresAt: state.expiresAt }, wantsJson(command), () =>
-        [`vault created at ${target}`, `registration key (shown once; valid until ${state.expiresAt}):`, `  ${registrationKey}`].join("\n"),
+      print({ dir: target, registrationKey, expiresAt: state.expiresAt, encryption }, wantsJson(command), () =>
+        [
+          `vault created at ${target}`,
+          `encrypted at rest (AES-256-GCM); key-encryption key: ${encryption.key}`,
+          "  keep a copy of that key apart from the vault: without it the vault cannot be read",
+          `registration key (shown once; valid until ${state.expiresAt}):`,
+          `  ${registrationKey}`,
+        ].join("\n"),
       );
     });
   const token = program.command("token").description("bearer tokens for the engine service");
@@ -35,6 +42,16 @@ export function register(program: Command): void {
     .action(async (name: string, _opts, command: Command) => {
       await withEngine(command, (e) => e.revokeToken(name));
       print({ name, revoked: true }, wantsJson(command), () => `token ${name} revoked`);
+    });
+  vault
+    .command("change-key")
+    .description("wrap the vault's data key with another key-encryption key (the current one from --key-file, --key-command or the environment); the old key opens the vault no more; nothing stored is rewritten")
+    .option("--new-key-file <file>", "the new key-encryption key's file (made, 0600, when missing)")
+    .option("--new-key-command <command>", "a shell command that prints the new key-encryption key")
+    .action(async (opts: { newKeyFile?: string; newKeyCommand?: string }, command: Command) => {
+      if ((opts.newKeyFile === undefined) === (opts.newKeyCommand === undefined)) throw new EngineError("InvalidInput", "give the new key with --new-key-file or --new-key-command (one of them)", false, "newKeyFile");
+      const encryption = await withLocalEngine(command, (engine) => engine.changeKey({ keyFile: opts.newKeyFile, keyCommand: opts.newKeyCommand }));
+      print({ encryption }, wantsJson(command), () => `the vault's data key is now wrapped by the ${encryption.key}; the old key opens it no more (keep the new one apart from the vault)`);
     });
   vault
     .command("rotate-key")

@@ -3,6 +3,7 @@ import { AgentRegistration, parse, ValidationError } from "../../schema";
 import { EngineError } from "../errors";
 import { issueAgentToken } from "../auth/tokens";
 import { HEARTBEAT_MS } from "./hosts";
+import { registeredHost } from "./work";
 
 export interface AgentIdentity {
   host: string;
@@ -38,6 +39,17 @@ export async function registerAgent(vault: Vault, input: unknown): Promise<Agent
   });
   const token = await issueAgentToken(vault, spec.host);
   return { host: spec.host, site: site.name, token, storeDir: vault.storeDir, blockSize: vault.blockSize, heartbeatMs: HEARTBEAT_MS };
+}
+
+/**
+ * The vault's data key, for a registered agent (over its own authenticated channel: loopback or TLS, as
+ * the daemon enforces): agents seal the blocks they write into the shared store with it. Null for a
+ * vault made before encryption at rest. The agent keeps it in memory only, never in its work directory,
+ * and a revoked agent token fetches it no more.
+ */
+export async function agentDataKey(vault: Vault, host: string): Promise<{ dataKey: string | null }> {
+  await registeredHost(vault, host);
+  return { dataKey: vault.dataKey?.bytes().toString("base64") ?? null };
 }
 
 /** The source site a host registers in: the one named, else the only site that already has the host. */

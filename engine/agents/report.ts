@@ -45,7 +45,7 @@ export async function recordAgentWindow(vault: Vault, hostName: string, input: u
       const changes = part.disks.find((d) => d.disk === disk.name);
       if (!changes) throw new ValidationError("agent report", [{ property, reason: `disk '${disk.name}' of '${item.name}' is missing from the report` }]);
       if (changes.baseVersion !== disk.state_version) throw new ConflictError(`disk '${disk.name}' of '${item.name}' moved on (version ${disk.state_version}, the agent read ${changes.baseVersion}); read it again`, property);
-      const base = report.mode === "initial" ? null : await loadDiskState(vault.db, disk.id, vault.blockSize);
+      const base = report.mode === "initial" ? null : await loadDiskState(vault, disk.id, vault.blockSize);
       const { map, changed } = applyChanges(base, changes, vault.blockSize, property);
       for (const id of changed) if (!id.equals(ZERO_ID)) newIds.add(id.toString("hex"));
       // A disk's share of the item's figures is not reported; the item's totals go on its first disk.

@@ -78,7 +78,7 @@ export async function diskState(vault: Vault, hostName: string, itemName: string
   if (item.host !== host.name || item.site_id !== host.siteId) throw new EngineError("Forbidden", `'${itemName}' is not on host '${hostName}'`, false, "item");
   const disk = (await includedDisks(vault, item.id)).find((d) => d.name === diskName);
   if (!disk) throw new NotFoundError("disk", `${itemName}/${diskName}`);
-  const map = await loadDiskState(vault.db, disk.id, vault.blockSize);
+  const map = await loadDiskState(vault, disk.id, vault.blockSize);
   return { version: disk.state_version, map: map && encodeMap(map) };
 }
 

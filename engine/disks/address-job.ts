@@ -1,5 +1,6 @@
 import { blockId } from "./hashing";
-import { encodeFrameInto } from "../store/compress/frame";
+import { encodeFrameInto, frameBound } from "../store/compress/frame";
+import { SEAL_OVERHEAD, SealingKey } from "../store/encrypt/sealing-key";
 
 /** SHA-256 ids are this long. */
 const ID_BYTES = 32;
@@ -14,8 +15,11 @@ export interface AddressJob {
   data: ArrayBuffer;
   /** The blocks to address: offset, length, offset, length ... */
   spans: Uint32Array;
-  /** Encode frames too, at this zstd level, into `frames` (at least frameBound(length) bytes per block). */
-  encode: { level: number; frames: ArrayBuffer } | null;
+  /**
+   * Encode frames too, at this zstd level, into `frames` (at least frameBound(length) bytes per block,
+   * plus SEAL_OVERHEAD when sealing); with `seal` (a data key's bytes), seal each frame with it as well.
+   */
+  encode: { level: number; frames: ArrayBuffer; seal: Uint8Array | null } | null;
 }
 
 export interface AddressResult {
@@ -24,8 +28,8 @@ export interface AddressResult {
   spans: Uint32Array;
   /** ID_BYTES per block, in span order. */
   ids: Uint8Array;
-  /** The job's frame memory holding the frames back to back, and where each ends. */
-  encoded: { frames: ArrayBuffer; ends: Uint32Array } | null;
+  /** The job's frame memory holding the frames back to back (sealed when asked), and where each ends. */
+  encoded: { frames: ArrayBuffer; ends: Uint32Array; sealed: boolean } | null;
 }
 
 export function runAddressJob({ data, spans, encode }: AddressJob): AddressResult {
@@ -33,14 +37,33 @@ export function runAddressJob({ data, spans, encode }: AddressJob): AddressResul
   const count = spans.length / 2;
   const ids = new Uint8Array(count * ID_BYTES);
   const into = encode && { level: encode.level, frames: Buffer.from(encode.frames), ends: new Uint32Array(count) };
+  const key = encode?.seal ? SealingKey.of(Buffer.from(encode.seal)) : undefined;
   let end = 0;
   for (let n = 0; n < count; n++) {
     const block = source.subarray(spans[2 * n], spans[2 * n] + spans[2 * n + 1]);
-    ids.set(blockId(block), n * ID_BYTES);
-    if (into) into.ends[n] = end += encodeFrameInto(block, into.level, into.frames, end); // while the block is in cache
+    const id = blockId(block);
+    ids.set(id, n * ID_BYTES);
+    if (!into) continue;
+    // While the block is in cache; a frame to seal is encoded beside the job's memory first.
+    if (!key) into.ends[n] = end += encodeFrameInto(block, into.level, into.frames, end);
+    else {
+      const frame = scratchFor(block.length);
+      const length = encodeFrameInto(block, into.level, frame, 0);
+      into.ends[n] = end += key.sealInto("block", id.toString("hex"), frame.subarray(0, length), into.frames, end);
+    }
   }
-  return { data, spans, ids, encoded: into && { frames: into.frames.buffer, ends: into.ends } };
+  return { data, spans, ids, encoded: into && { frames: into.frames.buffer, ends: into.ends, sealed: key !== undefined } };
 }
+
+/** Frame memory to seal from, one per thread, grown to the largest block seen. */
+let scratch: Buffer | undefined;
+function scratchFor(blockLength: number): Buffer {
+  if (!scratch || scratch.length < frameBound(blockLength)) scratch = Buffer.allocUnsafe(frameBound(blockLength));
+  return scratch;
+}
+
+/** Frame memory a job needs per block of `blockSize` bytes. */
+export const frameBytesPerBlock = (blockSize: number, sealing: boolean): number => frameBound(blockSize) + (sealing ? SEAL_OVERHEAD : 0);
 
 /** The memory a job or result moves between threads rather than copies. */
 export function transfers(message: AddressJob | AddressResult): ArrayBuffer[] {
@@ -55,6 +78,8 @@ export interface AddressedBlock {
   data: Buffer;
   /** The block's stored form, when the job encoded it. */
   frame: Buffer | undefined;
+  /** Whether `frame` is sealed too (PutOptions.sealed). */
+  sealed: boolean;
 }
 
 /** Block `n` of a result, as views of the result's memory. */
@@ -65,5 +90,6 @@ export function addressedBlock({ data, spans, ids, encoded }: AddressResult, n: 
     id: Buffer.from(ids.buffer, ids.byteOffset + n * ID_BYTES, ID_BYTES),
     data: Buffer.from(data, spans[2 * n], spans[2 * n + 1]),
     frame: encoded ? Buffer.from(encoded.frames, frameStart, encoded.ends[n] - frameStart) : undefined,
+    sealed: encoded?.sealed ?? false,
   };
 }

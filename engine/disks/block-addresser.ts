@@ -1,5 +1,5 @@
-import { frameBound } from "../store/compress/frame";
-import { addressedBlock, runAddressJob, type AddressJob, type AddressResult } from "./address-job";
+import type { SealingKey } from "../store/encrypt/sealing-key";
+import { addressedBlock, frameBytesPerBlock, runAddressJob, type AddressJob, type AddressResult } from "./address-job";
 import { sharedAddressPool, type AddressPool } from "./address-pool";
 import { chunkBytes } from "./block-reader";
 import { BufferPool } from "./buffer-pool";
@@ -19,16 +19,21 @@ const OFFLOAD_MIN_BYTES = 1024 * 1024;
 export class BlockAddresser {
   /** Memory to read into (for readChunks). */
   readonly reads: BufferPool;
-  /** The zstd level workers encode frames at, and the memory they encode into; null for ids only. */
-  private readonly encoding: { level: number; frames: BufferPool } | null;
+  /**
+   * The zstd level workers encode frames at, the memory they encode into, and the data key they seal
+   * frames with (null: the store does not seal); null for ids only.
+   */
+  private readonly encoding: { level: number; frames: BufferPool; seal: Uint8Array | null } | null;
 
   constructor(
     blockSize: number,
     level: number | undefined,
+    sealingKey?: SealingKey,
     private readonly pool: AddressPool = sharedAddressPool(),
   ) {
     this.reads = new BufferPool(chunkBytes(blockSize));
-    this.encoding = level === undefined ? null : { level, frames: new BufferPool((this.reads.size / blockSize) * frameBound(blockSize)) };
+    const frameBytes = (this.reads.size / blockSize) * frameBytesPerBlock(blockSize, sealingKey !== undefined);
+    this.encoding = level === undefined ? null : { level, frames: new BufferPool(frameBytes), seal: sealingKey?.bytes() ?? null };
   }
 
   /**
@@ -45,7 +50,7 @@ export class BlockAddresser {
     for (let n = 1; n < spans.length; n += 2) bytes += spans[n];
     const job: AddressJob = { data: read.buffer, spans: Uint32Array.from(spans), encode: null };
     if (bytes < OFFLOAD_MIN_BYTES || this.pool.size === 0) return runAddressJob(job);
-    if (encoding) job.encode = { level: encoding.level, frames: encoding.frames.take() };
+    if (encoding) job.encode = { level: encoding.level, frames: encoding.frames.take(), seal: encoding.seal };
     return this.pool.run(job);
   }
 

@@ -23,7 +23,7 @@ export interface ApplyResult {
 export async function applyPoint(vault: Vault, pointId: string, targets: Array<{ diskId: number; path: string }>, options: { full: boolean }, task?: Task): Promise<ApplyResult> {
   const result: ApplyResult = { blocksCompared: 0, blocksWritten: 0, bytesWritten: 0 };
   for (const target of targets) {
-    const map = await loadPointMap(vault.db, pointId, target.diskId);
+    const map = await loadPointMap(vault, pointId, target.diskId);
     await fs.mkdir(path.dirname(target.path), { recursive: true });
     const existed = await fs.access(target.path).then(() => true, () => false);
     const handle = await fs.open(target.path, existed ? "r+" : "w");

@@ -42,7 +42,7 @@ export async function reprotect(vault: Vault, item: ItemRow): Promise<JobView> {
         return includedDisks(vault, item.id);
       });
       // The last replicated map of each disk tells how much of the new source differs from it.
-      const scans = await job.step("Initial replication", (task) => scanDisks(vault, disks, "full", (d) => loadDiskState(vault.db, d.id, vault.blockSize).catch(() => null), task));
+      const scans = await job.step("Initial replication", (task) => scanDisks(vault, disks, "full", (d) => loadDiskState(vault, d.id, vault.blockSize).catch(() => null), task));
       const [point] = await job.step("Finalize protection", async () => {
         await vault.db.updateTable("items").set({ failover_state: reverse ? "Reprotected" : null }).where("id", "=", item.id).execute();
         return replicateWindow(vault, [await itemRowById(vault, item.id)], { appConsistent: false });

@@ -82,7 +82,7 @@ class DiskCapture {
     const map = new BlockMap(size, this.blockSize, Buffer.from(this.base.ids), new BigUint64Array(this.base.hashes));
     this.result = { map, bytesRead: 0, blocksChanged: 0, bytesStored: 0, repaired: [] };
     // verify ships only damaged or missing blocks: frames encoded ahead would mostly be thrown away.
-    this.addresser = new BlockAddresser(this.blockSize, this.mode === "verify" ? undefined : store.frameLevel?.());
+    this.addresser = new BlockAddresser(this.blockSize, this.mode === "verify" ? undefined : store.frameLevel?.(), store.sealingKey?.());
   }
 
   async run(path: string): Promise<CaptureResult> {
@@ -134,7 +134,7 @@ class DiskCapture {
     if (this.mode === "verify") {
       await this.verify(blocks);
     } else {
-      for (const { block } of blocks) this.result.bytesStored += await this.store.put(block.id.toString("hex"), block.data, { frame: block.frame });
+      for (const { block } of blocks) this.result.bytesStored += await this.store.put(block.id.toString("hex"), block.data, { frame: block.frame, sealed: block.sealed });
     }
     this.addresser.release(batch);
   }
@@ -157,7 +157,7 @@ class DiskCapture {
     const intact = await this.intactCopies(unchecked.filter((b) => b.present).map((b) => b.hex));
     for (const { index, block, hex, present } of unchecked) {
       if (intact.has(hex)) continue;
-      result.bytesStored += await store.put(hex, block.data, { replace: present, frame: block.frame });
+      result.bytesStored += await store.put(hex, block.data, { replace: present, frame: block.frame, sealed: block.sealed });
       // A copy that was there but damaged, or one the replica relied on and lost, is a repair.
       if (present || (index < this.known && block.id.equals(this.base.id(index)))) result.repaired.push(hex);
     }

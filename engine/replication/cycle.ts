@@ -27,7 +27,7 @@ export async function replicateWindow(vault: Vault, items: ItemRow[], options: W
   const plan = await Promise.all(
     items.map(async (item) => {
       const disks = await includedDisks(vault, item.id);
-      const previous = await Promise.all(disks.map((d) => loadDiskState(vault.db, d.id, vault.blockSize)));
+      const previous = await Promise.all(disks.map((d) => loadDiskState(vault, d.id, vault.blockSize)));
       const hooks = await sourceHooks(vault, item);
       return { item, disks, previous, hooks, app: options.appConsistent && Boolean(hooks.quiesce) };
     }),
@@ -91,7 +91,7 @@ export async function recordWindow(vault: Vault, entries: WindowEntry[], capture
         .execute();
       for (const [i, disk] of p.disks.entries()) {
         const map = results[i].map;
-        const chunks = await saveManifest(trx, map);
+        const chunks = await saveManifest({ db: trx, dataKey: vault.dataKey }, map);
         await trx.insertInto("point_disks").values({ point_id: ids[n], disk_id: disk.id, size: map.size, block_size: map.blockSize, chunks }).execute();
         await saveDiskState(trx, disk.id, map, chunks);
       }
@@ -131,7 +131,7 @@ export async function scanDisks(vault: Vault, disks: DiskRow[], mode: "full" | "
         onProgress: (done) => void task.progress(size ? done / size : 1, `${done} of ${size} bytes`),
       });
       await vault.store.flush();
-      await saveDiskState(vault.db, disk.id, capture.map, await saveManifest(vault.db, capture.map));
+      await saveDiskState(vault.db, disk.id, capture.map, await saveManifest(vault, capture.map));
       return capture;
     });
     results.push(result);

@@ -2,49 +2,69 @@ import type { Kysely, Transaction } from "kysely";
 import type { Tables } from "../catalog/tables";
 import type { CatalogDb } from "../catalog/catalog";
 import { EngineError } from "../errors";
+import type { SealingKey } from "../store/encrypt/sealing-key";
 import { assembleIds, BlockMap, chunkIdsOf, chunkList } from "./block-map";
 
 type Db = Kysely<Tables> | Transaction<Tables>;
 
+/**
+ * Where manifests are kept: the catalog (or a transaction of it), and the vault's data key, which seals
+ * each chunk (AAD: the chunk's id), so the catalog holds no block id in the clear; undefined in a vault
+ * made before encryption at rest. A Vault is one.
+ */
+export interface Manifests<D extends Db = CatalogDb> {
+  db: D;
+  dataKey: SealingKey | undefined;
+}
+
 /** Save a map's chunks (new ones only) and return the chunk list that names them. */
-export async function saveManifest(db: Db, map: BlockMap): Promise<Buffer> {
+export async function saveManifest({ db, dataKey }: Manifests<Db>, map: BlockMap): Promise<Buffer> {
   const chunks = map.chunks();
   for (let i = 0; i < chunks.length; i += 200) {
-    await db.insertInto("manifest_chunks").values(chunks.slice(i, i + 200)).onConflict((oc) => oc.column("id").doNothing()).execute();
+    const rows = chunks.slice(i, i + 200).map(({ id, data }) => ({ id, data: dataKey ? dataKey.seal("manifest-chunk", id, data) : data }));
+    await db.insertInto("manifest_chunks").values(rows).onConflict((oc) => oc.column("id").doNothing()).execute();
   }
   return chunkList(chunks);
 }
 
-export async function loadIds(db: CatalogDb, list: Buffer, count: number): Promise<Buffer> {
+/** A chunk's ids as stored; a sealed chunk that fails authentication breaks the chain, as a missing one does. */
+export function openChunk(dataKey: SealingKey | undefined, id: string, stored: Buffer): Buffer {
+  if (!dataKey) return stored;
+  const data = dataKey.open("manifest-chunk", id, stored);
+  if (!data) throw new EngineError("ChainBroken", `manifest chunk ${id} fails authentication: it is damaged in the catalog, or is not the chunk stored under this id`, false);
+  return data;
+}
+
+export async function loadIds({ db, dataKey }: Manifests, list: Buffer, count: number): Promise<Buffer> {
   const wanted = [...new Set(chunkIdsOf(list))];
   const found = new Map<string, Buffer>();
   for (let i = 0; i < wanted.length; i += 400) {
     const rows = await db.selectFrom("manifest_chunks").select(["id", "data"]).where("id", "in", wanted.slice(i, i + 400)).execute();
-    for (const row of rows) found.set(row.id, row.data);
+    for (const row of rows) found.set(row.id, openChunk(dataKey, row.id, row.data));
   }
   return assembleIds(list, found, count);
 }
 
 /** The block ids of one disk at one recovery point. */
-export async function loadPointMap(db: CatalogDb, pointId: string, diskId: number): Promise<BlockMap> {
-  const row = await db.selectFrom("point_disks").selectAll().where("point_id", "=", pointId).where("disk_id", "=", diskId).executeTakeFirst();
+export async function loadPointMap(manifests: Manifests, pointId: string, diskId: number): Promise<BlockMap> {
+  const row = await manifests.db.selectFrom("point_disks").selectAll().where("point_id", "=", pointId).where("disk_id", "=", diskId).executeTakeFirst();
   if (!row) throw new EngineError("ChainBroken", `recovery point ${pointId} has no manifest for disk ${diskId}`, false);
   const count = Math.ceil(row.size / row.block_size);
-  return new BlockMap(row.size, row.block_size, await loadIds(db, row.chunks, count), new BigUint64Array(count));
+  return new BlockMap(row.size, row.block_size, await loadIds(manifests, row.chunks, count), new BigUint64Array(count));
 }
 
 /**
  * The replication state a disk's next delta cycle compares against: ids and change hashes as last read.
  * Null before initial replication. A state whose chunks are gone means the chain is broken.
  */
-export async function loadDiskState(db: CatalogDb, diskId: number, blockSize: number): Promise<BlockMap | null> {
-  const row = await db.selectFrom("disks").select(["state_size", "state_xxh", "state_chunks"]).where("id", "=", diskId).executeTakeFirstOrThrow();
+export async function loadDiskState(manifests: Manifests, diskId: number, blockSize: number): Promise<BlockMap | null> {
+  const row = await manifests.db.selectFrom("disks").select(["state_size", "state_xxh", "state_chunks"]).where("id", "=", diskId).executeTakeFirstOrThrow();
   if (row.state_size === null || !row.state_xxh || !row.state_chunks) return null;
   const count = Math.ceil(row.state_size / blockSize);
   if (row.state_xxh.length !== count * 8) throw new EngineError("ChainBroken", `change map of disk ${diskId} is damaged`, false);
   const hashes = new BigUint64Array(count);
   Buffer.from(hashes.buffer).set(row.state_xxh);
-  return new BlockMap(row.state_size, blockSize, await loadIds(db, row.state_chunks, count), hashes);
+  return new BlockMap(row.state_size, blockSize, await loadIds(manifests, row.state_chunks, count), hashes);
 }
 
 export async function saveDiskState(db: Db, diskId: number, map: BlockMap, chunks: Buffer): Promise<void> {

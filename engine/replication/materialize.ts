@@ -37,7 +37,7 @@ export async function materialize(vault: Vault, item: ItemRow, selector: string,
   for (const disk of disks) {
     const target = path.join(outDir, disk.name);
     const write = async (sub?: Task) => {
-      const map = await loadPointMap(vault.db, point.id, disk.id);
+      const map = await loadPointMap(vault, point.id, disk.id);
       await writeThroughPartial(vault, target, async (partial) => {
         const handle = await fs.open(partial, "w");
         try {

@@ -2,6 +2,7 @@ import type { Vault } from "../vault";
 import { HOUR } from "../clock";
 import { chunkIdsOf, nonZeroIds } from "./block-map";
 import { collectPartialOutputs } from "./partial-outputs";
+import { openChunk } from "./manifests";
 
 export interface RetentionResult {
   pointsDeleted: number;
@@ -47,7 +48,7 @@ export async function collectGarbage(vault: Vault): Promise<Omit<RetentionResult
   for (let i = 0; i < dead.length; i += 400) await vault.db.deleteFrom("manifest_chunks").where("id", "in", dead.slice(i, i + 400)).execute();
 
   const liveBlocks = new Set<string>();
-  for (const row of await vault.db.selectFrom("manifest_chunks").select("data").execute()) for (const id of nonZeroIds(row.data)) liveBlocks.add(id);
+  for (const row of await vault.db.selectFrom("manifest_chunks").select(["id", "data"]).execute()) for (const id of nonZeroIds(openChunk(vault.dataKey, row.id, row.data))) liveBlocks.add(id);
   const { blocksDeleted, bytesFreed } = await vault.store.retainOnly(liveBlocks);
   return { chunksDeleted: dead.length, blocksDeleted, bytesFreed, partialOutputsDeleted: await collectPartialOutputs(vault) };
 }

@@ -56,7 +56,7 @@ async function pendingShare(vault: Vault, item: ItemRow): Promise<number> {
   let share = 0;
   for (const disk of await includedDisks(vault, item.id)) {
     try {
-      const previous = await loadDiskState(vault.db, disk.id, vault.blockSize);
+      const previous = await loadDiskState(vault, disk.id, vault.blockSize);
       const size = await diskSize(disk.path);
       if (previous && size > 0) share = Math.max(share, (await pendingBytes(disk.path, size, previous)) / size);
     } catch {

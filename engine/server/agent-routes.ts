@@ -10,6 +10,7 @@ const WINDOW_BODY_LIMIT = 256 * 1024 * 1024;
 export const agentRoutes: Route[] = [
   { method: "POST", url: "/v1/agents/register", summary: "register a source host's agent with the vault's registration key", body: "AgentRegistration", creates: true, access: "registration", handle: (e, r) => e.registerAgent(r.body) },
   { method: "POST", url: "/v1/agents/:host/heartbeat", summary: "an agent calls in; answers with the work due for its machines", body: "AgentHeartbeat", access: "agent", handle: (e, r) => e.agentHeartbeat(r.params.host, r.body) },
+  { method: "GET", url: "/v1/agents/:host/data-key", summary: "the vault's data key (base64; null when the vault is not encrypted): agents seal the blocks they write with it", access: "agent", handle: (e, r) => e.agentDataKey(r.params.host) },
   { method: "GET", url: "/v1/agents/:host/items/:item/disks/:disk/state", summary: "a disk's replication state (block ids and change hashes)", access: "agent", handle: (e, r) => e.agentDiskState(r.params.host, r.params.item, r.params.disk) },
   { method: "POST", url: "/v1/agents/:host/blocks/lookup", summary: "which of these blocks the store has, and where", body: "BlockLookup", access: "agent", handle: async (e, r) => ({ blocks: await e.lookupBlocks(r.body) }) },
   { method: "POST", url: "/v1/agents/:host/windows", summary: "record a window an agent read (its blocks already in the store)", body: "AgentWindowReport", creates: true, access: "agent", bodyLimit: WINDOW_BODY_LIMIT, handle: async (e, r) => ({ points: await e.agentWindow(r.params.host, r.body) }) },

@@ -1,3 +1,5 @@
+import type { SealingKey } from "./encrypt/sealing-key";
+
 /**
  * Content-addressed block storage used by replication. Ids are SHA-256 hex of the block's raw bytes.
  * `put` may buffer; data is durable only after `flush` resolves, so callers flush before recording
@@ -16,6 +18,11 @@ export interface BlockStore {
    * when nothing in the stack compresses, so callers need not encode.
    */
   frameLevel?(): number | undefined;
+  /**
+   * The key of a sealing layer (store/encrypt/) below the compressing one, so workers that encode frames
+   * ahead seal them too (PutOptions.sealed); undefined when nothing in the stack seals.
+   */
+  sealingKey?(): SealingKey | undefined;
   flush(): Promise<void>;
   /**
    * A hint: these blocks are about to be asked about (has/put), so a store whose index is far away
@@ -25,9 +32,10 @@ export interface BlockStore {
   get(id: string): Promise<Buffer>;
   /**
    * Read many blocks in the order the store reads them fastest (pack by pack, neighbours in one read);
-   * each id once. A missing block fails the read.
+   * each id once. A missing block fails the read. With `sealed`, a sealing layer hands its blocks out
+   * still sealed, for the caller (the compressing layer's decode workers) to open with sealingKey().
    */
-  getMany(ids: string[]): AsyncIterable<StoredBlock>;
+  getMany(ids: string[], options?: GetOptions): AsyncIterable<StoredBlock>;
   /** Drop every block not in `live`; returns what was freed. */
   retainOnly(live: Set<string>): Promise<{ blocksDeleted: number; bytesFreed: number }>;
   stats(): Promise<StoreStats>;
@@ -47,6 +55,15 @@ export interface PutOptions {
    * A layer that changes `data` on its way down must drop it.
    */
   frame?: Buffer;
+  /**
+   * The frame is sealed already, with the store's sealingKey() and the block's id, by the worker that
+   * encoded it: the compressing layer passes this on with the frame, and the sealing layer stores it as is.
+   */
+  sealed?: boolean;
+}
+
+export interface GetOptions {
+  sealed?: boolean;
 }
 
 export interface StoreStats {
@@ -75,6 +92,9 @@ export abstract class BlockStoreDecorator implements BlockStore {
   frameLevel(): number | undefined {
     return this.inner.frameLevel?.();
   }
+  sealingKey(): SealingKey | undefined {
+    return this.inner.sealingKey?.();
+  }
   flush() {
     return this.inner.flush();
   }
@@ -84,8 +104,8 @@ export abstract class BlockStoreDecorator implements BlockStore {
   get(id: string) {
     return this.inner.get(id);
   }
-  getMany(ids: string[]) {
-    return this.inner.getMany(ids);
+  getMany(ids: string[], options?: GetOptions) {
+    return this.inner.getMany(ids, options);
   }
   retainOnly(live: Set<string>) {
     return this.inner.retainOnly(live);

@@ -1,14 +1,18 @@
 import type { Backend } from "./backend";
 import type { BlockStore } from "./block-store";
 import { CompressingBlockStore } from "./compress/compressing-block-store";
+import type { SealingKey } from "./encrypt/sealing-key";
+import { EncryptingBlockStore } from "./encrypt/encrypting-block-store";
 import type { PackIndex } from "./packed/pack-index";
 import { PackedBlockStore } from "./packed/packed-block-store";
 
 /**
- * The store's layers, from the bottom: packs on a backend, located through an index; zstd frames above.
- * The engine and agents on other hosts build the same stack (with different indexes), so either can
- * read what the other wrote.
+ * The store's layers, from the bottom: packs on a backend, located through an index; blocks sealed with
+ * the vault's data key above (when the vault is encrypted); zstd frames above that, since ciphertext does
+ * not compress. The engine and agents on other hosts build the same stack (with different indexes), so
+ * either can read what the other wrote.
  */
-export function blockStoreOn(backend: Backend, index: PackIndex): BlockStore {
-  return new CompressingBlockStore(new PackedBlockStore(backend, index));
+export function blockStoreOn(backend: Backend, index: PackIndex, key: SealingKey | undefined): BlockStore {
+  const packed = new PackedBlockStore(backend, index);
+  return new CompressingBlockStore(key ? new EncryptingBlockStore(packed, key) : packed);
 }

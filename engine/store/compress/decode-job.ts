@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { SealingKey } from "../encrypt/sealing-key";
 import { decodeFrameInto } from "./frame";
 
 /** SHA-256 digests are this long. */
@@ -18,6 +19,8 @@ export interface DecodeJob {
   blocks: SharedArrayBuffer;
   /** Where each block ends in `blocks`: the sizes the frames' headers state. */
   blockEnds: Uint32Array;
+  /** The frames are sealed (store/encrypt/): opened here with this data key, each with its block's id. */
+  sealed: { key: Uint8Array; ids: string[] } | null;
 }
 
 export interface DecodeResult {
@@ -27,18 +30,23 @@ export interface DecodeResult {
   decoded: number;
 }
 
-export function runDecodeJob({ frames, frameEnds, blocks, blockEnds }: DecodeJob): DecodeResult {
+export function runDecodeJob({ frames, frameEnds, blocks, blockEnds, sealed }: DecodeJob): DecodeResult {
   const count = frameEnds.length;
   const digests = new Uint8Array(count * DIGEST_BYTES);
+  const key = sealed && SealingKey.of(Buffer.from(sealed.key));
   let decoded = 0;
   for (; decoded < count; decoded++) {
     const frameStart = decoded === 0 ? 0 : frameEnds[decoded - 1];
     const blockStart = decoded === 0 ? 0 : blockEnds[decoded - 1];
     const block = new Uint8Array(blocks, blockStart, blockEnds[decoded] - blockStart);
+    const stored = new Uint8Array(frames, frameStart, frameEnds[decoded] - frameStart);
+    // A frame that fails authentication or decoding is done again by the main thread, which reports it as it always has.
+    const frame = key ? key.open("block", sealed.ids[decoded], stored) : stored;
+    if (!frame) break;
     try {
-      decodeFrameInto(new Uint8Array(frames, frameStart, frameEnds[decoded] - frameStart), block);
+      decodeFrameInto(frame, block);
     } catch {
-      break; // the main thread decodes this one again itself, to report it as it always has
+      break;
     }
     digests.set(createHash("sha256").update(block).digest(), decoded * DIGEST_BYTES);
   }

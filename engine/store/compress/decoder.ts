@@ -4,6 +4,8 @@ import { SharedBufferPool } from "../../disks/buffer-pool";
 import { poolThreads, WorkerPool } from "../../disks/worker-pool";
 import { DIGEST_BYTES, runDecodeJob, transfers, type DecodeJob, type DecodeResult } from "./decode-job";
 import { decodeFrame } from "./frame";
+import type { SealingKey } from "../encrypt/sealing-key";
+import { openBlock } from "../encrypt/encrypting-block-store";
 
 /** Raw bytes decoded per job: 64 blocks of 64 KiB, about one span read of a pack (its frames compressed). */
 const JOB_BYTES = 4 * 1024 * 1024;
@@ -92,7 +94,11 @@ export class FrameDecoder {
   private readonly jobs: Job[] = [];
   private closed = false;
 
-  constructor(private readonly pool: DecodePool = sharedDecodePool()) {
+  /** Seals the frames are opened with (in the same batches, on the same threads); none when they come open. */
+  private readonly sealed: { key: SealingKey; bytes: Uint8Array } | undefined;
+
+  constructor(key?: SealingKey, private readonly pool: DecodePool = sharedDecodePool()) {
+    this.sealed = key && { key, bytes: key.bytes() };
     memory ??= { frames: new SharedBufferPool(JOB_FRAME_BYTES), blocks: new SharedBufferPool(JOB_BYTES) };
     this.frameMemory = memory.frames;
     this.blockMemory = memory.blocks;
@@ -106,7 +112,7 @@ export class FrameDecoder {
     if (--decoders === 0) memory = undefined;
   }
 
-  /** Queue a frame whose block is `size` bytes (decodedSize); a full batch starts decoding. */
+  /** Queue a frame (sealed, when the decoder has a key) whose block is `size` bytes (decodedSize); a full batch starts decoding. */
   add(id: string, frame: Uint8Array, size: number): void {
     let batch = this.batch;
     if (batch && (batch.frameBytes + frame.length > batch.frames.length || batch.blockBytes + size > batch.blocks.byteLength)) {
@@ -133,7 +139,8 @@ export class FrameDecoder {
     const batch = this.batch;
     if (!batch) return;
     this.batch = undefined;
-    const job: DecodeJob = { frames: batch.frames.buffer, frameEnds: Uint32Array.from(batch.frameEnds), blocks: batch.blocks, blockEnds: Uint32Array.from(batch.blockEnds) };
+    const sealed = this.sealed ? { key: this.sealed.bytes, ids: batch.ids } : null;
+    const job: DecodeJob = { frames: batch.frames.buffer, frameEnds: Uint32Array.from(batch.frameEnds), blocks: batch.blocks, blockEnds: Uint32Array.from(batch.blockEnds), sealed };
     if (batch.blockBytes < OFFLOAD_MIN_BYTES || this.pool.size === 0) {
       this.jobs.push({ ids: batch.ids, memory: job, result: runDecodeJob(job), done: true });
       return;
@@ -177,7 +184,8 @@ export class FrameDecoder {
         yield { id: ids[n], data };
       } else {
         const frameStart = n === 0 ? 0 : frameEnds[n - 1];
-        yield { id: ids[n], data: Buffer.from(decodeFrame(ids[n], Buffer.from(frames, frameStart, frameEnds[n] - frameStart))) };
+        const stored = Buffer.from(frames, frameStart, frameEnds[n] - frameStart);
+        yield { id: ids[n], data: Buffer.from(decodeFrame(ids[n], this.sealed ? openBlock(this.sealed.key, ids[n], stored) : stored)) };
       }
     }
     this.frameMemory.give(frames);

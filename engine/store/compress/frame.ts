@@ -62,11 +62,19 @@ const LARGEST_BLOCK = 64 * 1024 * 1024;
  * (or says too much, or has an unknown codec), which decodeFrame handles and judges.
  */
 export function decodedSize(frame: Uint8Array): number | undefined {
-  if (frame[0] === RAW) return frame.length - 1;
-  if (frame[0] !== ZSTD) return undefined;
+  return decodedSizeOf(frame, frame.length);
+}
+
+/** Bytes of a frame's start that state its block's size: the codec byte and zstd's largest frame header. */
+export const FRAME_HEAD_BYTES = 1 + 18;
+
+/** decodedSize from a frame's first FRAME_HEAD_BYTES (or all of a shorter frame) and its length. */
+export function decodedSizeOf(head: Uint8Array, frameLength: number): number | undefined {
+  if (head[0] === RAW) return frameLength - 1;
+  if (head[0] !== ZSTD) return undefined;
   let size: number | null;
   try {
-    size = getFrameContentSize(frame.subarray(1));
+    size = getFrameContentSize(head.subarray(1));
   } catch {
     return undefined;
   }
