@@ -10,6 +10,7 @@ import { register as serve } from "./commands/serve";
 import { register as plan } from "./commands/plan";
 import { register as failover, registerReverse as failback } from "./commands/failover";
 import { register as agent } from "./commands/agent";
+import { register as verify } from "./commands/verify";
 
 export function buildProgram(): Command {
   const program = new Command("lifeboat")
@@ -20,7 +21,7 @@ export function buildProgram(): Command {
     .option("--token <token>", "bearer token for --endpoint (default: $LIFEBOAT_TOKEN, or the daemon's admin.token beside the vault)")
     .showHelpAfterError()
     .enablePositionalOptions(false);
-  for (const register of [vault, site, policy, replication, failover, failback, plan, status, serve, agent]) register(program);
+  for (const register of [vault, site, policy, replication, verify, failover, failback, plan, status, serve, agent]) register(program);
   return program;
 }
 

@@ -11,3 +11,4 @@ export * from "./item-update";
 export * from "./impact";
 export * from "./environment";
 export * from "./intent";
+export * from "./verify";

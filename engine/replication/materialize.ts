@@ -9,6 +9,7 @@ import type { Task } from "../jobs/jobs";
 import { ZERO_ID, type BlockMap } from "./block-map";
 import { loadPointMap } from "./manifests";
 import { pointView, resolvePoint, type PointView } from "./points";
+import { assertRestorable } from "./damage";
 
 export interface MaterializedDisk {
   name: string;
@@ -19,10 +20,11 @@ export interface MaterializedDisk {
 /**
  * Write each disk of a recovery point as a file named after the disk in outDir: byte-identical to the
  * source at capture time, sparse where blocks are zero. Every block is verified against its id; files
- * appear under their final names only when complete and synced.
+ * appear under their final names only when complete and synced. A point verify found damaged is refused.
  */
 export async function materialize(vault: Vault, item: ItemRow, selector: string, outDir: string, task?: Task): Promise<{ point: PointView; disks: MaterializedDisk[] }> {
   const point = await resolvePoint(vault, item, selector);
+  await assertRestorable(vault, item, point.id);
   const disks = await vault.db
     .selectFrom("point_disks")
     .innerJoin("disks", "disks.id", "point_disks.disk_id")
