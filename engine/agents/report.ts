@@ -6,9 +6,10 @@ import { loadDiskState } from "../replication/manifests";
 import { recordWindow, type WindowEntry } from "../replication/cycle";
 import { MINUTE } from "../clock";
 import { recordFailure } from "../replication/retry";
+import { recheckDamage } from "../replication/damage";
 import type { PointView } from "../replication/points";
 import { ZERO_ID } from "../replication/block-map";
-import { SqlPackIndex } from "../catalog/sql-pack-index";
+import { SqlPackIndex, upsertBlocks } from "../catalog/sql-pack-index";
 import { registeredHost } from "./work";
 import { applyChanges } from "./wire";
 import { completeAgentJobs, failAgentJobs } from "./jobs";
@@ -54,11 +55,15 @@ export async function recordAgentWindow(vault: Vault, hostName: string, input: u
     entries.push({ item, disks, results, app: report.appConsistent && Boolean(hooksOf(item).quiesce) });
   }
   await checkBlocks(vault, report, newIds);
+  // A block the agent repaired (its stored copy was damaged) moves to the agent's fresh copy; others keep the copy on record.
+  const repaired = new Set(report.items.flatMap((part) => part.repaired));
   const points = await recordWindow(vault, entries, report.capturedAt, report.durationMs, async (trx) => {
-    for (let i = 0; i < report.blocks.length; i += 400) {
-      await trx.insertInto("blocks").values(report.blocks.slice(i, i + 400)).onConflict((oc) => oc.column("id").doNothing()).execute();
-    }
+    const moved = report.blocks.filter((b) => repaired.has(b.id));
+    const added = report.blocks.filter((b) => !repaired.has(b.id));
+    for (let i = 0; i < added.length; i += 400) await trx.insertInto("blocks").values(added.slice(i, i + 400)).onConflict((oc) => oc.column("id").doNothing()).execute();
+    await upsertBlocks(trx, moved);
   });
+  if (report.mode === "resync") await recheckDamage(vault); // what verify found and the agent rewrote reads intact now
   for (const [n, point] of points.entries()) {
     const part = report.items[n];
     await completeAgentJobs(vault, point.item, {

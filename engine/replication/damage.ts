@@ -183,18 +183,35 @@ export async function recordFindings(vault: Vault, findings: Findings, checked: 
 
 /**
  * Read back every damaged block on record and forget those now intact (resync wrote them again), then
- * recount the damaged points. Returns the ids cleared.
+ * recount the damaged points and settle the items' states. Returns the ids cleared.
  */
 export async function recheckDamage(vault: Vault): Promise<string[]> {
   const known = await knownDamage(vault.db);
   if (known.size === 0) return [];
-  const intact: string[] = [];
+  const intact = new Set<string>();
   for (const [id, kind] of known) {
-    if (kind === "block" ? await isIntact(vault.store, id) : await chunkIntact(vault, id)) intact.push(id);
+    if (kind === "block" ? await isIntact(vault.store, id) : await chunkIntact(vault, id)) intact.add(id);
   }
-  await recordFindings(vault, { damaged: new Map(), intact: (id) => intact.includes(id) }, []);
-  return intact;
+  await recordFindings(vault, { damaged: new Map(), intact: (id) => intact.has(id) }, []);
+  await settleDamagedStates(vault);
+  return [...intact];
 }
+
+/**
+ * A replicating item whose latest point is damaged needs a resync (its next cycles would rely on the same
+ * damaged copies); one that needed it for that reason alone and whose latest point is intact again does not.
+ */
+export async function settleDamagedStates(vault: Vault): Promise<void> {
+  const items = await vault.db.selectFrom("items").select(["id", "state", "resync_reason", "failover_state"]).where("state", "in", ["Protected", "ResyncRequired"]).execute();
+  for (const item of items) {
+    if (item.failover_state !== null && item.failover_state !== "Reprotected") continue;
+    const damaged = await latestIsDamaged(vault, item.id);
+    if (damaged && item.state === "Protected") await setState(vault, item.id, "ResyncRequired", "ReplicaDamaged");
+    if (!damaged && item.state === "ResyncRequired" && item.resync_reason === "ReplicaDamaged") await setState(vault, item.id, "Protected", null);
+  }
+}
+
+const setState = (vault: Vault, id: number, state: string, reason: string | null) => vault.db.updateTable("items").set({ state, resync_reason: reason }).where("id", "=", id).execute();
 
 async function chunkIntact(vault: Vault, id: string): Promise<boolean> {
   const row = await vault.db.selectFrom("manifest_chunks").select("data").where("id", "=", id).executeTakeFirst();

@@ -6,7 +6,7 @@ import { itemRow, type ItemRow } from "../inventory/items";
 import type { VerifyPoints, VerifyRequest } from "../../schema";
 import { chunkIdsOf, nonZeroIds } from "./block-map";
 import { isIntact } from "./capture";
-import { damageOfPoints, latestIsDamaged, recordFindings, type DamageKind, type DiskDamage, type PointDisk } from "./damage";
+import { damageOfPoints, recordFindings, settleDamagedStates, type DamageKind, type DiskDamage, type PointDisk } from "./damage";
 import { readBack } from "./read-back";
 import { MiB, RateLimiter } from "./rate-limit";
 
@@ -49,7 +49,7 @@ export async function verify(vault: Vault, request: VerifyRequest, options: { si
     const chosen = await chosenPoints(vault, items, request.points);
     const read = await job.step(READ, (task) => readChosen(vault, chosen.disks, request, task, job, stop));
     // What a stopped run found is real damage, and recorded; only a whole run may forget damage.
-    await job.step(RECORD, () => vault.lock.run(() => record(vault, read, chosen.disks, items, wholeVault(request) && !stop.signal.aborted)));
+    await job.step(RECORD, () => vault.lock.run(() => record(vault, read, chosen.disks, wholeVault(request) && !stop.signal.aborted)));
     const stopped = stop.signal.aborted ? (options.signal?.aborted ? "the engine was closed" : "cancelled") : null;
     await job.finish(stopped ? "Cancelled" : "Succeeded", await summary(vault, request, chosen, read, stopped));
   } catch (error) {
@@ -123,16 +123,11 @@ async function readChosen(vault: Vault, disks: PointDisk[], request: VerifyReque
 }
 
 /** Under the lock: read what looked damaged once more, record the findings, and ask for a resync where the latest point is damaged. */
-async function record(vault: Vault, read: ReadOutcome, checked: PointDisk[], items: ItemRow[], complete: boolean): Promise<void> {
+async function record(vault: Vault, read: ReadOutcome, checked: PointDisk[], complete: boolean): Promise<void> {
   for (const [id, { kind }] of [...read.damaged]) if (kind === "block" && (await isIntact(vault.store, id))) read.damaged.delete(id);
   const intact = (id: string) => read.read.has(id) && !read.unchecked.has(id) && !read.damaged.has(id);
   await recordFindings(vault, { damaged: read.damaged, intact, live: complete ? read.read : undefined }, checked);
-  for (const item of items) {
-    const fresh = await vault.db.selectFrom("items").select(["id", "state", "failover_state"]).where("id", "=", item.id).executeTakeFirstOrThrow();
-    const replicating = fresh.failover_state === null || fresh.failover_state === "Reprotected";
-    if (fresh.state !== "Protected" || !replicating) continue;
-    if (await latestIsDamaged(vault, item.id)) await vault.db.updateTable("items").set({ state: "ResyncRequired", resync_reason: "ReplicaDamaged" }).where("id", "=", item.id).execute();
-  }
+  await settleDamagedStates(vault);
 }
 
 async function summary(vault: Vault, request: VerifyRequest, chosen: Chosen, read: ReadOutcome, stopped: string | null): Promise<VerifyResult> {
