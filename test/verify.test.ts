@@ -7,6 +7,8 @@ import Database from "better-sqlite3";
 import { DAY, MINUTE, systemClock, type JobView } from "../engine";
 import type { VerifyResult } from "../engine/replication/verify";
 import type { FailoverImpact } from "../schema";
+import { buildServer } from "../engine/server/app";
+import { Agent } from "../agent/agent";
 import { lifeboat, spawnLifeboat, vaultCli } from "./cli";
 import { makeDisk, newVault, overwriteBlocks, recoveryVault, tempDir, vaultWithVm } from "./helpers";
 
@@ -318,6 +320,38 @@ describe("verify (scrub)", () => {
       assert.equal(remote.code, 1, remote.stderr);
       assert.deepEqual(damagedOf(JSON.parse(remote.stdout).result), [{ point: point.id, blocks: "os:1" }]);
     });
+  });
+
+  it("a machine an agent reads: verify finds the damage, the agent's resync repairs it and the damage is cleared", async () => {
+    const dir = tempDir();
+    const { engine, registrationKey } = await newVault(dir);
+    const app = buildServer(engine);
+    const endpoint = await app.listen({ host: "127.0.0.1", port: 0 });
+    after(() => app.close());
+    const agent = await Agent.start({ engine: endpoint, host: "host2", site: "hq", registrationKey, workDir: path.join(dir, "agent") });
+    const disk = path.join(dir, "vm.img");
+    await makeDisk(disk, 16);
+    const protect = await engine.protect({ name: "vm", site: "hq", host: "host2", policy: "gold", disks: [{ name: "os", path: disk, os: true }] });
+    await agent.once();
+    assert.equal((await engine.job(protect.id)).state, "Succeeded");
+    const [point] = await engine.points("vm");
+    await flipByte(engine.vault.dir, await blockIdOf(disk, 6));
+    assert.deepEqual(damagedOf((await engine.verify({})).result as VerifyResult), [{ point: point.id, blocks: "os:1" }]);
+    assert.equal((await engine.item("vm")).resyncRequired, "ReplicaDamaged");
+
+    const resync = await engine.resync("vm"); // waits for the agent, and ends when its window lands
+    await agent.once();
+    const done = await engine.job(resync.id);
+    assert.equal(done.state, "Succeeded", JSON.stringify(done.error));
+    assert.deepEqual((done.result as { repairedBlocks: string[] }).repairedBlocks, [await blockIdOf(disk, 6)]);
+    const again = await engine.verify({});
+    assert.deepEqual((again.result as VerifyResult).damaged, [], "the repaired copy is the one the index names now, for every point");
+    const status = await engine.item("vm");
+    assert.equal(status.state, "Protected");
+    assert.equal(status.health, "Normal");
+    const out = path.join(dir, "out");
+    assert.equal((await engine.materialize("vm", point.id, out)).state, "Succeeded");
+    assert.ok((await fs.readFile(path.join(out, "os"))).equals(await fs.readFile(disk)));
   });
 
   it("the scheduler verifies the whole vault weekly in the background, and once the store takes writes again after a StoreFull", async () => {
