@@ -185,6 +185,12 @@ describe("verify (scrub)", () => {
       const bad = await cli.run("verify", "--points", "some");
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /points:/);
+      const rate = await cli.run("verify", "--rate-limit", "0");
+      assert.equal(rate.code, 2);
+      assert.match(rate.stderr, /rateLimitMiBps: must be a positive number/);
+      const serve = await cli.run("serve", "--port", "0", "--verify-interval", "weekly");
+      assert.equal(serve.code, 2);
+      assert.match(serve.stderr, /verifyInterval: /);
       const ghost = await cli.run("verify", "ghost");
       assert.equal(ghost.code, 1);
       assert.match(ghost.stderr, /protected item 'ghost' does not exist/);
@@ -352,6 +358,37 @@ describe("verify (scrub)", () => {
     const out = path.join(dir, "out");
     assert.equal((await engine.materialize("vm", point.id, out)).state, "Succeeded");
     assert.ok((await fs.readFile(path.join(out, "os"))).equals(await fs.readFile(disk)));
+  });
+
+  it("a pack deleted while this process keeps it open is damage all the same", async () => {
+    const dir = tempDir();
+    const { engine, disk } = await vaultWithVm(dir, 8);
+    assert.deepEqual(((await engine.verify({})).result as VerifyResult).damaged, []); // reads the pack: its handle is kept
+    await fs.rm(packFile(engine.vault.dir, locations(engine.vault.dir, { id: await blockIdOf(disk, 1) })[0].pack));
+    const result = (await engine.verify({})).result as VerifyResult;
+    assert.equal(result.damagedBlocks, 6, "every block of the only pack");
+    assert.match(result.findings[0].reason, /ENOENT/);
+  });
+
+  it("a cancelled verify stops where it is, keeping what it found", async () => {
+    const dir = tempDir();
+    const { engine, disk } = await vaultWithVm(dir, 48);
+    await flipByte(engine.vault.dir, await blockIdOf(disk, 1));
+    // 2.3 MiB at 0.1 MiB/s would take 20 s and more: the cancel comes long before.
+    const running = engine.verify({ rateLimitMiBps: 0.1 });
+    let job: JobView | undefined;
+    while (!job) {
+      job = (await engine.jobs({ target: "vault" })).find((j) => j.type === "Verify" && j.state === "InProgress");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await engine.cancel(job.id);
+    const done = await running;
+    assert.equal(done.state, "Cancelled");
+    const result = done.result as VerifyResult;
+    assert.equal(result.stopped, "cancelled");
+    assert.ok(result.blocksChecked < 36, `${result.blocksChecked} blocks read`);
+    assert.equal(result.damaged.length, 1, "block 1, read first, is damaged: recorded though the run stopped");
+    assert.equal((await engine.points("vm"))[0].damaged, true);
   });
 
   it("the scheduler verifies the whole vault weekly in the background, and once the store takes writes again after a StoreFull", async () => {

@@ -31,6 +31,7 @@ export interface VerifyResult {
 const READ = "Read back blocks";
 const RECORD = "Record damage";
 const FINDINGS_SHOWN = 100;
+const CANCEL_POLL_MS = 1000;
 
 /**
  * Verify (a scrub): read back every block the chosen points rely on, each distinct block once, in the
@@ -45,9 +46,11 @@ export async function verify(vault: Vault, request: VerifyRequest, options: { si
   const stop = new AbortController();
   const abort = () => stop.abort();
   options.signal?.addEventListener("abort", abort);
+  // A cancel request (from any process) stops the reads within a second, throttled or not.
+  const cancel = setInterval(() => void job.cancelRequested().then((asked) => asked && stop.abort(), () => undefined), CANCEL_POLL_MS);
   try {
     const chosen = await chosenPoints(vault, items, request.points);
-    const read = await job.step(READ, (task) => readChosen(vault, chosen.disks, request, task, job, stop));
+    const read = await job.step(READ, (task) => readChosen(vault, chosen.disks, request, task, stop));
     // What a stopped run found is real damage, and recorded; only a whole run may forget damage.
     await job.step(RECORD, () => vault.lock.run(() => record(vault, read, chosen.disks, wholeVault(request) && !stop.signal.aborted)));
     const stopped = stop.signal.aborted ? (options.signal?.aborted ? "the engine was closed" : "cancelled") : null;
@@ -55,6 +58,7 @@ export async function verify(vault: Vault, request: VerifyRequest, options: { si
   } catch (error) {
     await job.fail(error);
   } finally {
+    clearInterval(cancel);
     options.signal?.removeEventListener("abort", abort);
   }
   return await job.view();
@@ -93,7 +97,7 @@ interface ReadOutcome {
 }
 
 /** The manifest chunks of the chosen disks (each once, hash checked), then every block they name (each once). */
-async function readChosen(vault: Vault, disks: PointDisk[], request: VerifyRequest, task: Task, job: Job, stop: AbortController): Promise<ReadOutcome> {
+async function readChosen(vault: Vault, disks: PointDisk[], request: VerifyRequest, task: Task, stop: AbortController): Promise<ReadOutcome> {
   const chunkIds = [...new Set(disks.flatMap((d) => chunkIdsOf(d.chunks)))];
   const damaged: ReadOutcome["damaged"] = new Map();
   const blocks = new Set<string>();
@@ -114,7 +118,6 @@ async function readChosen(vault: Vault, disks: PointDisk[], request: VerifyReque
     signal: stop.signal,
     onProgress: async (checked, bytes, found) => {
       await task.progress(total ? checked / total : 1, `${checked} of ${total} blocks, ${Math.round(bytes / MiB)} MiB read, ${damaged.size + found} damaged`);
-      if (await job.cancelRequested()) stop.abort();
     },
   });
   for (const [id, reason] of result.damaged) damaged.set(id, { kind: "block", reason });
