@@ -6,6 +6,7 @@ import type { AgentWork } from "../engine/agents/work";
 import { AgentLink } from "./link";
 import { DiskStates } from "./disk-states";
 import { runWork } from "./window";
+import { makePrivateDir, writePrivateFile } from "../engine/private-files";
 
 export interface AgentOptions {
   engine: string;
@@ -52,8 +53,9 @@ export class Agent {
     else {
       if (!options.registrationKey) throw new Error(`the agent of ${options.host} is not registered yet: give the vault's registration key`);
       identity = await AgentLink.register(options.engine, { host: options.host, site: options.site, registrationKey: options.registrationKey });
-      await fs.mkdir(options.workDir, { recursive: true });
-      await fs.writeFile(file, JSON.stringify({ ...identity, engine: options.engine }, null, 2) + "\n", { mode: 0o600 });
+      await makePrivateDir(options.workDir);
+      // Atomic: whoever sees the host registered may read the identity while this process writes it.
+      await writePrivateFile(file, JSON.stringify({ ...identity, engine: options.engine }, null, 2) + "\n");
       options.log?.(`registered host ${identity.host} in site ${identity.site}`);
     }
     const link = new AgentLink(options.engine, identity);

@@ -340,7 +340,7 @@ export class Engine {
   }
 
   /** Whether a host of a site has a registered agent (its machines' disks are the agent's to read). */
-  hasAgent(site: string, host: string): Promise<boolean> {
+  hasAgent(site: string, host: string | undefined): Promise<boolean> {
     return hostHasAgent(this.vault, site, host);
   }
 

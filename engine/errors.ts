@@ -26,8 +26,11 @@ export class ConflictError extends EngineError {
   }
 }
 
-/** errno codes of failures that may go away by themselves: I/O errors, a full store, a lost connection. */
-const RECOVERABLE_ERRNO = new Set(["EIO", "ENOSPC", "EDQUOT", "ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAGAIN", "EBUSY", "EHOSTUNREACH", "ENETUNREACH"]);
+/**
+ * errno codes of failures that may go away by themselves: I/O errors, a full store (SQLITE_FULL: the
+ * catalog's filesystem), a lost connection.
+ */
+const RECOVERABLE_ERRNO = new Set(["EIO", "ENOSPC", "EDQUOT", "SQLITE_FULL", "ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAGAIN", "EBUSY", "EHOSTUNREACH", "ENETUNREACH"]);
 /** errno codes of failures that need a person: the disk is gone or access is denied. */
 const ERRNO_CODES: Record<string, string> = {
   ENOENT: "DiskNotFound",
@@ -38,6 +41,7 @@ const ERRNO_CODES: Record<string, string> = {
   EIO: "IoError",
   ENOSPC: "StoreFull",
   EDQUOT: "StoreFull",
+  SQLITE_FULL: "StoreFull",
 };
 
 /** Classify any thrown value into an EngineError with a code and the recoverable flag. */

@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import { hostname } from "node:os";
 import Database from "better-sqlite3";
 import { EngineError } from "./errors";
+import { PRIVATE_FILE_MODE } from "./private-files";
 
 const POLL_MS = 25;
 
@@ -36,7 +37,7 @@ export class VaultLock {
     for (;;) {
       try {
         this.db.exec("BEGIN EXCLUSIVE");
-        await fs.writeFile(`${this.file}.holder`, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }));
+        await fs.writeFile(`${this.file}.holder`, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }), { mode: PRIVATE_FILE_MODE });
         return this.db;
       } catch (error) {
         if ((error as { code?: string }).code !== "SQLITE_BUSY") throw error;

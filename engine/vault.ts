@@ -11,6 +11,7 @@ import { systemClock, DAY, type Clock } from "./clock";
 import { VaultLock } from "./lock";
 import { EngineError } from "./errors";
 import { BLOCK_SIZE } from "./disks/block-reader";
+import { ensurePrivateFile, makePrivateDir, writePrivateFile } from "./private-files";
 
 const MARKER = "vault.json";
 export const REGISTRATION_KEY_LIFETIME_MS = 5 * DAY;
@@ -19,6 +20,8 @@ export interface VaultOptions {
   clock?: Clock;
   /** Wraps the block store (tests inject faults; later: encryption, retry). */
   wrapStore?: (store: BlockStore) => BlockStore;
+  /** Builds the backend that holds the packs (default: files under the store directory; tests inject faults). */
+  backend?: (storeDir: string) => Backend;
   blockSize?: number;
 }
 
@@ -43,11 +46,11 @@ export class Vault {
     if (await exists(path.join(root, MARKER))) throw new EngineError("AlreadyExists", `${root} is already a vault`, false, "dir");
     const entries = await fs.readdir(root).catch((e) => (e.code === "ENOENT" ? [] : Promise.reject(e)));
     if (entries.length > 0) throw new EngineError("InvalidInput", `${root} is not empty; a vault needs an empty or new directory`, false, "dir");
-    await fs.mkdir(root, { recursive: true });
+    await makePrivateDir(root);
     const id = randomUUID();
     const vault = await Vault.openAt(root, id, options);
     const registrationKey = await vault.rotateRegistrationKey();
-    await fs.writeFile(path.join(root, MARKER), JSON.stringify({ format: 1, id, createdAt: new Date(vault.clock.now()).toISOString() }, null, 2) + "\n");
+    await writePrivateFile(path.join(root, MARKER), JSON.stringify({ format: 1, id, createdAt: new Date(vault.clock.now()).toISOString() }, null, 2) + "\n");
     return { vault, registrationKey };
   }
 
@@ -59,12 +62,16 @@ export class Vault {
   }
 
   private static async openAt(root: string, id: string, options: VaultOptions): Promise<Vault> {
-    const db = await openCatalog(path.join(root, "catalog.sqlite"));
+    const catalogFile = path.join(root, "catalog.sqlite");
+    const lockFile = path.join(root, "lock.sqlite");
+    for (const file of [catalogFile, lockFile]) ensurePrivateFile(file);
+    const db = await openCatalog(catalogFile);
     const storeDir = path.join(root, "store");
-    const backend = new LocalBackend(storeDir);
+    await makePrivateDir(storeDir);
+    const backend = options.backend ? options.backend(storeDir) : new LocalBackend(storeDir);
     const store = blockStoreOn(backend, new SqlPackIndex(db));
     const wrapped = options.wrapStore ? options.wrapStore(store) : store;
-    return new Vault(root, id, db, wrapped, options.clock ?? systemClock, new VaultLock(path.join(root, "lock.sqlite")), options.blockSize ?? BLOCK_SIZE, backend, storeDir);
+    return new Vault(root, id, db, wrapped, options.clock ?? systemClock, new VaultLock(lockFile), options.blockSize ?? BLOCK_SIZE, backend, storeDir);
   }
 
   /** Issue a new registration key (valid 5 days); only its hash is kept. */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Name } from "./common";
+import { fsPath, Name } from "./common";
 
 /** Base64 of binary fields (block indexes, ids and change hashes travel packed, not as JSON arrays). */
 const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, "must be base64");
@@ -82,6 +82,6 @@ export type AgentFailureReport = z.infer<typeof AgentFailureReport>;
 /** Moving a machine to another host of its site (e.g. after a live migration); disk paths may change. */
 export const ItemMove = z.strictObject({
   host: Name,
-  diskPaths: z.record(Name, z.string().min(1)).optional(),
+  diskPaths: z.record(Name, fsPath()).optional(),
 });
 export type ItemMove = z.infer<typeof ItemMove>;

@@ -15,3 +15,10 @@ export const TimeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be 
 
 export const Health = z.enum(["Normal", "Warning", "Critical"]);
 export type Health = z.infer<typeof Health>;
+
+/**
+ * A filesystem path. Paths the daemon itself reads or writes must also lie inside its allowed directories
+ * (checked by the server after validation); `format: "path"` marks them in the OpenAPI document.
+ */
+export const fsPath = (message = "must not be empty") =>
+  z.string().min(1, message).meta({ format: "path", description: "an absolute path; one the engine itself reads or writes must lie inside the directories it allows" });

@@ -12,3 +12,4 @@ export * from "./impact";
 export * from "./environment";
 export * from "./intent";
 export * from "./verify";
+export * from "./requests";

@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { Command, Name } from "./common";
+import { Command, fsPath, Name } from "./common";
 import { NicSpec, RecoverySettings } from "./recovery";
 
 export const DiskSpec = z.strictObject({
   name: Name,
   /** A regular file (disk image) or a block device. */
-  path: z.string().min(1, "must name a file or block device"),
+  path: fsPath("must name a file or block device"),
   os: z.boolean().default(false),
 });
 export type DiskSpec = z.infer<typeof DiskSpec>;

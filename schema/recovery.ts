@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Command, Name } from "./common";
+import { Command, fsPath, Name } from "./common";
 
 /** Target machine sizes at a recovery site (ASR offers Azure VM sizes; these mirror a few). */
 export const SIZES = {
@@ -64,12 +64,18 @@ export const RecoverySettings = z.strictObject({
 });
 export type RecoverySettings = z.infer<typeof RecoverySettings>;
 
+const POINT_ID = /^pt-[a-z0-9]+-[0-9a-f]+$/;
+const POINT_OPTION = "must be a recovery point option (latest, latest-processed, ...) or a point id";
+
 /** Recovery point options of a failover (ASR's), or a point id. */
-export const PointOption = z.union([
-  z.enum(["latest", "latest-processed", "latest-app-consistent", "latest-multivm-processed", "latest-multivm-app-consistent"]),
-  z.string().regex(/^pt-[a-z0-9]+-[0-9a-f]+$/, "must be a recovery point option (latest, latest-processed, ...) or a point id"),
-]);
+export const PointOption = z.union(
+  [z.enum(["latest", "latest-processed", "latest-app-consistent", "latest-multivm-processed", "latest-multivm-app-consistent"]), z.string().regex(POINT_ID, POINT_OPTION)],
+  { error: POINT_OPTION },
+);
 export type PointOption = z.infer<typeof PointOption>;
+
+/** The point a disk image is written from: the latest, or one by id. */
+export const PointSelector = z.union([z.literal("latest"), z.string().regex(POINT_ID, "must be 'latest' or a recovery point id")], { error: "must be 'latest' or a recovery point id" });
 
 export const FailoverRequest = z.strictObject({
   type: z.enum(["planned", "unplanned"]),
@@ -83,7 +89,7 @@ export const FailbackRequest = z
   .strictObject({
     /** original: the machine's own disks, by delta unless fullDownload; alternate: new disks in alternateDir. */
     location: z.enum(["original", "alternate"]).default("original"),
-    alternateDir: z.string().min(1).optional(),
+    alternateDir: fsPath().optional(),
     fullDownload: z.boolean().default(false),
   })
   .superRefine((r, ctx) => {

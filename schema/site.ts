@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Name } from "./common";
+import { fsPath, Name } from "./common";
 
 /** hyperv, vmm and physical sites hold source hosts; recovery sites receive failed-over machines. */
 export const SiteKind = z.enum(["hyperv", "vmm", "physical", "recovery"]);
@@ -9,7 +9,7 @@ export const SiteSpec = z.strictObject({
   name: Name,
   kind: SiteKind,
   /** Recovery sites: the directory where replica machines are materialized. */
-  path: z.string().min(1).optional(),
+  path: fsPath().optional(),
   hosts: z.array(Name).default([]),
 }).superRefine((site, ctx) => {
   if (new Set(site.hosts).size !== site.hosts.length) {
@@ -23,7 +23,7 @@ export type SiteSpecInput = z.input<typeof SiteSpec>;
 export const SiteUpdate = z
   .strictObject({
     hosts: z.array(Name).optional(),
-    path: z.string().min(1, "must name a directory").optional(),
+    path: fsPath("must name a directory").optional(),
   })
   .superRefine((site, ctx) => {
     if (site.hosts && new Set(site.hosts).size !== site.hosts.length) {

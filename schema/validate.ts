@@ -15,8 +15,12 @@ export class ValidationError extends Error {
   }
 }
 
+/** One failure per offending property; each unknown key of a strict object is named as a property of its own. */
 export function failuresOf(error: z.ZodError): FieldFailure[] {
-  return error.issues.map((i) => ({ property: i.path.map(String).join("."), reason: i.message }));
+  const property = (path: PropertyKey[]) => path.map(String).join(".");
+  return error.issues.flatMap((i) =>
+    i.code === "unrecognized_keys" ? i.keys.map((key) => ({ property: property([...i.path, key]), reason: "is not a known property" })) : [{ property: property(i.path), reason: i.message }],
+  );
 }
 
 /** Parse with a schema or throw a ValidationError naming each property and reason. */

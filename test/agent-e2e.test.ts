@@ -3,8 +3,9 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
 import { CLI, lifeboat } from "./cli";
+import { readJsonWhenReady, waitFor } from "./wait";
 import { tempDir } from "./helpers";
-import { checkDatabase, sleep, Workload } from "./fixtures/sqlite";
+import { checkDatabase, Workload } from "./fixtures/sqlite";
 import { EngineClient } from "../client/engine-client";
 import type { JobView, PointView } from "../engine";
 
@@ -52,10 +53,7 @@ describe("an agent on another host replicates through the daemon", () => {
     const key = JSON.parse(init.stdout).registrationKey as string;
 
     daemon = start(["--vault", vault, "serve", "--port", "0", "--tick-ms", "200"], engineDir);
-    const deadline = Date.now() + 20_000;
-    while (!/API at (\S+);/.test(daemon.output()) && Date.now() < deadline) await sleep(50);
-    const endpoint = /API at (\S+);/.exec(daemon.output())?.[1];
-    assert.ok(endpoint, `the daemon did not start: ${daemon.output()}`);
+    const endpoint = await waitFor(`the daemon to listen: ${daemon.output()}`, () => /API at (\S+);/.exec(daemon!.output())?.[1]);
     const admin = new EngineClient(endpoint, (await fs.readFile(path.join(vault, "admin.token"), "utf8")).trim(), { pollMs: 50 });
     await admin.addSite({ name: "hq", kind: "physical" });
     await admin.addPolicy({ name: "gold", copyFrequency: "30s", retentionHours: 24 });
@@ -63,12 +61,12 @@ describe("an agent on another host replicates through the daemon", () => {
     // The agent registers itself (the host is new to the site) with the key, then keeps its own token.
     const store = path.join(vault, "store");
     agent = start(["agent", "--engine", endpoint, "--host", "host-a", "--site", "hq", "--registration-key", key, "--work-dir", "agent-state", "--store", store, "--poll-ms", "200"], agentDir);
-    for (const until = Date.now() + 20_000; !(await admin.listSites())[0].hosts.includes("host-a"); ) {
-      assert.ok(Date.now() < until, `the agent did not register: ${agent.output()}`);
-      await sleep(100);
-    }
-    const identity = JSON.parse(await fs.readFile(path.join(agentDir, "agent-state", "agent.json"), "utf8"));
+    await waitFor(`the agent to register: ${agent.output()}`, async () => (await admin.listSites())[0].hosts.includes("host-a"), undefined, 100);
+    // The host appears in the site before the agent has saved its identity: wait for the file, not the host.
+    const identity = await waitFor(`the agent's identity file: ${agent.output()}`, () => readJsonWhenReady<{ token: string }>(path.join(agentDir, "agent-state", "agent.json")));
     assert.match(identity.token, /^lbt_/);
+    assert.equal(((await fs.stat(path.join(agentDir, "agent-state"))).mode & 0o777).toString(8), "700");
+    assert.equal(((await fs.stat(path.join(agentDir, "agent-state", "agent.json"))).mode & 0o777).toString(8), "600");
 
     const dbFile = path.join(agentDir, "data", "app.db");
     workload = new Workload(dbFile);
@@ -78,12 +76,10 @@ describe("an agent on another host replicates through the daemon", () => {
 
     /** Wait for a job the agent completes; returns it finished. */
     const delivered = async (job: JobView): Promise<JobView> => {
-      for (const until = Date.now() + 60_000; ; ) {
+      return waitFor(`job ${job.type} ${job.id} to be delivered; agent: ${agent!.output()}`, async () => {
         const now = await admin.job(job.id);
-        if (now.state === "Succeeded" || now.state === "Failed") return now;
-        assert.ok(Date.now() < until, `job ${job.type} not delivered: ${JSON.stringify(now)}; agent: ${agent!.output()}`);
-        await sleep(100);
-      }
+        return now.state === "Succeeded" || now.state === "Failed" ? now : undefined;
+      }, undefined, 100);
     };
 
     const committedBefore = new Map<string, number>();

@@ -142,7 +142,7 @@ describe("engine API: updates, removals, previews", () => {
     assert.deepEqual((await refusal(api.updateItem("db", { hooks: { pause: "true" } }))).properties, ["hooks.resume"]);
     assert.deepEqual((await refusal(api.updateItem("db", { diskPaths: { os: path.join(dir, "gone.img") } }))).properties, ["diskPaths.os"]);
     assert.deepEqual((await refusal(api.updateItem("db", { recovery: { site: "hq" } }))).properties, ["recovery.site"]);
-    assert.deepEqual((await refusal(api.updateItem("db", { colour: "red" }))).properties, [""]);
+    assert.deepEqual((await refusal(api.updateItem("db", { colour: "red" }))).properties, ["colour"], "an unknown key is named");
     assert.equal((await refusal(api.updateItem("ghost", { policy: "gold" }))).code, "NotFound");
     await unchanged(before);
     assert.equal((await api.moveItem("db", { host: "host3" })).host, "host3", "moveItem still works, as an update of the host");

@@ -3,6 +3,7 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { lifeboat, spawnLifeboat } from "./cli";
+import { waitFor } from "./wait";
 import { makeDisk, randomWrites, tempDir } from "./helpers";
 
 describe("the lifeboat CLI through a daemon (--endpoint)", () => {
@@ -20,9 +21,7 @@ describe("the lifeboat CLI through a daemon (--endpoint)", () => {
     daemon = spawnLifeboat(["--vault", vault, "serve", "--port", "0", "--tick-ms", "200"]);
     let log = "";
     daemon.stdout!.on("data", (c) => (log += c));
-    const deadline = Date.now() + 20_000;
-    while (!/API at (\S+);/.test(log) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    endpoint = /API at (\S+);/.exec(log)![1];
+    endpoint = await waitFor(`the daemon to listen: ${log}`, () => /API at (\S+);/.exec(log)?.[1]);
     await makeDisk(path.join(dir, "os.img"), 16);
   });
   after(async () => {

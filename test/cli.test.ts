@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { lifeboat, spawnLifeboat } from "./cli";
+import { waitFor } from "./wait";
 import { makeDisk, randomWrites, tempDir } from "./helpers";
 
 describe("the lifeboat CLI", () => {
@@ -90,7 +91,8 @@ describe("the lifeboat CLI", () => {
 
   it("serve runs the scheduler, and CLI commands beside the daemon leave the vault consistent", async () => {
     await makeDisk(path.join(dir, "late.img"), 4);
-    const start = new Date(Date.now() + 1500).toISOString();
+    // Far enough ahead that the protect below, however slow the machine, comes before it.
+    const start = new Date(Date.now() + 8000).toISOString();
     assert.equal((await run("policy", "add", "soon", "--initial-replication-start", start)).code, 0);
     assert.equal(JSON.parse((await run("protect", "late", "--site", "hq", "--policy", "soon", "--disk", `os=${path.join(dir, "late.img")}:os`, "--json")).stdout).state, "Suspended");
     const daemon = spawnLifeboat(["--vault", vault, "serve", "--tick-ms", "100", "--port", "0"]);
@@ -98,8 +100,7 @@ describe("the lifeboat CLI", () => {
     daemon.stdout!.on("data", (chunk) => (log += chunk));
     try {
       // The daemon serves the API on loopback with the admin token it wrote beside the vault.
-      while (!/API at (\S+);/.test(log)) await new Promise((r) => setTimeout(r, 50));
-      const url = /API at (\S+);/.exec(log)![1];
+      const url = await waitFor(`the daemon to listen: ${log}`, () => /API at (\S+);/.exec(log)?.[1]);
       const token = (await fs.readFile(path.join(vault, "admin.token"), "utf8")).trim();
       assert.equal(((await fs.stat(path.join(vault, "admin.token"))).mode & 0o777).toString(8), "600");
       const api = await fetch(`${url}/v1/status`, { headers: { authorization: `Bearer ${token}` } });
@@ -112,9 +113,7 @@ describe("the lifeboat CLI", () => {
         return run("sync", "vm1");
       }));
       for (const s of syncs) assert.equal(s.code, 0, s.stderr);
-      const deadline = Date.now() + 20_000;
-      while (!/initial replication of late/.test(log) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      assert.match(log, /initial replication of late/);
+      await waitFor("the daemon to start the suspended initial replication at its start time", () => /initial replication of late/.test(log), undefined, 100);
     } finally {
       daemon.kill("SIGTERM");
       await new Promise((r) => daemon.once("close", r));

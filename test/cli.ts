@@ -19,8 +19,8 @@ export function lifeboat(args: string[], env: Record<string, string> = {}): Prom
   });
 }
 
-export function spawnLifeboat(args: string[]): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+export function spawnLifeboat(args: string[], options: { cwd?: string } = {}): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], cwd: options.cwd });
 }
 
 /**

@@ -7,6 +7,7 @@ import { resolvePoints } from "../engine/failover/point-options";
 import { replicateWindow } from "../engine/replication/cycle";
 import { itemRow } from "../engine/inventory/items";
 import { makeDisk, randomWrites, recoveryVault, tempDir } from "./helpers";
+import { waitFor } from "./wait";
 
 type Engine = Awaited<ReturnType<typeof recoveryVault>>["engine"];
 
@@ -117,16 +118,15 @@ describe("failover: bad requests get clear errors and change nothing", () => {
   });
 
   it("cancel before the start task leaves the item at the primary, ready to fail over again", async () => {
-    // A slow shutdown gives the test time to ask for the cancel while the job runs.
+    // The shutdown hook waits for a file the test writes once the cancel is asked for, so the cancel
+    // lands while the job runs however slow the machine is.
     await makeDisk(path.join(dir, "slow.img"), 2);
-    await engine.protect({ name: "slow", site: "hq", policy: "gold", disks: [{ name: "os", path: path.join(dir, "slow.img"), os: true }], hooks: { shutdown: "sleep 1" }, recovery: { site: "dr" } });
+    const go = path.join(dir, "shutdown-may-finish");
+    await engine.protect({ name: "slow", site: "hq", policy: "gold", disks: [{ name: "os", path: path.join(dir, "slow.img"), os: true }], hooks: { shutdown: `while [ ! -e '${go}' ]; do sleep 0.05; done` }, recovery: { site: "dr" } });
     const running = engine.failover("slow", { type: "unplanned", point: "latest-processed", shutdownSource: true });
-    let jobId: string | undefined;
-    while (!jobId) {
-      jobId = (await engine.jobs({ target: "slow" })).find((j) => j.type === "Failover" && j.state === "InProgress")?.id;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const jobId = await waitFor("the failover job to start", async () => (await engine.jobs({ target: "slow" })).find((j) => j.type === "Failover" && j.state === "InProgress")?.id, undefined, 20);
     await engine.cancel(jobId);
+    await fs.writeFile(go, "");
     const job = await running;
     assert.equal(job.state, "Cancelled");
     assert.deepEqual(job.tasks.map((t) => t.state), ["Succeeded", "Succeeded", "NotStarted", "NotStarted"]);

@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { existsSync, promises as fs } from "node:fs";
 import * as path from "node:path";
 import { recoveryVault, tempDir } from "./helpers";
+import { waitFor } from "./wait";
 import { checkDatabase, checkInPlace, sleep, Workload, WORKLOAD } from "./fixtures/sqlite";
 
 type Engine = Awaited<ReturnType<typeof recoveryVault>>["engine"];
@@ -83,8 +84,7 @@ describe("failover", () => {
     assert.ok(atShutdown >= workload.committed);
     assert.equal(checkDatabase(path.join(restored, "app.db"), "failover point"), atShutdown, "no committed row lost");
     // And the recovered machine runs: its workload goes on from there.
-    await sleep(300);
-    assert.ok(checkDatabase(path.join(outcome.machine.dir, "app.db"), "running recovery machine") > atShutdown);
+    await waitFor("the recovery machine to commit rows of its own", () => checkDatabase(path.join(outcome.machine.dir, "app.db"), "running recovery machine") > atShutdown);
     const status = await engine.item("db");
     assert.deepEqual([status.activeSite, status.failoverState, status.recoveryMachine?.state], ["recovery", "FailedOver", "Running"]);
     clock.advance(30_000);

@@ -13,6 +13,7 @@ import { lifeboat as cli, spawnLifeboat } from "./cli";
 import type { Op } from "./harness/report";
 import { loadState } from "./harness/state";
 import { makeDisk, tempDir } from "./helpers";
+import { waitFor } from "./wait";
 import { harness, ok, ops, outputsOf, PULUMI_FIXTURES } from "./pulumi-helpers";
 
 const ALL = ["vault", "dr", "hq", "gold", "dr-net", "corp", "web01", "shop"];
@@ -28,15 +29,6 @@ const alive = (pid: number) => {
   }
 };
 
-async function waitFor<T>(what: string, probe: () => T | undefined, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const readRecord = (vault: string): DaemonRecord | undefined => {
   try {

@@ -41,7 +41,7 @@ describe("bad input gets a clear error naming the field, and changes nothing", (
     ["no OS disk", () => engine.protect({ name: "vm2", site: "hq", policy: "gold", disks: [{ name: "d", path: disk }] }), "disks", /exactly one disk must be the OS disk/],
     ["unknown policy and site", () => engine.protect({ name: "vm2", site: "nowhere", policy: "silver", disks: [{ name: "os", path: disk, os: true }] }), "site", /no site named 'nowhere'/],
     ["pause without resume", () => engine.protect({ name: "vm2", site: "hq", policy: "gold", disks: [{ name: "os", path: disk, os: true }], hooks: { pause: "true" } }), "hooks.resume", /given together/],
-    ["an unknown property", () => engine.addPolicy({ name: "p4", copyFrequncy: "5m" }), "", /copyFrequncy/],
+    ["an unknown property", () => engine.addPolicy({ name: "p4", copyFrequncy: "5m" }), "copyFrequncy", /not a known property/],
     ["a bad name", () => engine.addSite({ name: "../etc", kind: "physical" }), "name", /letters, digits/],
   ];
 

@@ -157,7 +157,7 @@ describe("verify (scrub)", () => {
       ]);
       const reasons = result.findings.map((f) => f.reason).join("\n");
       assert.match(reasons, /does not match its id/, "the flipped bytes");
-      assert.match(reasons, /short read/, "the truncated pack");
+      assert.match(reasons, /short read/, `the truncated pack: ${reasons}`);
       assert.match(reasons, /ENOENT/, "the deleted pack");
 
       const status = await engine.item("vm");

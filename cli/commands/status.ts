@@ -22,7 +22,7 @@ export function register(program: Command): void {
       const status = await withEngine(command, (e) => e.status());
       print(status, json, () =>
         [
-          `vault ${status.vault.dir}: ${status.vault.store.blocks} blocks, ${bytes(status.vault.store.storedBytes)} stored; registration key ${keyText(status.vault.registrationKey)}`,
+          `vault ${status.vault.dir}: ${status.vault.store.blocks} blocks, ${bytes(status.vault.store.storedBytes)} stored, ${bytes(status.vault.store.unreferencedBytes)} unreferenced (garbage collection reclaims it); registration key ${keyText(status.vault.registrationKey)}`,
           table([
             ["NAME", "HOST", "STATE", "HEALTH", "RPO", "POINTS", "LATEST", "ERRORS"],
             ...status.items.map((i) => [i.name, hostText(i), i.state, i.health, duration(i.rpoSeconds), i.points, i.latestPoint?.capturedAt ?? null, i.healthErrors.map((e) => e.code).join(",") || "-"]),

@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .option("--days <n>", "expires after this many days (default: never)")
     .action(async (name: string, opts: { role: string; days?: string }, command: Command) => {
       if (opts.role !== "admin" && opts.role !== "agent") throw new Error("--role must be admin or agent");
-      const value = await withEngine(command, (e) => e.createToken(name, opts.role as "admin" | "agent", opts.days ? Number(opts.days) * 86_400_000 : undefined));
+      const value = await withEngine(command, (e) => e.createToken(name, opts.role as "admin" | "agent", opts.days ? Math.round(Number(opts.days) * 86_400_000) : undefined));
       print({ name, token: value }, wantsJson(command), () => `token ${name} (shown once):\n  ${value}`);
     });
   token

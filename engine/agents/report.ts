@@ -9,7 +9,7 @@ import { recordFailure } from "../replication/retry";
 import { recheckDamage } from "../replication/damage";
 import type { PointView } from "../replication/points";
 import { ZERO_ID } from "../replication/block-map";
-import { SqlPackIndex, upsertBlocks } from "../catalog/sql-pack-index";
+import { addIndexEntries, SqlPackIndex } from "../catalog/sql-pack-index";
 import { registeredHost } from "./work";
 import { applyChanges } from "./wire";
 import { completeAgentJobs, failAgentJobs } from "./jobs";
@@ -55,13 +55,9 @@ export async function recordAgentWindow(vault: Vault, hostName: string, input: u
     entries.push({ item, disks, results, app: report.appConsistent && Boolean(hooksOf(item).quiesce) });
   }
   await checkBlocks(vault, report, newIds);
-  // A block the agent repaired (its stored copy was damaged) moves to the agent's fresh copy; others keep the copy on record.
-  const repaired = new Set(report.items.flatMap((part) => part.repaired));
   const points = await recordWindow(vault, entries, report.capturedAt, report.durationMs, async (trx) => {
-    const moved = report.blocks.filter((b) => repaired.has(b.id));
-    const added = report.blocks.filter((b) => !repaired.has(b.id));
-    for (let i = 0; i < added.length; i += 400) await trx.insertInto("blocks").values(added.slice(i, i + 400)).onConflict((oc) => oc.column("id").doNothing()).execute();
-    await upsertBlocks(trx, moved);
+    // A block the agent wrote again (a repair, or an entry whose pack was short) moves to its checked new copy.
+    await addIndexEntries(trx, report.blocks);
   });
   if (report.mode === "resync") await recheckDamage(vault); // what verify found and the agent rewrote reads intact now
   for (const [n, point] of points.entries()) {

@@ -1,9 +1,20 @@
 import type { BlockLocation, IndexEntry, PackIndex } from "../store/packed/pack-index";
-import type { Transaction } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import type { CatalogDb } from "./catalog";
 import type { Tables } from "./tables";
 
 const BATCH = 400; // stays under SQLite's bound-variable limit
+
+/** Insert block locations, moving a block already indexed to its new copy (written again: a repair). */
+export async function addIndexEntries(db: Kysely<Tables> | Transaction<Tables>, entries: IndexEntry[]): Promise<void> {
+  for (let i = 0; i < entries.length; i += BATCH) {
+    await db
+      .insertInto("blocks")
+      .values(entries.slice(i, i + BATCH))
+      .onConflict((oc) => oc.column("id").doUpdateSet((eb) => ({ pack: eb.ref("excluded.pack"), offset: eb.ref("excluded.offset"), length: eb.ref("excluded.length") })))
+      .execute();
+  }
+}
 
 /** The block index as a catalog table, so block locations commit with the rest of the vault's metadata. */
 export class SqlPackIndex implements PackIndex {
@@ -20,7 +31,7 @@ export class SqlPackIndex implements PackIndex {
   }
 
   async add(entries: IndexEntry[]): Promise<void> {
-    await this.db.transaction().execute((trx) => upsertBlocks(trx, entries));
+    await this.db.transaction().execute((trx) => addIndexEntries(trx, entries));
   }
 
   async remove(ids: string[]): Promise<void> {
@@ -39,16 +50,5 @@ export class SqlPackIndex implements PackIndex {
       .select((eb) => [eb.fn.countAll<number>().as("blocks"), eb.fn.coalesce(eb.fn.sum<number>("length"), eb.lit(0)).as("bytes")])
       .executeTakeFirstOrThrow();
     return { blocks: Number(row.blocks), bytes: Number(row.bytes) };
-  }
-}
-
-/** Insert block locations, moving those already indexed to the new ones (inside the caller's transaction). */
-export async function upsertBlocks(db: CatalogDb | Transaction<Tables>, entries: IndexEntry[]): Promise<void> {
-  for (let i = 0; i < entries.length; i += BATCH) {
-    await db
-      .insertInto("blocks")
-      .values(entries.slice(i, i + BATCH))
-      .onConflict((oc) => oc.column("id").doUpdateSet((eb) => ({ pack: eb.ref("excluded.pack"), offset: eb.ref("excluded.offset"), length: eb.ref("excluded.length") })))
-      .execute();
   }
 }

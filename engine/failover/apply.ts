@@ -6,6 +6,7 @@ import { blockId, isZero } from "../disks/hashing";
 import { loadPointMap } from "../replication/manifests";
 import { ZERO_ID } from "../replication/block-map";
 import type { Task } from "../jobs/jobs";
+import { writeAll } from "../io/write-all";
 
 export interface ApplyResult {
   blocksCompared: number;
@@ -43,7 +44,7 @@ export async function applyPoint(vault: Vault, pointId: string, targets: Array<{
         }
         const data = id.equals(ZERO_ID) ? Buffer.alloc(length) : await vault.store.get(id.toString("hex"));
         if (!id.equals(ZERO_ID) && !blockId(data).equals(id)) throw new EngineError("BlockDamaged", `block ${index} of ${target.path} is damaged in the store; run a resync`, false);
-        await handle.write(data, 0, data.length, offset);
+        await writeAll(handle, data, offset, target.path);
         result.blocksWritten++;
         result.bytesWritten += data.length;
         if (task && index % 256 === 0) await task.progress(index / map.count);

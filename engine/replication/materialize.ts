@@ -7,7 +7,9 @@ import { knownDigest, releaseBlock } from "../store/compress/decoder";
 import type { ItemRow } from "../inventory/items";
 import type { Task } from "../jobs/jobs";
 import { ZERO_ID, type BlockMap } from "./block-map";
+import { writevAll } from "../io/write-all";
 import { loadPointMap } from "./manifests";
+import { writeThroughPartial } from "./partial-outputs";
 import { pointView, resolvePoint, type PointView } from "./points";
 import { assertRestorable } from "./damage";
 
@@ -20,7 +22,8 @@ export interface MaterializedDisk {
 /**
  * Write each disk of a recovery point as a file named after the disk in outDir: byte-identical to the
  * source at capture time, sparse where blocks are zero. Every block is verified against its id; files
- * appear under their final names only when complete and synced. A point verify found damaged is refused.
+ * appear under their final names only when complete and synced (a failed write leaves nothing). A point
+ * verify found damaged is refused.
  */
 export async function materialize(vault: Vault, item: ItemRow, selector: string, outDir: string, task?: Task): Promise<{ point: PointView; disks: MaterializedDisk[] }> {
   const point = await resolvePoint(vault, item, selector);
@@ -38,16 +41,16 @@ export async function materialize(vault: Vault, item: ItemRow, selector: string,
     const target = path.join(outDir, disk.name);
     const write = async (sub?: Task) => {
       const map = await loadPointMap(vault.db, point.id, disk.id);
-      const tmp = `${target}.partial`;
-      const handle = await fs.open(tmp, "w");
-      try {
-        await handle.truncate(map.size);
-        await oneOfFew(() => writeBlocks(vault, map, handle, `disk '${disk.name}' of ${item.name}`, sub));
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await fs.rename(tmp, target);
+      await writeThroughPartial(vault, target, async (partial) => {
+        const handle = await fs.open(partial, "w");
+        try {
+          await handle.truncate(map.size);
+          await oneOfFew(() => writeBlocks(vault, map, handle, partial, `disk '${disk.name}' of ${item.name}`, sub));
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      });
     };
     await (task ? task.child(`Disk ${disk.name}`, write) : write());
     written.push({ name: disk.name, path: target, size: disk.size });
@@ -84,7 +87,7 @@ async function oneOfFew<T>(body: () => Promise<T>): Promise<T> {
  * land next to each other are gathered into one write. A block's memory goes back to the store's decoder
  * once every write of it is done.
  */
-async function writeBlocks(vault: Vault, map: BlockMap, handle: fs.FileHandle, what: string, task?: Task): Promise<void> {
+async function writeBlocks(vault: Vault, map: BlockMap, handle: fs.FileHandle, file: string, what: string, task?: Task): Promise<void> {
   const places = new Map<string, number[]>();
   for (let index = 0; index < map.count; index++) {
     const id = map.id(index);
@@ -95,17 +98,26 @@ async function writeBlocks(vault: Vault, map: BlockMap, handle: fs.FileHandle, w
     else places.set(hex, [index]);
   }
   const writes = new Set<Promise<unknown>>();
+  // The first write that failed (a full disk): kept here, since a write leaves `writes` as it settles.
+  let failed: { error: unknown } | undefined;
+  const check = () => {
+    if (failed) throw failed.error;
+  };
   let run: { first: number; next: number; buffers: Buffer[]; blocks: Held[]; bytes: number } | undefined;
   const flushRun = async () => {
+    check();
     if (!run) return;
     const { first, buffers, blocks } = run;
     run = undefined;
-    const write = handle.writev(buffers, first * map.blockSize).finally(() => {
-      writes.delete(write);
-      for (const block of blocks) if (--block.writesLeft === 0) releaseBlock(block.data);
-    });
+    const write = writevAll(handle, buffers, first * map.blockSize, file)
+      .catch((error: unknown) => void (failed ??= { error }))
+      .finally(() => {
+        writes.delete(write);
+        for (const block of blocks) if (--block.writesLeft === 0) releaseBlock(block.data);
+      });
     writes.add(write);
     if (writes.size >= WRITES_IN_FLIGHT) await Promise.race(writes);
+    check();
   };
   let done = 0;
   for await (const { id, data } of vault.store.getMany([...places.keys()])) {
@@ -129,6 +141,7 @@ async function writeBlocks(vault: Vault, map: BlockMap, handle: fs.FileHandle, w
   }
   await flushRun();
   await Promise.all(writes);
+  check();
 }
 
 /** A block waiting for its writes, after which its memory is released. */

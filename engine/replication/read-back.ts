@@ -37,10 +37,11 @@ const BATCH = 1024;
 
 /**
  * Read back every block of `ids` (each once) and check it against its id, collecting every damaged one
- * instead of stopping at the first. Each batch is read in one getMany; when that read fails part way, the
- * ids it did not hand out are read again in halves, down to the single block that fails, so one bad block
- * costs a few extra reads of its batch and no block is skipped. A failure that is not damage (a store that
- * cannot be reached) fails the whole read.
+ * instead of stopping at the first. Blocks the store says it lacks are read one by one, for the reason;
+ * the rest of each batch in one getMany. When that read fails part way, the ids it did not hand out are
+ * read again in halves, down to the single block that fails, so one bad block costs a few extra reads of
+ * its batch and no block is skipped. A failure that is not damage (a store that cannot be reached) fails
+ * the whole read.
  */
 export async function readBack(store: BlockStore, ids: string[], options: ReadBackOptions = {}): Promise<ReadBackResult> {
   const result: ReadBackResult = { checked: 0, bytes: 0, damaged: new Map(), unchecked: [] };
@@ -58,7 +59,7 @@ async function readBatch(store: BlockStore, ids: string[], result: ReadBackResul
   const present: string[] = [];
   for (const id of ids) {
     if (await store.has(id)) present.push(id);
-    else judge(result, id, `is not in the store`);
+    else await readOne(store, id, result, options); // for the reason: not indexed, its pack short or gone
   }
   await readSome(store, present, result, options);
 }
@@ -69,24 +70,37 @@ async function readSome(store: BlockStore, ids: string[], result: ReadBackResult
   try {
     for await (const { id, data } of store.getMany(ids)) {
       seen.add(id);
-      await options.limiter?.take(data.length, options.signal);
-      const digest = knownDigest(data) ?? blockId(data); // taken where the store decoded it, when it could
-      judge(result, id, digest.toString("hex") === id ? null : "does not match its id (SHA-256)", data.length);
-      releaseBlock(data);
+      await check(id, data, result, options);
       if (options.signal?.aborted) return;
     }
   } catch (error) {
     const rest = ids.filter((id) => !seen.has(id));
-    if (rest.length === 1) {
-      if (!isDamage(error)) throw error;
-      judge(result, rest[0], `cannot be read back: ${errorMessage(error)}`);
-      return;
-    }
     if (rest.length === 0) throw error;
+    if (rest.length === 1) return readOne(store, rest[0], result, options);
     const half = Math.ceil(rest.length / 2);
     await readSome(store, rest.slice(0, half), result, options);
     await readSome(store, rest.slice(half), result, options);
   }
+}
+
+/** One block on its own: a failure that is damage is judged, any other fails the read. */
+async function readOne(store: BlockStore, id: string, result: ReadBackResult, options: ReadBackOptions): Promise<void> {
+  let data: Buffer;
+  try {
+    data = await store.get(id);
+  } catch (error) {
+    if (!isDamage(error)) throw error;
+    judge(result, id, `cannot be read back: ${errorMessage(error)}`);
+    return;
+  }
+  await check(id, data, result, options);
+}
+
+async function check(id: string, data: Buffer, result: ReadBackResult, options: ReadBackOptions): Promise<void> {
+  await options.limiter?.take(data.length, options.signal);
+  const digest = knownDigest(data) ?? blockId(data); // taken where the store decoded it, when it could
+  judge(result, id, digest.toString("hex") === id ? null : "does not match its id (SHA-256)", data.length);
+  releaseBlock(data);
 }
 
 function judge(result: ReadBackResult, id: string, damage: string | null, bytes = 0): void {

@@ -1,12 +1,15 @@
 import type { Vault } from "../vault";
 import { HOUR } from "../clock";
 import { chunkIdsOf, nonZeroIds } from "./block-map";
+import { collectPartialOutputs } from "./partial-outputs";
 
 export interface RetentionResult {
   pointsDeleted: number;
   chunksDeleted: number;
   blocksDeleted: number;
   bytesFreed: number;
+  /** Materialized disks left half-written by killed processes, removed. */
+  partialOutputsDeleted: number;
 }
 
 /** Points that have left their policy's retention window; each item's latest point always stays. */
@@ -21,7 +24,10 @@ export async function expiredPoints(vault: Vault): Promise<string[]> {
   return expired;
 }
 
-/** Delete expired points, then collect garbage: unreferenced manifest chunks and blocks, giving the space back. */
+/**
+ * Delete expired points, then collect garbage: unreferenced manifest chunks and blocks, giving the space
+ * back, and what killed processes left (temporary pack files, partial materialized disks).
+ */
 export async function applyRetention(vault: Vault): Promise<RetentionResult> {
   const expired = await expiredPoints(vault);
   for (let i = 0; i < expired.length; i += 400) {
@@ -43,5 +49,5 @@ export async function collectGarbage(vault: Vault): Promise<Omit<RetentionResult
   const liveBlocks = new Set<string>();
   for (const row of await vault.db.selectFrom("manifest_chunks").select("data").execute()) for (const id of nonZeroIds(row.data)) liveBlocks.add(id);
   const { blocksDeleted, bytesFreed } = await vault.store.retainOnly(liveBlocks);
-  return { chunksDeleted: dead.length, blocksDeleted, bytesFreed };
+  return { chunksDeleted: dead.length, blocksDeleted, bytesFreed, partialOutputsDeleted: await collectPartialOutputs(vault) };
 }

@@ -5,7 +5,8 @@ import { whenJobStarts } from "../jobs/job-started";
 import { toErrorResponse } from "./errors";
 import { renderMetrics } from "./metrics";
 import { openApiDocument } from "./openapi";
-import { routes, type Route } from "./routes";
+import { routes, type Route, type ServedRoute } from "./routes";
+import { parseBody } from "./body";
 import { agentRoutes } from "./agent-routes";
 import { checkToken } from "../auth/tokens";
 import { PathPolicy } from "./confine";
@@ -13,7 +14,7 @@ import { DASHBOARD_PATHS, registerDashboard } from "./dashboard";
 import * as path from "node:path";
 
 const OPEN = new Set(["/healthz", "/readyz", ...DASHBOARD_PATHS]);
-const allRoutes = [...routes, ...agentRoutes];
+const allRoutes: ServedRoute[] = [...routes, ...agentRoutes];
 const TERMINAL = new Set(["Succeeded", "Failed", "Cancelled", "Suspended"]);
 
 /**
@@ -78,9 +79,11 @@ export function buildServer(engine: Engine, options: ServerOptions = {}): Fastif
   return app;
 }
 
-async function handle(engine: Engine, route: Route, paths: PathPolicy, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
-  const req = { params: request.params as Record<string, string>, body: request.body, query: request.query as Record<string, string | undefined>, confine: (value: unknown) => paths.problem(value) };
-  if (route.paths) paths.check(route.summary, await route.paths(req, engine));
+async function handle(engine: Engine, route: ServedRoute, paths: PathPolicy, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+  // The body is validated first: confinement and the handler only ever see values of the schema's types.
+  const body = route.body === undefined ? undefined : parseBody(route.body, request.body);
+  const req = { params: request.params as Record<string, string>, body, query: request.query as Record<string, string | undefined>, confine: (value: unknown) => paths.problem(value) };
+  if (route.paths) paths.check(`${route.body} body`, await route.paths(req, engine));
   if (!route.job) {
     const result = await route.handle(engine, req);
     return reply.code(route.creates ? 201 : 200).send(result);

@@ -14,8 +14,10 @@ export class PathPolicy {
     this.roots = allowed.map((dir) => resolveReal(path.resolve(dir)));
   }
 
+  /** Why this value may not be used as a path here, or undefined. Only a string can be a path: anything else is refused. */
   problem(value: unknown): string | undefined {
-    if (typeof value !== "string" || value === "") return undefined; // the schema reports missing paths
+    if (typeof value !== "string") return "must be a path (a string)";
+    if (value === "") return "must not be empty";
     if (!path.isAbsolute(value)) return "must be an absolute path";
     if (value.split(/[\\/]+/).includes("..")) return "must not contain '..'";
     const real = resolveReal(path.normalize(value));
@@ -23,11 +25,14 @@ export class PathPolicy {
     return undefined;
   }
 
-  /** Check the named places of a request body; throws a ValidationError naming each offending field. */
+  /**
+   * Check the paths of a parsed request body (undefined: an optional path not given); throws a
+   * ValidationError naming each offending field.
+   */
   check(what: string, fields: Array<[string, unknown]>): void {
     const failures: FieldFailure[] = fields.flatMap(([property, value]) => {
-      const reason = this.problem(value);
-      return reason ? [{ property, reason: `${String(value)} ${reason}` }] : [];
+      const reason = value === undefined ? undefined : this.problem(value);
+      return reason ? [{ property, reason: `${typeof value === "string" ? value : JSON.stringify(value)} ${reason}` }] : [];
     });
     if (failures.length) throw new ValidationError(what, failures);
   }

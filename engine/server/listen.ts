@@ -5,6 +5,7 @@ import type { FastifyInstance } from "fastify";
 import type { Engine } from "../engine";
 import { EngineError } from "../errors";
 import { buildServer } from "./app";
+import { writePrivateFile } from "../private-files";
 import { DAEMON_FILE, LOCAL_TOKEN_FILE, type DaemonRecord } from "./daemon-files";
 
 export interface ListenOptions {
@@ -33,7 +34,7 @@ export async function listen(engine: Engine, options: ListenOptions): Promise<{ 
   let written: string | null = null;
   if (!(await fs.access(tokenFile).then(() => true, () => false))) {
     const token = await engine.createToken(`local-admin-${Date.now().toString(36)}`);
-    await fs.writeFile(tokenFile, token + "\n", { mode: 0o600 });
+    await writePrivateFile(tokenFile, token + "\n");
     written = tokenFile;
   }
   const app = buildServer(engine, { https, allowedPaths: options.allowedPaths?.length ? options.allowedPaths : undefined });
@@ -58,7 +59,7 @@ function daemonRecord(app: FastifyInstance, file: string): { write(url: string):
   return {
     async write(url) {
       record = JSON.stringify({ url, pid: process.pid } satisfies DaemonRecord) + "\n";
-      await fs.writeFile(file, record, { mode: 0o600 });
+      await writePrivateFile(file, record); // atomic: a provider may be reading it to find this daemon
     },
   };
 }

@@ -26,6 +26,7 @@ export async function renderMetrics(engine: Engine): Promise<string> {
   metric("lifeboat_item_last_cycle_seconds", "gauge", "Wall time of the cycle that made the item's latest point.", [...lastByItem].map(([item, ms]) => [{ item }, ms / 1000]));
   metric("lifeboat_store_blocks", "gauge", "Blocks in the vault's store.", [[{}, status.vault.store.blocks]]);
   metric("lifeboat_store_bytes", "gauge", "Bytes of blocks in the store after compression.", [[{}, status.vault.store.storedBytes]]);
+  metric("lifeboat_store_unreferenced_bytes", "gauge", "Bytes in the store no block refers to (orphan packs, temporary files): garbage collection reclaims them.", [[{}, status.vault.store.unreferencedBytes]]);
   const jobs = await db.selectFrom("jobs").select((eb) => ["type", "state", eb.fn.countAll<number>().as("n"), eb.fn.sum<number>(eb.ref("ended_at")).as("ended"), eb.fn.sum<number>(eb.ref("started_at")).as("started")]).groupBy(["type", "state"]).execute();
   metric("lifeboat_jobs", "gauge", "Jobs by type and state.", jobs.map((j) => [{ type: j.type, state: j.state }, Number(j.n)]));
   const durations = await db.selectFrom("jobs").select((eb) => ["type", "state", eb.fn.countAll<number>().as("n"), eb.fn.sum<number>(eb.parens(eb("ended_at", "-", eb.ref("started_at")))).as("ms")]).where("ended_at", "is not", null).groupBy(["type", "state"]).execute();

@@ -1,14 +1,14 @@
 import { z } from "zod";
-import * as schema from "../../schema";
-import type { Route } from "./routes";
+import type { ServedRoute } from "./routes";
+import { bodySchema } from "./body";
 
 /** The OpenAPI document, generated from the same zod schemas that validate the requests. */
-export function openApiDocument(routes: Route[]): unknown {
+export function openApiDocument(routes: ServedRoute[]): unknown {
   const json = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" });
   // Each request body's component is the zod schema of that name.
   const bodies = [...new Set(routes.flatMap((r) => (r.body ? [r.body] : [])))];
   const components: Record<string, unknown> = {
-    ...Object.fromEntries(bodies.map((name) => [name, json((schema as unknown as Record<string, z.ZodType>)[name])])),
+    ...Object.fromEntries(bodies.map((name) => [name, json(bodySchema(name))])),
     Error: { type: "object", properties: { error: { type: "object", required: ["code", "message"], properties: { code: { type: "string" }, message: { type: "string" }, field: { type: "string" }, failures: { type: "array", items: { type: "object", properties: { property: { type: "string" }, reason: { type: "string" } } } } } } } },
   };
   const paths: Record<string, Record<string, unknown>> = {};
@@ -20,7 +20,8 @@ export function openApiDocument(routes: Route[]): unknown {
       [r.method.toLowerCase()]: {
         summary: r.summary,
         parameters: params,
-        ...(r.body ? { requestBody: { required: true, content: { "application/json": { schema: { $ref: `#/components/schemas/${r.body}` } } } } } : {}),
+        // A body is required unless the schema takes an empty object (all its fields optional).
+        ...(r.body ? { requestBody: { required: !bodySchema(r.body).safeParse({}).success, content: { "application/json": { schema: { $ref: `#/components/schemas/${r.body}` } } } } } : {}),
         responses: {
           [r.job ? "202" : "200"]: { description: r.job ? "the job, started" : "OK" },
           "400": { description: "bad input", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },

@@ -12,6 +12,11 @@ export interface Backend {
   stat(name: string): Promise<ObjectInfo | undefined>;
   /** Objects whose names start with prefix, with their sizes. */
   list(prefix: string): Promise<ObjectInfo[]>;
+  /**
+   * What interrupted writes left behind (temporary objects no reader sees), with sizes and ages; `delete`
+   * removes them by these names. Garbage collection drops those older than a writer could still be using.
+   */
+  leftovers(): Promise<ObjectInfo[]>;
   delete(name: string): Promise<void>;
   close(): Promise<void>;
 }

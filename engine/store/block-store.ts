@@ -55,6 +55,12 @@ export interface StoreStats {
   storedBytes: number;
   /** Bytes of the pack files, including space not yet reclaimed. */
   packBytes: number;
+  /**
+   * Bytes in the store that no index entry refers to: orphan packs, space of deleted blocks inside
+   * packs, and temporary files of interrupted writes. Garbage collection reclaims them (those younger
+   * than the agents' grace period later).
+   */
+  unreferencedBytes: number;
 }
 
 /** Wraps a BlockStore; decorators override what they change. */

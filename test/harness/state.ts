@@ -38,11 +38,11 @@ export function loadState(file: string): StackState {
 }
 
 export function saveState(file: string, state: StackState): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   // Write then rename, so an interrupted run never leaves half a state file behind.
   const tmp = `${file}.${process.pid}.tmp`;
   const sealed = { ...state, resources: state.resources.map((r) => withSecrets(r, (v) => encrypt(file, v))) };
-  fs.writeFileSync(tmp, JSON.stringify(sealed, null, 2) + "\n");
+  fs.writeFileSync(tmp, JSON.stringify(sealed, null, 2) + "\n", { mode: 0o600 });
   fs.renameSync(tmp, file);
 }
 
@@ -61,7 +61,7 @@ function withSecrets(res: ResourceState, convert: (value: unknown) => unknown): 
 function stateKey(file: string): Buffer {
   const keyFile = `${file}.key`;
   if (!fs.existsSync(keyFile)) {
-    fs.mkdirSync(path.dirname(keyFile), { recursive: true });
+    fs.mkdirSync(path.dirname(keyFile), { recursive: true, mode: 0o700 });
     fs.writeFileSync(keyFile, randomBytes(32).toString("hex"), { mode: 0o600 });
   }
   return Buffer.from(fs.readFileSync(keyFile, "utf8").trim(), "hex");

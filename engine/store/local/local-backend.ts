@@ -2,8 +2,12 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Backend, ObjectInfo } from "../backend";
+import { openPrivate, PRIVATE_DIR_MODE, syncDir } from "../../private-files";
+import { writevAll } from "../../io/write-all";
 
 const MAX_OPEN_FILES = 64;
+/** Objects are written under this suffix, then renamed: a file with it is an interrupted write. */
+const TEMP_SUFFIX = ".tmp";
 
 /** Objects as files under a root directory; writes go to a temp file, are fsynced and renamed into place. */
 export class LocalBackend implements Backend {
@@ -20,17 +24,31 @@ export class LocalBackend implements Backend {
   async put(name: string, parts: Buffer[]): Promise<void> {
     const target = this.file(name);
     const dir = path.dirname(target);
-    await fs.mkdir(dir, { recursive: true });
-    const tmp = `${target}.${randomBytes(6).toString("hex")}.tmp`;
-    const handle = await fs.open(tmp, "w");
+    await fs.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    const tmp = `${target}.${randomBytes(6).toString("hex")}${TEMP_SUFFIX}`;
     try {
-      await handle.writev(parts);
-      await handle.sync();
-    } finally {
-      await handle.close();
+      const handle = await this.create(tmp);
+      try {
+        const length = await writevAll(handle, parts, 0, tmp);
+        await handle.sync();
+        // The object takes its name only once its whole length is durable.
+        const { size } = await handle.stat();
+        if (size !== length) throw Object.assign(new Error(`${tmp} holds ${size} of ${length} bytes after it was synced`), { code: "EIO" });
+      } finally {
+        await handle.close();
+      }
+      await fs.rename(tmp, target);
+    } catch (error) {
+      // A half-written object must not hold on to the space a full disk needs for the retry.
+      await fs.rm(tmp, { force: true }).catch(() => undefined);
+      throw error;
     }
-    await fs.rename(tmp, target);
     await syncDir(dir);
+  }
+
+  /** Open a new file for writing (tests override it to make writes short, as a full filesystem does). */
+  protected create(file: string): Promise<fs.FileHandle> {
+    return openPrivate(file);
   }
 
   async get(name: string, offset = 0, length?: number): Promise<Buffer> {
@@ -69,19 +87,30 @@ export class LocalBackend implements Backend {
   }
 
   async list(prefix: string): Promise<ObjectInfo[]> {
+    return (await this.walk((file) => !file.endsWith(TEMP_SUFFIX))).filter((o) => o.name.startsWith(prefix));
+  }
+
+  /** Temporary files of writes that never finished (their writer was killed). */
+  leftovers(): Promise<ObjectInfo[]> {
+    return this.walk((file) => file.endsWith(TEMP_SUFFIX));
+  }
+
+  /** Every file under the root that `wanted` accepts (by its file name), with its size and age. */
+  private async walk(wanted: (file: string) => boolean): Promise<ObjectInfo[]> {
     const out: ObjectInfo[] = [];
-    const walk = async (dir: string): Promise<void> => {
+    const visit = async (dir: string): Promise<void> => {
       const entries = await fs.readdir(dir, { withFileTypes: true }).catch((e) => (e.code === "ENOENT" ? [] : Promise.reject(e)));
       for (const entry of entries) {
         const full = path.join(dir, entry.name);
-        if (entry.isDirectory()) await walk(full);
-        else if (!entry.name.endsWith(".tmp")) {
-          const name = path.relative(this.root, full).split(path.sep).join("/");
-          if (name.startsWith(prefix)) out.push(infoOf(name, await fs.stat(full)));
+        if (entry.isDirectory()) await visit(full);
+        else if (wanted(entry.name)) {
+          // A file renamed or removed since readdir (a write finishing in another process) is left out.
+          const stats = await fs.stat(full).catch((e) => (e.code === "ENOENT" ? undefined : Promise.reject(e)));
+          if (stats) out.push(infoOf(path.relative(this.root, full).split(path.sep).join("/"), stats));
         }
       }
     };
-    await walk(this.root);
+    await visit(this.root);
     return out;
   }
 
@@ -101,12 +130,3 @@ export class LocalBackend implements Backend {
 }
 
 const infoOf = (name: string, stats: { size: number; mtimeMs: number }): ObjectInfo => ({ name, size: stats.size, modifiedAt: stats.mtimeMs });
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await fs.open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}

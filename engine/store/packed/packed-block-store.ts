@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import type { Backend } from "../backend";
+import type { Backend, ObjectInfo } from "../backend";
 import type { BlockStore, StoreStats, StoredBlock } from "../block-store";
 import { EngineError } from "../../errors";
-import type { IndexEntry, PackIndex } from "./pack-index";
+import type { BlockLocation, IndexEntry, PackIndex } from "./pack-index";
 
 /** Packs are written when they reach this size, so one fsync covers hundreds of blocks. */
 const PACK_TARGET_BYTES = 32 * 1024 * 1024;
@@ -15,6 +15,8 @@ const READ_GAP = 256 * 1024;
  * into the store before the engine indexes them with their recovery point, which takes a cycle.
  */
 export const ORPHAN_GRACE_MS = 60 * 60 * 1000;
+/** Pack sizes remembered per process (a few MB of names at most); forgotten all at once beyond it. */
+const KNOWN_PACKS_MAX = 100_000;
 
 /** A pack being filled: blocks are copied into one buffer, which is written whole. */
 class PendingPack {
@@ -54,6 +56,11 @@ export class PackedBlockStore implements BlockStore {
   /** Packs handed to the writer and not yet indexed: their blocks exist for has/get meanwhile. */
   private readonly queued = new Set<PendingPack>();
   private writing: Promise<void> = Promise.resolve();
+  /**
+   * Sizes of packs seen in the backend. A pack never changes once written, so each is asked about
+   * once per process; an index entry counts only if its pack holds its bytes (see holds).
+   */
+  private readonly packSizes = new Map<string, number>();
 
   constructor(
     private readonly backend: Backend,
@@ -67,7 +74,30 @@ export class PackedBlockStore implements BlockStore {
   }
 
   async has(id: string): Promise<boolean> {
-    return this.unwritten(id) || (await this.index.lookup(id)) !== undefined;
+    if (this.unwritten(id)) return true;
+    const at = await this.index.lookup(id);
+    return at !== undefined && (await this.holds(at));
+  }
+
+  /**
+   * Whether the pack an index entry names is there and long enough to hold the block. A vault written
+   * by an older version (whose short writes on a full disk went unnoticed) can index blocks its packs
+   * do not hold; such a block is not "already stored": it is written again and its entry moves.
+   */
+  private async holds(at: BlockLocation): Promise<boolean> {
+    let size = this.packSizes.get(at.pack);
+    if (size === undefined) {
+      const info = await this.backend.stat(at.pack);
+      if (!info) return false; // not remembered: a missing pack is rare, and an agent's may yet land
+      size = info.size;
+      this.rememberPack(at.pack, size);
+    }
+    return at.offset + at.length <= size;
+  }
+
+  private rememberPack(pack: string, size: number): void {
+    if (this.packSizes.size >= KNOWN_PACKS_MAX) this.packSizes.clear();
+    this.packSizes.set(pack, size);
   }
 
   async prefetch(ids: string[]): Promise<void> {
@@ -76,7 +106,10 @@ export class PackedBlockStore implements BlockStore {
 
   async put(id: string, data: Buffer, options: { replace?: boolean } = {}): Promise<number> {
     if (this.unwritten(id)) return 0;
-    if (!options.replace && (await this.index.lookup(id))) return 0;
+    if (!options.replace) {
+      const at = await this.index.lookup(id);
+      if (at && (await this.holds(at))) return 0;
+    }
     this.pending.append(id, data);
     if (this.pending.size >= PACK_TARGET_BYTES) {
       await this.settle(); // the previous pack is written before a third one fills
@@ -112,6 +145,13 @@ export class PackedBlockStore implements BlockStore {
   private async writePack(batch: PendingPack): Promise<void> {
     const name = `${PACK_PREFIX}${randomBytes(1).toString("hex")}/${randomBytes(16).toString("hex")}.pack`;
     await this.backend.put(name, [batch.bytes]);
+    // Indexed only once the backend holds every byte: a short pack would list blocks it cannot give back.
+    const stored = await this.backend.stat(name);
+    if (stored?.size !== batch.size) {
+      await this.backend.delete(name).catch(() => undefined);
+      throw new EngineError("IoError", `pack ${name} holds ${stored?.size ?? 0} of its ${batch.size} bytes after it was written; its blocks were not indexed`, true);
+    }
+    this.rememberPack(name, batch.size);
     await this.index.add([...batch.entries].map(([id, at]) => ({ id, pack: name, ...at })));
   }
 
@@ -167,32 +207,53 @@ export class PackedBlockStore implements BlockStore {
     const before = packs.reduce((sum, o) => sum + o.size, 0);
     let blocksDeleted = 0;
     // Orphans: packs of interrupted writes, or an agent's packs whose point never came.
-    const obsolete = packs.filter((o) => !byPack.has(o.name) && Date.now() - o.modifiedAt >= ORPHAN_GRACE_MS).map((o) => o.name);
+    const obsolete = packs.filter((o) => !byPack.has(o.name) && stale(o)).map((o) => o.name);
     for (const [pack, group] of byPack) {
       if (group.dead.length === 0) continue;
+      blocksDeleted += group.dead.length;
+      // A pack that lost live blocks (damage) stays as it is: its survivors cannot all be copied.
+      if (!(await everyAsync(group.live, (entry) => this.holds(entry)))) continue;
       // Copy the survivors into new packs first; the old pack goes only once they are durable and indexed.
       for (const entry of group.live) await this.put(entry.id, await this.backend.get(pack, entry.offset, entry.length), { replace: true });
-      blocksDeleted += group.dead.length;
       obsolete.push(pack);
     }
     await this.flush();
     const deadIds = [...byPack.values()].flatMap((g) => g.dead.map((e) => e.id));
     await this.index.remove(deadIds);
-    for (const pack of obsolete) await this.backend.delete(pack);
+    for (const pack of obsolete) {
+      await this.backend.delete(pack);
+      this.packSizes.delete(pack);
+    }
+    // Temporary files of writes whose writer was killed (an agent's may still be being written: the same grace).
+    let leftBytes = 0;
+    for (const leftover of (await this.backend.leftovers()).filter(stale)) {
+      await this.backend.delete(leftover.name);
+      leftBytes += leftover.size;
+    }
     const after = (await this.backend.list(PACK_PREFIX)).reduce((sum, o) => sum + o.size, 0);
-    return { blocksDeleted, bytesFreed: before - after };
+    return { blocksDeleted, bytesFreed: before - after + leftBytes };
   }
 
   async stats(): Promise<StoreStats> {
     const totals = await this.index.totals();
     const packBytes = (await this.backend.list(PACK_PREFIX)).reduce((sum, o) => sum + o.size, 0);
-    return { blocks: totals.blocks, storedBytes: totals.bytes, packBytes };
+    const leftBytes = (await this.backend.leftovers()).reduce((sum, o) => sum + o.size, 0);
+    // Indexed blocks lie in their packs without overlap, so what the packs hold beyond them is unreferenced.
+    return { blocks: totals.blocks, storedBytes: totals.bytes, packBytes, unreferencedBytes: Math.max(0, packBytes - totals.bytes) + leftBytes };
   }
 
   async close(): Promise<void> {
     await this.flush();
     await this.backend.close();
   }
+}
+
+/** Old enough that no writer (an agent between its window and its report) can still be using it. */
+const stale = (o: ObjectInfo) => Date.now() - o.modifiedAt >= ORPHAN_GRACE_MS;
+
+async function everyAsync<T>(list: T[], test: (t: T) => Promise<boolean>): Promise<boolean> {
+  for (const t of list) if (!(await test(t))) return false;
+  return true;
 }
 
 interface Span {
