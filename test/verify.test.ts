@@ -4,7 +4,7 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import type { ChildProcess } from "node:child_process";
 import Database from "better-sqlite3";
-import { DAY, MINUTE, systemClock, type JobView } from "../engine";
+import { DAY, Engine, MINUTE, systemClock, type JobView } from "../engine";
 import type { VerifyResult } from "../engine/replication/verify";
 import type { FailoverImpact } from "../schema";
 import { buildServer } from "../engine/server/app";
@@ -389,6 +389,23 @@ describe("verify (scrub)", () => {
     assert.ok(result.blocksChecked < 36, `${result.blocksChecked} blocks read`);
     assert.equal(result.damaged.length, 1, "block 1, read first, is damaged: recorded though the run stopped");
     assert.equal((await engine.points("vm"))[0].damaged, true);
+  });
+
+  it("a vault that took a later migration first (008 before 007) still gets the damage tables when opened", async () => {
+    const dir = tempDir();
+    const { engine } = await newVault(dir);
+    const vault = engine.vault.dir;
+    await engine.close();
+    const catalog = new Database(path.join(vault, "catalog.sqlite"));
+    catalog.exec("drop table point_damage; drop table damaged_blocks; delete from kysely_migration where name = '007-damage'");
+    catalog.close();
+    const reopened = await Engine.open(vault);
+    try {
+      assert.deepEqual(((await reopened.verify({})).result as VerifyResult).damaged, []);
+      assert.ok(await reopened.vault.db.selectFrom("damaged_blocks").select("id").execute());
+    } finally {
+      await reopened.close();
+    }
   });
 
   it("the scheduler verifies the whole vault weekly in the background, and once the store takes writes again after a StoreFull", async () => {

@@ -24,7 +24,9 @@ export async function openCatalog(file: string): Promise<CatalogDb> {
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 30000");
   const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) });
-  const { error } = await new Migrator({ db, provider: { getMigrations: async () => migrations } }).migrateToLatest();
+  // Migrations are numbered ahead by the change that needs them and may land in any order (007 after 008):
+  // a vault that has a later one still takes an earlier one it lacks. Each is independent of the others.
+  const { error } = await new Migrator({ db, provider: { getMigrations: async () => migrations }, allowUnorderedMigrations: true }).migrateToLatest();
   if (error) {
     await db.destroy();
     throw error;
