@@ -10,6 +10,7 @@ import { register as serve } from "./commands/serve";
 import { register as plan } from "./commands/plan";
 import { register as failover, registerReverse as failback } from "./commands/failover";
 import { register as agent } from "./commands/agent";
+import { register as verify } from "./commands/verify";
 
 export function buildProgram(): Command {
   const program = new Command("lifeboat")
@@ -22,7 +23,7 @@ export function buildProgram(): Command {
     .option("--key-command <command>", "a shell command that prints the key-encryption key, e.g. from a KMS (default: $LIFEBOAT_KEY_COMMAND)")
     .showHelpAfterError()
     .enablePositionalOptions(false);
-  for (const register of [vault, site, policy, replication, failover, failback, plan, status, serve, agent]) register(program);
+  for (const register of [vault, site, policy, replication, verify, failover, failback, plan, status, serve, agent]) register(program);
   return program;
 }
 

@@ -11,7 +11,7 @@ export type EngineApi = Pick<
   | "addPlan" | "getPlan" | "listPlans" | "runPlan" | "resumeJob" | "jobs" | "job"
   | "createToken" | "revokeToken" | "rotateRegistrationKey" | "revokeRegistrationKey" | "moveItem"
   | "vaultInfo" | "updateSite" | "removeSite" | "removePolicy" | "removeNetwork" | "removeNetworkMapping"
-  | "updateItem" | "unprotect" | "checkItem" | "replacePlan" | "removePlan" | "failoverPreview" | "planPreview"
+  | "updateItem" | "unprotect" | "checkItem" | "replacePlan" | "removePlan" | "failoverPreview" | "planPreview" | "verify"
 >;
 
 const ENDED = new Set(["Succeeded", "Failed", "Cancelled", "Suspended"]);
@@ -73,6 +73,7 @@ export class EngineClient implements EngineApi {
   materialize = (name: string, point: string, outDir: string) => this.run(`/v1/items/${q(name)}/materialize`, { point, outDir });
   resync = (name: string) => this.run(`/v1/items/${q(name)}/resync`);
   applyRetention = () => this.run("/v1/retention");
+  verify = (input: unknown = {}) => this.run("/v1/verify", input);
   item = (name: string) => this.request<Awaited<ReturnType<Engine["item"]>>>("GET", `/v1/items/${q(name)}`);
   status = () => this.request<Awaited<ReturnType<Engine["status"]>>>("GET", "/v1/status");
 

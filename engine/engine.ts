@@ -14,7 +14,8 @@ import { materialize } from "./replication/materialize";
 import { itemStatus, type ItemStatus } from "./replication/health";
 import { listPoints, type PointView } from "./replication/points";
 import { parseHours, rpoHistory, type RpoHistory } from "./replication/rpo-history";
-import { tick, type TickReport } from "./replication/scheduler";
+import { tick, type TickOptions, type TickReport } from "./replication/scheduler";
+import { stopBackgroundVerify, verify } from "./replication/verify";
 import type { StoreStats } from "./store/block-store";
 import { addNetwork, addNetworkMapping, listNetworkMappings, listNetworks, type NetworkView } from "./inventory/networks";
 import { cleanupTestFailover, testFailover } from "./failover/drill";
@@ -22,7 +23,7 @@ import { changeRecoveryPoint, commitFailover, completeMigration, failover, reque
 import { reprotect } from "./failover/reprotect";
 import { previewItemFailover, previewPlanRun } from "./failover/preview";
 import { failback } from "./failover/failback";
-import { FailbackRequest, FailoverPreviewRequest, FailoverRequest, parse, PlanRunRequest, PointOption, type FailoverImpact, type NetworkMappingSpec, type PlanSpec } from "../schema";
+import { FailbackRequest, FailoverPreviewRequest, FailoverRequest, parse, PlanRunRequest, PointOption, VerifyRequest, type FailoverImpact, type NetworkMappingSpec, type PlanSpec } from "../schema";
 import { addPlan, getPlan, listPlans, removePlan, replacePlan } from "./plans/plans";
 import { resumePlan, runPlan } from "./plans/runner";
 import { createToken, revokeToken, type Role } from "./auth/tokens";
@@ -188,9 +189,18 @@ export class Engine {
     });
   }
 
+  /**
+   * Verify (scrub): read back every block the chosen points rely on and check it against its id; damage
+   * is recorded, the points relying on it are marked damaged and refused for restores. A job; its reads
+   * run beside other operations (no vault lock) and its findings are recorded under the lock.
+   */
+  async verify(input: unknown = {}): Promise<JobView> {
+    return verify(this.vault, parse(VerifyRequest, input ?? {}, "verify"));
+  }
+
   /** Run whatever is due now: the daemon's scheduler calls this on a timer; tests after moving the clock. */
-  tick(): Promise<TickReport> {
-    return tick(this.vault);
+  tick(options?: TickOptions): Promise<TickReport> {
+    return tick(this.vault, options);
   }
 
   // Reads
@@ -366,7 +376,9 @@ export class Engine {
     return this.locked(() => recordAgentFailure(this.vault, host, input));
   }
 
-  close(): Promise<void> {
-    return this.vault.close();
+  /** A verify the scheduler started in the background stops (its findings so far are kept) before the vault closes. */
+  async close(): Promise<void> {
+    await stopBackgroundVerify(this.vault);
+    await this.vault.close();
   }
 }

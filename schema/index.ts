@@ -11,5 +11,6 @@ export * from "./item-update";
 export * from "./impact";
 export * from "./environment";
 export * from "./intent";
+export * from "./verify";
 export * from "./requests";
 export * from "./vault";

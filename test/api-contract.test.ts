@@ -93,6 +93,7 @@ const TABLE = [
   "POST /v1/items/:item/migrate",
   "GET /v1/items/:item/rpo-history",
   "POST /v1/retention",
+  "POST /v1/verify",
   "GET /v1/plans",
   "POST /v1/plans",
   "GET /v1/plans/:plan",

@@ -114,7 +114,7 @@ export function register(program: Command): void {
     .action(async (name: string, _opts, command: Command) => {
       const points = await withEngine(command, (e) => e.points(name));
       print(points, wantsJson(command), () =>
-        table([["ID", "CAPTURED", "KIND", "GROUP-WINDOW", "CHANGED-BLOCKS", "STORED"], ...points.map((p) => [p.id, p.capturedAt, p.kind, p.windowId, p.blocksChanged, bytes(p.bytesStored)])]),
+        table([["ID", "CAPTURED", "KIND", "GROUP-WINDOW", "CHANGED-BLOCKS", "STORED", "DAMAGED"], ...points.map((p) => [p.id, p.capturedAt, p.kind, p.windowId, p.blocksChanged, bytes(p.bytesStored), p.damaged ? p.damagedDisks.map((d) => `${d.disk}: ${d.blocks} block(s)`).join(", ") : null])]),
       );
     });
 

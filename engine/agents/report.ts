@@ -6,6 +6,7 @@ import { loadDiskState } from "../replication/manifests";
 import { recordWindow, type WindowEntry } from "../replication/cycle";
 import { MINUTE } from "../clock";
 import { recordFailure } from "../replication/retry";
+import { recheckDamage } from "../replication/damage";
 import type { PointView } from "../replication/points";
 import { ZERO_ID } from "../replication/block-map";
 import { addIndexEntries, SqlPackIndex } from "../catalog/sql-pack-index";
@@ -58,6 +59,7 @@ export async function recordAgentWindow(vault: Vault, hostName: string, input: u
     // A block the agent wrote again (a repair, or an entry whose pack was short) moves to its checked new copy.
     await addIndexEntries(trx, report.blocks);
   });
+  if (report.mode === "resync") await recheckDamage(vault); // what verify found and the agent rewrote reads intact now
   for (const [n, point] of points.entries()) {
     const part = report.items[n];
     await completeAgentJobs(vault, point.item, {

@@ -6,11 +6,12 @@ import * as failover from "./migrations/002-failover";
 import * as plans from "./migrations/003-plans";
 import * as tokens from "./migrations/004-tokens";
 import * as agents from "./migrations/005-agents";
+import * as damage from "./migrations/007-damage";
 import * as partialOutputs from "./migrations/008-partial-outputs";
 
 export type CatalogDb = Kysely<Tables>;
 
-const migrations: Record<string, Migration> = { "001-initial": initial, "002-failover": failover, "003-plans": plans, "004-tokens": tokens, "005-agents": agents, "008-partial-outputs": partialOutputs };
+const migrations: Record<string, Migration> = { "001-initial": initial, "002-failover": failover, "003-plans": plans, "004-tokens": tokens, "005-agents": agents, "007-damage": damage, "008-partial-outputs": partialOutputs };
 
 /**
  * Open (and migrate) the SQLite catalog. WAL lets readers (status, points) run beside a writer;
@@ -23,7 +24,9 @@ export async function openCatalog(file: string): Promise<CatalogDb> {
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 30000");
   const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) });
-  const { error } = await new Migrator({ db, provider: { getMigrations: async () => migrations } }).migrateToLatest();
+  // Migrations are numbered ahead by the change that needs them and may land in any order (007 after 008):
+  // a vault that has a later one still takes an earlier one it lacks. Each is independent of the others.
+  const { error } = await new Migrator({ db, provider: { getMigrations: async () => migrations }, allowUnorderedMigrations: true }).migrateToLatest();
   if (error) {
     await db.destroy();
     throw error;

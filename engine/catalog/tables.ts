@@ -88,6 +88,9 @@ export interface Tables {
   point_disks: { point_id: string; disk_id: number; size: number; block_size: number; chunks: Buffer };
   manifest_chunks: { id: string; data: Buffer };
   blocks: { id: string; pack: string; offset: number; length: number };
+  /** Stored copies found damaged by a verify (see migrations/007-damage.ts). */
+  damaged_blocks: { id: string; kind: string; reason: string; found_at: number };
+  point_damage: { point_id: string; disk_id: number; blocks: number; found_at: number };
   networks: { id: Generated<number>; name: string; site_id: number; subnets: string };
   network_mappings: { source: string; target_id: number };
   ip_allocations: { network_id: number; purpose: string; ip: string; machine_id: number };

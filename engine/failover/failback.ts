@@ -6,6 +6,7 @@ import { hooksOf, includedDisks, itemRowById, type ItemRow } from "../inventory/
 import { runHook } from "../disks/hooks";
 import { replicateWindow } from "../replication/cycle";
 import { latestPointRow } from "../replication/points";
+import { latestIsDamaged } from "../replication/damage";
 import type { FailbackRequest } from "../../schema";
 import { applyPoint } from "./apply";
 import { machineOf, stopMachine } from "./machines";
@@ -30,6 +31,10 @@ export async function assertCanFailBack(vault: Vault, item: ItemRow): Promise<vo
   if (item.failover_state === "Migrated") throw new ConflictError(`'${item.name}' was migrated; failback is refused`, "name");
   if (item.failover_state !== "Reprotected") throw new ConflictError(`'${item.name}' is not replicating back to the primary (${item.failover_state ?? "not failed over"}); fail it over, commit and reprotect first`, "name");
   if (!(await latestPointRow(vault, item.id))) throw new EngineError("NoRecoveryPoint", `failback of '${item.name}' needs at least one recovery point from the recovery site`, false, "name");
+  // Its writes and final sync would rely on the damaged copies, after the recovery machine is stopped.
+  if (await latestIsDamaged(vault, item.id)) {
+    throw new EngineError("ReplicaDamaged", `the latest recovery point of '${item.name}' is damaged (found by verify), so a failback could not write it; run 'lifeboat resync ${item.name}' first`, false, "name");
+  }
 }
 
 /**
@@ -59,7 +64,11 @@ export async function failback(vault: Vault, item: ItemRow, request: FailbackReq
         const machine = await machineOf(vault, item, "failover");
         if (machine) await stopMachine(vault, item, machine);
       });
-      const [point] = await job.step("Final synchronization", async () => replicateWindow(vault, [await itemRowById(vault, item.id)], { appConsistent: false, stopped: true }));
+      const [point] = await job.step("Final synchronization", async () => {
+        const made = await replicateWindow(vault, [await itemRowById(vault, item.id)], { appConsistent: false, stopped: true });
+        if (made[0].damaged) throw new EngineError("ReplicaDamaged", `the final sync ${made[0].id} relies on blocks found damaged in the store; the primary disks are left as they are: run 'lifeboat resync ${item.name}', then fail back again`, false);
+        return made;
+      });
       const written = await job.step("Write disks at primary", (task) => applyPoint(vault, point.id, targets, { full: !delta }, task));
       const start = hooksOf(item).start;
       await job.step("Start at primary", async () => {

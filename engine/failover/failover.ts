@@ -8,6 +8,7 @@ import { agentHostOf, type AgentHost } from "../agents/hosts";
 import { pointView, type PointView } from "../replication/points";
 import type { FailoverRequest, PointOption } from "../../schema";
 import { resolvePoints } from "./point-options";
+import { latestIsDamaged } from "../replication/damage";
 import { planTarget } from "./targets";
 import { createMachine, describe, machineOf, removeMachine, startMachine } from "./machines";
 
@@ -40,11 +41,27 @@ export async function assertFailoverAllowed(vault: Vault, item: ItemRow, request
   if (agent && (request.type === "planned" || request.shutdownSource)) {
     throw new EngineError("InvalidInput", `'${item.name}' runs on host ${agent.name}, whose agent reads it: shut it down there, let the agent ship a last point, then run an unplanned failover`, false, request.type === "planned" ? "type" : "shutdownSource");
   }
+  // The final sync would rely on the same damaged copies, and the source would be down by then.
+  if (request.type === "planned" && (await latestIsDamaged(vault, item.id))) {
+    throw new EngineError("ReplicaDamaged", `the latest recovery point of '${item.name}' is damaged (found by verify), so a planned failover could not restore its final sync; run 'lifeboat resync ${item.name}' first, or an unplanned failover to an undamaged point`, false, "type");
+  }
   return agent;
 }
 
 /** Whether the failover captures its own point (planned: the final sync; "latest": what the source still has). The engine cannot read an agent's disks. */
 export const capturesAtFailover = (agent: AgentHost | null, request: FailoverRequest): boolean => !agent && (request.type === "planned" || request.point === "latest");
+
+/**
+ * capturesAtFailover, and for an unplanned failover to "latest" not when the latest point is damaged: a
+ * capture would rely on the same damaged copies, so the latest undamaged point is used (with this note).
+ */
+export async function captureAtFailover(vault: Vault, item: ItemRow, agent: AgentHost | null, request: FailoverRequest): Promise<{ capture: boolean; note?: string }> {
+  if (!capturesAtFailover(agent, request)) return { capture: false };
+  if (request.type === "unplanned" && (await latestIsDamaged(vault, item.id))) {
+    return { capture: false, note: "the latest point is damaged (found by verify) and a capture now would rely on the same damaged blocks: using the latest undamaged point" };
+  }
+  return { capture: true };
+}
 
 const SHUTDOWN = "Shut down source";
 const SYNC = "Synchronize";
@@ -61,10 +78,10 @@ export async function failover(vault: Vault, item: ItemRow, request: FailoverReq
   const agent = await assertFailoverAllowed(vault, item, request);
   const shutdown = request.type === "planned" || request.shutdownSource;
   // The engine cannot read an agent's disks: "latest" is the latest point the agent shipped.
-  const capture = capturesAtFailover(agent, request);
+  const { capture, note } = await captureAtFailover(vault, item, agent, request);
   const plan = ["Prerequisites check", ...(shutdown ? [SHUTDOWN] : []), ...(capture ? [SYNC] : []), PREPARE, START];
   const job = await Job.start(vault.db, vault.clock, "Failover", item.name, plan);
-  const notes: string[] = [];
+  const notes: string[] = note ? [note] : [];
   if (agent && request.point === "latest") notes.push(`the agent on host ${agent.name} reads the source: its latest shipped point is used`);
   let shutdownResult: FailoverOutcome["sourceShutdown"] = "not requested";
   try {
@@ -84,14 +101,19 @@ export async function failover(vault: Vault, item: ItemRow, request: FailoverReq
     let point: PointView | undefined;
     if (capture) {
       point = await job.step(SYNC, async () => {
+        let made: PointView;
         try {
-          const [made] = await replicateWindow(vault, [await itemRowById(vault, item.id)], { appConsistent: false, stopped: shutdownResult === "done" });
-          return made;
+          [made] = await replicateWindow(vault, [await itemRowById(vault, item.id)], { appConsistent: false, stopped: shutdownResult === "done" });
         } catch (error) {
           if (request.type === "planned") throw new EngineError("SourceUnreachable", `the remaining changes could not be shipped, so a planned failover is refused (the source stays shut down): ${errorMessage(error)}`, false);
           notes.push(`capturing the latest data failed (${errorMessage(error)}); using the latest processed point`);
           return undefined;
         }
+        if (!made.damaged) return made;
+        // It relies on copies damaged since the last verify (recordWindow read them back).
+        if (request.type === "planned") throw new EngineError("ReplicaDamaged", `the final sync ${made.id} relies on blocks found damaged in the store, so a planned failover is refused (the source stays shut down); run 'lifeboat resync ${item.name}'`, false);
+        notes.push(`the captured point ${made.id} relies on blocks found damaged in the store; using the latest undamaged point`);
+        return undefined;
       });
     }
     if (!point) point = await chosenPoint(vault, item, request.point);
@@ -136,12 +158,12 @@ async function cancelled(job: Job, notes: string[], shutdown: FailoverOutcome["s
   return true;
 }
 
-/** Ask a running failover, drill or failback to stop before its start task. */
+/** Ask a running failover, drill or failback to stop before its start task (a verify stops where it is). */
 export async function requestCancel(vault: Vault, jobId: string): Promise<void> {
   const job = await vault.db.selectFrom("jobs").select(["state", "type"]).where("id", "=", jobId).executeTakeFirst();
   if (!job) throw new EngineError("NotFound", `job '${jobId}' does not exist`, false, "id");
   if (job.state !== "InProgress") throw new ConflictError(`job '${jobId}' is ${job.state}; only a running job can be cancelled`, "id");
-  if (!["Failover", "TestFailover", "Failback"].includes(job.type)) throw new ConflictError(`a ${job.type} job cannot be cancelled`, "id");
+  if (!["Failover", "TestFailover", "Failback", "Verify"].includes(job.type)) throw new ConflictError(`a ${job.type} job cannot be cancelled`, "id");
   await vault.db.updateTable("jobs").set({ cancel_requested: 1 }).where("id", "=", jobId).execute();
 }
 

@@ -4,6 +4,7 @@ import type { Tables } from "../catalog/tables";
 import type { PointOption } from "../../schema";
 import { EngineError } from "../errors";
 import type { ItemRow } from "../inventory/items";
+import { assertRestorable, damageOfPoints, pointsText } from "../replication/damage";
 
 export type PointRow = Selectable<Tables["points"]>;
 
@@ -16,10 +17,17 @@ export type PointRow = Selectable<Tables["points"]>;
  *                           machines outside a group: their own latest
  *  an id                    that point ("latest", which first captures what the source still has, is
  *                           resolved by the failover itself and ends here as latest-processed)
+ * Points verify found damaged cannot be restored: the latest-* options pass over them, and naming one is refused.
  */
 export async function resolvePoints(vault: Vault, items: ItemRow[], option: PointOption): Promise<Map<number, PointRow>> {
   const chosen = new Map<number, PointRow>();
-  const pointsOf = (item: ItemRow) => vault.db.selectFrom("points").selectAll().where("item_id", "=", item.id).orderBy("captured_at", "desc").orderBy("id", "desc").execute();
+  const damaged = new Set<string>();
+  const pointsOf = async (item: ItemRow) => {
+    const points = await vault.db.selectFrom("points").selectAll().where("item_id", "=", item.id).orderBy("captured_at", "desc").orderBy("id", "desc").execute();
+    for (const id of (await damageOfPoints(vault.db, points.map((p) => p.id))).keys()) damaged.add(id);
+    return points;
+  };
+  const usable = (p: PointRow) => !damaged.has(p.id) && (!appOnly || p.kind === "app");
   const multiVm = option === "latest-multivm-processed" || option === "latest-multivm-app-consistent";
   const appOnly = option === "latest-app-consistent" || option === "latest-multivm-app-consistent";
 
@@ -31,19 +39,23 @@ export async function resolvePoints(vault: Vault, items: ItemRow[], option: Poin
   for (const [group, members] of groups) {
     const lists = await Promise.all(members.map(pointsOf));
     // Windows in which every member has a point (of the right kind), newest first.
-    const windows = lists[0].filter((p) => p.window_id && (!appOnly || p.kind === "app")).map((p) => p.window_id!);
-    const common = windows.find((w) => lists.every((list) => list.some((p) => p.window_id === w && (!appOnly || p.kind === "app"))));
-    if (!common) throw new EngineError("NoRecoveryPoint", `replication group '${group}' has no ${appOnly ? "app-consistent " : ""}multi-VM point common to ${members.map((m) => m.name).join(", ")}`, false, "point");
+    const windows = lists[0].filter((p) => p.window_id && usable(p)).map((p) => p.window_id!);
+    const common = windows.find((w) => lists.every((list) => list.some((p) => p.window_id === w && usable(p))));
+    if (!common) throw new EngineError("NoRecoveryPoint", `replication group '${group}' has no ${appOnly ? "app-consistent " : ""}multi-VM point common to ${members.map((m) => m.name).join(", ")}${damaged.size ? " that is undamaged" : ""}`, false, "point");
     members.forEach((m, i) => chosen.set(m.id, lists[i].find((p) => p.window_id === common)!));
   }
   return chosen;
 
   async function pick(item: ItemRow, points: PointRow[]): Promise<PointRow> {
-    const found = option.startsWith("pt-") ? points.find((p) => p.id === option) : points.find((p) => !appOnly || p.kind === "app");
+    const named = option.startsWith("pt-");
+    const found = named ? points.find((p) => p.id === option) : points.find(usable);
     if (!found) {
-      const what = option.startsWith("pt-") ? `recovery point '${option}'` : appOnly ? "app-consistent recovery point" : "recovery point";
-      throw new EngineError("NoRecoveryPoint", `'${item.name}' has no ${what}`, false, "point");
+      const what = named ? `recovery point '${option}'` : appOnly ? "app-consistent recovery point" : "recovery point";
+      const passed = points.filter((p) => damaged.has(p.id)).map((p) => p.id);
+      const why = !named && passed.length ? ` that is undamaged (verify found damage in ${pointsText(passed)}); run 'lifeboat resync ${item.name}' to repair the latest from the source` : "";
+      throw new EngineError("NoRecoveryPoint", `'${item.name}' has no ${what}${why}`, false, "point");
     }
+    if (named) await assertRestorable(vault, item, found.id);
     return found;
   }
 }

@@ -4,7 +4,7 @@ import { ValidationError, type ActiveSite, type FailoverImpact, type FailoverPre
 import { itemRow, type ItemRow } from "../inventory/items";
 import { latestPointRow, pointView, type PointView } from "../replication/points";
 import { planMachines, prepareRun, type Run } from "../plans/runner";
-import { assertFailoverAllowed, capturesAtFailover, chosenPoint } from "./failover";
+import { assertFailoverAllowed, captureAtFailover, chosenPoint } from "./failover";
 import { assertCanFailBack } from "./failback";
 import { assertNoOpenDrill } from "./drill";
 import type { PointRow } from "./point-options";
@@ -72,12 +72,14 @@ async function machineImpact(vault: Vault, item: ItemRow, run: Run, planPoint: P
     const request = { type: run.type, point: planPoint?.id ?? run.point, shutdownSource: run.shutdownSource };
     const agent = await assertFailoverAllowed(vault, item, request);
     if (request.type === "planned") return { ...base, point: null, pointOption: FINAL_SYNC, expectedDataLossSeconds: 0 };
-    if (capturesAtFailover(agent, request)) {
+    const { capture, note } = await captureAtFailover(vault, item, agent, request);
+    if (capture) {
       // The failover first captures what the source still has; if the source is gone, the loss is what came in since the last point.
       const last = await latestPointRow(vault, item.id);
       return { ...base, point: null, pointOption: "latest (captured at failover)", expectedDataLossSeconds: last ? secondsSince(vault, last.captured_at) : null };
     }
-    return await fromPoint(vault, item, planPoint, run.point);
+    const impact = await fromPoint(vault, item, planPoint, run.point);
+    return note ? { ...impact, pointOption: `latest (${note})` } : impact;
   } catch (error) {
     return refused(item, run, refusal(error).error);
   }

@@ -10,6 +10,7 @@ import type { BlockMap } from "./block-map";
 import { captureDisk, type CaptureResult } from "./capture";
 import { loadDiskState, saveDiskState, saveManifest } from "./manifests";
 import { pointView, type PointView } from "./points";
+import { damageOfNewMap } from "./damage";
 
 export interface WindowOptions {
   /** Run the quiesce hooks too (for items that have them) and mark their points app-consistent. */
@@ -70,6 +71,8 @@ export async function recordWindow(vault: Vault, entries: WindowEntry[], capture
   // A multi-VM consistent point needs more than one machine in the window.
   const windowId = entries.length > 1 ? newId("win", capturedAt) : null;
   const ids = entries.map(() => newId("pt", capturedAt));
+  // Blocks that dedupe onto a copy verify found damaged make a damaged point, which needs a resync.
+  const damage = await Promise.all(entries.map((p) => Promise.all(p.results.map((r) => damageOfNewMap(vault, r.map)))));
   await vault.db.transaction().execute(async (trx) => {
     await alsoInside?.(trx);
     for (const [n, p] of entries.entries()) {
@@ -93,13 +96,15 @@ export async function recordWindow(vault: Vault, entries: WindowEntry[], capture
         const map = results[i].map;
         const chunks = await saveManifest({ db: trx, dataKey: vault.dataKey }, map);
         await trx.insertInto("point_disks").values({ point_id: ids[n], disk_id: disk.id, size: map.size, block_size: map.blockSize, chunks }).execute();
+        if (damage[n][i] > 0) await trx.insertInto("point_damage").values({ point_id: ids[n], disk_id: disk.id, blocks: damage[n][i], found_at: vault.clock.now() }).execute();
         await saveDiskState(trx, disk.id, map, chunks);
       }
+      const damaged = damage[n].some((blocks) => blocks > 0);
       await trx
         .updateTable("items")
         .set({
-          state: "Protected",
-          resync_reason: null,
+          state: damaged ? "ResyncRequired" : "Protected",
+          resync_reason: damaged ? "ReplicaDamaged" : null,
           ...NO_FAILURE,
           last_attempt_at: capturedAt,
           lease_until: null,

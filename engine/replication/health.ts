@@ -5,6 +5,7 @@ import { describe, machineOf } from "../failover/machines";
 import { allDisks, hooksOf, type ItemRow } from "../inventory/items";
 import { policyView, type PolicyRow } from "../inventory/policies";
 import { latestPointRow } from "./points";
+import { damagedPointsOf, pointsText } from "./damage";
 import { agentHostOf, isSilent, SILENCE_MS } from "../agents/hosts";
 
 export interface HealthError {
@@ -69,6 +70,20 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
   }
   if (latest && now - latest.captured_at > threshold) {
     errors.push({ code: "RpoThresholdExceeded", message: `RPO ${rpoSeconds} s exceeds the threshold of ${policy.rpo_threshold_minutes} minutes`, since: iso(latest.captured_at + threshold), recoverable: true });
+  }
+  const damaged = await damagedPointsOf(vault.db, item.id);
+  if (damaged.length) {
+    // Critical while the latest point is damaged (nothing current can be restored); once resync has repaired
+    // it, older points relying on blocks no source has any more are a warning until retention removes them.
+    const latestDamaged = damaged[0].id === latest?.id;
+    errors.push({
+      code: "ReplicaDamaged",
+      message: `verify found blocks damaged in the store: ${damaged.length} recovery point(s) cannot be restored (${pointsText(damaged.map((d) => d.id))})${
+        latestDamaged ? `, the latest among them; 'lifeboat resync ${item.name}' repairs it from the source` : `; the latest point is intact, and these older blocks are in no source any more`
+      }`,
+      since: iso(Math.min(...damaged.map((d) => d.foundAt))),
+      recoverable: !latestDamaged,
+    });
   }
   const agent = await agentHostOf(vault, item);
   const silent = agent !== null && isSilent(agent, now);

@@ -11,6 +11,7 @@ import { writevAll } from "../io/write-all";
 import { loadPointMap } from "./manifests";
 import { writeThroughPartial } from "./partial-outputs";
 import { pointView, resolvePoint, type PointView } from "./points";
+import { assertRestorable } from "./damage";
 
 export interface MaterializedDisk {
   name: string;
@@ -21,10 +22,12 @@ export interface MaterializedDisk {
 /**
  * Write each disk of a recovery point as a file named after the disk in outDir: byte-identical to the
  * source at capture time, sparse where blocks are zero. Every block is verified against its id; files
- * appear under their final names only when complete and synced (a failed write leaves nothing).
+ * appear under their final names only when complete and synced (a failed write leaves nothing). A point
+ * verify found damaged is refused.
  */
 export async function materialize(vault: Vault, item: ItemRow, selector: string, outDir: string, task?: Task): Promise<{ point: PointView; disks: MaterializedDisk[] }> {
   const point = await resolvePoint(vault, item, selector);
+  await assertRestorable(vault, item, point.id);
   const disks = await vault.db
     .selectFrom("point_disks")
     .innerJoin("disks", "disks.id", "point_disks.disk_id")

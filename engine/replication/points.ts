@@ -4,6 +4,7 @@ import type { Tables } from "../catalog/tables";
 import type { PointKind } from "../../schema";
 import { EngineError } from "../errors";
 import type { ItemRow } from "../inventory/items";
+import { damageOfPoints, type DiskDamage } from "./damage";
 
 export interface PointView {
   id: string;
@@ -17,6 +18,10 @@ export interface PointView {
   blocksChanged: number;
   bytesStored: number;
   disks: Array<{ name: string; size: number }>;
+  /** Verify found blocks this point relies on damaged: it cannot be restored (failover, drills and materialize refuse it). */
+  damaged: boolean;
+  /** The disks with damage, and how many of their blocks. */
+  damagedDisks: DiskDamage[];
 }
 
 type PointRow = Selectable<Tables["points"]>;
@@ -29,6 +34,7 @@ export async function pointView(vault: Vault, row: PointRow, itemName: string): 
     .where("point_disks.point_id", "=", row.id)
     .orderBy("disks.id")
     .execute();
+  const damage = (await damageOfPoints(vault.db, [row.id])).get(row.id) ?? [];
   return {
     id: row.id,
     item: itemName,
@@ -40,6 +46,8 @@ export async function pointView(vault: Vault, row: PointRow, itemName: string): 
     blocksChanged: row.blocks_changed,
     bytesStored: row.bytes_stored,
     disks: disks.map((d) => ({ name: d.name, size: d.size })),
+    damaged: damage.length > 0,
+    damagedDisks: damage,
   };
 }
 

@@ -5,12 +5,15 @@ import { replicateWindow, scanDisks, sum } from "./cycle";
 import { loadPointMap } from "./manifests";
 import { latestPointRow } from "./points";
 import { recordFailure } from "./retry";
+import { recheckDamage } from "./damage";
 
 export interface ResyncResult {
   /** Blocks whose source content differs from the replica. */
   differingBlocks: number;
   /** Stored copies that were damaged or missing and have been written again (block ids). */
   repairedBlocks: string[];
+  /** Damage found by verify that reads back intact now (these and earlier repairs); points relying on the rest stay damaged. */
+  damageCleared: number;
   bytesRead: number;
   bytesStored: number;
   point: string;
@@ -19,7 +22,8 @@ export interface ResyncResult {
 /**
  * Resync: compare fixed-block checksums of every source block with the replica (the latest recovery
  * point, each stored copy read back and verified once), ship only what differs or is damaged, then take
- * a consistent window for a fresh recovery point.
+ * a consistent window for a fresh recovery point. Damage verify recorded is read back again after, and
+ * what now reads intact is cleared; older points relying on blocks no source has any more stay damaged.
  */
 export async function resync(vault: Vault, item: ItemRow): Promise<JobView> {
   const job = await Job.start(vault.db, vault.clock, "Resync", item.name, ["Compare source and replica", "Create recovery point"]);
@@ -37,6 +41,7 @@ export async function resync(vault: Vault, item: ItemRow): Promise<JobView> {
       bytesRead: sum(scans, (s) => s.bytesRead),
       bytesStored: sum(scans, (s) => s.bytesStored) + point.bytesStored,
       point: point.id,
+      damageCleared: (await recheckDamage(vault)).length,
     };
     await job.finish("Succeeded", result);
   } catch (error) {

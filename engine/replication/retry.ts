@@ -5,6 +5,7 @@ import { includedDisks, type ItemRow } from "../inventory/items";
 import { diskSize } from "../disks/block-reader";
 import { loadDiskState } from "./manifests";
 import { pendingBytes } from "./capture";
+import { verifyAfterStoreFull } from "./verify-schedule";
 
 /** Back-off after the 1st..5th consecutive failure; every 30 minutes after that (as ASR retries). */
 const BACKOFF_MINUTES = [1, 2, 4, 8, 10];
@@ -24,6 +25,7 @@ export function retryDelayMs(failures: number): number {
 export async function recordFailure(vault: Vault, items: ItemRow[], error: unknown, options: { measurePending?: boolean } = {}): Promise<EngineError> {
   const e = classify(error);
   const now = vault.clock.now();
+  if (e.code === "StoreFull") await verifyAfterStoreFull(vault); // a full store may have left writes short
   for (const item of items) {
     const fresh = await vault.db.selectFrom("items").select(["failures", "error_since", "state"]).where("id", "=", item.id).executeTakeFirstOrThrow();
     const failures = fresh.failures + 1;

@@ -6,6 +6,9 @@ import { recordFailure } from "./retry";
 import { applyRetention, expiredPoints, type RetentionResult } from "./retention";
 import { dueWork, scheduledItems } from "./due";
 import { agentHostOf } from "../agents/hosts";
+import { durationMs, VerifySchedule } from "../../schema";
+import { verifyInBackground, verifyRunning } from "./verify";
+import { verifyDue, verifyStarted } from "./verify-schedule";
 
 export interface TickReport {
   replicated: string[];
@@ -13,16 +16,32 @@ export interface TickReport {
   resyncs: string[];
   failed: Array<{ item: string; code: string; message: string }>;
   retention: RetentionResult | null;
+  /** A verify of the whole vault started in the background this tick: its job, and why. */
+  verify: { job: string; reason: string } | null;
 }
+
+/** How the scheduler scrubs the vault (defaults: VerifySchedule's, weekly at 64 MiB/s). */
+export interface TickOptions {
+  /** null: never on a schedule (still after a StoreFull). */
+  verifyIntervalMs?: number | null;
+  /** 0: unthrottled. */
+  verifyRateLimitMiBps?: number;
+}
+
+const DEFAULT_SCHEDULE = VerifySchedule.parse({});
+const DEFAULTS: Required<TickOptions> = { verifyIntervalMs: durationMs(DEFAULT_SCHEDULE.verifyInterval), verifyRateLimitMiBps: DEFAULT_SCHEDULE.verifyRateLimit };
 
 /**
  * One pass of the scheduler (the daemon calls it every second; tests call it after moving the clock):
  * initial replications whose start has come, replication windows due on their copy frequency (one per
- * replication group), resyncs inside their window, then retention. Machines on hosts with an agent are
- * the agent's: it asks for their work (agents/work.ts).
+ * replication group), resyncs inside their window, then retention, then a verify of the whole vault when
+ * one is due (on its interval, or once the store takes writes again after a StoreFull). The verify runs on
+ * in the background, throttled, so cycles go on meanwhile. Machines on hosts with an agent are the
+ * agent's: it asks for their work (agents/work.ts).
  */
-export async function tick(vault: Vault): Promise<TickReport> {
-  const report: TickReport = { replicated: [], initialReplications: [], resyncs: [], failed: [], retention: null };
+export async function tick(vault: Vault, options: TickOptions = {}): Promise<TickReport> {
+  const { verifyIntervalMs, verifyRateLimitMiBps } = { ...DEFAULTS, ...options };
+  const report: TickReport = { replicated: [], initialReplications: [], resyncs: [], failed: [], retention: null, verify: null };
   const rows = [];
   for (const row of await scheduledItems(vault)) if (!(await agentHostOf(vault, row))) rows.push(row);
   const due = dueWork(rows, vault.clock.now());
@@ -44,5 +63,11 @@ export async function tick(vault: Vault): Promise<TickReport> {
     }
   }
   if ((await expiredPoints(vault)).length) report.retention = await vault.lock.run(() => applyRetention(vault));
+  const reason = verifyRunning(vault) ? null : await verifyDue(vault, verifyIntervalMs);
+  if (reason) {
+    await vault.lock.run(() => verifyStarted(vault));
+    const job = await verifyInBackground(vault, { points: "all", rateLimitMiBps: verifyRateLimitMiBps || undefined });
+    if (job) report.verify = { job, reason };
+  }
   return report;
 }

@@ -114,6 +114,7 @@ export const routes: Route[] = [
   { method: "POST", url: "/v1/items/:item/failback", summary: "fail back to the primary", body: "FailbackRequest", job: true, handle: (e, r) => e.failback(r.params.item, r.body), paths: (r) => [["alternateDir", r.body.alternateDir]] },
   { method: "POST", url: "/v1/items/:item/migrate", summary: "complete a migration", body: "NoBody", job: true, handle: (e, r) => e.completeMigration(r.params.item) },
   { method: "POST", url: "/v1/retention", summary: "apply retention and collect garbage now", body: "NoBody", job: true, handle: (e) => e.applyRetention() },
+  { method: "POST", url: "/v1/verify", summary: "verify (scrub): read back every block the chosen points rely on and check it; damaged points are marked and refused for restores", body: "VerifyRequest", job: true, handle: (e, r) => e.verify(r.body) },
 
   { method: "GET", url: "/v1/plans", summary: "list recovery plans", handle: (e) => e.listPlans() },
   { method: "POST", url: "/v1/plans", summary: "add a recovery plan", body: "PlanSpec", creates: true, handle: (e, r) => e.addPlan(r.body) },

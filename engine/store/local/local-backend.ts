@@ -53,7 +53,12 @@ export class LocalBackend implements Backend {
 
   async get(name: string, offset = 0, length?: number): Promise<Buffer> {
     if (length === undefined) return fs.readFile(this.file(name)).then((b) => (offset ? b.subarray(offset) : b));
-    const handle = await this.handle(name);
+    let handle = await this.handle(name);
+    // A kept handle may be of a file deleted (or replaced) since: read what the store holds now, so a lost pack shows.
+    if ((await handle.stat()).nlink === 0) {
+      this.closeOne(name);
+      handle = await this.handle(name);
+    }
     const buffer = Buffer.allocUnsafe(length);
     const { bytesRead } = await handle.read(buffer, 0, length, offset);
     if (bytesRead !== length) throw Object.assign(new Error(`short read of ${name} at ${offset}: ${bytesRead} of ${length} bytes`), { code: "EIO" });

@@ -180,11 +180,17 @@ export class PackedBlockStore implements BlockStore {
       throw new EngineError("BlockMissing", `block ${missing} is not in the store`, false);
     }
     const spans = coalesce(located);
-    // One read in flight while the previous span's blocks are handed out.
-    let next = spans.length ? this.backend.get(spans[0].pack, spans[0].start, spans[0].end - spans[0].start) : undefined;
+    // One read in flight while the previous span's blocks are handed out. Its failure is reported when
+    // its turn comes (not as an unhandled rejection while the caller is busy, nor at all if it stops first).
+    const read = (span: Span) => {
+      const bytes = this.backend.get(span.pack, span.start, span.end - span.start);
+      bytes.catch(() => undefined);
+      return bytes;
+    };
+    let next = spans.length ? read(spans[0]) : undefined;
     for (const [i, span] of spans.entries()) {
       const bytes = await next!;
-      next = i + 1 < spans.length ? this.backend.get(spans[i + 1].pack, spans[i + 1].start, spans[i + 1].end - spans[i + 1].start) : undefined;
+      next = i + 1 < spans.length ? read(spans[i + 1]) : undefined;
       for (const e of span.entries) yield { id: e.id, data: bytes.subarray(e.offset - span.start, e.offset - span.start + e.length) };
     }
   }
