@@ -4,7 +4,7 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import type { ChildProcess } from "node:child_process";
 import Database from "better-sqlite3";
-import { DAY, Engine, MINUTE, systemClock, type JobView } from "../engine";
+import { DAY, Engine as LocalEngine, MINUTE, systemClock, type JobView } from "../engine";
 import type { VerifyResult } from "../engine/replication/verify";
 import type { FailoverImpact } from "../schema";
 import { buildServer } from "../engine/server/app";
@@ -399,7 +399,7 @@ describe("verify (scrub)", () => {
     const catalog = new Database(path.join(vault, "catalog.sqlite"));
     catalog.exec("drop table point_damage; drop table damaged_blocks; delete from kysely_migration where name = '007-damage'");
     catalog.close();
-    const reopened = await Engine.open(vault);
+    const reopened = await LocalEngine.open(vault);
     try {
       assert.deepEqual(((await reopened.verify({})).result as VerifyResult).damaged, []);
       assert.ok(await reopened.vault.db.selectFrom("damaged_blocks").select("id").execute());
