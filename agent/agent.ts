@@ -6,6 +6,7 @@ import type { AgentWork } from "../engine/agents/work";
 import { AgentLink } from "./link";
 import { DiskStates } from "./disk-states";
 import { runWork } from "./window";
+import { closedWindowReports, WindowJournal } from "../engine/disks/window-journal";
 
 export interface AgentOptions {
   engine: string;
@@ -23,6 +24,8 @@ export interface AgentOptions {
 }
 
 const IDENTITY_FILE = "agent.json";
+/** Consistency windows open now (see engine/disks/window-journal.ts), under the work directory. */
+const WINDOWS_DIR = "windows";
 
 /**
  * The agent of one source host: registers once with the vault's registration key, then calls in on the
@@ -41,10 +44,16 @@ export class Agent {
     private readonly identity: AgentIdentity,
     private readonly link: AgentLink,
     private readonly states: DiskStates,
+    private readonly windows: WindowJournal,
   ) {}
 
   /** The registered agent (registering now when the work directory holds no identity for this host). */
   static async start(options: AgentOptions): Promise<Agent> {
+    // Machines a killed agent left paused must not wait for the engine: they are resumed first.
+    const windows = new WindowJournal(path.join(options.workDir, WINDOWS_DIR));
+    for (const record of await windows.closeLeftOpen()) {
+      for (const { message } of closedWindowReports(record)) options.log?.(message);
+    }
     const file = path.join(options.workDir, IDENTITY_FILE);
     const saved = await fs.readFile(file, "utf8").then((t) => JSON.parse(t) as AgentIdentity & { engine: string }).catch(() => undefined);
     let identity: AgentIdentity;
@@ -57,7 +66,7 @@ export class Agent {
       options.log?.(`registered host ${identity.host} in site ${identity.site}`);
     }
     const link = new AgentLink(options.engine, identity);
-    return new Agent(options, identity, link, new DiskStates(link));
+    return new Agent(options, identity, link, new DiskStates(link), windows);
   }
 
   get host(): string {
@@ -102,7 +111,10 @@ export class Agent {
 
   private async beat(takeWork: boolean) {
     const sent = Date.now();
-    const answer = await this.link.heartbeat(this.busy, takeWork);
+    // Windows closed after a crash go into their machines' history with the next full heartbeat, then are forgotten.
+    const closed = takeWork ? await this.windows.unreported() : [];
+    const answer = await this.link.heartbeat(this.busy, takeWork, closed.flatMap(closedWindowReports));
+    for (const record of closed) await this.windows.forget(record.id);
     // The engine stamps points; its clock is taken as read halfway through the call.
     this.offset = answer.now - (sent + Date.now()) / 2;
     return answer;
@@ -113,7 +125,7 @@ export class Agent {
     // Keep calling in while the work runs (the host stays "seen", the work stays leased).
     const keepAlive = setInterval(() => void this.beat(false).catch(() => undefined), this.identity.heartbeatMs);
     try {
-      const report = await runWork({ link: this.link, storeDir: this.options.storeDir ?? this.identity.storeDir, blockSize: this.identity.blockSize, states: this.states, engineNow: () => Date.now() + this.offset }, work);
+      const report = await runWork({ link: this.link, storeDir: this.options.storeDir ?? this.identity.storeDir, blockSize: this.identity.blockSize, states: this.states, engineNow: () => Date.now() + this.offset, windows: this.windows }, work);
       this.log(`${work.mode} window of ${names.join(", ")}: ${report.items.reduce((n, i) => n + i.bytesStored, 0)} bytes stored, ${report.blocks.length} new block(s)`);
     } catch (error) {
       const e = classify(error);

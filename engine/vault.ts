@@ -11,6 +11,7 @@ import { systemClock, DAY, type Clock } from "./clock";
 import { VaultLock } from "./lock";
 import { EngineError } from "./errors";
 import { BLOCK_SIZE } from "./disks/block-reader";
+import { WindowJournal } from "./disks/window-journal";
 
 const MARKER = "vault.json";
 export const REGISTRATION_KEY_LIFETIME_MS = 5 * DAY;
@@ -35,6 +36,8 @@ export class Vault {
     /** Where the store's packs live (agents write packs here too). */
     readonly backend: Backend,
     readonly storeDir: string,
+    /** Consistency windows open now; a crash leaves them for the next open to close (crash/recover.ts). */
+    readonly windows: WindowJournal,
   ) {}
 
   /** Create a vault in an empty (or missing) directory; returns it with its registration key, shown once. */
@@ -64,7 +67,7 @@ export class Vault {
     const backend = new LocalBackend(storeDir);
     const store = blockStoreOn(backend, new SqlPackIndex(db));
     const wrapped = options.wrapStore ? options.wrapStore(store) : store;
-    return new Vault(root, id, db, wrapped, options.clock ?? systemClock, new VaultLock(path.join(root, "lock.sqlite")), options.blockSize ?? BLOCK_SIZE, backend, storeDir);
+    return new Vault(root, id, db, wrapped, options.clock ?? systemClock, new VaultLock(path.join(root, "lock.sqlite")), options.blockSize ?? BLOCK_SIZE, backend, storeDir, new WindowJournal(path.join(root, "windows")));
   }
 
   /** Issue a new registration key (valid 5 days); only its hash is kept. */
@@ -114,6 +117,7 @@ export class Vault {
     await this.store.close();
     await this.db.destroy();
     this.lock.close();
+    this.windows.close();
   }
 }
 

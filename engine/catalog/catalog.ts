@@ -6,10 +6,11 @@ import * as failover from "./migrations/002-failover";
 import * as plans from "./migrations/003-plans";
 import * as tokens from "./migrations/004-tokens";
 import * as agents from "./migrations/005-agents";
+import * as crash from "./migrations/006-crash";
 
 export type CatalogDb = Kysely<Tables>;
 
-const migrations: Record<string, Migration> = { "001-initial": initial, "002-failover": failover, "003-plans": plans, "004-tokens": tokens, "005-agents": agents };
+const migrations: Record<string, Migration> = { "001-initial": initial, "002-failover": failover, "003-plans": plans, "004-tokens": tokens, "005-agents": agents, "006-crash": crash };
 
 /**
  * Open (and migrate) the SQLite catalog. WAL lets readers (status, points) run beside a writer;

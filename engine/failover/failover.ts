@@ -9,7 +9,7 @@ import { pointView, type PointView } from "../replication/points";
 import type { FailoverRequest, PointOption } from "../../schema";
 import { resolvePoints } from "./point-options";
 import { planTarget } from "./targets";
-import { createMachine, describe, machineOf, removeMachine, startMachine } from "./machines";
+import { createMachine, describe, machineOf, removeHalfMadeMachine, removeMachine, startMachine } from "./machines";
 
 export interface FailoverOutcome {
   item: string;
@@ -119,6 +119,18 @@ export async function failover(vault: Vault, item: ItemRow, request: FailoverReq
     await job.fail(error);
   }
   return await job.view();
+}
+
+/**
+ * After the process running a failover died mid-way. One that got through (the item is failed over) is
+ * left for commit or change-point; otherwise the half-made recovery machine goes and the item stays at
+ * the primary site, from which the failover can run again.
+ */
+export async function afterInterruptedFailover(vault: Vault, item: ItemRow, done: Set<string>): Promise<string | undefined> {
+  if (item.failover_state !== null) return undefined;
+  const removed = await removeHalfMadeMachine(vault, item, "failover");
+  const source = done.has(SHUTDOWN) ? "the source was shut down and stays so" : "the item stays active at the primary site and keeps replicating";
+  return [removed, `${source}; the failover can run again`].filter(Boolean).join("; ");
 }
 
 /** The existing point an option names for this item ("latest" falls back to the latest processed point). */
