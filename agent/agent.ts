@@ -37,6 +37,8 @@ export class Agent {
   private stopping = false;
   private wake: () => void = () => undefined;
   private busy: string[] = [];
+  /** Until the first heartbeat goes through: the engine then drops the leases a previous run of this agent held. */
+  private fresh = true;
   private offset = 0;
 
   private constructor(
@@ -113,7 +115,8 @@ export class Agent {
     const sent = Date.now();
     // Windows closed after a crash go into their machines' history with the next full heartbeat, then are forgotten.
     const closed = takeWork ? await this.windows.unreported() : [];
-    const answer = await this.link.heartbeat(this.busy, takeWork, closed.flatMap(closedWindowReports));
+    const answer = await this.link.heartbeat(this.busy, takeWork, { fresh: this.fresh, windowsClosed: closed.flatMap(closedWindowReports) });
+    this.fresh = false;
     for (const record of closed) await this.windows.forget(record.id);
     // The engine stamps points; its clock is taken as read halfway through the call.
     this.offset = answer.now - (sent + Date.now()) / 2;

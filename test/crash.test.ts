@@ -5,7 +5,8 @@ import * as path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
 import Database from "better-sqlite3";
 import { Engine } from "../engine";
-import { CLI, vaultCli } from "./cli";
+import { CLI, lifeboat, vaultCli } from "./cli";
+import { EngineClient } from "../client/engine-client";
 import { makeDisk, overwriteBlocks, tempDir } from "./helpers";
 
 /**
@@ -71,9 +72,10 @@ function machineProcess(): number {
   return child.pid!;
 }
 
-/** Kill a process by its id if it still runs (a hook left sleeping by a killed CLI). */
+/** Kill a process (or with a negative id, its group) this test started, if it still runs the `sleep` it ran (its pid may be reused). */
 function killPid(pid: number): void {
   try {
+    if (!readFileSync(`/proc/${Math.abs(pid)}/cmdline`, "utf8").startsWith("sleep")) return;
     process.kill(pid, "SIGKILL");
   } catch {
     // gone already
@@ -184,6 +186,7 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
     const drill = v.spawn("drill", "app", "--point", "latest-processed");
     const pidFile = path.join(dir, "dr", "app-test", "pid");
     const machinePid = await waitFor("the test machine to start", () => existsSync(pidFile) && Number(readFileSync(pidFile, "utf8")));
+    after(() => killPid(machinePid));
     const job = v.catalog.running("TestFailover");
     await drill.kill();
     assert.ok(job && v.catalog.job(job.id).state === "InProgress", "killed while the test machine was starting");
@@ -216,6 +219,7 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
       const failover = v.spawn("failover", "web", "--type", "unplanned", "--point", "latest-processed");
       const pidFile = path.join(dir, "dr", "web", "pid");
       const machinePid = await waitFor("the recovery machine to start", () => existsSync(pidFile) && Number(readFileSync(pidFile, "utf8")));
+      after(() => killPid(machinePid));
       const job = v.catalog.running("Failover");
       await failover.kill();
       assert.ok(job && v.catalog.job(job.id).state === "InProgress");
@@ -234,6 +238,8 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
     const again = (await v.ok("failover", "web", "--type", "unplanned", "--point", "latest-processed", "--json")).json();
     assert.equal(again.state, "Succeeded");
     assert.equal((await v.ok("status", "web", "--json")).json().activeSite, "recovery");
+    const running = Number(readFileSync(path.join(dir, "dr", "web", "pid"), "utf8"));
+    after(() => killPid(-running)); // the recovery machine's process group
   });
 
   it("a process killed inside a consistency window: the next open resumes the machine, then unquiesces it, and says so in its history", async () => {
@@ -267,6 +273,58 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
     assert.match(event.message, /resume.*unquiesce/);
     assert.equal((await v.ok("sync", "db", "--json")).json().state, "Succeeded");
     assert.notEqual(procState(machine), "T");
+  });
+
+  it("an agent killed inside its window: started again, it resumes the machine first, the item's history says so, and the work is done", async () => {
+    const dir = tempDir();
+    const vault = path.join(dir, "vault");
+    const init = await lifeboat(["vault", "init", vault, "--json"]);
+    assert.equal(init.code, 0, init.stderr);
+    const key = JSON.parse(init.stdout).registrationKey as string;
+    const daemon = spawnCli(["--vault", vault, "serve", "--port", "0", "--tick-ms", "200"]);
+    let agent: ReturnType<typeof spawnCli> | undefined;
+    try {
+      const endpoint = (await waitFor("the daemon to listen", () => /API at (\S+);/.exec(daemon.output())?.[1], 30_000)) as string;
+      const admin = new EngineClient(endpoint, (await fs.readFile(path.join(vault, "admin.token"), "utf8")).trim(), { pollMs: 50 });
+      await admin.addSite({ name: "hq", kind: "physical" });
+      await admin.addPolicy({ name: "gold", copyFrequency: "15m", retentionHours: 24 });
+      const agentArgs = ["agent", "--engine", endpoint, "--host", "host-a", "--site", "hq", "--registration-key", key, "--work-dir", path.join(dir, "agent-state"), "--store", path.join(vault, "store"), "--poll-ms", "200"];
+      agent = spawnCli(agentArgs);
+      await waitFor("the agent to register", async () => (await admin.listSites())[0].hosts.includes("host-a"), 30_000);
+
+      const disk = path.join(dir, "db.img");
+      await makeDisk(disk, 16);
+      const machine = machineProcess();
+      const trap = path.join(dir, "trap");
+      const hookPid = path.join(dir, "hook.pid");
+      const hooks = { pause: `kill -STOP ${machine} && if [ -f ${trap} ]; then echo $$ > ${hookPid}; exec sleep 600; fi`, resume: `kill -CONT ${machine}` };
+      const protect = await admin.protect({ name: "db", site: "hq", host: "host-a", policy: "gold", disks: [{ name: "os", path: disk, os: true }], hooks });
+      await waitFor("the agent's first point", async () => (await admin.job(protect.id)).state === "Succeeded", 60_000);
+
+      await fs.writeFile(trap, "");
+      const sync = await admin.replicateNow("db");
+      const sleeper = await waitFor("the agent's pause hook to hold the window open", () => existsSync(hookPid) && Number(readFileSync(hookPid, "utf8")), 60_000);
+      assert.equal(procState(machine), "T");
+      await agent.kill();
+      killPid(sleeper);
+      await fs.rm(trap);
+      assert.equal(procState(machine), "T", "the killed agent left the machine stopped");
+
+      agent = spawnCli(agentArgs);
+      await waitFor("the restarted agent to resume the machine", () => procState(machine) !== "T" && alive(machine), 30_000);
+      const event = await waitFor("the window in the item's history", async () => (await admin.item("db")).history.find((e) => e.code === "WindowClosedAfterCrash"), 30_000);
+      assert.match(event.message, /^agent on host-a: .*resume hook ran/);
+      // The restarted agent holds nothing from before: the replicate the killed one held is done now, not after its lease.
+      await waitFor("the replicate job to be done", async () => (await admin.job(sync.id)).state === "Succeeded", 60_000);
+      assert.notEqual(procState(machine), "T");
+    } finally {
+      for (const p of [agent, daemon]) {
+        if (p && p.child.exitCode === null) {
+          p.child.kill("SIGTERM");
+          await p.closed;
+        }
+      }
+    }
   });
 
   it(`survives ${Number(process.env.CRASH_TRIALS ?? 12)} kills at random moments: no job left InProgress, the machine never left paused, every point byte-exact`, async () => {

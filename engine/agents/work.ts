@@ -40,7 +40,7 @@ export async function registeredHost(vault: Vault, host: string): Promise<{ id: 
  * due for its machines is handed out (and leased, so it is handed out once).
  */
 export async function heartbeat(vault: Vault, hostName: string, input: unknown): Promise<HeartbeatAnswer> {
-  const { busy, takeWork, windowsClosed } = parse(AgentHeartbeat, input ?? {}, "heartbeat");
+  const { busy, takeWork, windowsClosed, fresh } = parse(AgentHeartbeat, input ?? {}, "heartbeat");
   const host = await registeredHost(vault, hostName);
   const now = vault.clock.now();
   await vault.db.updateTable("hosts").set({ last_seen_at: now }).where("id", "=", host.id).execute();
@@ -49,6 +49,8 @@ export async function heartbeat(vault: Vault, hostName: string, input: unknown):
     const item = await vault.db.selectFrom("items").select("id").where("name", "=", closed.item).where("host", "=", host.name).where("site_id", "=", host.siteId).executeTakeFirst();
     if (item) await recordItemEvent(vault.db, item.id, now, "WindowClosedAfterCrash", `agent on ${host.name}: ${closed.message}`);
   }
+  // A restarted agent holds nothing: its old leases would only keep the work waiting for them to run out.
+  if (fresh) await vault.db.updateTable("items").set({ lease_until: null }).where("host", "=", host.name).where("site_id", "=", host.siteId).where("lease_until", "is not", null).execute();
   if (busy.length) {
     await vault.db.updateTable("items").set({ lease_until: now + LEASE_MS }).where("host", "=", host.name).where("site_id", "=", host.siteId).where("name", "in", busy).execute();
   }

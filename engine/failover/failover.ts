@@ -50,6 +50,7 @@ const SHUTDOWN = "Shut down source";
 const SYNC = "Synchronize";
 const PREPARE = "Prepare data";
 const START = "Start";
+const REMOVE = "Remove machine";
 
 /**
  * Fail a machine over to its recovery site. Planned: shut the source down (refusing when that fails),
@@ -161,10 +162,10 @@ export async function requestCancel(vault: Vault, jobId: string): Promise<void> 
 export async function changeRecoveryPoint(vault: Vault, item: ItemRow, option: PointOption): Promise<JobView> {
   if (item.failover_state !== "FailedOver") throw new ConflictError(`'${item.name}' ${item.failover_state === "Committed" ? "is committed: its recovery points are gone" : "is not failed over"}; a recovery point can only be changed after a failover and before commit`, "name");
   const point = await chosenPoint(vault, item, option);
-  const job = await Job.start(vault.db, vault.clock, "ChangeRecoveryPoint", item.name, ["Remove machine", PREPARE, START]);
+  const job = await Job.start(vault.db, vault.clock, "ChangeRecoveryPoint", item.name, [REMOVE, PREPARE, START]);
   await job
     .run(async () => {
-      await job.step("Remove machine", async () => {
+      await job.step(REMOVE, async () => {
         const current = await machineOf(vault, item, "failover");
         if (current) await removeMachine(vault, item, current);
       });
@@ -175,6 +176,11 @@ export async function changeRecoveryPoint(vault: Vault, item: ItemRow, option: P
     })
     .catch(() => undefined);
   return await job.view();
+}
+
+/** After the process changing the recovery point died mid-way: the item stays failed over, its machine maybe gone. */
+export async function afterInterruptedPointChange(_vault: Vault, item: ItemRow, done: Set<string>): Promise<string | undefined> {
+  return `${done.has(REMOVE) ? "the recovery machine was removed and no new one started; " : ""}run 'lifeboat change-point ${item.name}' again`;
 }
 
 /**
