@@ -176,6 +176,36 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
     }
   });
 
+  it("a job whose pid now names another process (pid reuse) is interrupted; one owned by another host's process is left alone", async () => {
+    const dir = tempDir();
+    const v = await crashVault(dir);
+    const disk = path.join(dir, "big.img");
+    await makeDisk(disk, 4096, 1000);
+    const protect = v.spawn("protect", "vm", "--site", "hq", "--policy", "gold", "--disk", `os=${disk}:os`);
+    const job = await waitFor("the initial replication to be under way", () => v.catalog.running("EnableProtection"));
+    await protect.kill();
+    const edit = (sql: string, ...params: unknown[]) => {
+      const db = new Database(path.join(v.vault, "catalog.sqlite"));
+      try {
+        db.prepare(sql).run(...params);
+      } finally {
+        db.close();
+      }
+    };
+    // The dead owner as if it ran on another host: its pid means nothing here, so it is not touched.
+    const owner = v.catalog.query<{ host: string; pid: number; start: string }>("select owner_host as host, owner_pid as pid, owner_start as start from jobs where id = ?", job.id)[0];
+    assert.equal(owner.pid, protect.child.pid);
+    edit("update jobs set owner_host = ? where id = ?", "another-host", job.id);
+    await v.ok("jobs", "--json");
+    assert.equal(v.catalog.job(job.id).state, "InProgress", "another host's job is left alone");
+    // Its pid now taken by a live process of this host, which started later: not the owner.
+    const other = machineProcess();
+    edit("update jobs set owner_host = ?, owner_pid = ? where id = ?", owner.host, other, job.id);
+    await v.ok("jobs", "--json");
+    assert.deepEqual([v.catalog.job(job.id).state, v.catalog.job(job.id).code], ["Failed", "Interrupted"]);
+    assert.ok(alive(other), "the process that reused the pid is not touched");
+  });
+
   it("a killed drill: its job ends Interrupted, its half-made test machine goes, a new drill succeeds and unprotect works", async () => {
     const dir = tempDir();
     const v = await crashVault(dir);
@@ -327,8 +357,8 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
     }
   });
 
-  it(`survives ${Number(process.env.CRASH_TRIALS ?? 12)} kills at random moments: no job left InProgress, the machine never left paused, every point byte-exact`, async () => {
-    const trials = Number(process.env.CRASH_TRIALS ?? 12);
+  it(`survives ${Number(process.env.CRASH_TRIALS ?? 15)} kills at random moments: no job left InProgress, the machine never left paused, every point byte-exact`, async () => {
+    const trials = Number(process.env.CRASH_TRIALS ?? 15);
     const dir = tempDir();
     const v = await crashVault(dir);
     const disk = path.join(dir, "vm.img");
@@ -351,15 +381,18 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
       verified.add(id);
     };
 
-    const ops = ["sync", "drill", "materialize", "protect"] as const;
+    // "window": a cycle killed at a random moment after the pause hook stopped the machine.
+    const ops = ["sync", "drill", "window", "materialize", "protect"] as const;
     const figures = { trials, midway: 0, insideWindow: 0, failures: 0 };
+    const took = new Map<string, number>();
     for (let trial = 0; trial < trials; trial++) {
       const op = ops[trial % ops.length];
       let args: string[];
       let type: string;
       let hash = "";
       const extra = path.join(dir, `p${trial}.img`);
-      if (op === "sync") {
+      const cycle = op === "sync" || op === "window";
+      if (cycle) {
         const from = Math.floor(Math.random() * 900);
         await overwriteBlocks(disk, from, from + 600);
         hash = await sha(disk);
@@ -374,8 +407,12 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
       }
       const before = new Set(v.catalog.jobs().map((j) => j.id));
       const child = v.spawn(...args);
-      const job = await waitFor(`the ${type} job of trial ${trial} to start`, () => v.catalog.jobs().find((j) => j.type === type && !before.has(j.id)) ?? (child.child.exitCode !== null && { id: "", type, target: "", state: "exited", code: null }));
-      await sleep(Math.random() * 1000);
+      const exited = () => child.child.exitCode !== null && { id: "", type, target: "", state: "exited", code: null };
+      const job = await waitFor(`the ${type} job of trial ${trial} to start`, () => v.catalog.jobs().find((j) => j.type === type && !before.has(j.id)) ?? exited());
+      if (op === "window") {
+        await waitFor(`the window of trial ${trial}`, () => procState(machine) === "T" || exited());
+        await sleep(Math.random() * 100);
+      } else await sleep(Math.random() * (took.get(op) ?? 1000)); // within how long it took when it last ran to the end
       if (child.child.exitCode === null && job.id && v.catalog.job(job.id).state === "InProgress") figures.midway++;
       if (procState(machine) === "T") figures.insideWindow++;
       await child.kill();
@@ -385,20 +422,25 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
         const jobs = (await v.ok("jobs", "--json", "--limit", "500")).json() as Array<{ id: string; type: string; state: string }>;
         assert.deepEqual(jobs.filter((j) => j.state === "InProgress"), [], `trial ${trial} (${op}): no job InProgress without a live owner`);
         assert.ok(alive(machine) && procState(machine) !== "T", `trial ${trial} (${op}): the machine is not left paused`);
-        if (op === "sync") await claimNewPoints(hash);
+        if (cycle) await claimNewPoints(hash);
         for (const p of await points()) if (!verified.has(p.id)) await materializesExactly(p.id);
 
         // The operation can be run again, and succeeds.
-        if (op === "sync") {
+        const redoStarted = Date.now();
+        if (cycle) {
           await v.ok("sync", "vm");
+          took.set(op, Date.now() - redoStarted);
           await claimNewPoints(hash);
         } else if (op === "drill") {
           if (v.catalog.openDrills("vm").length) await v.ok("drill", "cleanup", "vm");
+          const drillStarted = Date.now();
           assert.equal((await v.ok("drill", "vm", "--point", "latest-processed", "--json")).json().state, "Succeeded");
+          took.set(op, Date.now() - drillStarted);
           await v.ok("drill", "cleanup", "vm");
         } else if (op === "materialize") {
           const out = path.join(dir, `m${trial}`);
           await v.ok("materialize", "vm", "--point", "latest", "--out", out);
+          took.set(op, Date.now() - redoStarted);
           const latest = (await points()).at(-1)!.id;
           assert.equal(await sha(path.join(out, "os")), expected.get(latest));
         } else {
@@ -406,6 +448,7 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
           const status = (await v.ok("status", name, "--json")).json();
           if (status.points === 0) assert.notEqual(status.health, "Normal", `trial ${trial}: ${name} has no point yet`);
           await v.ok("sync", name);
+          took.set(op, Date.now() - redoStarted);
           assert.equal((await v.ok("status", name, "--json")).json().points >= 1, true);
           await v.ok("unprotect", name);
           await fs.rm(extra);
