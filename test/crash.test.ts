@@ -305,8 +305,8 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
     assert.notEqual(procState(machine), "T");
   });
 
-  it("an agent killed inside its window: started again, it resumes the machine first, the item's history says so, and the work is done", async () => {
-    const dir = tempDir();
+  /** A daemon and the agent of host-a as processes of their own; the agent can be killed and started again. */
+  async function withAgent(dir: string, body: (admin: EngineClient, agent: { kill: () => Promise<void>; start: () => void }, begin: (route: string, body: unknown) => Promise<{ id: string }>) => Promise<void>): Promise<void> {
     const vault = path.join(dir, "vault");
     const init = await lifeboat(["vault", "init", vault, "--json"]);
     assert.equal(init.code, 0, init.stderr);
@@ -315,13 +315,51 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
     let agent: ReturnType<typeof spawnCli> | undefined;
     try {
       const endpoint = (await waitFor("the daemon to listen", () => /API at (\S+);/.exec(daemon.output())?.[1], 30_000)) as string;
-      const admin = new EngineClient(endpoint, (await fs.readFile(path.join(vault, "admin.token"), "utf8")).trim(), { pollMs: 50 });
+      const token = (await fs.readFile(path.join(vault, "admin.token"), "utf8")).trim();
+      const admin = new EngineClient(endpoint, token, { pollMs: 50 });
+      // Start an operation and answer its job at once: the client would follow it, and a job the agent holds may not end.
+      const begin = async (route: string, payload: unknown) => {
+        const response = await fetch(new URL(route, endpoint), { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(payload) });
+        assert.equal(response.status, 202, await response.clone().text());
+        return (await response.json()) as { id: string };
+      };
       await admin.addSite({ name: "hq", kind: "physical" });
       await admin.addPolicy({ name: "gold", copyFrequency: "15m", retentionHours: 24 });
-      const agentArgs = ["agent", "--engine", endpoint, "--host", "host-a", "--site", "hq", "--registration-key", key, "--work-dir", path.join(dir, "agent-state"), "--store", path.join(vault, "store"), "--poll-ms", "200"];
-      agent = spawnCli(agentArgs);
+      const args = ["agent", "--engine", endpoint, "--host", "host-a", "--site", "hq", "--registration-key", key, "--work-dir", path.join(dir, "agent-state"), "--store", path.join(vault, "store"), "--poll-ms", "200"];
+      const control = { start: () => void (agent = spawnCli(args)), kill: async () => agent?.kill() };
+      control.start();
       await waitFor("the agent to register", async () => (await admin.listSites())[0].hosts.includes("host-a"), 30_000);
+      await body(admin, control, begin);
+    } finally {
+      for (const p of [agent, daemon]) {
+        if (p && p.child.exitCode === null) {
+          p.child.kill("SIGTERM");
+          await p.closed;
+        }
+      }
+    }
+  }
 
+  it("an agent killed mid initial replication: started again, it takes the work up at once (not after its lease) and protection completes", async () => {
+    const dir = tempDir();
+    await withAgent(dir, async (admin, agent, begin) => {
+      const disk = path.join(dir, "big.img");
+      await makeDisk(disk, 4096, 1000);
+      const protect = await begin("/v1/items", { name: "big", site: "hq", host: "host-a", policy: "gold", disks: [{ name: "os", path: disk, os: true }] });
+      await waitFor("the agent to take the initial replication", async () => (await admin.item("big")).state === "InitialReplicationInProgress", 60_000);
+      await agent.kill();
+      assert.equal((await admin.job(protect.id)).state, "InProgress", "killed mid-way");
+      agent.start();
+      await waitFor("the protection to complete", async () => (await admin.job(protect.id)).state === "Succeeded", 120_000);
+      const out = path.join(dir, "out");
+      assert.equal((await admin.materialize("big", "latest", out)).state, "Succeeded");
+      assert.equal(await sha(path.join(out, "os")), await sha(disk));
+    });
+  });
+
+  it("an agent killed inside its window: started again, it resumes the machine first, the item's history says so, and the work is done", async () => {
+    const dir = tempDir();
+    await withAgent(dir, async (admin, agent, begin) => {
       const disk = path.join(dir, "db.img");
       await makeDisk(disk, 16);
       const machine = machineProcess();
@@ -332,7 +370,7 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
       await waitFor("the agent's first point", async () => (await admin.job(protect.id)).state === "Succeeded", 60_000);
 
       await fs.writeFile(trap, "");
-      const sync = await admin.replicateNow("db");
+      const sync = await begin("/v1/items/db/sync", {});
       const sleeper = await waitFor("the agent's pause hook to hold the window open", () => existsSync(hookPid) && Number(readFileSync(hookPid, "utf8")), 60_000);
       assert.equal(procState(machine), "T");
       await agent.kill();
@@ -340,21 +378,14 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
       await fs.rm(trap);
       assert.equal(procState(machine), "T", "the killed agent left the machine stopped");
 
-      agent = spawnCli(agentArgs);
+      agent.start();
       await waitFor("the restarted agent to resume the machine", () => procState(machine) !== "T" && alive(machine), 30_000);
       const event = await waitFor("the window in the item's history", async () => (await admin.item("db")).history.find((e) => e.code === "WindowClosedAfterCrash"), 30_000);
       assert.match(event.message, /^agent on host-a: .*resume hook ran/);
       // The restarted agent holds nothing from before: the replicate the killed one held is done now, not after its lease.
       await waitFor("the replicate job to be done", async () => (await admin.job(sync.id)).state === "Succeeded", 60_000);
       assert.notEqual(procState(machine), "T");
-    } finally {
-      for (const p of [agent, daemon]) {
-        if (p && p.child.exitCode === null) {
-          p.child.kill("SIGTERM");
-          await p.closed;
-        }
-      }
-    }
+    });
   });
 
   it(`survives ${Number(process.env.CRASH_TRIALS ?? 15)} kills at random moments: no job left InProgress, the machine never left paused, every point byte-exact`, async () => {

@@ -49,8 +49,8 @@ export async function heartbeat(vault: Vault, hostName: string, input: unknown):
     const item = await vault.db.selectFrom("items").select("id").where("name", "=", closed.item).where("host", "=", host.name).where("site_id", "=", host.siteId).executeTakeFirst();
     if (item) await recordItemEvent(vault.db, item.id, now, "WindowClosedAfterCrash", `agent on ${host.name}: ${closed.message}`);
   }
-  // A restarted agent holds nothing: its old leases would only keep the work waiting for them to run out.
-  if (fresh) await vault.db.updateTable("items").set({ lease_until: null }).where("host", "=", host.name).where("site_id", "=", host.siteId).where("lease_until", "is not", null).execute();
+  // A restarted agent holds nothing: its old leases end now (not unset: an expired lease marks work abandoned mid-way, due again).
+  if (fresh) await vault.db.updateTable("items").set({ lease_until: now }).where("host", "=", host.name).where("site_id", "=", host.siteId).where("lease_until", ">", now).execute();
   if (busy.length) {
     await vault.db.updateTable("items").set({ lease_until: now + LEASE_MS }).where("host", "=", host.name).where("site_id", "=", host.siteId).where("name", "in", busy).execute();
   }
