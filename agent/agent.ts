@@ -8,6 +8,7 @@ import { DiskStates } from "./disk-states";
 import { runWork } from "./window";
 import { makePrivateDir, writePrivateFile } from "../engine/private-files";
 import { SealingKey } from "../engine/store/encrypt/sealing-key";
+import { closedWindowReports, WindowJournal } from "../engine/disks/window-journal";
 
 export interface AgentOptions {
   engine: string;
@@ -25,6 +26,8 @@ export interface AgentOptions {
 }
 
 const IDENTITY_FILE = "agent.json";
+/** Consistency windows open now (see engine/disks/window-journal.ts), under the work directory. */
+const WINDOWS_DIR = "windows";
 
 /**
  * The agent of one source host: registers once with the vault's registration key, then calls in on the
@@ -36,6 +39,8 @@ export class Agent {
   private stopping = false;
   private wake: () => void = () => undefined;
   private busy: string[] = [];
+  /** Until the first heartbeat goes through: the engine then drops the leases a previous run of this agent held. */
+  private fresh = true;
   private offset = 0;
   /** Fetched at the first work and kept in memory only (null: the vault is not encrypted). */
   private dataKey: SealingKey | null | undefined;
@@ -45,10 +50,16 @@ export class Agent {
     private readonly identity: AgentIdentity,
     private readonly link: AgentLink,
     private readonly states: DiskStates,
+    private readonly windows: WindowJournal,
   ) {}
 
   /** The registered agent (registering now when the work directory holds no identity for this host). */
   static async start(options: AgentOptions): Promise<Agent> {
+    // Machines a killed agent left paused must not wait for the engine: they are resumed first.
+    const windows = new WindowJournal(path.join(options.workDir, WINDOWS_DIR));
+    for (const record of await windows.closeLeftOpen()) {
+      for (const { message } of closedWindowReports(record)) options.log?.(message);
+    }
     const file = path.join(options.workDir, IDENTITY_FILE);
     const saved = await fs.readFile(file, "utf8").then((t) => JSON.parse(t) as AgentIdentity & { engine: string }).catch(() => undefined);
     let identity: AgentIdentity;
@@ -62,7 +73,7 @@ export class Agent {
       options.log?.(`registered host ${identity.host} in site ${identity.site}`);
     }
     const link = new AgentLink(options.engine, identity);
-    return new Agent(options, identity, link, new DiskStates(link));
+    return new Agent(options, identity, link, new DiskStates(link), windows);
   }
 
   get host(): string {
@@ -107,7 +118,11 @@ export class Agent {
 
   private async beat(takeWork: boolean) {
     const sent = Date.now();
-    const answer = await this.link.heartbeat(this.busy, takeWork);
+    // Windows closed after a crash go into their machines' history with the next full heartbeat, then are forgotten.
+    const closed = takeWork ? await this.windows.unreported() : [];
+    const answer = await this.link.heartbeat(this.busy, takeWork, { fresh: this.fresh, windowsClosed: closed.flatMap(closedWindowReports) });
+    this.fresh = false;
+    for (const record of closed) await this.windows.forget(record.id);
     // The engine stamps points; its clock is taken as read halfway through the call.
     this.offset = answer.now - (sent + Date.now()) / 2;
     return answer;
@@ -122,7 +137,7 @@ export class Agent {
         const raw = await this.link.dataKey();
         this.dataKey = raw && SealingKey.of(raw);
       }
-      const context = { link: this.link, storeDir: this.options.storeDir ?? this.identity.storeDir, blockSize: this.identity.blockSize, dataKey: this.dataKey ?? undefined, states: this.states, engineNow: () => Date.now() + this.offset };
+      const context = { link: this.link, storeDir: this.options.storeDir ?? this.identity.storeDir, blockSize: this.identity.blockSize, dataKey: this.dataKey ?? undefined, states: this.states, engineNow: () => Date.now() + this.offset, windows: this.windows };
       const report = await runWork(context, work);
       this.log(`${work.mode} window of ${names.join(", ")}: ${report.items.reduce((n, i) => n + i.bytesStored, 0)} bytes stored, ${report.blocks.length} new block(s)`);
     } catch (error) {

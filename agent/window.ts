@@ -11,6 +11,7 @@ import type { AgentLink } from "./link";
 import type { SealingKey } from "../engine/store/encrypt/sealing-key";
 import { RemotePackIndex } from "./remote-index";
 import type { DiskStates } from "./disk-states";
+import type { WindowJournal } from "../engine/disks/window-journal";
 
 export interface WindowContext {
   link: AgentLink;
@@ -21,6 +22,8 @@ export interface WindowContext {
   states: DiskStates;
   /** The engine's clock now (the agent's clock corrected by the last heartbeat). */
   engineNow: () => number;
+  /** Where open windows are recorded, so a killed agent's machines are resumed when it starts again. */
+  windows: WindowJournal;
 }
 
 type WorkItem = AgentWork["items"][number];
@@ -56,7 +59,7 @@ export async function runWork(ctx: WindowContext, work: AgentWork): Promise<Agen
       const out = new Map<WorkDisk, CaptureResult>();
       for (const item of work.items) for (const disk of item.disks) out.set(disk, await capture(disk, scanned.get(disk)?.map ?? bases.get(disk)!.map, "delta"));
       return out;
-    });
+    }, ctx.windows);
     await store.flush();
 
     const report: AgentWindowReport = {

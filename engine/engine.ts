@@ -19,7 +19,8 @@ import { stopBackgroundVerify, verify } from "./replication/verify";
 import type { StoreStats } from "./store/block-store";
 import { addNetwork, addNetworkMapping, listNetworkMappings, listNetworks, type NetworkView } from "./inventory/networks";
 import { cleanupTestFailover, testFailover } from "./failover/drill";
-import { changeRecoveryPoint, commitFailover, completeMigration, failover, requestCancel } from "./failover/failover";
+import { changeRecoveryPoint, commitFailover, completeMigration, failover } from "./failover/failover";
+import { cancelJob, recoverAfterCrash } from "./crash/recover";
 import { reprotect } from "./failover/reprotect";
 import { previewItemFailover, previewPlanRun } from "./failover/preview";
 import { failback } from "./failover/failback";
@@ -59,12 +60,28 @@ export class Engine {
     return { engine: new Engine(vault), registrationKey };
   }
 
+  /**
+   * Open a vault. What processes that died left behind is cleaned up first: windows left open are closed
+   * (their machines resume) and their jobs end Interrupted (unless another process holds the vault lock
+   * now: it does that at its next operation).
+   */
   static async open(dir: string, options: VaultOptions = {}): Promise<Engine> {
-    return new Engine(await Vault.open(dir, options));
+    const vault = await Vault.open(dir, options);
+    try {
+      await recoverAfterCrash(vault, "try");
+    } catch (error) {
+      await vault.close();
+      throw error;
+    }
+    return new Engine(vault);
   }
 
+  /** Every change runs under the vault lock, after cleaning up what dead processes left (cheap when there is nothing). */
   private locked<T>(body: () => Promise<T>): Promise<T> {
-    return this.vault.lock.run(body);
+    return this.vault.lock.run(async () => {
+      await recoverAfterCrash(this.vault, "held");
+      return body();
+    });
   }
 
   /**
@@ -199,7 +216,8 @@ export class Engine {
   }
 
   /** Run whatever is due now: the daemon's scheduler calls this on a timer; tests after moving the clock. */
-  tick(options?: TickOptions): Promise<TickReport> {
+  async tick(options?: TickOptions): Promise<TickReport> {
+    await recoverAfterCrash(this.vault, "wait");
     return tick(this.vault, options);
   }
 
@@ -316,9 +334,9 @@ export class Engine {
     return this.locked(() => resumePlan(this.vault, jobId));
   }
 
-  /** Needs no lock: it only flags the job, which stops itself before its start task. */
+  /** A running job is flagged and stops itself before its start task (no lock needed); one whose process is gone is ended now. */
   cancel(jobId: string): Promise<void> {
-    return requestCancel(this.vault, jobId);
+    return cancelJob(this.vault, jobId);
   }
 
   /** A bearer token for the engine service (shown once; kept hashed). */

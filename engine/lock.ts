@@ -31,6 +31,23 @@ export class VaultLock {
     return result;
   }
 
+  /**
+   * Run the body under the lock only if no other process holds it now (answers undefined then). For
+   * work that may wait for the holder's next turn rather than keep a read-only command waiting.
+   */
+  async tryRun<T>(body: () => Promise<T>): Promise<{ value: T } | undefined> {
+    let acquired = false;
+    try {
+      return await this.run(async () => {
+        acquired = true;
+        return { value: await body() };
+      }, 0);
+    } catch (error) {
+      if (!acquired && error instanceof EngineError && error.code === "VaultBusy") return undefined;
+      throw error;
+    }
+  }
+
   private async acquire(timeoutMs: number): Promise<Database.Database> {
     this.db ??= new Database(this.file, { timeout: 0 });
     const deadline = Date.now() + timeoutMs;

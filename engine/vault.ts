@@ -16,6 +16,7 @@ import type { SealingKey } from "./store/encrypt/sealing-key";
 import { keySource, type KeyFlags } from "./keys/kek-source";
 import { createVaultKey, unlockVaultKey, wrapVaultKey, type VaultKey } from "./keys/vault-key";
 import { parse, VaultMarker } from "../schema";
+import { WindowJournal } from "./disks/window-journal";
 
 const MARKER = "vault.json";
 export const REGISTRATION_KEY_LIFETIME_MS = 5 * DAY;
@@ -62,6 +63,8 @@ export class Vault {
     /** Seals the blocks and manifest chunks; undefined in a vault made before encryption at rest (format 1). */
     readonly dataKey: SealingKey | undefined,
     private encryptionState: VaultEncryption,
+    /** Consistency windows open now; a crash leaves them for the next open to close (crash/recover.ts). */
+    readonly windows: WindowJournal,
   ) {}
 
   get encryption(): VaultEncryption {
@@ -118,7 +121,7 @@ export class Vault {
     const store = blockStoreOn(backend, new SqlPackIndex(db), key?.key);
     const wrapped = options.wrapStore ? options.wrapStore(store) : store;
     const encryption: VaultEncryption = key ? { cipher: "aes-256-gcm", key: key.origin } : { cipher: "none", key: null };
-    return new Vault(root, id, db, wrapped, options.clock ?? systemClock, new VaultLock(lockFile), options.blockSize ?? BLOCK_SIZE, backend, storeDir, key?.key, encryption);
+    return new Vault(root, id, db, wrapped, options.clock ?? systemClock, new VaultLock(lockFile), options.blockSize ?? BLOCK_SIZE, backend, storeDir, key?.key, encryption, new WindowJournal(path.join(root, "windows")));
   }
 
   /**
@@ -182,6 +185,7 @@ export class Vault {
     await this.store.close();
     await this.db.destroy();
     this.lock.close();
+    this.windows.close();
   }
 }
 

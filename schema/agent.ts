@@ -20,6 +20,10 @@ export const AgentHeartbeat = z.strictObject({
   busy: z.array(Name).default([]),
   /** False for the calls an agent makes while it works: nothing new is handed out (and leased) then. */
   takeWork: z.boolean().default(true),
+  /** The agent's first call since it started: what was leased to it before (work a killed agent never finished) is due again at once. */
+  fresh: z.boolean().default(false),
+  /** Consistency windows a killed agent left open, closed by the agent when it started again: one line per machine for its history. */
+  windowsClosed: z.array(z.strictObject({ item: Name, message: z.string().min(1).max(4096) })).max(1000).default([]),
 });
 
 export const BlockLookup = z.strictObject({ ids: z.array(BlockId).max(65_536) });

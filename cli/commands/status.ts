@@ -15,6 +15,7 @@ export function register(program: Command): void {
           [
             `${item.name}: ${item.state}, health ${item.health}, RPO ${duration(item.rpoSeconds)} (threshold ${duration(item.rpoThresholdSeconds)}), ${item.points} point(s)`,
             ...item.healthErrors.map((e) => `  ${e.code}: ${e.message}`),
+            ...(item.history.length ? ["history (newest first):", ...item.history.slice(0, 5).map((e) => `  ${e.at} ${e.code}: ${e.message}`)] : []),
           ].join("\n"),
         );
         return;

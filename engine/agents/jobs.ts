@@ -2,7 +2,7 @@ import type { Vault } from "../vault";
 import { Job, SuspendSignal, type JobView } from "../jobs/jobs";
 
 /** Job types that wait for a machine's agent when the machine is on an agent's host. */
-const WAITING_TYPES = ["EnableProtection", "Replicate", "Resync"];
+export const WAITING_TYPES = ["EnableProtection", "Replicate", "Resync"];
 
 /** Ids of an item's jobs that wait for (or are being done by) its agent. */
 export async function agentJobs(vault: Vault, itemName: string): Promise<string[]> {

@@ -10,6 +10,7 @@ import { SqlPackIndex } from "../catalog/sql-pack-index";
 import { encodeMap, type EncodedMap } from "./wire";
 import { HEARTBEAT_MS } from "./hosts";
 import { agentJobs } from "./jobs";
+import { recordItemEvent } from "../inventory/events";
 
 /** An item handed to an agent stays its for this long, extended while the agent reports it busy. */
 export const LEASE_MS = 5 * MINUTE;
@@ -39,10 +40,17 @@ export async function registeredHost(vault: Vault, host: string): Promise<{ id: 
  * due for its machines is handed out (and leased, so it is handed out once).
  */
 export async function heartbeat(vault: Vault, hostName: string, input: unknown): Promise<HeartbeatAnswer> {
-  const { busy, takeWork } = parse(AgentHeartbeat, input ?? {}, "heartbeat");
+  const { busy, takeWork, windowsClosed, fresh } = parse(AgentHeartbeat, input ?? {}, "heartbeat");
   const host = await registeredHost(vault, hostName);
   const now = vault.clock.now();
   await vault.db.updateTable("hosts").set({ last_seen_at: now }).where("id", "=", host.id).execute();
+  for (const closed of windowsClosed) {
+    // Only this host's machines; one unprotected meanwhile has no history to add to.
+    const item = await vault.db.selectFrom("items").select("id").where("name", "=", closed.item).where("host", "=", host.name).where("site_id", "=", host.siteId).executeTakeFirst();
+    if (item) await recordItemEvent(vault.db, item.id, now, "WindowClosedAfterCrash", `agent on ${host.name}: ${closed.message}`);
+  }
+  // A restarted agent holds nothing: its old leases end now (not unset: an expired lease marks work abandoned mid-way, due again).
+  if (fresh) await vault.db.updateTable("items").set({ lease_until: now }).where("host", "=", host.name).where("site_id", "=", host.siteId).where("lease_until", ">", now).execute();
   if (busy.length) {
     await vault.db.updateTable("items").set({ lease_until: now + LEASE_MS }).where("host", "=", host.name).where("site_id", "=", host.siteId).where("name", "in", busy).execute();
   }
@@ -56,7 +64,8 @@ export async function heartbeat(vault: Vault, hostName: string, input: unknown):
       .where("id", "in", items.map((i) => i.id))
       .execute();
     for (const item of items) {
-      for (const job of await agentJobs(vault, item.name)) await vault.db.updateTable("jobs").set({ state: "InProgress" }).where("id", "=", job).execute();
+      // The agent does the work now: the job is held by the item's lease, not by a process here.
+      for (const job of await agentJobs(vault, item.name)) await vault.db.updateTable("jobs").set({ state: "InProgress", owner_host: null, owner_pid: null, owner_start: null }).where("id", "=", job).execute();
     }
     work.push({ mode, appConsistent, items: await Promise.all(items.map((i) => describe(vault, i))) });
   };

@@ -6,12 +6,13 @@ import * as failover from "./migrations/002-failover";
 import * as plans from "./migrations/003-plans";
 import * as tokens from "./migrations/004-tokens";
 import * as agents from "./migrations/005-agents";
+import * as crash from "./migrations/006-crash";
 import * as damage from "./migrations/007-damage";
 import * as partialOutputs from "./migrations/008-partial-outputs";
 
 export type CatalogDb = Kysely<Tables>;
 
-const migrations: Record<string, Migration> = { "001-initial": initial, "002-failover": failover, "003-plans": plans, "004-tokens": tokens, "005-agents": agents, "007-damage": damage, "008-partial-outputs": partialOutputs };
+const migrations: Record<string, Migration> = { "001-initial": initial, "002-failover": failover, "003-plans": plans, "004-tokens": tokens, "005-agents": agents, "006-crash": crash, "007-damage": damage, "008-partial-outputs": partialOutputs };
 
 /**
  * Open (and migrate) the SQLite catalog. WAL lets readers (status, points) run beside a writer;

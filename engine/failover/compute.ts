@@ -12,7 +12,7 @@ export type MachineState = "Materialized" | "Running" | "Stopped";
  * detached (its output in start.log in the machine's directory), and the machine is Running once the
  * health check passes: a command exiting 0, or a URL answering 2xx.
  */
-export async function startCompute(compute: ComputeSpec, dir: string, env: Record<string, string>): Promise<{ pid: number | null; state: MachineState }> {
+export async function startCompute(compute: ComputeSpec, dir: string, env: Record<string, string>, onSpawned?: (pid: number) => Promise<void>): Promise<{ pid: number | null; state: MachineState }> {
   if (compute.driver === "none") return { pid: null, state: "Materialized" };
   const log = openSync(path.join(dir, "start.log"), "a");
   const child = spawn("sh", ["-c", compute.start!], { cwd: dir, detached: true, stdio: ["ignore", log, log], env: { ...process.env, ...env } });
@@ -20,6 +20,8 @@ export async function startCompute(compute: ComputeSpec, dir: string, env: Recor
   let exited: string | null = null;
   child.on("exit", (code, signal) => (exited = signal ? `was killed by ${signal}` : `exited with ${code}`));
   child.unref();
+  // Known before the health check waits: a crash meanwhile leaves a machine that can still be stopped.
+  if (child.pid) await onSpawned?.(child.pid);
   const deadline = Date.now() + compute.healthTimeoutSeconds * 1000;
   for (;;) {
     if (exited && !compute.healthCheck) break;

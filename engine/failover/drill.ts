@@ -5,7 +5,7 @@ import { itemRowById, type ItemRow } from "../inventory/items";
 import type { PointOption } from "../../schema";
 import { resolvePoints } from "./point-options";
 import { planTarget } from "./targets";
-import { createMachine, describe, machineOf, removeMachine, startMachine } from "./machines";
+import { createMachine, describe, machineOf, removeHalfMadeMachine, removeMachine, startMachine } from "./machines";
 
 export interface DrillReport {
   drill: string;
@@ -58,6 +58,16 @@ export async function testFailover(vault: Vault, item: ItemRow, option: PointOpt
 export async function assertNoOpenDrill(vault: Vault, item: ItemRow): Promise<void> {
   const open = await vault.db.selectFrom("drills").select("id").where("item_id", "=", item.id).where("cleaned_at", "is", null).executeTakeFirst();
   if (open) throw new ConflictError(`'${item.name}' already has a drill (${open.id}); clean it up first with 'lifeboat drill cleanup ${item.name}'`, "name");
+}
+
+/**
+ * After the process running a drill died mid-way: a drill it recorded is complete (cleanup removes it);
+ * otherwise its half-made test machine goes, so a new drill can run.
+ */
+export async function afterInterruptedDrill(vault: Vault, item: ItemRow): Promise<string | undefined> {
+  const open = await vault.db.selectFrom("drills").select("id").where("item_id", "=", item.id).where("cleaned_at", "is", null).executeTakeFirst();
+  if (open) return `its drill ${open.id} was recorded: clean it up with 'lifeboat drill cleanup ${item.name}'`;
+  return removeHalfMadeMachine(vault, item, "drill");
 }
 
 /** Cleanup: remove everything the drill created and record notes; only now does the drill count as done. */

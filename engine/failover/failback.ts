@@ -37,6 +37,18 @@ export async function assertCanFailBack(vault: Vault, item: ItemRow): Promise<vo
   }
 }
 
+const STOP_RECOVERY = "Shut down recovery machine";
+const START_PRIMARY = "Start at primary";
+
+/**
+ * After the process running a failback died mid-way: nothing needs undoing (it runs again from where the
+ * item is), but once the recovery machine was stopped and before the primary started, neither runs.
+ */
+export async function afterInterruptedFailback(_vault: Vault, item: ItemRow, done: Set<string>): Promise<string | undefined> {
+  const down = done.has(STOP_RECOVERY) && !done.has(START_PRIMARY);
+  return `${down ? "the recovery machine was stopped and the primary not started: neither runs; " : ""}run 'lifeboat failback ${item.name}' again`;
+}
+
 /**
  * Failback: a planned failover from the recovery site to the primary. Original location: the primary
  * disks are brought up to date by delta while the recovery machine keeps running, then it is shut down,
@@ -46,7 +58,7 @@ export async function assertCanFailBack(vault: Vault, item: ItemRow): Promise<vo
 export async function failback(vault: Vault, item: ItemRow, request: FailbackRequest): Promise<JobView> {
   await assertCanFailBack(vault, item);
   const delta = request.location === "original" && !request.fullDownload;
-  const plan = ["Prerequisites check", ...(delta ? ["Synchronize while running"] : []), "Shut down recovery machine", "Final synchronization", "Write disks at primary", "Start at primary"];
+  const plan = ["Prerequisites check", ...(delta ? ["Synchronize while running"] : []), STOP_RECOVERY, "Final synchronization", "Write disks at primary", START_PRIMARY];
   const job = await Job.start(vault.db, vault.clock, "Failback", item.name, plan);
   await job
     .run(async () => {
@@ -60,7 +72,7 @@ export async function failback(vault: Vault, item: ItemRow, request: FailbackReq
         const latest = (await latestPointRow(vault, item.id))!;
         preSyncBytes = (await job.step("Synchronize while running", (task) => applyPoint(vault, latest.id, targets, { full: false }, task))).bytesWritten;
       }
-      await job.step("Shut down recovery machine", async () => {
+      await job.step(STOP_RECOVERY, async () => {
         const machine = await machineOf(vault, item, "failover");
         if (machine) await stopMachine(vault, item, machine);
       });
@@ -71,7 +83,7 @@ export async function failback(vault: Vault, item: ItemRow, request: FailbackReq
       });
       const written = await job.step("Write disks at primary", (task) => applyPoint(vault, point.id, targets, { full: !delta }, task));
       const start = hooksOf(item).start;
-      await job.step("Start at primary", async () => {
+      await job.step(START_PRIMARY, async () => {
         if (start) await runHook(`${item.name} start`, start, { LIFEBOAT_ITEM: item.name });
       });
       await vault.db.transaction().execute(async (trx) => {

@@ -10,7 +10,7 @@ import type { FailoverRequest, PointOption } from "../../schema";
 import { resolvePoints } from "./point-options";
 import { latestIsDamaged } from "../replication/damage";
 import { planTarget } from "./targets";
-import { createMachine, describe, machineOf, removeMachine, startMachine } from "./machines";
+import { createMachine, describe, machineOf, removeHalfMadeMachine, removeMachine, startMachine } from "./machines";
 
 export interface FailoverOutcome {
   item: string;
@@ -67,6 +67,7 @@ const SHUTDOWN = "Shut down source";
 const SYNC = "Synchronize";
 const PREPARE = "Prepare data";
 const START = "Start";
+const REMOVE = "Remove machine";
 
 /**
  * Fail a machine over to its recovery site. Planned: shut the source down (refusing when that fails),
@@ -143,6 +144,18 @@ export async function failover(vault: Vault, item: ItemRow, request: FailoverReq
   return await job.view();
 }
 
+/**
+ * After the process running a failover died mid-way. One that got through (the item is failed over) is
+ * left for commit or change-point; otherwise the half-made recovery machine goes and the item stays at
+ * the primary site, from which the failover can run again.
+ */
+export async function afterInterruptedFailover(vault: Vault, item: ItemRow, done: Set<string>): Promise<string | undefined> {
+  if (item.failover_state !== null) return undefined;
+  const removed = await removeHalfMadeMachine(vault, item, "failover");
+  const source = done.has(SHUTDOWN) ? "the source was shut down and stays so" : "the item stays active at the primary site and keeps replicating";
+  return [removed, `${source}; the failover can run again`].filter(Boolean).join("; ");
+}
+
 /** The existing point an option names for this item ("latest" falls back to the latest processed point). */
 export async function chosenPoint(vault: Vault, item: ItemRow, option: PointOption): Promise<PointView> {
   const row = (await resolvePoints(vault, [item], option === "latest" ? "latest-processed" : option)).get(item.id)!;
@@ -171,10 +184,10 @@ export async function requestCancel(vault: Vault, jobId: string): Promise<void> 
 export async function changeRecoveryPoint(vault: Vault, item: ItemRow, option: PointOption): Promise<JobView> {
   if (item.failover_state !== "FailedOver") throw new ConflictError(`'${item.name}' ${item.failover_state === "Committed" ? "is committed: its recovery points are gone" : "is not failed over"}; a recovery point can only be changed after a failover and before commit`, "name");
   const point = await chosenPoint(vault, item, option);
-  const job = await Job.start(vault.db, vault.clock, "ChangeRecoveryPoint", item.name, ["Remove machine", PREPARE, START]);
+  const job = await Job.start(vault.db, vault.clock, "ChangeRecoveryPoint", item.name, [REMOVE, PREPARE, START]);
   await job
     .run(async () => {
-      await job.step("Remove machine", async () => {
+      await job.step(REMOVE, async () => {
         const current = await machineOf(vault, item, "failover");
         if (current) await removeMachine(vault, item, current);
       });
@@ -185,6 +198,11 @@ export async function changeRecoveryPoint(vault: Vault, item: ItemRow, option: P
     })
     .catch(() => undefined);
   return await job.view();
+}
+
+/** After the process changing the recovery point died mid-way: the item stays failed over, its machine maybe gone. */
+export async function afterInterruptedPointChange(_vault: Vault, item: ItemRow, done: Set<string>): Promise<string | undefined> {
+  return `${done.has(REMOVE) ? "the recovery machine was removed and no new one started; " : ""}run 'lifeboat change-point ${item.name}' again`;
 }
 
 /**

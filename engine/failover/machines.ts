@@ -8,7 +8,7 @@ import { recoveryOf, type ItemRow } from "../inventory/items";
 import type { Task } from "../jobs/jobs";
 import { materialize } from "../replication/materialize";
 import { startCompute, stopCompute, type MachineState } from "./compute";
-import type { Nic, Purpose, TargetPlan } from "./targets";
+import { machineDir, type Nic, type Purpose, type TargetPlan } from "./targets";
 
 export type MachineRow = Selectable<Tables["machines"]>;
 
@@ -71,7 +71,8 @@ function machineEnv(machine: MachineRow): Record<string, string> {
 }
 
 export async function startMachine(vault: Vault, item: ItemRow, machine: MachineRow): Promise<MachineState> {
-  const { pid, state } = await startCompute(computeOf(item), machine.dir, machineEnv(machine));
+  const recordPid = async (pid: number) => void (await vault.db.updateTable("machines").set({ pid }).where("id", "=", machine.id).execute());
+  const { pid, state } = await startCompute(computeOf(item), machine.dir, machineEnv(machine), recordPid);
   await vault.db.updateTable("machines").set({ pid, state }).where("id", "=", machine.id).execute();
   return state;
 }
@@ -81,6 +82,23 @@ export async function removeMachine(vault: Vault, item: ItemRow, machine: Machin
   await stopCompute(computeOf(item), machine.pid, machineEnv(machine));
   await fs.rm(machine.dir, { recursive: true, force: true });
   await forgetMachine(vault, machine);
+}
+
+/**
+ * A machine a process that died was making: it is stopped (its pid is recorded as soon as it is spawned),
+ * its directory removed and its addresses freed; disks written before its row existed go too.
+ */
+export async function removeHalfMadeMachine(vault: Vault, item: ItemRow, purpose: Purpose): Promise<string | undefined> {
+  const what = purpose === "drill" ? "test machine" : "recovery machine";
+  const machine = await machineOf(vault, item, purpose);
+  if (machine) {
+    await removeMachine(vault, item, machine);
+    return `its half-made ${what} was stopped and removed`;
+  }
+  const dir = await machineDir(vault, item, purpose);
+  if (!dir || !(await fs.access(dir).then(() => true, () => false))) return undefined;
+  await fs.rm(dir, { recursive: true, force: true });
+  return `the partly written disks of its ${what} were removed`;
 }
 
 /** Drop a machine from the catalog and give its addresses back; the machine itself is left as it is. */

@@ -56,8 +56,12 @@ export async function reprotect(vault: Vault, item: ItemRow): Promise<JobView> {
       };
       return result;
     })
-    .catch(async () => {
-      await setItemState(vault, item.id, "Protected");
-    });
+    .catch(() => afterInterruptedReprotect(vault, item));
   return await job.view();
+}
+
+/** After a failed reprotect, or one whose process died: the item is left as before, so reprotect can run again. */
+export async function afterInterruptedReprotect(vault: Vault, item: ItemRow): Promise<string | undefined> {
+  await setItemState(vault, item.id, "Protected");
+  return `run 'lifeboat reprotect ${item.name}' again`;
 }

@@ -24,6 +24,15 @@ export interface TargetPlan {
   nics: Nic[];
 }
 
+/** Where a machine of the item lives at its recovery site (drills get their own, suffixed "-test"); undefined without recovery settings. */
+export async function machineDir(vault: Vault, item: ItemRow, purpose: Purpose): Promise<string | undefined> {
+  const recovery = recoveryOf(item);
+  if (!recovery) return undefined;
+  const site = await siteRow(vault, recovery.site);
+  const name = recovery.targetName ?? item.name;
+  return path.join(site.path!, purpose === "drill" ? `${name}-test` : name);
+}
+
 /**
  * Plan a machine's recovery: its directory at the recovery site (drills get their own, suffixed "-test"),
  * its size, and its NICs = min(source NICs, the size's maximum), all on the target network (explicit, or
@@ -33,12 +42,11 @@ export interface TargetPlan {
 export async function planTarget(vault: Vault, item: ItemRow, purpose: Purpose): Promise<TargetPlan> {
   const recovery = recoveryOf(item);
   if (!recovery) throw new EngineError("NoRecoveryTarget", `'${item.name}' has no recovery settings (protect it with --recovery-site)`, false, "recovery");
-  const site = await siteRow(vault, recovery.site);
   const name = recovery.targetName ?? item.name;
   const size = { name: recovery.targetSize, ...SIZES[recovery.targetSize] };
   const sourceNics = JSON.parse(item.nics as string) as Array<{ network: string }>;
   const networkName = recovery.network ?? (sourceNics[0] ? (await mappedNetwork(vault, sourceNics[0].network)) : undefined);
-  const dir = path.join(site.path!, purpose === "drill" ? `${name}-test` : name);
+  const dir = (await machineDir(vault, item, purpose))!;
   if (!networkName) return { name, dir, size, networkId: null, nics: [] };
 
   const network = await networkRow(vault, networkName);

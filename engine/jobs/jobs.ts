@@ -4,6 +4,7 @@ import type { Clock } from "../clock";
 import { classify } from "../errors";
 import type { JobState, JobType } from "../../schema";
 import { announceJob } from "./job-started";
+import { thisProcess } from "../crash/owner";
 
 export interface TaskView {
   id: number;
@@ -28,6 +29,8 @@ export interface JobView {
   durationMs: number | null;
   error: { code: string; message: string } | null;
   result: unknown;
+  /** The process running it (while InProgress); null while an agent holds it. */
+  owner: { host: string; pid: number } | null;
   tasks: TaskView[];
 }
 
@@ -89,7 +92,7 @@ export class Job {
   static async start(db: CatalogDb, clock: Clock, type: JobType, target: string, plan: string[]): Promise<Job> {
     const now = clock.now();
     const job = new Job(db, clock, newId("job", now));
-    await db.insertInto("jobs").values({ id: job.id, type, target, state: "InProgress", created_at: now, started_at: now, ended_at: null, error_code: null, error_message: null, result: null }).execute();
+    await db.insertInto("jobs").values({ id: job.id, type, target, state: "InProgress", created_at: now, started_at: now, ended_at: null, error_code: null, error_message: null, result: null, ...ownedHere() }).execute();
     for (const name of plan) await job.insertTask(name, null, "NotStarted");
     announceJob(job.id);
     return job;
@@ -97,7 +100,7 @@ export class Job {
 
   /** Take a Suspended job up again; its NotStarted tasks run as planned. */
   static async resume(db: CatalogDb, clock: Clock, id: string): Promise<Job> {
-    await db.updateTable("jobs").set({ state: "InProgress" }).where("id", "=", id).execute();
+    await db.updateTable("jobs").set({ state: "InProgress", ...ownedHere() }).where("id", "=", id).execute();
     const job = new Job(db, clock, id);
     const last = await db.selectFrom("tasks").select((eb) => eb.fn.max("seq").as("seq")).where("job_id", "=", id).executeTakeFirst();
     job.seq = (last?.seq ?? 0) + 1;
@@ -184,6 +187,12 @@ export class Job {
   }
 }
 
+/** The owner columns of a job this process runs: if it dies, whoever opens the vault next ends the job (crash/interrupted.ts). */
+function ownedHere() {
+  const owner = thisProcess();
+  return { owner_host: owner.host, owner_pid: owner.pid, owner_start: owner.start };
+}
+
 export async function readJob(db: CatalogDb, id: string): Promise<JobView | undefined> {
   const job = await db.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirst();
   if (!job) return undefined;
@@ -206,6 +215,7 @@ export async function readJob(db: CatalogDb, id: string): Promise<JobView | unde
     durationMs: job.ended_at !== null && job.started_at !== null ? job.ended_at - job.started_at : null,
     error: job.error_code ? { code: job.error_code, message: job.error_message ?? "" } : null,
     result: job.result ? JSON.parse(job.result) : null,
+    owner: job.state === "InProgress" && job.owner_host !== null && job.owner_pid !== null ? { host: job.owner_host, pid: job.owner_pid } : null,
     tasks: roots,
   };
 }

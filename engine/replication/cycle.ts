@@ -47,7 +47,7 @@ export async function replicateWindow(vault: Vault, items: ItemRow[], options: W
       out.push(results);
     }
     return out;
-  });
+  }, vault.windows);
   await vault.store.flush();
   const entries = plan.map((p, n) => ({ item: p.item, disks: p.disks, results: captures[n], app: p.app }));
   return recordWindow(vault, entries, capturedAt, Math.round(performance.now() - began));

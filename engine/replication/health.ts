@@ -7,6 +7,7 @@ import { policyView, type PolicyRow } from "../inventory/policies";
 import { latestPointRow } from "./points";
 import { damagedPointsOf, pointsText } from "./damage";
 import { agentHostOf, isSilent, SILENCE_MS } from "../agents/hosts";
+import { itemEvents, type ItemEvent } from "../inventory/events";
 
 export interface HealthError {
   code: string;
@@ -47,6 +48,8 @@ export interface ItemStatus {
   recoveryMachine: { name: string; dir: string; state: string; ip: string | null } | null;
   /** The agent that reads the machine, when its host has one; null when the engine reads it. */
   agent: { host: string; lastSeenAt: string | null; silent: boolean } | null;
+  /** What happened to it outside its jobs, newest first: jobs interrupted by a crash, windows closed after one. */
+  history: ItemEvent[];
 }
 
 const DRILL_INTERVAL_MS = 180 * DAY;
@@ -68,6 +71,7 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
   if (item.state === "ResyncRequired") {
     errors.push({ code: "ResyncRequired", message: `resync required (${item.resync_reason}); it runs in the resync window ${policy.resync_start}–${policy.resync_end} or with 'lifeboat resync ${item.name}'`, since: null, recoverable: true });
   }
+  if (!latest && item.state !== "Migrated") errors.push({ code: "NoRecoveryPoint", message: noPointReason(item), since: iso(item.created_at), recoverable: true });
   if (latest && now - latest.captured_at > threshold) {
     errors.push({ code: "RpoThresholdExceeded", message: `RPO ${rpoSeconds} s exceeds the threshold of ${policy.rpo_threshold_minutes} minutes`, since: iso(latest.captured_at + threshold), recoverable: true });
   }
@@ -129,5 +133,15 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
     drillRecommended: now - (item.last_drill_at ?? item.created_at) >= DRILL_INTERVAL_MS,
     recoveryMachine: machine ? { name: machine.name, dir: machine.dir, state: machine.state, ip: machine.nics[0]?.ip ?? null } : null,
     agent: agent ? { host: agent.name, lastSeenAt: iso(agent.lastSeenAt), silent } : null,
+    history: await itemEvents(vault.db, item.id),
   };
+}
+
+/** Why an item has no point to fail over to (as ASR, no point is never healthy: the machine cannot be recovered). */
+function noPointReason(item: ItemRow): string {
+  const base = "no recovery point yet, so the machine cannot be recovered";
+  if (item.failover_state === "Committed" || item.failover_state === "FailbackCommitted") return `no recovery point: the ${item.failover_state === "Committed" ? "failover" : "failback"} was committed; protect it again with 'lifeboat reprotect ${item.name}'`;
+  if (item.state === "EnablingProtection" || item.state === "InitialReplicationInProgress") return `${base}: the initial replication is running`;
+  if (item.state === "InitialReplicationPending") return `${base}: the initial replication is pending${item.next_attempt_at ? ` (next attempt at ${iso(item.next_attempt_at)})` : ""}`;
+  return `${base}: the next replication cycle makes one`;
 }

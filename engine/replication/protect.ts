@@ -55,6 +55,15 @@ export async function resumeInitialReplication(vault: Vault, item: ItemRow): Pro
   return await job.view();
 }
 
+/**
+ * After the process running a protection died mid-way: the item goes back to InitialReplicationPending,
+ * from which the scheduler resumes it (blocks already stored are not shipped again).
+ */
+export async function afterInterruptedProtection(vault: Vault, item: ItemRow): Promise<string | undefined> {
+  const moved = await vault.db.updateTable("items").set({ state: "InitialReplicationPending" }).where("id", "=", item.id).where("state", "in", ["EnablingProtection", "InitialReplicationInProgress"]).executeTakeFirst();
+  return Number(moved.numUpdatedRows) ? "the initial replication resumes at the scheduler's next pass" : undefined;
+}
+
 async function initialReplication(vault: Vault, job: Job, item: ItemRow): Promise<void> {
   try {
     await setItemState(vault, item.id, "InitialReplicationInProgress");

@@ -51,3 +51,10 @@ export async function resync(vault: Vault, item: ItemRow): Promise<JobView> {
   }
   return await job.view();
 }
+
+/** After the process running a resync died mid-way: the item needs its resync again, as after a failed one. */
+export async function afterInterruptedResync(vault: Vault, item: ItemRow): Promise<string | undefined> {
+  if (item.state !== "Resynchronizing") return undefined;
+  await setItemState(vault, item.id, "ResyncRequired", item.resync_reason ?? "ResyncFailed");
+  return `the resync is required again: it runs in the resync window or with 'lifeboat resync ${item.name}'`;
+}
