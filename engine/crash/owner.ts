@@ -25,7 +25,7 @@ export function thisProcess(): ProcessOwner {
 /** Whether an owner still runs: "elsewhere" when it is on another host (its pid means nothing here). */
 export function ownerState(owner: ProcessOwner): OwnerState {
   if (owner.host !== hostname()) return "elsewhere";
-  if (owner.pid === process.pid) return owner.start === thisProcess().start ? "alive" : "gone";
+  if (owner.pid === process.pid) return owner.start === null || owner.start === thisProcess().start ? "alive" : "gone";
   const stat = procStat(owner.pid);
   if (stat === "no-proc") return signalable(owner.pid) ? "alive" : "gone";
   if (!stat || stat.state === "Z" || stat.state === "X") return "gone"; // a zombie is dead, only not reaped

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { Kysely, Transaction } from "kysely";
 import type { Vault } from "../vault";
 import type { Tables } from "../catalog/tables";
@@ -6,6 +5,8 @@ import { EngineError } from "../errors";
 import type { ItemRow } from "../inventory/items";
 import { isIntact } from "./capture";
 import { chunkIdsOf, nonZeroIds, type BlockMap } from "./block-map";
+import { intactChunk } from "./manifests";
+import type { SealingKey } from "../store/encrypt/sealing-key";
 
 type Db = Kysely<Tables> | Transaction<Tables>;
 
@@ -111,7 +112,7 @@ async function knownDamage(db: Db): Promise<Map<string, DamageKind>> {
  * of points now clean go). Each manifest chunk is read and counted once, however many points share it;
  * points deleted meanwhile are skipped.
  */
-export async function refreshPointDamage(db: Db, candidates: PointDisk[], now: number): Promise<void> {
+export async function refreshPointDamage(db: Db, dataKey: SealingKey | undefined, candidates: PointDisk[], now: number): Promise<void> {
   if (candidates.length === 0) return;
   const damage = await knownDamage(db);
   const perChunk = new Map<string, number>();
@@ -120,7 +121,9 @@ export async function refreshPointDamage(db: Db, candidates: PointDisk[], now: n
     for (const ids of batches(chunkIds)) {
       for (const row of await db.selectFrom("manifest_chunks").select(["id", "data"]).where("id", "in", ids).execute()) {
         let count = 0;
-        for (const id of nonZeroIds(row.data)) if (damage.has(id)) count++;
+        // A damaged chunk is on record itself (its points count it); its ids cannot be read.
+        const ids = intactChunk(dataKey, row.id, row.data);
+        for (const id of ids ? nonZeroIds(ids) : []) if (damage.has(id)) count++;
         perChunk.set(row.id, count);
       }
     }
@@ -177,7 +180,7 @@ export async function recordFindings(vault: Vault, findings: Findings, checked: 
     const cleared = [...known.keys()].filter((id) => findings.intact(id) && !findings.damaged.has(id));
     if (findings.live) cleared.push(...[...known.keys()].filter((id) => !findings.live!.has(id)));
     for (const ids of batches(cleared)) await trx.deleteFrom("damaged_blocks").where("id", "in", ids).execute();
-    await refreshPointDamage(trx, [...checked, ...(await damagedPointDisks(trx))], now);
+    await refreshPointDamage(trx, vault.dataKey, [...checked, ...(await damagedPointDisks(trx))], now);
   });
 }
 
@@ -215,7 +218,7 @@ const setState = (vault: Vault, id: number, state: string, reason: string | null
 
 async function chunkIntact(vault: Vault, id: string): Promise<boolean> {
   const row = await vault.db.selectFrom("manifest_chunks").select("data").where("id", "=", id).executeTakeFirst();
-  return row !== undefined && createHash("sha256").update(row.data).digest("hex") === id;
+  return row !== undefined && intactChunk(vault.dataKey, id, row.data) !== undefined;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Kysely, Transaction } from "kysely";
 import type { Tables } from "../catalog/tables";
 import type { CatalogDb } from "../catalog/catalog";
@@ -33,6 +34,16 @@ export function openChunk(dataKey: SealingKey | undefined, id: string, stored: B
   const data = dataKey.open("manifest-chunk", id, stored);
   if (!data) throw new EngineError("ChainBroken", `manifest chunk ${id} fails authentication: it is damaged in the catalog, or is not the chunk stored under this id`, false);
   return data;
+}
+
+/**
+ * A manifest chunk as stored, opened and checked against its id (the SHA-256 of its plain ids): the ids,
+ * or undefined when it is damaged (fails authentication, or does not match its id). For verify, which
+ * reports damage instead of failing on it.
+ */
+export function intactChunk(dataKey: SealingKey | undefined, id: string, stored: Buffer): Buffer | undefined {
+  const data = dataKey ? dataKey.open("manifest-chunk", id, stored) : stored;
+  return data && createHash("sha256").update(data).digest("hex") === id ? data : undefined;
 }
 
 export async function loadIds({ db, dataKey }: Manifests, list: Buffer, count: number): Promise<Buffer> {

@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import * as path from "node:path";
 import type { Vault } from "../vault";
 import { ORPHAN_GRACE_MS } from "../store/packed/packed-block-store";
+import { ownerState } from "../crash/owner";
 
 /** A file written outside the vault takes its name only when complete; until then it has this suffix. */
 export const PARTIAL_SUFFIX = ".partial";
@@ -39,7 +40,8 @@ export async function collectPartialOutputs(vault: Vault): Promise<number> {
   for (const row of await vault.db.selectFrom("partial_outputs").selectAll().execute()) {
     const stats = await fs.stat(row.path).catch((e) => (e.code === "ENOENT" ? undefined : Promise.reject(e)));
     if (stats) {
-      if (row.host === hostname() && running(row.pid)) continue;
+      // Only the pid is kept, so a reused one keeps the file until that process ends too.
+      if (ownerState({ host: row.host, pid: row.pid, start: null }) === "alive") continue;
       if (Date.now() - stats.mtimeMs < ORPHAN_GRACE_MS) continue;
       await fs.rm(row.path, { force: true });
       removed++;
@@ -47,14 +49,4 @@ export async function collectPartialOutputs(vault: Vault): Promise<number> {
     await vault.db.deleteFrom("partial_outputs").where("path", "=", row.path).execute();
   }
   return removed;
-}
-
-/** A process with this id exists on this host (it may be another that reused the id: then the file waits). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

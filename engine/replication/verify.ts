@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { Vault } from "../vault";
 import { Job, type JobView, type Task } from "../jobs/jobs";
 import { whenJobStarts } from "../jobs/job-started";
@@ -8,6 +7,7 @@ import { chunkIdsOf, nonZeroIds } from "./block-map";
 import { isIntact } from "./capture";
 import { damageOfPoints, recordFindings, settleDamagedStates, type DamageKind, type DiskDamage, type PointDisk } from "./damage";
 import { readBack } from "./read-back";
+import { intactChunk } from "./manifests";
 import { MiB, RateLimiter } from "./rate-limit";
 
 export interface VerifyResult {
@@ -105,9 +105,10 @@ async function readChosen(vault: Vault, disks: PointDisk[], request: VerifyReque
     const wanted = chunkIds.slice(i, i + 400);
     const rows = new Map((await vault.db.selectFrom("manifest_chunks").select(["id", "data"]).where("id", "in", wanted).execute()).map((r) => [r.id, r.data]));
     for (const id of wanted) {
-      const data = rows.get(id);
-      if (!data) damaged.set(id, { kind: "chunk", reason: `manifest chunk ${id} is missing from the catalog` });
-      else if (createHash("sha256").update(data).digest("hex") !== id) damaged.set(id, { kind: "chunk", reason: `manifest chunk ${id} does not match its id (SHA-256)` });
+      const stored = rows.get(id);
+      const data = stored && intactChunk(vault.dataKey, id, stored);
+      if (!stored) damaged.set(id, { kind: "chunk", reason: `manifest chunk ${id} is missing from the catalog` });
+      else if (!data) damaged.set(id, { kind: "chunk", reason: `manifest chunk ${id} fails authentication or does not match its id (SHA-256)` });
       else for (const block of nonZeroIds(data)) blocks.add(block);
     }
   }
