@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { openSync, closeSync } from "node:fs";
+import { openSync, closeSync, writeFileSync, readFileSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import type { ComputeSpec } from "../../schema";
 import { EngineError } from "../errors";
@@ -20,6 +20,9 @@ export async function startCompute(compute: ComputeSpec, dir: string, env: Recor
   let exited: string | null = null;
   child.on("exit", (code, signal) => (exited = signal ? `was killed by ${signal}` : `exited with ${code}`));
   child.unref();
+  // Written at once, before anything is awaited: a process killed before it has recorded the pid in the
+  // catalog still leaves a way to stop what it started (see spawnedPid).
+  if (child.pid) writeFileSync(path.join(dir, PID_FILE), `${child.pid}\n`);
   // Known before the health check waits: a crash meanwhile leaves a machine that can still be stopped.
   if (child.pid) await onSpawned?.(child.pid);
   const deadline = Date.now() + compute.healthTimeoutSeconds * 1000;
@@ -41,6 +44,24 @@ async function healthy(check: string, dir: string, env: Record<string, string>):
     return fetch(check, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
   }
   return runHook("health check", `cd '${dir}' && ${check}`, env, 10_000).then(() => true, () => false);
+}
+
+/** The start command's process, as recorded in the machine's directory when it was spawned. */
+const PID_FILE = "machine.pid";
+
+/** The pid startCompute spawned in `dir`, or null when it spawned nothing there. */
+export function spawnedPid(dir: string): number | null {
+  try {
+    const pid = Number(readFileSync(path.join(dir, PID_FILE), "utf8"));
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Once a machine is stopped for good its pid may be reused: forget it. */
+export function forgetSpawned(dir: string): void {
+  rmSync(path.join(dir, PID_FILE), { force: true });
 }
 
 /** Stop a machine: its stop command, else kill the start command's whole process group. */

@@ -7,7 +7,7 @@ import { ComputeSpec, type SizeName } from "../../schema";
 import { recoveryOf, type ItemRow } from "../inventory/items";
 import type { Task } from "../jobs/jobs";
 import { materialize } from "../replication/materialize";
-import { startCompute, stopCompute, type MachineState } from "./compute";
+import { forgetSpawned, spawnedPid, startCompute, stopCompute, type MachineState } from "./compute";
 import { machineDir, type Nic, type Purpose, type TargetPlan } from "./targets";
 
 export type MachineRow = Selectable<Tables["machines"]>;
@@ -79,7 +79,7 @@ export async function startMachine(vault: Vault, item: ItemRow, machine: Machine
 
 /** Stop a machine, remove its directory and give its addresses back. */
 export async function removeMachine(vault: Vault, item: ItemRow, machine: MachineRow): Promise<void> {
-  await stopCompute(computeOf(item), machine.pid, machineEnv(machine));
+  await stopCompute(computeOf(item), machine.pid ?? spawnedPid(machine.dir), machineEnv(machine));
   await fs.rm(machine.dir, { recursive: true, force: true });
   await forgetMachine(vault, machine);
 }
@@ -112,6 +112,7 @@ export async function forgetMachine(vault: Vault, machine: MachineRow): Promise<
 /** Stop a machine but keep its disks (failback stops the recovery machine before the final switch). */
 export async function stopMachine(vault: Vault, item: ItemRow, machine: MachineRow): Promise<void> {
   await stopCompute(computeOf(item), machine.pid, machineEnv(machine));
+  forgetSpawned(machine.dir);
   await vault.db.updateTable("machines").set({ pid: null, state: "Stopped" }).where("id", "=", machine.id).execute();
 }
 
