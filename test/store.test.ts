@@ -6,6 +6,9 @@ import { SqlPackIndex } from "../engine/catalog/sql-pack-index";
 import { LocalBackend } from "../engine/store/local/local-backend";
 import { PackedBlockStore } from "../engine/store/packed/packed-block-store";
 import { CompressingBlockStore } from "../engine/store/compress/compressing-block-store";
+import { knownDigest, releaseBlock } from "../engine/store/compress/decoder";
+import { SealingKey } from "../engine/store/encrypt/sealing-key";
+import { blockStoreOn } from "../engine/store/stack";
 import { tempDir } from "./helpers";
 
 /** A real local backend whose next `failures` puts fail with ENOSPC, as a full disk would. */
@@ -55,4 +58,37 @@ describe("packed block store", () => {
     await store.flush();
     assert.ok((await store.get(idOf(text))).equals(text));
   });
+});
+
+describe("decoded reads (getMany)", () => {
+  for (const sealed of [false, true]) {
+    it(`${sealed ? "sealed" : "open"} blocks, raw and compressed mixed in each batch, read back byte-exact on the decode threads with their digests; released memory is reused without touching blocks still held`, async () => {
+      const dir = tempDir();
+      const db = await openCatalog(path.join(dir, "catalog.sqlite"));
+      after(() => db.destroy());
+      const store = blockStoreOn(new LocalBackend(path.join(dir, "store")), new SqlPackIndex(db), sealed ? SealingKey.generate() : undefined);
+      // 16 MiB in all, so batches (4 MiB of blocks) go to the worker threads; every third block compresses.
+      const blocks = Array.from({ length: 256 }, (_, n) => (n % 3 === 0 ? Buffer.alloc(65536, `text ${n} `) : randomBytes(65536)));
+      for (const block of blocks) await store.put(idOf(block), block);
+      await store.flush();
+      const ids = blocks.map(idOf);
+      for (let round = 0; round < 3; round++) {
+        const held: Buffer[] = [];
+        let n = 0;
+        for await (const { id, data } of store.getMany(ids)) {
+          assert.equal(id, ids[n]);
+          assert.ok(data.equals(blocks[n]), `block ${n}, round ${round}`);
+          assert.equal(knownDigest(data)?.toString("hex"), id, `the decode thread's digest of block ${n}`);
+          // Half are held to the end of the round, half released at once for the next batches to reuse.
+          if (n % 2) held.push(data);
+          else releaseBlock(data);
+          n++;
+        }
+        assert.equal(n, blocks.length);
+        for (const [k, data] of held.entries()) assert.ok(data.equals(blocks[2 * k + 1]), `held block ${2 * k + 1} intact after later batches`);
+        for (const data of held) releaseBlock(data);
+      }
+      await store.close();
+    });
+  }
 });

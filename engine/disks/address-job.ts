@@ -1,5 +1,5 @@
 import { blockId } from "./hashing";
-import { encodeFrameInto, frameBound } from "../store/compress/frame";
+import { encodeFrameInto, frameBound, frameParts } from "../store/compress/frame";
 import { SEAL_OVERHEAD, SealingKey } from "../store/encrypt/sealing-key";
 
 /** SHA-256 ids are this long. */
@@ -44,13 +44,9 @@ export function runAddressJob({ data, spans, encode }: AddressJob): AddressResul
     const id = blockId(block);
     ids.set(id, n * ID_BYTES);
     if (!into) continue;
-    // While the block is in cache; a frame to seal is encoded beside the job's memory first.
+    // While the block is in cache; a frame to seal is compressed beside the job's memory first (or kept raw, not copied).
     if (!key) into.ends[n] = end += encodeFrameInto(block, into.level, into.frames, end);
-    else {
-      const frame = scratchFor(block.length);
-      const length = encodeFrameInto(block, into.level, frame, 0);
-      into.ends[n] = end += key.sealInto("block", id.toString("hex"), frame.subarray(0, length), into.frames, end);
-    }
+    else into.ends[n] = end += key.sealInto("block", id.toString("hex"), frameParts(block, into.level, scratchFor(block.length)), into.frames, end);
   }
   return { data, spans, ids, encoded: into && { frames: into.frames.buffer, ends: into.ends, sealed: key !== undefined } };
 }

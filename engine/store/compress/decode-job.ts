@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { SealingKey } from "../encrypt/sealing-key";
-import { decodeFrameInto } from "./frame";
+import { decodeFrameInto, rawBlock } from "./frame";
 
 /** SHA-256 digests are this long. */
 export const DIGEST_BYTES = 32;
@@ -28,12 +28,19 @@ export interface DecodeResult {
   digests: Uint8Array;
   /** Blocks decoded: all of them, or those before the first that failed to decode. */
   decoded: number;
+  /**
+   * Sealed frames that keep their block raw, as opened: the block is the frame's bytes after its codec
+   * byte, and decrypting it was its copy out of `frames`, so it is not copied again into `blocks` (which
+   * leaves that block's place unused). Moved, not copied, to the thread that reads the blocks.
+   */
+  opened: Array<ArrayBuffer | undefined>;
 }
 
 export function runDecodeJob({ frames, frameEnds, blocks, blockEnds, sealed }: DecodeJob): DecodeResult {
   const count = frameEnds.length;
   const digests = new Uint8Array(count * DIGEST_BYTES);
   const key = sealed && SealingKey.of(Buffer.from(sealed.key));
+  const opened: Array<ArrayBuffer | undefined> = [];
   let decoded = 0;
   for (; decoded < count; decoded++) {
     const frameStart = decoded === 0 ? 0 : frameEnds[decoded - 1];
@@ -43,6 +50,13 @@ export function runDecodeJob({ frames, frameEnds, blocks, blockEnds, sealed }: D
     // A frame that fails authentication or decoding is done again by the main thread, which reports it as it always has.
     const frame = key ? key.open("block", sealed.ids[decoded], stored) : stored;
     if (!frame) break;
+    const own = key && ownMemory(frame);
+    const raw = own && rawBlock(frame);
+    if (raw && raw.length === block.length) {
+      opened[decoded] = own;
+      digests.set(createHash("sha256").update(raw).digest(), decoded * DIGEST_BYTES);
+      continue;
+    }
     try {
       decodeFrameInto(frame, block);
     } catch {
@@ -50,8 +64,14 @@ export function runDecodeJob({ frames, frameEnds, blocks, blockEnds, sealed }: D
     }
     digests.set(createHash("sha256").update(block).digest(), decoded * DIGEST_BYTES);
   }
-  return { digests, decoded };
+  return { digests, decoded, opened };
 }
 
-/** Nothing moves: the memory is shared, and the rest is small enough to copy. */
-export const transfers = (): ArrayBuffer[] => [];
+/** The memory a Buffer is alone in, which can be moved to another thread; undefined when it shares it. */
+function ownMemory(data: Uint8Array): ArrayBuffer | undefined {
+  return data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data.buffer : undefined;
+}
+
+/** Frames and blocks are shared memory; only frames opened into memory of their own move (DecodeResult.opened). */
+export const transfers = (message: DecodeJob | DecodeResult): ArrayBuffer[] =>
+  "opened" in message ? message.opened.filter((memory): memory is ArrayBuffer => memory !== undefined) : [];

@@ -35,8 +35,11 @@ interface Lease {
   pool: SharedBufferPool;
 }
 
-/** Blocks handed out by a FrameDecoder: their SHA-256, taken where they were decoded, and their memory. */
-const decoded = new WeakMap<Uint8Array, { digest: Buffer; lease: Lease }>();
+/**
+ * Blocks handed out by a FrameDecoder: their SHA-256, taken where they were decoded, and their shared
+ * memory (none for a block in memory of its own, DecodeResult.opened, which is garbage collected).
+ */
+const decoded = new WeakMap<Uint8Array, { digest: Buffer; lease: Lease | undefined }>();
 
 /**
  * The SHA-256 of a block's bytes as computed where a FrameDecoder decoded them, for this very Buffer;
@@ -55,7 +58,11 @@ export function releaseBlock(data: Uint8Array): void {
   const entry = decoded.get(data);
   if (!entry) return;
   decoded.delete(data);
-  if (--entry.lease.unreleased === 0) entry.lease.pool.give(entry.lease.memory);
+  if (entry.lease) release(entry.lease);
+}
+
+function release(lease: Lease): void {
+  if (--lease.unreleased === 0) lease.pool.give(lease.memory);
 }
 
 /**
@@ -174,13 +181,15 @@ export class FrameDecoder {
    * A frame the worker could not decode is decoded again here, as decodeFrame always has: it throws the
    * same damage error (after the blocks before it), or decodes a frame the worker's way does not.
    */
-  private *blocksOf(ids: string[], { frames, frameEnds, blocks, blockEnds }: DecodeJob, { digests, decoded: count }: DecodeResult): Generator<StoredBlock> {
-    const lease: Lease = { memory: blocks, unreleased: count, pool: this.blockMemory };
+  private *blocksOf(ids: string[], { frames, frameEnds, blocks, blockEnds }: DecodeJob, { digests, decoded: count, opened }: DecodeResult): Generator<StoredBlock> {
+    // One more than the blocks in `blocks`, so the memory goes back only after this loop has also let go.
+    const lease: Lease = { memory: blocks, unreleased: 1 + count - opened.filter(Boolean).length, pool: this.blockMemory };
     for (let n = 0; n < ids.length; n++) {
       const blockStart = n === 0 ? 0 : blockEnds[n - 1];
       if (n < count) {
-        const data = Buffer.from(blocks, blockStart, blockEnds[n] - blockStart);
-        decoded.set(data, { digest: Buffer.from(digests.buffer, digests.byteOffset + n * DIGEST_BYTES, DIGEST_BYTES), lease });
+        const own = opened[n];
+        const data = own ? Buffer.from(own, 1, own.byteLength - 1) : Buffer.from(blocks, blockStart, blockEnds[n] - blockStart);
+        decoded.set(data, { digest: Buffer.from(digests.buffer, digests.byteOffset + n * DIGEST_BYTES, DIGEST_BYTES), lease: own ? undefined : lease });
         yield { id: ids[n], data };
       } else {
         const frameStart = n === 0 ? 0 : frameEnds[n - 1];
@@ -189,6 +198,7 @@ export class FrameDecoder {
       }
     }
     this.frameMemory.give(frames);
+    release(lease);
   }
 }
 

@@ -21,15 +21,32 @@ let decoding: DCtx | undefined;
  * that does not shrink is kept raw. Returns the frame's length.
  */
 export function encodeFrameInto(data: Uint8Array, level: number, target: Buffer, offset: number): number {
-  context ??= new CCtx();
-  const packed = context.compress(target.subarray(offset + 1, offset + frameBound(data.length)), data, level);
-  if (packed < data.length) {
-    target[offset] = ZSTD;
-    return 1 + packed;
-  }
+  const packed = compressFrameInto(data, level, target, offset);
+  if (packed > 0) return packed;
   target[offset] = RAW;
   target.set(data, offset + 1);
   return 1 + data.length;
+}
+
+/** A compressed frame of `data` into `target` at `offset` (as encodeFrameInto); 0, and nothing meant, when it does not shrink. */
+function compressFrameInto(data: Uint8Array, level: number, target: Buffer, offset: number): number {
+  context ??= new CCtx();
+  const packed = context.compress(target.subarray(offset + 1, offset + frameBound(data.length)), data, level);
+  if (packed >= data.length) return 0;
+  target[offset] = ZSTD;
+  return 1 + packed;
+}
+
+const RAW_CODEC = Uint8Array.of(RAW);
+
+/**
+ * The frame of `data` as the pieces it is made of, for a consumer that copies them anyway (sealing does):
+ * a compressed frame encoded into `scratch` (frameBound(data.length) bytes), or the raw codec byte and
+ * `data` itself, which is not copied.
+ */
+export function frameParts(data: Uint8Array, level: number, scratch: Buffer): Uint8Array[] {
+  const packed = compressFrameInto(data, level, scratch, 0);
+  return packed > 0 ? [scratch.subarray(0, packed)] : [RAW_CODEC, data];
 }
 
 export function encodeFrame(data: Uint8Array, level: number): Buffer {
@@ -79,6 +96,11 @@ export function decodedSizeOf(head: Uint8Array, frameLength: number): number | u
     return undefined;
   }
   return size !== null && size <= LARGEST_BLOCK ? size : undefined;
+}
+
+/** The block a frame keeps raw (a view into the frame), or undefined for a compressed or unknown one. */
+export function rawBlock(frame: Uint8Array): Uint8Array | undefined {
+  return frame[0] === RAW ? frame.subarray(1) : undefined;
 }
 
 /** Decode a frame into `target`, which must be decodedSize(frame) bytes; throws when it does not decode to exactly that. */
