@@ -1,9 +1,13 @@
 // What the tests of Pulumi programs share: running a program directory through the deployment harness
 // with its printout kept, and reading steps and outputs back from the result.
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
 import * as path from "node:path";
+import type { EngineClient } from "../client/engine-client";
+import { DAEMON_FILE, type DaemonRecord } from "../engine/server/daemon-files";
 import { deploy, type Action, type DeployResult } from "./harness/deploy";
 import type { Op, StepRecord } from "./harness/report";
+import { waitFor } from "./wait";
 
 export const PULUMI_FIXTURES = path.join(__dirname, "fixtures", "pulumi");
 
@@ -44,4 +48,43 @@ export function outputsOf(result: DeployResult, name: string): Record<string, un
   const res = result.state.resources.find((r) => r.name === name);
   assert.ok(res, `${name} is in the state`);
   return res.outputs;
+}
+
+/** What the engine holds: tests that must change nothing compare this before and after. */
+export const inventoryOf = async (engine: EngineClient) => ({
+  sites: await engine.listSites(),
+  policies: await engine.listPolicies(),
+  networks: await engine.listNetworks(),
+  mappings: await engine.listNetworkMappings(),
+  plans: await engine.listPlans(),
+  items: (await engine.status()).items.map((i) => ({ name: i.name, policy: i.policy, disks: i.disks.map((d) => d.path) })),
+});
+
+export const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The record a running daemon keeps beside its vault (its pid and URL), if any. */
+export const daemonRecord = (vault: string): DaemonRecord | undefined => {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(vault, DAEMON_FILE), "utf8")) as DaemonRecord;
+  } catch {
+    return undefined;
+  }
+};
+
+/** The pid of the daemon serving the vault now (the provider's embedded default starts one), if it runs. */
+export const embeddedDaemonPid = (vault: string): number | undefined => {
+  const pid = daemonRecord(vault)?.pid;
+  return pid !== undefined && alive(pid) ? pid : undefined;
+};
+
+export async function stopProcess(pid: number): Promise<void> {
+  if (alive(pid)) process.kill(pid, "SIGTERM");
+  await waitFor(`process ${pid} to end`, () => (alive(pid) ? undefined : true));
 }
