@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { NetworkMappingSpec, NetworkSpec } from "../schema";
 import { providerFor } from "./dynamic";
-import { MODULE, propsOf, type Inputs, type InVault, type NamedArgs } from "./resource";
+import { MODULE, propsOf, type NamedArgs, type VaultObjectArgs } from "./resource";
 
 const networkProvider = providerFor("Network");
 const mappingProvider = providerFor("NetworkMapping");
@@ -20,7 +20,7 @@ export class Network extends pulumi.dynamic.Resource {
   }
 }
 
-export type NetworkMappingArgs = InVault & Inputs<NetworkMappingSpec>;
+export type NetworkMappingArgs = VaultObjectArgs<NetworkMappingSpec>;
 
 /** Source network (as the primary site names it) → recovery network. source replaces; target updates. */
 export class NetworkMapping extends pulumi.dynamic.Resource {

@@ -1,20 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { z } from "zod";
-import type { ActiveSite, PlanGroup, PlanSpec } from "../schema";
+import type { ActiveSite, PlanSpec, PlanSpecInput } from "../schema";
 import type { ImpactReport } from "./runtime/active-site";
 import { providerFor } from "./dynamic";
-import { DESIRED_SITE_OUTPUTS, MODULE, propsOf, type DesiredSiteArgs, type InVault } from "./resource";
+import { DESIRED_SITE_OUTPUTS, MODULE, propsOf, type DesiredSiteArgs, type NamedArgs } from "./resource";
 
 const provider = providerFor("RecoveryPlan");
 
-/** A group as the program gives it: its machines may be the ProtectedItems' `name` outputs. */
-export type PlanGroupArgs = Omit<z.input<typeof PlanGroup>, "items"> & { items: pulumi.Input<pulumi.Input<string>[]> };
-
-export type RecoveryPlanArgs = InVault & DesiredSiteArgs & {
-  name?: pulumi.Input<string>;
-  /** Groups in order; pass the ProtectedItems' `name` outputs as items, so the plan waits for them. */
-  groups: pulumi.Input<pulumi.Input<PlanGroupArgs>[]>;
-};
+/** Groups in order; pass the ProtectedItems' `name` outputs as items, so the plan waits for them. */
+export type RecoveryPlanArgs = NamedArgs<PlanSpecInput> & DesiredSiteArgs;
 
 /**
  * A recovery plan: name replaces; groups and actions update in place, their order kept exactly. A desired

@@ -1,19 +1,32 @@
-// What the resource classes share: args typed from the zod schemas' input types, each field a
-// pulumi.Input, and the props bag handed to pulumi.dynamic.Resource.
+// What the resource classes share: args typed from the zod schemas' input types, a pulumi.Input at
+// every level (as Pulumi's own packages declare them), and the props bag handed to pulumi.dynamic.Resource.
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import type { ActiveSite, FailbackRequest, FailoverIntent } from "../schema";
+import type { ActiveSite, AdoptionInput, FailbackRequest, FailoverIntent } from "../schema";
 
-/** Each field of a spec as a pulumi.Input (optional fields stay optional). */
-export type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+type Plain = string | number | boolean | null | undefined;
+
+/**
+ * A value as a program may give it: an Input, and so is each field of an object and each element of an
+ * array, to any depth (`recovery: { site: dr.name }`, `disks: [{ path: image.path }]`). A union of
+ * plain values stays one Input, so an Output of the whole union fits.
+ */
+export type DeepInput<T> = [T] extends [Plain] ? pulumi.Input<T> : pulumi.Input<DeepShape<T>>;
+type DeepShape<T> = T extends ReadonlyArray<infer E> ? DeepInput<E>[] : T extends object ? { [K in keyof T]: DeepInput<T[K]> } : T;
+
+/** Each field of a spec as a DeepInput (optional fields stay optional). */
+export type Inputs<T> = { [K in keyof T]: DeepInput<T[K]> };
 
 /** Every resource but the Vault lives in one: pass the Vault's `path` output (a dependency, and which daemon). */
 export interface InVault {
   vault: pulumi.Input<string>;
 }
 
+/** Args of an object with a name in the vault: the vault, `adopt`, and the spec's fields. */
+export type VaultObjectArgs<Spec> = InVault & Inputs<AdoptionInput> & Inputs<Spec>;
+
 /** Args of a named spec: its fields as inputs, the vault, and a `name` defaulting to the logical name. */
-export type NamedArgs<Spec> = InVault & Inputs<Omit<Spec, "name">> & { name?: pulumi.Input<string> };
+export type NamedArgs<Spec> = VaultObjectArgs<Omit<Spec, "name">> & { name?: pulumi.Input<string> };
 
 /** Args with `name` defaulting to the resource's logical name, plus each output the provider reports (registered as unknown). */
 export function propsOf(logicalName: string, args: object, outputs: readonly string[], named = true): pulumi.Inputs {

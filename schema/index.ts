@@ -14,3 +14,4 @@ export * from "./intent";
 export * from "./verify";
 export * from "./requests";
 export * from "./vault";
+export * from "./adoption";

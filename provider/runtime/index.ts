@@ -2,6 +2,7 @@
 // resource kind's name. It holds the real imports (zod schemas, the engine client).
 import type { Kind } from "../dynamic";
 import { configure as configureConnection, connect, connectIfRunning, type ProviderConfig } from "./connection";
+import { adopt, takenName } from "./adoption";
 import { diffInputs, validate, type Context, type KindDefinition } from "./resource";
 import { hookTimeoutMs, withTimeout } from "./timeout";
 import { containsUnknown, type Props } from "./values";
@@ -37,7 +38,7 @@ function context(def: KindDefinition, props: Props): Context {
   const dir = vaultOf(def, props);
   let connecting: ReturnType<typeof connect> | undefined;
   const connection = () => (connecting ??= connect(dir));
-  return { vault: dir, connection, engine: async () => (await connection()).engine };
+  return { vault: dir, connection, engine: async () => (await connection()).engine, made: () => undefined };
 }
 
 /** Runs one hook of one kind under its timeout; hooks that may wait for jobs get the long one. */
@@ -50,15 +51,18 @@ export async function configure(config: ProviderConfig): Promise<void> {
   configureConnection(config);
 }
 
-export function check(kind: Kind, _olds: Props, news: Props) {
+export function check(kind: Kind, olds: Props, news: Props) {
   return hook(kind, "check", false, async (def) => {
     const result = validate(def, news);
-    if (result.failures.length || !(def.verify || def.annotate) || containsUnknown(result.inputs.vault)) return result;
+    // Pulumi gives a resource the stack does not hold yet no old inputs.
+    const isNew = Object.keys(olds).length === 0;
+    if (result.failures.length || !(def.verify || def.annotate || (isNew && def.key)) || containsUnknown(result.inputs.vault)) return result;
     // Only a running engine is asked: a preview starts nothing, and a new vault's engine does not run yet.
     let unreachable = "the engine is not running";
     const running = await connectIfRunning(vaultOf(def, result.inputs)).catch((error: Error) => void (unreachable = `the engine could not be reached (${error.message})`));
     let engine = running?.engine;
     try {
+      if (running && isNew) result.failures.push(...(await takenName(kind, def, vaultOf(def, result.inputs), running, result.inputs)));
       if (engine && def.verify) result.failures.push(...(await def.verify(engine, result.inputs)));
     } catch (error) {
       // A configured endpoint that does not answer: the preview goes on without the engine's checks.
@@ -66,7 +70,7 @@ export function check(kind: Kind, _olds: Props, news: Props) {
       unreachable = `the engine could not be reached (${(error as Error).message})`;
       engine = undefined;
     }
-    if (def.annotate && !result.failures.length) Object.assign(result.inputs, await def.annotate(engine, result.inputs, unreachable));
+    if (def.annotate && !result.failures.length) Object.assign(result.inputs, await def.annotate(engine, result.inputs, unreachable, olds));
     return result;
   });
 }
@@ -81,11 +85,11 @@ const merged = (props: Props, now: Props): Props => Object.fromEntries(Object.en
 /**
  * A create or update that failed once its resource existed (a protect job that failed after the machine
  * was added, a failover done whose commit failed): the error carries the id and what the engine reports
- * now, so Pulumi keeps the resource with its real state instead of forgetting it. Named kinds only: their
- * id is their name.
+ * now, so Pulumi keeps the resource with its real state instead of forgetting it. A create passes an id
+ * only once it made the object (Context.made): an object it did not make never enters the stack.
  */
-async function keepPartial(def: KindDefinition, ctx: Context, id: unknown, props: Props, error: unknown): Promise<never> {
-  if (typeof id === "string" && id && error instanceof Error) {
+async function keepPartial(def: KindDefinition, ctx: Context, id: string | undefined, props: Props, error: unknown): Promise<never> {
+  if (id && error instanceof Error) {
     const now = await def.read(ctx, id, props).catch(() => undefined);
     if (now) Object.assign(error, { id, properties: merged(props, now), reasons: [error.message] });
   }
@@ -94,8 +98,10 @@ async function keepPartial(def: KindDefinition, ctx: Context, id: unknown, props
 
 export function create(kind: Kind, inputs: Props) {
   return hook(kind, "create", true, async (def) => {
-    const ctx = context(def, inputs);
-    const { id, observed } = await def.create(ctx, inputs).catch((error) => keepPartial(def, ctx, inputs.name, inputs, error));
+    let made: string | undefined;
+    const ctx: Context = { ...context(def, inputs), made: (id) => void (made = id) };
+    const creating = inputs.adopt === true && def.key ? adopt(kind, def, ctx, inputs) : def.create(ctx, inputs);
+    const { id, observed } = await creating.catch((error) => keepPartial(def, ctx, made, inputs, error));
     return { id, outs: { ...inputs, ...observed } };
   });
 }

@@ -3,14 +3,8 @@
 import type { z } from "zod";
 import type { EngineClient } from "../../client/engine-client";
 import type { Connection } from "./connection";
-import { failuresOf, type FieldFailure } from "../../schema";
-import { canonical, containsUnknown, UNKNOWN, valueAt, type Props } from "./values";
-
-/**
- * Inputs besides the spec: the vault, the serialized provider, and hints the program side adds for the
- * check (named `__...`); none is validated by the spec's schema or compared by diff.
- */
-const isPlumbing = (key: string) => key === "vault" || key.startsWith("__");
+import { Adoption, failuresOf, type FieldFailure } from "../../schema";
+import { canonical, containsUnknown, isPlumbing, UNKNOWN, valueAt, type Props } from "./values";
 
 export interface KindDefinition {
   /** The spec schema (zod) the inputs, less `vault`, must satisfy. */
@@ -19,6 +13,13 @@ export interface KindDefinition {
   inVault: boolean;
   /** The identity: inputs (as projected here) whose change replaces the resource. */
   identity(inputs: Props): Props;
+  /**
+   * The input that names the object in the engine and is its id (`name`; a mapping's `source`). A kind
+   * with one is refused as a new resource when the name is taken, and can be adopted (`adopt: true`).
+   */
+  key?: string;
+  /** What adopting an object cannot change (as projected here; default: the identity). */
+  fixedOnAdoption?(inputs: Props): Props;
   /** Outputs the engine reports (health, ...): never compared as inputs. */
   observed: string[];
   /**
@@ -26,8 +27,11 @@ export interface KindDefinition {
    * so a difference between the wish and the engine's report is a change to make.
    */
   desired?: string[];
-  /** Inputs check adds for the preview to show (what a failover would do); the engine may be unreachable. */
-  annotate?(engine: EngineClient | undefined, inputs: Props, unreachable: string): Promise<Props>;
+  /**
+   * Inputs check adds for the preview to show (what a failover or a replacement would do); the engine may
+   * be unreachable. `olds` are the old inputs, empty for a resource the stack does not hold yet.
+   */
+  annotate?(engine: EngineClient | undefined, inputs: Props, unreachable: string, olds: Props): Promise<Props>;
   /** Create, update and delete wait for jobs: they get the long hook timeout. */
   runsJobs?: boolean;
   /** Checks only the engine can make, given fully known, valid inputs (the engine is reachable). */
@@ -45,6 +49,11 @@ export interface Context {
   vault: string;
   connection(): Promise<Connection>;
   engine(): Promise<EngineClient>;
+  /**
+   * A create says so once the engine holds the object it made: a failure after that (a protect job that
+   * failed) keeps the resource in the stack; one before it (the name was taken) records nothing.
+   */
+  made(id: string): void;
 }
 
 export interface CheckResult {
@@ -62,11 +71,19 @@ export function validate(kind: KindDefinition, news: Props): CheckResult {
   if (kind.inVault && news.vault !== UNKNOWN && (typeof news.vault !== "string" || news.vault === "")) {
     failures.push({ property: "vault", reason: "must be the path of a vault: pass the Vault resource's `path` output" });
   }
+  if (news.adopt !== undefined) failures.push(...adoptionFailures(kind, news.adopt));
   const parsed = kind.schema.safeParse(spec);
   if (parsed.success) return { inputs: { ...news, ...(parsed.data as Props) }, failures };
   const known = parsed.error.issues.filter((issue) => !containsUnknown(valueAt(spec, issue.path)));
   failures.push(...failuresOf({ ...parsed.error, issues: known } as z.ZodError));
   return { inputs: news, failures };
+}
+
+function adoptionFailures(kind: KindDefinition, adopt: unknown): FieldFailure[] {
+  if (!kind.key) return [{ property: "adopt", reason: "is not a known property: only an object with a name in the vault can be adopted" }];
+  if (adopt === UNKNOWN) return [];
+  const parsed = Adoption.safeParse({ adopt });
+  return parsed.success ? [] : failuresOf(parsed.error);
 }
 
 export interface DiffResult {

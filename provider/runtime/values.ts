@@ -52,10 +52,16 @@ export async function unlessMissing<T>(call: Promise<T>): Promise<T | undefined>
   }
 }
 
-/** The spec part of inputs or outputs: everything but the vault, `__` plumbing (the provider) and observed outputs. */
+/**
+ * Inputs besides the spec: the vault, `adopt` (for create alone), the serialized provider, and hints the
+ * program side adds for the check (named `__...`). None is part of what the engine is sent.
+ */
+export const isPlumbing = (key: string) => key === "vault" || key === "adopt" || key.startsWith("__");
+
+/** The spec part of inputs or outputs: everything but the plumbing and observed outputs. */
 export function specOf(props: Props, observed: string[] = []): Props {
-  const skip = new Set(["vault", ...observed]);
-  return Object.fromEntries(Object.entries(props).filter(([k]) => !skip.has(k) && !k.startsWith("__")));
+  const skip = new Set(observed);
+  return Object.fromEntries(Object.entries(props).filter(([k]) => !skip.has(k) && !isPlumbing(k)));
 }
 
 /**

@@ -6,6 +6,7 @@ import { specOf, unlessMissing } from "../values";
 export const network: KindDefinition = {
   schema: NetworkSpec,
   inVault: true,
+  key: "name",
   identity: fields("name", "site", "subnets"),
   observed: [],
   async create(ctx, inputs) {
@@ -28,6 +29,7 @@ export const network: KindDefinition = {
 export const networkMapping: KindDefinition = {
   schema: NetworkMappingSpec,
   inVault: true,
+  key: "source",
   identity: fields("source"),
   observed: [],
   async create(ctx, inputs) {

@@ -6,6 +6,7 @@ import { same, specOf, unlessMissing, withoutNulls, type Props } from "../values
 export const policy: KindDefinition = {
   schema: PolicySpec,
   inVault: true,
+  key: "name",
   identity: fields("name"),
   observed: [],
   async create(ctx, inputs) {

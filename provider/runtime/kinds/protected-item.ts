@@ -2,15 +2,29 @@ import type { EngineClient } from "../../../client/engine-client";
 import type { ItemStatus } from "../../../engine/replication/health";
 import { ActiveSiteIntent, INTENT_KEYS, ItemSpec } from "../../../schema";
 import { impactInputs, impactOf, reconcile } from "../active-site";
+import { REPLACE_IMPACT, replaceImpactInputs } from "../replace-impact";
 import type { Context, KindDefinition } from "../resource";
 import { succeeded } from "../jobs";
 import { containsUnknown, same, specOf, unlessMissing, withoutNulls, type Props } from "../values";
 
 /** What the engine reports about the machine; outputs only, but activeSite is also the desired site (an input). */
-const OBSERVED = ["health", "rpoSeconds", "protectionState", "activeSite", "lastPointAt", "failoverImpact"];
+const OBSERVED = ["health", "rpoSeconds", "protectionState", "activeSite", "lastPointAt", "failoverImpact", REPLACE_IMPACT];
 
-/** The machine's spec as the engine takes it: no vault, plumbing or failover intent. */
-const specOfItem = (inputs: Props) => specOf(inputs, [...INTENT_KEYS]);
+/** The machine's spec as the engine takes it: no vault, plumbing, failover intent or preview notes. */
+const specOfItem = (inputs: Props) => specOf(inputs, [...INTENT_KEYS, REPLACE_IMPACT]);
+
+type DiskInput = { name?: unknown; path?: unknown } | undefined;
+const disksOf = (inputs: Props) => (Array.isArray(inputs.disks) ? (inputs.disks as DiskInput[]) : undefined);
+
+/** Name, site and disk names: a disk's path changes in place (a move: the points stay). */
+const identity = (inputs: Props): Props => ({ name: inputs.name, site: inputs.site, disks: disksOf(inputs)?.map((d) => d?.name) ?? inputs.disks });
+
+/** Disks whose path changed, by name, as the engine's move takes them; undefined when none did. */
+function movedDisks(olds: Props, news: Props): Record<string, string> | undefined {
+  const before = new Map((disksOf(olds) ?? []).map((d) => [d?.name, d?.path]));
+  const moved = (disksOf(news) ?? []).filter((d) => before.has(d?.name) && before.get(d?.name) !== d?.path);
+  return moved.length ? Object.fromEntries(moved.map((d) => [String(d!.name), String(d!.path)])) : undefined;
+}
 
 function observed(status: ItemStatus): Props {
   return { health: status.health, rpoSeconds: status.rpoSeconds, protectionState: status.state, activeSite: status.activeSite, lastPointAt: status.latestPoint?.capturedAt ?? null };
@@ -28,6 +42,9 @@ async function updateSettings(engine: EngineClient, id: string, olds: Props, new
     else if (REMOVABLE.has(key)) changed[key] = null;
     else throw new Error(`'${key}' of a protected item cannot be removed once set; give it a value`);
   }
+  // A moved disk goes with any host change in one update: the engine checks the new paths on the new host.
+  const diskPaths = movedDisks(olds, news);
+  if (diskPaths) changed.diskPaths = diskPaths;
   if (Object.keys(changed).length) await engine.updateItem(id, changed);
 }
 
@@ -41,11 +58,10 @@ const UPDATES: Array<(engine: EngineClient, id: string, olds: Props, news: Props
 export const protectedItem: KindDefinition = {
   schema: ItemSpec.safeExtend(ActiveSiteIntent),
   inVault: true,
-  identity: (inputs) => ({
-    name: inputs.name,
-    site: inputs.site,
-    disks: Array.isArray(inputs.disks) ? inputs.disks.map((d: Props) => ({ name: d?.name, path: d?.path })) : inputs.disks,
-  }),
+  key: "name",
+  identity,
+  // An adopted machine's disks must be the ones declared: a different path may be a different disk.
+  fixedOnAdoption: (inputs) => ({ ...identity(inputs), disks: disksOf(inputs)?.map((d) => ({ name: d?.name, path: d?.path })) ?? inputs.disks }),
   observed: OBSERVED,
   desired: ["activeSite"],
   runsJobs: true,
@@ -53,13 +69,17 @@ export const protectedItem: KindDefinition = {
     if (containsUnknown(inputs)) return [];
     return (await engine.checkItem(specOfItem(inputs))).failures;
   },
-  async annotate(engine, inputs, unreachable) {
-    return impactInputs(await impactOf(engine, { kind: "item", name: String(inputs.name) }, inputs, unreachable));
+  async annotate(engine, inputs, unreachable, olds) {
+    const failover = impactInputs(await impactOf(engine, { kind: "item", name: String(inputs.name) }, inputs, unreachable));
+    return { ...failover, ...(await replaceImpactInputs(engine, identity, olds, inputs, unreachable)) };
   },
   async create(ctx, inputs) {
     const engine = await ctx.engine();
-    succeeded(await engine.protect(specOfItem(inputs)));
     const name = inputs.name as string;
+    const protecting = await engine.protect(specOfItem(inputs));
+    // The engine has the machine now, even if its enable-protection job failed.
+    ctx.made(name);
+    succeeded(protecting);
     await moveToDesiredSite(engine, name, {}, inputs);
     return { id: name, observed: observed(await engine.item(name)) };
   },

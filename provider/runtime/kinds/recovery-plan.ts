@@ -42,6 +42,7 @@ const observed = async (engine: EngineClient, name: string) => ({ activeSite: aw
 export const recoveryPlan: KindDefinition = {
   schema: PlanSpec.safeExtend(ActiveSiteIntent),
   inVault: true,
+  key: "name",
   identity: fields("name"),
   observed: ["activeSite", "failoverImpact"],
   desired: ["activeSite"],
@@ -53,6 +54,7 @@ export const recoveryPlan: KindDefinition = {
   async create(ctx, inputs) {
     const engine = await ctx.engine();
     const plan = await engine.addPlan(specOfPlan(inputs));
+    ctx.made(plan.name);
     await reconcile(engine, { kind: "plan", name: plan.name }, inputs);
     return { id: plan.name, observed: await observed(engine, plan.name) };
   },

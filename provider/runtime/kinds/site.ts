@@ -6,6 +6,7 @@ import { specOf, unlessMissing, withoutNulls } from "../values";
 export const site: KindDefinition = {
   schema: SiteSpec,
   inVault: true,
+  key: "name",
   identity: fields("name", "kind", "path"),
   observed: [],
   async create(ctx, inputs) {

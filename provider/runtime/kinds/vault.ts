@@ -17,10 +17,16 @@ async function sameVault(ctx: Context, dir: string) {
 }
 
 /**
+ * What a delete tells the user. A dynamic provider's hooks have no log channel to the engine (no engine
+ * address in their process, pulumi/pulumi#18249); the CLI shows the provider's stdout as info lines.
+ */
+const tell = (message: string) => console.log(`lifeboat: ${message}`);
+
+/**
  * A vault: a directory with the catalog and block store, served by a daemon (the embedded default
  * starts one). Create issues a fresh registration key for agents (a secret output, valid 5 days).
- * Delete keeps the directory and its recovery data (removing those is left to a person) and stops the
- * vault's daemon if the provider started it.
+ * Delete revokes that key (no new agent can register with it), keeps the directory and its recovery
+ * data (removing those is left to a person) and stops the vault's daemon if the provider started it.
  */
 export const vault: KindDefinition = {
   schema: VaultSpec,
@@ -43,7 +49,10 @@ export const vault: KindDefinition = {
     const { endpoint, info } = await sameVault(ctx, id);
     return { path: id, endpoint, registrationKey: outs.registrationKey, registrationKeyExpiresAt: info.registrationKey.expiresAt };
   },
-  async remove(_ctx, id) {
+  async remove(ctx, id) {
+    // A vault directory removed by hand has no key left to revoke (and the embedded default would create one to ask).
+    if (!usesEmbeddedDefault() || (await isVault(id))) await (await sameVault(ctx, id)).engine.revokeRegistrationKey();
     if (usesEmbeddedDefault()) await stopEmbeddedDaemon(id);
+    tell(`the vault ${id} left the stack: its registration key is revoked (agents registered already keep their own tokens); the directory, with its catalog and recovery points, stays: remove it yourself to delete the data`);
   },
 };
