@@ -8,9 +8,10 @@ import * as path from "node:path";
 import { Daemon } from "../bench/soak-daemon";
 import { EngineClient } from "../client/engine-client";
 import { Engine } from "../engine";
+import type { DrillReport } from "../engine/failover/drill";
 import { CLI, vaultCli } from "./cli";
 import { makeDisk, overwriteBlocks, tempDir } from "./helpers";
-import { embeddedDaemonPid, harness, inventoryOf, ok, ops, outputsOf, PULUMI_FIXTURES, stopProcess, type Run } from "./pulumi-helpers";
+import { embeddedDaemonPid, harness, inventoryOf, ok, ops, outputsOf, PULUMI_FIXTURES, stepOf, stopProcess, type Run } from "./pulumi-helpers";
 
 const SAFETY = path.join(PULUMI_FIXTURES, "provider-safety");
 
@@ -72,37 +73,106 @@ describe("Pulumi provider safety: through a daemon", function () {
     assert.deepEqual(await pointIds("db"), points);
   });
 
-  it("adopt: true takes silver and db over, updating what differs and keeping db's points; what adoption cannot change fails and records nothing; removal then deletes them", async () => {
-    await engine.removePlan("shop");
-    const points = await pointIds("db");
-    const protections = (await engine.jobs({ target: "db", limit: 1000 })).filter((j) => j.type === "EnableProtection").length;
+  describe("a ProtectedItem's disks", () => {
+    const original = () => path.join(root, "disks", "app.img");
+    const moved = () => path.join(root, "moved", "app.img");
+    const app = () => ({ declare: "db", dbName: "app", dbPath: original() });
+    const jobsOf = async (item: string) => (await engine.jobs({ target: item, limit: 1000 })).map((j) => ({ id: j.id, type: j.type, state: j.state }));
+    let drillMachine: string;
+    let drillDir: string;
 
-    // A disk that differs is not the same machine: adoption refuses it and takes nothing over.
-    const before = await inventory();
-    for (const config of [{ dbDisk: "system" }, { dbPath: path.join(root, "disks", "app.img") }] as Array<Record<string, string>>) {
-      const refused = await run("up", { declare: "db", adopt: "true", ...config }, "adopt");
-      assert.equal(refused.ok, false, refused.output);
-      assert.match(refused.errors[0], /^dbcopy .*create failed: cannot adopt ProtectedItem 'db': disks: the engine has /);
-      assert.deepEqual(lifeboatResources(refused), []);
-    }
-    assert.deepEqual(await inventory(), before, "a refused adoption changes nothing");
+    before(async () => {
+      ok(await run("up", app(), "disks"));
+      for (let i = 1; i < 5; i++) {
+        await overwriteBlocks(original(), i, i + 1);
+        assert.equal((await engine.replicateNow("app")).state, "Succeeded");
+      }
+      const drill = await engine.drill("app");
+      assert.equal(drill.state, "Succeeded", JSON.stringify(drill.error));
+      ({ name: drillMachine, dir: drillDir } = (drill.result as DrillReport).machine);
+    });
 
-    const adopted = ok(await run("up", { declare: "silver,db", adopt: "true", retentionHours: "12", group: "tier1" }, "adopt"));
-    assert.deepEqual(ops(adopted), { x: "create", dbcopy: "create" });
-    assert.equal((await engine.getPolicy("silver")).retentionHours, 12, "the declared setting is applied");
-    const db = await engine.item("db");
-    assert.equal(db.group, "tier1");
-    assert.equal(db.state, "Protected");
-    assert.deepEqual(await pointIds("db"), points, "adoption keeps the points");
-    assert.equal((await engine.jobs({ target: "db", limit: 1000 })).filter((j) => j.type === "EnableProtection").length, protections, "no new protection");
-    assert.equal(adopted.state.resources.find((r) => r.name === "dbcopy")?.id, "db");
-    assert.equal(outputsOf(adopted, "dbcopy").protectionState, "Protected");
-    assert.deepEqual(ops(ok(await run("up", { declare: "silver,db", adopt: "true", retentionHours: "12", group: "tier1" }, "adopt"))), { x: "same", dbcopy: "same" });
+    it("a new path is a move in place: the same points, no new initial replication, the drill still there, and the next cycle reads the new path", async () => {
+      const points = await pointIds("app");
+      assert.equal(points.length, 5);
+      const jobsBefore = await jobsOf("app");
+      fs.mkdirSync(path.dirname(moved()));
+      fs.copyFileSync(original(), moved());
 
-    const removed = ok(await run("up", { declare: "" }, "adopt"));
-    assert.deepEqual(ops(removed), { x: "delete", dbcopy: "delete" });
-    assert.equal((await engine.status()).items.some((i) => i.name === "db"), false, "the adopted machine is the stack's: removal unprotects it");
-    assert.equal((await engine.listPolicies()).some((p) => p.name === "silver"), false);
+      const preview = ok(await run("preview", { ...app(), dbPath: moved() }, "disks"));
+      assert.equal(ops(preview).dbcopy, "update", preview.output);
+      const up = ok(await run("up", { ...app(), dbPath: moved() }, "disks"));
+      assert.equal(ops(up).dbcopy, "update");
+      const item = await engine.item("app");
+      assert.deepEqual(item.disks.map((d) => [d.name, d.path]), [["os", moved()]]);
+      assert.equal(item.state, "Protected");
+      assert.deepEqual(await pointIds("app"), points, "every point is kept");
+      const since = (await jobsOf("app")).filter((j) => !jobsBefore.some((b) => b.id === j.id));
+      assert.deepEqual(since.filter((j) => j.type !== "Replicate"), [], "no protection, unprotection or drill cleanup ran");
+      const drills = (await jobsOf("app")).filter((j) => j.type.startsWith("TestFailover"));
+      assert.equal(drills[0].type, "TestFailover", "the drill is not cleaned up");
+      assert.ok(fs.existsSync(drillDir), "the drill machine's disks are still there");
+
+      await overwriteBlocks(moved(), 7, 8);
+      assert.equal((await engine.replicateNow("app")).state, "Succeeded");
+      assert.equal((await engine.points("app")).length, 6, "the next cycle adds a point from the moved disk");
+      assert.deepEqual(ops(ok(await run("up", { ...app(), dbPath: moved() }, "disks"))), { dbcopy: "same" });
+    });
+
+    it("a disk rename replaces the machine, and its preview says what that deletes: the real points and the drill", async () => {
+      const points = await pointIds("app");
+      const preview = ok(await run("preview", { ...app(), dbPath: moved(), dbDisk: "system" }, "disks"));
+      assert.equal(ops(preview).dbcopy, "replace");
+      const change = (stepOf(preview, "dbcopy").changes ?? []).find((c) => c.key === "replaceImpact");
+      assert.ok(change, `the preview shows a replaceImpact:\n${preview.output}`);
+      assert.deepEqual(change.new, {
+        known: true,
+        points: points.length,
+        drill: drillMachine,
+        summary: `replacing app (disks changed) deletes its ${points.length} recovery points and drill '${drillMachine}'; the new machine starts with a full initial replication`,
+      });
+      assert.ok(preview.output.includes("+ replaceImpact: "), preview.output);
+      assert.deepEqual(await pointIds("app"), points, "a preview changes nothing");
+
+      assert.equal((await engine.drillCleanup("app")).state, "Succeeded");
+      ok(await run("up", { declare: "" }, "disks"));
+      assert.equal((await engine.status()).items.some((i) => i.name === "app"), false);
+    });
+  });
+
+  describe("adoption", () => {
+    it("adopt: true takes silver and db over, updating what differs and keeping db's points; what adoption cannot change fails and records nothing; removal then deletes them", async () => {
+      await engine.removePlan("shop");
+      const points = await pointIds("db");
+      const protections = (await engine.jobs({ target: "db", limit: 1000 })).filter((j) => j.type === "EnableProtection").length;
+
+      // A disk that differs is not the same machine: adoption refuses it and takes nothing over.
+      const before = await inventory();
+      for (const config of [{ dbDisk: "system" }, { dbPath: path.join(root, "disks", "app.img") }] as Array<Record<string, string>>) {
+        const refused = await run("up", { declare: "db", adopt: "true", ...config }, "adopt");
+        assert.equal(refused.ok, false, refused.output);
+        assert.match(refused.errors[0], /^dbcopy .*create failed: cannot adopt ProtectedItem 'db': disks: the engine has /);
+        assert.deepEqual(lifeboatResources(refused), []);
+      }
+      assert.deepEqual(await inventory(), before, "a refused adoption changes nothing");
+
+      const adopted = ok(await run("up", { declare: "silver,db", adopt: "true", retentionHours: "12", group: "tier1" }, "adopt"));
+      assert.deepEqual(ops(adopted), { x: "create", dbcopy: "create" });
+      assert.equal((await engine.getPolicy("silver")).retentionHours, 12, "the declared setting is applied");
+      const db = await engine.item("db");
+      assert.equal(db.group, "tier1");
+      assert.equal(db.state, "Protected");
+      assert.deepEqual(await pointIds("db"), points, "adoption keeps the points");
+      assert.equal((await engine.jobs({ target: "db", limit: 1000 })).filter((j) => j.type === "EnableProtection").length, protections, "no new protection");
+      assert.equal(adopted.state.resources.find((r) => r.name === "dbcopy")?.id, "db");
+      assert.equal(outputsOf(adopted, "dbcopy").protectionState, "Protected");
+      assert.deepEqual(ops(ok(await run("up", { declare: "silver,db", adopt: "true", retentionHours: "12", group: "tier1" }, "adopt"))), { x: "same", dbcopy: "same" });
+
+      const removed = ok(await run("up", { declare: "" }, "adopt"));
+      assert.deepEqual(ops(removed), { x: "delete", dbcopy: "delete" });
+      assert.equal((await engine.status()).items.some((i) => i.name === "db"), false, "the adopted machine is the stack's: removal unprotects it");
+      assert.equal((await engine.listPolicies()).some((p) => p.name === "silver"), false);
+    });
   });
 });
 
