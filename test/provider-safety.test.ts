@@ -48,6 +48,7 @@ describe("Pulumi provider safety: through a daemon", function () {
     fs.mkdirSync(path.join(root, "disks"));
     await makeDisk(path.join(root, "disks", "db.img"), 16);
     await makeDisk(path.join(root, "disks", "app.img"), 16);
+    await makeDisk(path.join(root, "disks", "web.img"), 8);
     await (await Engine.init(vaultDir)).engine.close();
     daemon = await Daemon.start({ vault: vaultDir, logFile: path.join(root, "daemon.log"), cli: CLI });
     engine = new EngineClient(daemon.url, daemon.token, { pollMs: 50 });
@@ -71,6 +72,41 @@ describe("Pulumi provider safety: through a daemon", function () {
     }
     assert.deepEqual(await inventory(), before);
     assert.deepEqual(await pointIds("db"), points);
+  });
+
+  it("nested arguments take Outputs: a TypeScript program passing them type-checks and deploys those values", async () => {
+    const disk = path.join(root, "disks", "web.img");
+    const nested = harness(path.join(PULUMI_FIXTURES, "nested-inputs"), stateDir, { root, disk, "lifeboat:endpoint": daemon.url, "lifeboat:token": daemon.token });
+    const up = ok(await nested("up"));
+    assert.deepEqual(ops(up), { vault: "create", "n-hq": "create", "n-dr": "create", "n-gold": "create", "n-web": "create", "n-plan": "create" });
+    const web = await engine.item("n-web");
+    assert.deepEqual(web.disks.map((d) => d.path), [disk], "disks[0].path");
+    assert.equal(web.state, "Protected");
+    const plan = await engine.getPlan("n-plan");
+    assert.deepEqual(plan.groups.map((g) => [g.items, g.after.map((a) => a.command)]), [[["n-web"], ["test -n n-web"]]], "groups[0].items[0] and an action's command");
+    // recovery.site reached the engine: a drill comes up at n-dr.
+    const drill = await engine.drill("n-web");
+    assert.equal(drill.state, "Succeeded", JSON.stringify(drill.error));
+    assert.equal(path.dirname((drill.result as DrillReport).machine.dir), path.join(root, "recovery"));
+    assert.equal((await engine.drillCleanup("n-web")).state, "Succeeded");
+    ok(await nested("destroy"));
+  });
+
+  it("destroying a Vault revokes its registration key: an agent can no longer register with it", async () => {
+    await engine.addSite({ name: "edge", kind: "physical" });
+    const register = async (registrationKey: string) => {
+      const res = await fetch(new URL("/v1/agents/register", daemon.url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ host: "edge01", site: "edge", registrationKey }) });
+      return { status: res.status, body: (await res.json()) as { error?: { message: string } } };
+    };
+    const up = ok(await run("up", { declare: "vault" }, "vault"));
+    const key = outputsOf(up, "the-vault").registrationKey as string;
+    assert.match(key, /^\S{20,}$/);
+    ok(await run("destroy", {}, "vault"));
+    const refused = await register(key);
+    assert.equal(refused.status, 401, JSON.stringify(refused.body));
+    assert.match(refused.body.error!.message, /revoked/);
+    assert.deepEqual((await engine.listSites()).find((s) => s.name === "edge")?.hosts, [], "a refused agent adds no host");
+    assert.ok(fs.existsSync(path.join(vaultDir, "vault.json")), "the vault and its data stay");
   });
 
   describe("a ProtectedItem's disks", () => {
