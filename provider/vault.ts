@@ -12,7 +12,7 @@ export interface VaultArgs {
 /**
  * A vault: catalog and block store in a directory, served by a daemon. Without `lifeboat:endpoint`
  * the provider starts the vault's own daemon (creating the vault if needed). Deleting the resource
- * keeps the directory and its recovery data.
+ * revokes its registration key and keeps the directory and its recovery data.
  */
 export class Vault extends pulumi.dynamic.Resource {
   declare readonly path: pulumi.Output<string>;

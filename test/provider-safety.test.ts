@@ -247,6 +247,7 @@ describe("Pulumi provider safety: a failed create with the engine out of the che
     it(`a create that fails because '${object}' exists records nothing, and removing the declaration leaves the engine's '${object}' alone`, async () => {
       await stopDaemon();
       const points = await pointIds("db");
+      assert.equal(points.length, 10);
       const failed = await run("up", { declare: object });
       assert.equal(failed.ok, false, failed.output);
       assert.match(failed.errors[0], new RegExp(`^${logical} .*create failed: .*'${object}' already exists`), failed.errors[0]);

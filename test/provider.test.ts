@@ -20,9 +20,6 @@ const ALL = ["vault", "dr", "hq", "gold", "dr-net", "corp", "web01", "shop"];
 const every = (op: Op, names = ALL) => Object.fromEntries(names.map((n) => [n, op]));
 
 
-const readRecord = daemonRecord;
-const stop = stopProcess;
-
 describe("Pulumi provider (programs importing lifeboat, real dynamic-provider, real daemon)", () => {
   const root = tempDir("provider-");
   const stateDir = tempDir("provider-state-");
@@ -40,7 +37,7 @@ describe("Pulumi provider (programs importing lifeboat, real dynamic-provider, r
     await makeDisk(path.join(root, "disks", "web01-data.img"), 16);
     assert.equal((await cli(["vault", "init", vaultDir])).code, 0);
     daemon = spawnLifeboat(["--vault", vaultDir, "serve", "--port", "0"]);
-    const record = await waitFor("the daemon record", () => readRecord(vaultDir));
+    const record = await waitFor("the daemon record", () => daemonRecord(vaultDir));
     assert.equal(record.pid, daemon.pid);
     const token = fs.readFileSync(path.join(vaultDir, LOCAL_TOKEN_FILE), "utf8").trim();
     engine = new EngineClient(record.url, token, { pollMs: 50 });
@@ -81,7 +78,7 @@ describe("Pulumi provider (programs importing lifeboat, real dynamic-provider, r
     assert.equal(web.protectionState, "Protected");
     assert.equal(web.activeSite, "primary");
     assert.equal(web.lastPointAt, item.latestPoint!.capturedAt);
-    assert.equal(outputsOf(result, "vault").endpoint, readRecord(vaultDir)!.url);
+    assert.equal(outputsOf(result, "vault").endpoint, daemonRecord(vaultDir)!.url);
 
     const again = ok(await run("up"));
     assert.deepEqual(ops(again), every("same"));
@@ -204,7 +201,7 @@ describe("Pulumi provider: the embedded default (no endpoint configured)", () =>
   });
   after(async () => {
     Object.assign(process.env, Object.fromEntries(Object.entries({ LIFEBOAT_ENDPOINT: saved.endpoint, LIFEBOAT_TOKEN: saved.token }).filter(([, v]) => v !== undefined)));
-    if (pid) await stop(pid);
+    if (pid) await stopProcess(pid);
   });
 
   it("starts the vault's own daemon (creating the vault) and deploys through it", async () => {
@@ -214,7 +211,7 @@ describe("Pulumi provider: the embedded default (no endpoint configured)", () =>
 
     const up = ok(await run("up"));
     assert.deepEqual(ops(up), { vault: "create", hq: "create", silver: "create" });
-    const record = readRecord(vaultDir);
+    const record = daemonRecord(vaultDir);
     assert.ok(record && alive(record.pid), "a daemon serves the vault");
     pid = record.pid;
     assert.equal(outputsOf(up, "vault").endpoint, record.url);
@@ -224,12 +221,12 @@ describe("Pulumi provider: the embedded default (no endpoint configured)", () =>
       ["silver-failback", "15m", 4],
     ]);
     assert.deepEqual(ops(ok(await run("up"))), { vault: "same", hq: "same", silver: "same" });
-    assert.equal(readRecord(vaultDir)?.pid, pid, "the running daemon is used again, not a second one");
+    assert.equal(daemonRecord(vaultDir)?.pid, pid, "the running daemon is used again, not a second one");
 
     assert.deepEqual((await engine.listSites()).map((s) => s.name), ["hq"]);
     ok(await run("destroy"));
     await waitFor("the daemon the provider started to stop with the Vault", () => (alive(pid!) ? undefined : true));
-    assert.equal(readRecord(vaultDir), undefined);
+    assert.equal(daemonRecord(vaultDir), undefined);
     // The vault stays, without what the program made in it.
     const sites = await cli(["--vault", vaultDir, "site", "list", "--json"]);
     assert.equal(sites.code, 0, sites.stderr);
