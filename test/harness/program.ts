@@ -2,6 +2,7 @@
 // monitor and engine addresses as flags and the stack config in PULUMI_CONFIG.
 import { spawn } from "node:child_process";
 import type { Project } from "./project";
+import { sdkEntry } from "./pulumi-sdk";
 
 export interface ProgramRun {
   project: Project;
@@ -20,7 +21,7 @@ export interface ProgramExit {
 export function runProgram(run: ProgramRun): Promise<ProgramExit> {
   const { project } = run;
   const args = [
-    require.resolve("@pulumi/pulumi/cmd/run"),
+    sdkEntry(project.dir, "cmd/run"),
     `--monitor=${run.monitorAddress}`,
     `--engine=${run.monitorAddress}`,
     `--project=${project.name}`,

@@ -1,6 +1,7 @@
 // Runs the real `@pulumi/pulumi/cmd/dynamic-provider` process and calls it over gRPC, the way the
 // engine drives the `pulumi-nodejs` provider plugin under `pulumi up`.
 import { spawn, type ChildProcess } from "node:child_process";
+import { sdkEntry } from "./pulumi-sdk";
 import * as readline from "node:readline";
 import * as grpc from "@grpc/grpc-js";
 import { ResourceProviderClient } from "@pulumi/pulumi/proto/provider_grpc_pb";
@@ -36,7 +37,7 @@ export class DynamicProvider {
 
   /** Starts the provider with the program directory as its cwd (serialized `require`s resolve from there). */
   static async start(cwd: string, engineAddress: string, env: NodeJS.ProcessEnv): Promise<DynamicProvider> {
-    const entry = require.resolve("@pulumi/pulumi/cmd/dynamic-provider");
+    const entry = sdkEntry(cwd, "cmd/dynamic-provider");
     const child = spawn(process.execPath, [entry, engineAddress], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     // Kept for the start-up error only: hook failures come back as gRPC errors with their message.
     const stderr: string[] = [];
