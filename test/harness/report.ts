@@ -2,7 +2,7 @@
 // and name, then each changed property field by field (objects and arrays opened up, `+` added, `-`
 // removed, `~` changed, nothing cut short, secrets as [secret]); then the stack's Outputs and the closing
 // "Resources:" summary. Output goes to whatever sink the caller gives (console for the CLI, a buffer in tests).
-import { sameValue, type PropertyMap } from "./values";
+import { sameValue, UNKNOWN, type PropertyMap } from "./values";
 
 export type Op = "create" | "update" | "replace" | "delete" | "same";
 
@@ -87,7 +87,7 @@ function secretChange(c: PropertyChange, showSame = false): string[] {
 
 type Container = PropertyMap | unknown[];
 const isContainer = (v: unknown): v is Container => typeof v === "object" && v !== null;
-const scalar = (v: unknown) => JSON.stringify(v) ?? "undefined";
+const scalar = (v: unknown) => (v === UNKNOWN ? "[unknown]" : (JSON.stringify(v) ?? "undefined"));
 const brackets = (v: Container) => (Array.isArray(v) ? ["[", "]"] : ["{", "}"]);
 const entries = (v: Container): [string, unknown][] => (Array.isArray(v) ? v.map((x, i) => [`[${i}]`, x]) : Object.entries(v));
 

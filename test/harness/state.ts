@@ -34,6 +34,8 @@ export interface ResourceState {
   dependencies?: string[];
   /** Per input, the URNs its value came from. */
   propertyDependencies?: Record<string, string[]>;
+  /** The old half of a replacement whose delete failed: deleted by the next run (the checkpoint's `delete`). */
+  pendingDelete?: boolean;
 }
 
 export interface StackState {
