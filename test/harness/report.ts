@@ -35,6 +35,7 @@ export type Sink = (line: string) => void;
 /** Top-level properties added, changed or dropped between two property maps, plumbing (`__provider`) aside. */
 export function changedProperties(olds: PropertyMap, news: PropertyMap, opts: { replaces?: string[]; secret?: string[] } = {}): PropertyChange[] {
   return [...new Set([...Object.keys(news), ...Object.keys(olds)])]
+    .sort()
     .filter((key) => !key.startsWith("__") && !sameValue(olds[key], news[key]))
     .map((key) => ({
       key,
@@ -89,7 +90,8 @@ type Container = PropertyMap | unknown[];
 const isContainer = (v: unknown): v is Container => typeof v === "object" && v !== null;
 const scalar = (v: unknown) => (v === UNKNOWN ? "[unknown]" : (JSON.stringify(v) ?? "undefined"));
 const brackets = (v: Container) => (Array.isArray(v) ? ["[", "]"] : ["{", "}"]);
-const entries = (v: Container): [string, unknown][] => (Array.isArray(v) ? v.map((x, i) => [`[${i}]`, x]) : Object.entries(v));
+// Object keys sorted, as Pulumi's diff display lists them; array elements by index.
+const entries = (v: Container): [string, unknown][] => (Array.isArray(v) ? v.map((x, i) => [`[${i}]`, x]) : Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 /**
  * The lines of one property's diff, nested containers indented four spaces a level. With `showSame`
