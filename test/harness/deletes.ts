@@ -2,7 +2,9 @@
 // the loop over ScheduleDeletes' antichains): dependents before what they depend on, each round in
 // parallel; nothing that a resource which failed to delete depends on is attempted; a failure other than
 // "protected" stops the deletes (the step executor cancels), a protected one does not
-// (step_executor.go cancelDueToError: deleteProtectedError always continues).
+// (step_executor.go cancelDueToError: deleteProtectedError always continues). Protection and retention:
+// https://www.pulumi.com/docs/iac/concepts/resources/options/protect/ ("an error to do a Pulumi deployment
+// which tries to delete a protected resource for any reason") and .../options/retainondelete/.
 import { deleteRounds, transitiveDependencies } from "./graph";
 import type { DynamicProvider } from "./provider-client";
 import { StepError } from "./step-error";

@@ -70,6 +70,10 @@ function readRegistration(req: resproto.RegisterResourceRequest): Registration {
 }
 
 /**
+ * @pulumi/pulumi 3.248 asks for each of these at start-up (runtime/settings.js awaitFeatureSupport). With
+ * aliasSpecs it sends `aliases` as Alias{urn | spec} and leaves resolving them to the engine; without it,
+ * it sends only alias URNs (runtime/resource.js, registerResource / prepareResource).
+ *
  * Features the monitor declares, as the engine answers SupportsFeature (pkg/resource/deploy/source_eval.go):
  * secrets (the SDK then sends secret values wrapped, and reads wrapped ones back as secret outputs) and
  * aliasSpecs (aliases sent as specs for the engine to resolve). Resource references and output values stay

@@ -1,7 +1,8 @@
 // How the engine turns a provider's Diff into a step, and the resource options that bend it: ignoreChanges
 // before check, the engine's own comparison when the provider is unsure, replaceOnChanges after it
 // (pulumi/pulumi pkg/resource/deploy/step_generator.go: processIgnoreChanges, diffResource,
-// applyReplaceOnChanges, continueStepsFromDiff).
+// applyReplaceOnChanges, continueStepsFromDiff); documented at
+// https://www.pulumi.com/docs/iac/concepts/resources/options/ignorechanges/ and .../replaceonchanges/.
 import { parsePath, pathContains, resetPath } from "./property-path";
 import type { DynamicProvider } from "./provider-client";
 import type { ResourceState } from "./state";

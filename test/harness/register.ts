@@ -10,6 +10,7 @@ import { deleteResources } from "./deletes";
 import { dependencyOrder, dependingOn } from "./graph";
 import type { Registered, Registration } from "./monitor";
 import { applyIgnoreChanges, planChange, type Plan } from "./plan";
+import { parsePath } from "./property-path";
 import { ResourceInitError, type DynamicProvider } from "./provider-client";
 import { changedProperties, type Op, type PropertyChange, type StepRecord } from "./report";
 import { markSecrets, splitSecrets, unionKeys } from "./secrets";
@@ -155,8 +156,11 @@ export class ProgramSteps {
       })();
       if (ignored.invalid.length) this.ctx.info(`${urn}: cannot ignore changes in added or removed elements of the path: ${ignored.invalid.map((p) => `"${p}"`).join(", ")}`);
       goal = ignored.inputs;
-      // A value taken back from the old inputs keeps the secretness it had there.
-      goalSecrets = unionKeys(secretKeys.filter((k) => !reg.ignoreChanges.includes(k)), reg.ignoreChanges.filter((k) => old.secretInputs?.includes(k))) ?? [];
+      // A value taken back from the old inputs keeps the secretness it had there (PropertyPath.reset):
+      // a property reset whole is as secret as it was; one reset in part is secret if either side was.
+      const wasSecret = (k: string) => old.secretInputs?.includes(k) ?? false;
+      const touched = reg.ignoreChanges.map((p) => String(parsePath(p)[0]));
+      goalSecrets = unionKeys(secretKeys.filter((k) => !reg.ignoreChanges.includes(k) || wasSecret(k)), touched.filter(wasSecret)) ?? [];
     }
     const check = async (olds: PropertyMap, props: PropertyMap) => {
       const checked = await provider.check(urn, olds, props).catch(fail("check"));
@@ -189,7 +193,8 @@ export class ProgramSteps {
     if (plan.op === "replace" && deleteFirst && !recreating) await this.deleteForReplacement(old!).catch(fail("delete before replace"));
 
     // Outputs are secret where additionalSecretOutputs says so, or where the same-named input was secret
-    // (the provider plugin's annotateSecrets; dynamic providers accept no secrets, so they see plain values).
+    // (sdk/go/common/resource/plugin/provider_plugin.go annotateSecrets, after Create/Update: the dynamic
+    // provider's Configure answers acceptSecrets=false, so the engine sends it plain values).
     const secretOutputsOf = (outputs: PropertyMap) => unionKeys(reg.additionalSecretOutputs, secretInputs?.filter((k) => k in outputs));
     const answer = (entry: { id?: string; outputs: PropertyMap; secretOutputs?: string[] }): Registered => ({ urn, id: entry.id ?? "", outputs: markSecrets(entry.outputs, entry.secretOutputs) });
     if (this.ctx.preview) {

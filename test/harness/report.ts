@@ -1,7 +1,8 @@
 // Prints steps the way `pulumi preview --diff` / `pulumi up` list them: a symbol, the operation, type
 // and name, then each changed property field by field (objects and arrays opened up, `+` added, `-`
 // removed, `~` changed, nothing cut short, secrets as [secret]); then the stack's Outputs and the closing
-// "Resources:" summary. Output goes to whatever sink the caller gives (console for the CLI, a buffer in tests).
+// "Resources:" summary (after pulumi/pulumi pkg/backend/display: property diffs, `[secret]` for
+// secrets). Output goes to whatever sink the caller gives (console for the CLI, a buffer in tests).
 import { sameValue, UNKNOWN, type PropertyMap } from "./values";
 
 export type Op = "create" | "update" | "replace" | "delete" | "same";
