@@ -2,13 +2,18 @@
 // file: they wire the monitor, the program process and the dynamic-provider process together.
 import * as os from "node:os";
 import * as path from "node:path";
+import { deleteResources, type DeleteContext } from "./deletes";
+import { dependencyOrder } from "./graph";
 import { startMonitor, type RunningMonitor } from "./monitor";
 import { runProgram } from "./program";
-import { readProject, qualifyConfig, type Project } from "./project";
+import { readProject, type Project } from "./project";
 import { DynamicProvider } from "./provider-client";
-import { ProgramSteps, StepError } from "./register";
-import { printStep, printSummary, type Op, type Sink, type StepRecord } from "./report";
+import { ProgramSteps } from "./register";
+import { changedProperties, printOutputs, printStep, printSummary, type Sink, type StepRecord } from "./report";
+import { stackConfig } from "./stack-config";
 import { loadState, saveState, stateFile, type ResourceState, type StackState } from "./state";
+import { StepError } from "./step-error";
+import { STACK_TYPE } from "./urn";
 import { sameValue } from "./values";
 
 export type Action = "preview" | "up" | "refresh" | "destroy";
@@ -17,7 +22,10 @@ export interface DeployOptions {
   /** The Pulumi project directory (holds Pulumi.yaml). */
   dir: string;
   stack?: string;
-  /** Stack config as `key=value` pairs would give it; keys without a namespace get the project's. */
+  /**
+   * Stack config as `--config key=value` gives it (keys without a namespace get the project's); it wins
+   * over Pulumi.<stack>.yaml and the project's defaults in Pulumi.yaml.
+   */
   config?: Record<string, string>;
   /** Where `<stack>.json` lives; defaults to `~/.lifeboat-harness/<project>` (outside the work tree, like ~/.pulumi). */
   stateDir?: string;
@@ -40,6 +48,8 @@ class Session {
   readonly old: StackState;
   readonly steps: StepRecord[] = [];
   readonly errors: string[] = [];
+  /** The stack config with full keys (stack-config.ts); a bad config file fails here, before anything runs. */
+  readonly config: Record<string, string>;
   private providerStart?: Promise<DynamicProvider>;
 
   constructor(
@@ -50,14 +60,11 @@ class Session {
     this.stack = options.stack ?? "dev";
     this.file = stateFile(options.stateDir ?? path.join(os.homedir(), ".lifeboat-harness", this.project.name), this.stack);
     this.old = loadState(this.file);
+    this.config = stackConfig(this.project, this.stack, options.config ?? {});
   }
 
   get out(): Sink {
     return this.options.out ?? ((line) => console.log(line));
-  }
-
-  config(): Record<string, string> {
-    return qualifyConfig(this.project, this.options.config ?? {});
   }
 
   /** One provider process per operation, started on first use, as the engine loads a plugin. */
@@ -67,7 +74,7 @@ class Session {
       const provider = await DynamicProvider.start(this.project.dir, engineAddress, env);
       // As the CLI does for the dynamic provider: the whole stack config with full keys, which the
       // provider's configure reads with req.config.get("lifeboat:endpoint").
-      await provider.configure(this.config());
+      await provider.configure(this.config);
       return provider;
     })();
     return this.providerStart;
@@ -84,30 +91,25 @@ class Session {
     this.out(`error: ${message}`);
   }
 
-  /**
-   * Deletes old resources, last registered first; returns the ones that could not be deleted.
-   * `quiet` ones are the old halves of replacements: `pulumi up` shows those as the replace alone.
-   */
-  async deleteAll(resources: ResourceState[], quiet: ResourceState[] = []): Promise<ResourceState[]> {
-    const kept: ResourceState[] = [];
-    for (const res of [...resources].reverse()) {
-      try {
-        if (!this.preview && res.custom && res.id) await (await this.provider()).delete(res.urn, res.id, res.outputs);
-        if (!quiet.includes(res)) this.step({ op: "delete", urn: res.urn, type: res.type, name: res.name });
-      } catch (err) {
-        this.error(new StepError(res.type, res.name, "delete", (err as Error).message).message);
-        kept.unshift(res);
-      }
-    }
-    return kept;
+  /** What deleting needs: preview or not, the provider, where steps and errors go. */
+  get deletes(): DeleteContext {
+    return { preview: this.preview, provider: () => this.provider(), step: this.step, error: (m) => this.error(m) };
   }
 
-  async finish(state: StackState | undefined): Promise<DeployResult> {
+  async finish(state: StackState | undefined, outputs?: StackOutputs): Promise<DeployResult> {
     if (this.providerStart) await (await this.providerStart.catch(() => undefined))?.stop();
-    if (state && !this.preview) saveState(this.file, state);
+    if (state && !this.preview) saveState(this.file, { ...state, resources: dependencyOrder(state.resources) });
+    const oldStack = this.old.resources.find((r) => r.type === STACK_TYPE);
+    if (outputs) printOutputs(this.out, oldStack?.outputs ?? {}, outputs.values, [...(outputs.secret ?? []), ...(oldStack?.secretOutputs ?? [])]);
     printSummary(this.out, this.steps, this.preview);
     return { ok: this.errors.length === 0, steps: this.steps, errors: this.errors, state: state ?? this.old };
   }
+}
+
+/** The stack resource's outputs (the program's exports), and which of them are secret. */
+interface StackOutputs {
+  values: Record<string, unknown>;
+  secret?: string[];
 }
 
 export async function deploy(action: Action, options: DeployOptions): Promise<DeployResult> {
@@ -124,8 +126,9 @@ export async function deploy(action: Action, options: DeployOptions): Promise<De
 
 /** preview and up: run the program, step each registration, then delete what it no longer declares. */
 async function runUpdate(session: Session): Promise<DeployResult> {
-  const olds = new Map(session.old.resources.map((r) => [r.urn, r]));
   let monitor: RunningMonitor | undefined;
+  // Old halves of replacements whose delete failed earlier: deleted first thing (GenerateDeletes, res.Delete).
+  const pending = session.old.resources.filter((r) => r.pendingDelete);
   const steps = new ProgramSteps(
     {
       project: session.project.name,
@@ -133,8 +136,10 @@ async function runUpdate(session: Session): Promise<DeployResult> {
       preview: session.preview,
       provider: () => session.provider(monitor?.address),
       step: session.step,
+      error: (m) => session.error(m),
+      info: (m) => session.out(`info: ${m}`),
     },
-    olds,
+    session.old.resources.filter((r) => !r.pendingDelete),
   );
   monitor = await startMonitor({
     register: (reg) =>
@@ -154,7 +159,7 @@ async function runUpdate(session: Session): Promise<DeployResult> {
       project: session.project,
       stack: session.stack,
       monitorAddress: monitor.address,
-      config: session.config(),
+      config: session.config,
       dryRun: session.preview,
     });
   } finally {
@@ -163,44 +168,61 @@ async function runUpdate(session: Session): Promise<DeployResult> {
   if (exit.output.trim()) session.out(exit.output.replace(/^/gm, "  | ").trimEnd());
   if (exit.code !== 0 && session.errors.length === 0) session.error(`the program exited with code ${exit.code}`);
 
+  // Resources deleted ahead of a delete-before-replace that the program did not declare again are gone.
+  for (const res of steps.deletedEarly.filter((r) => !steps.claimed.has(r.urn))) session.step({ op: "delete", urn: res.urn, type: res.type, name: res.name });
   // Undeclared resources are deleted only after a complete run: a failed program may simply not
   // have reached their declarations. Replaced ones go in any case: their replacements exist.
-  const undeclared = session.old.resources.filter((r) => !steps.isDeclared(r.urn));
-  const doomed = session.old.resources.filter((r) => steps.replaced.includes(r) || (session.errors.length === 0 && undeclared.includes(r)));
-  const kept = await session.deleteAll(doomed, steps.replaced);
-  const survivors = undeclared.filter((r) => !doomed.includes(r)).concat(kept.filter((r) => !undeclared.includes(r)));
-  return session.finish({ version: 1, resources: [...steps.resources(), ...survivors] });
+  const undeclared = session.old.resources.filter((r) => !r.pendingDelete && !steps.isAccountedFor(r));
+  const replaced = [...pending, ...steps.replaced];
+  const condemned = [...replaced, ...(session.errors.length === 0 ? undeclared : [])];
+  const kept = await deleteResources(session.deletes, condemned, replaced);
+  const survivors = [
+    ...undeclared.filter((r) => !condemned.includes(r) || kept.includes(r)),
+    ...replaced.filter((r) => kept.includes(r)).map((r) => ({ ...r, pendingDelete: true })),
+  ];
+  const resources = [...steps.resources(), ...survivors.map((r) => renamed(r, steps.claimed))];
+  const stack = steps.stackOutputs();
+  return session.finish({ version: 1, resources }, stack);
 }
 
-/** refresh: ask the provider to read each resource; an empty id means it is gone. */
+/** A resource that stays with references to resources renamed by an alias pointing at their new URNs. */
+function renamed(res: ResourceState, claimed: Map<string, string>): ResourceState {
+  const to = (urn: string) => claimed.get(urn) ?? urn;
+  const propertyDependencies = res.propertyDependencies && Object.fromEntries(Object.entries(res.propertyDependencies).map(([k, urns]) => [k, urns.map(to)]));
+  return { ...res, parent: res.parent && to(res.parent), dependencies: res.dependencies?.map(to), propertyDependencies };
+}
+
+/** refresh: ask the provider to read each resource (in parallel); an empty id means it is gone. */
 async function refresh(session: Session): Promise<DeployResult> {
-  const resources: ResourceState[] = [];
-  for (const res of session.old.resources) {
-    const record = (op: Op) => session.step({ op, urn: res.urn, type: res.type, name: res.name });
+  const read = async (res: ResourceState): Promise<ResourceState | undefined> => {
+    const record = (op: "same" | "update" | "delete", changes?: StepRecord["changes"]) =>
+      session.step({ op, urn: res.urn, type: res.type, name: res.name, ...(changes?.length ? { changes } : {}) });
     if (!res.custom || !res.id) {
-      resources.push(res);
       record("same");
-      continue;
+      return res;
     }
     try {
-      const read = await (await session.provider()).read(res.urn, res.id, res.outputs, res.inputs);
-      if (!read.id) {
+      const found = await (await session.provider()).read(res.urn, res.id, res.outputs, res.inputs);
+      if (!found.id) {
         record("delete");
-        continue;
+        return undefined;
       }
-      const changed = !sameValue(read.outputs, res.outputs) || read.id !== res.id;
-      resources.push({ ...res, id: read.id, outputs: read.outputs, inputs: read.inputs ?? res.inputs });
-      record(changed ? "update" : "same");
+      // Which properties drifted: the outputs read against those recorded (secret ones as [secret]).
+      const drift = changedProperties(res.outputs, found.outputs, { secret: res.secretOutputs });
+      const changed = drift.length > 0 || found.id !== res.id || !sameValue(found.inputs ?? res.inputs, res.inputs);
+      record(changed ? "update" : "same", drift);
+      return { ...res, id: found.id, outputs: found.outputs, inputs: found.inputs ?? res.inputs };
     } catch (err) {
       session.error(new StepError(res.type, res.name, "read", (err as Error).message).message);
-      resources.push(res);
+      return res;
     }
-  }
-  return session.finish({ version: 1, resources });
+  };
+  const resources = await Promise.all(session.old.resources.map(read));
+  return session.finish({ version: 1, resources: resources.filter((r): r is ResourceState => r !== undefined) });
 }
 
-/** destroy: delete everything in the state, last registered first, without running the program. */
+/** destroy: delete everything in the state, dependents first, without running the program. */
 async function destroy(session: Session): Promise<DeployResult> {
-  const kept = await session.deleteAll(session.old.resources);
+  const kept = await deleteResources(session.deletes, session.old.resources, session.old.resources.filter((r) => r.pendingDelete));
   return session.finish({ version: 1, resources: kept });
 }

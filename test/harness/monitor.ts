@@ -9,17 +9,77 @@ import { EngineService, type IEngineServer } from "@pulumi/pulumi/proto/engine_g
 import * as engineproto from "@pulumi/pulumi/proto/engine_pb";
 import { fromStruct, toStruct, type PropertyMap } from "./values";
 
+/**
+ * An alias as RegisterResourceRequest.aliases carries it (sdk/proto/alias.proto): an old URN, or a spec
+ * whose empty fields mean "as the resource is now". `parent` is a URN; `noParent` says the old one had none.
+ */
+export type AliasRequest = { urn: string } | { spec: { name: string; type: string; stack: string; project: string; parentUrn?: string; noParent: boolean } };
+
 export interface Registration {
   type: string;
   name: string;
   parent: string;
   custom: boolean;
+  /** The inputs as the SDK sent them: secrets still wrapped (see secrets.ts). */
   inputs: PropertyMap;
-  /** The resource option: replace by deleting first even if the provider does not ask for it. */
-  deleteBeforeReplace: boolean;
+  /** The resource option, tri-state as in the request (deleteBeforeReplaceDefined): undefined = the provider decides. */
+  deleteBeforeReplace: boolean | undefined;
   /** The resource option: outputs the state keeps encrypted, as Pulumi keeps secrets. */
   additionalSecretOutputs: string[];
+  /** Unset options are inherited from the parent by the engine (source_eval.go inheritFromParent). */
+  protect: boolean | undefined;
+  retainOnDelete: boolean | undefined;
+  ignoreChanges: string[];
+  replaceOnChanges: string[];
+  aliases: AliasRequest[];
+  /** URNs: dependsOn plus every resource an input came from. */
+  dependencies: string[];
+  propertyDependencies: Record<string, string[]>;
 }
+
+/** The options and inputs of a RegisterResourceRequest, read as the engine's resource monitor reads them. */
+function readRegistration(req: resproto.RegisterResourceRequest): Registration {
+  const propertyDependencies: Record<string, string[]> = {};
+  req.getPropertydependenciesMap().forEach((deps, key) => {
+    if (deps.getUrnsList().length) propertyDependencies[key] = deps.getUrnsList();
+  });
+  // Sent when the monitor answers supportsFeature("aliasSpecs"); older monitors get aliasUrns only.
+  const aliases: AliasRequest[] = req.getAliasesList().map((a) => {
+    const spec = a.getSpec();
+    if (!spec) return { urn: a.getUrn() };
+    const parentUrn = spec.hasParenturn() ? spec.getParenturn() : undefined;
+    return { spec: { name: spec.getName(), type: spec.getType(), stack: spec.getStack(), project: spec.getProject(), parentUrn, noParent: spec.getNoparent() } };
+  });
+  for (const urn of req.getAliasurnsList()) aliases.push({ urn });
+  return {
+    type: req.getType(),
+    name: req.getName(),
+    parent: req.getParent(),
+    custom: req.getCustom(),
+    inputs: fromStruct(req.getObject()),
+    deleteBeforeReplace: req.getDeletebeforereplacedefined() || req.getDeletebeforereplace() ? req.getDeletebeforereplace() : undefined,
+    additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+    protect: req.hasProtect() ? req.getProtect() : undefined,
+    retainOnDelete: req.hasRetainondelete() ? req.getRetainondelete() : undefined,
+    ignoreChanges: req.getIgnorechangesList(),
+    replaceOnChanges: req.getReplaceonchangesList(),
+    aliases,
+    dependencies: req.getDependenciesList(),
+    propertyDependencies,
+  };
+}
+
+/**
+ * @pulumi/pulumi 3.248 asks for each of these at start-up (runtime/settings.js awaitFeatureSupport). With
+ * aliasSpecs it sends `aliases` as Alias{urn | spec} and leaves resolving them to the engine; without it,
+ * it sends only alias URNs (runtime/resource.js, registerResource / prepareResource).
+ *
+ * Features the monitor declares, as the engine answers SupportsFeature (pkg/resource/deploy/source_eval.go):
+ * secrets (the SDK then sends secret values wrapped, and reads wrapped ones back as secret outputs) and
+ * aliasSpecs (aliases sent as specs for the engine to resolve). Resource references and output values stay
+ * off: the SDK then sends resources as their URN or id and plain values, which is all dynamic providers take.
+ */
+const SUPPORTED_FEATURES = new Set(["secrets", "aliasSpecs"]);
 
 export interface Registered {
   urn: string;
@@ -51,23 +111,11 @@ const severities: Record<number, LogSeverity> = {
 export async function startMonitor(handlers: MonitorHandlers): Promise<RunningMonitor> {
   let rootResource = "";
   const monitor: Partial<IResourceMonitorServer> = {
-    // Every optional feature is declined: the SDK then sends plain values (no secret or output
-    // wrappers, resources as URNs), which is all dynamic providers need.
     supportsFeature(call, callback) {
-      callback(null, new resproto.SupportsFeatureResponse().setHassupport(false));
+      callback(null, new resproto.SupportsFeatureResponse().setHassupport(SUPPORTED_FEATURES.has(call.request.getId())));
     },
     registerResource(call, callback) {
-      const req = call.request;
-      const reg: Registration = {
-        type: req.getType(),
-        name: req.getName(),
-        parent: req.getParent(),
-        custom: req.getCustom(),
-        inputs: fromStruct(req.getObject()),
-        deleteBeforeReplace: req.getDeletebeforereplace(),
-        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-      };
-      handlers.register(reg).then(
+      handlers.register(readRegistration(call.request)).then(
         (done) => {
           const resp = new resproto.RegisterResourceResponse();
           resp.setUrn(done.urn).setId(done.id).setObject(toStruct(done.outputs));

@@ -1,6 +1,5 @@
 // What the harness needs from a Pulumi project directory: the project name, the entry point and
-// the runtime options the CLI's Node.js language host would pass on, plus the stack config in
-// the `PULUMI_CONFIG` form the SDK reads.
+// the runtime options the CLI's Node.js language host would pass on (the stack config: stack-config.ts).
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -25,11 +24,4 @@ export function readProject(dir: string): Project {
   if (!name) throw new Error(`${file}: no project name`);
   const typescript = scalar(/^\s+typescript:\s*(\S+)\s*$/m);
   return { dir: path.resolve(dir), name, main: scalar(/^main:\s*(.+)$/m) ?? ".", typescript: typescript !== "false" };
-}
-
-/** Qualifies `key=value` config the way the CLI does: a key without a namespace belongs to the project. */
-export function qualifyConfig(project: Project, config: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(config)) out[key.includes(":") ? key : `${project.name}:${key}`] = value;
-  return out;
 }

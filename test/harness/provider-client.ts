@@ -16,7 +16,8 @@ export interface CheckFailure {
 
 export type DiffResult =
   | { changes: "none" }
-  | { changes: "some"; replaces: string[]; deleteBeforeReplace: boolean }
+  /** `changedKeys` are the DiffResponse's `diffs`: the dynamic provider never sends them (cmd/dynamic-provider diff). */
+  | { changes: "some"; replaces: string[]; changedKeys: string[]; deleteBeforeReplace: boolean }
   /** The provider left `changes` out: the engine then compares inputs itself. */
   | { changes: "unknown" };
 
@@ -71,7 +72,7 @@ export class DynamicProvider {
       case DiffChanges.DIFF_NONE:
         return { changes: "none" };
       case DiffChanges.DIFF_SOME:
-        return { changes: "some", replaces: resp.getReplacesList(), deleteBeforeReplace: resp.getDeletebeforereplace() };
+        return { changes: "some", replaces: resp.getReplacesList(), changedKeys: resp.getDiffsList(), deleteBeforeReplace: resp.getDeletebeforereplace() };
       default:
         return { changes: "unknown" };
     }

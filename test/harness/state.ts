@@ -1,8 +1,11 @@
-// The harness's stack state: one JSON file per stack, in registration order, so that deletes can
-// run in reverse order (dependents were registered after what they depend on).
+// The harness's stack state: one JSON file per stack, the resources in dependency order (what a
+// resource depends on comes before it, as in Pulumi's checkpoint), each with the options and
+// dependencies the engine keeps for it. Secret properties are stored encrypted, as Pulumi stores them.
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { ensurePrivateFile, PRIVATE_DIR_MODE } from "../../engine/private-files";
+import { SECRET_SIG, SIG_KEY } from "./secrets";
 import type { PropertyMap } from "./values";
 
 export interface ResourceState {
@@ -17,8 +20,22 @@ export interface ResourceState {
   inputs: PropertyMap;
   /** What the provider returned (including `__provider`): `olds` of diff, update, read and delete. */
   outputs: PropertyMap;
-  /** Outputs kept encrypted in the state file (the resource's additionalSecretOutputs). */
+  /** Inputs that were secret in the program: kept encrypted in the state file. */
+  secretInputs?: string[];
+  /** Outputs kept encrypted in the state file: additionalSecretOutputs, and outputs whose input was secret. */
   secretOutputs?: string[];
+  /** The resource options the engine records in the checkpoint (pkg/resource/deploy/step_generator.go, NewState). */
+  protect?: boolean;
+  retainOnDelete?: boolean;
+  additionalSecretOutputs?: string[];
+  ignoreChanges?: string[];
+  replaceOnChanges?: string[];
+  /** URNs this resource depends on: dependsOn and every resource its inputs came from. */
+  dependencies?: string[];
+  /** Per input, the URNs its value came from. */
+  propertyDependencies?: Record<string, string[]>;
+  /** The old half of a replacement whose delete failed: deleted by the next run (the checkpoint's `delete`). */
+  pendingDelete?: boolean;
 }
 
 export interface StackState {
@@ -38,31 +55,40 @@ export function loadState(file: string): StackState {
 }
 
 export function saveState(file: string, state: StackState): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  // Write then rename, so an interrupted run never leaves half a state file behind.
+  makePrivateDirSync(path.dirname(file));
+  // Write then rename, so an interrupted run never leaves half a state file behind; 0600 whatever the umask.
   const tmp = `${file}.${process.pid}.tmp`;
   const sealed = { ...state, resources: state.resources.map((r) => withSecrets(r, (v) => encrypt(file, v))) };
-  fs.writeFileSync(tmp, JSON.stringify(sealed, null, 2) + "\n", { mode: 0o600 });
+  ensurePrivateFile(tmp);
+  fs.writeFileSync(tmp, JSON.stringify(sealed, null, 2) + "\n");
   fs.renameSync(tmp, file);
 }
 
-// Secret outputs are stored the way Pulumi stores them: an object with Pulumi's secret signature and
-// the ciphertext (here AES-256-GCM with a key kept beside the state file, readable by its owner only).
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+function makePrivateDirSync(dir: string): void {
+  if (fs.existsSync(dir)) return;
+  fs.mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  fs.chmodSync(dir, PRIVATE_DIR_MODE);
+}
 
+// Secret properties are stored the way Pulumi's checkpoint stores them: an object with Pulumi's secret
+// signature and the ciphertext (here AES-256-GCM with a key kept beside the state file, its owner's only).
 function withSecrets(res: ResourceState, convert: (value: unknown) => unknown): ResourceState {
-  if (!res.secretOutputs?.length) return res;
-  const outputs = { ...res.outputs };
-  for (const key of res.secretOutputs) if (key in outputs) outputs[key] = convert(outputs[key]);
-  return { ...res, outputs };
+  const seal = (props: PropertyMap, keys: string[] | undefined): PropertyMap => {
+    if (!keys?.length) return props;
+    const out = { ...props };
+    for (const key of keys) if (key in out) out[key] = convert(out[key]);
+    return out;
+  };
+  if (!res.secretOutputs?.length && !res.secretInputs?.length) return res;
+  return { ...res, inputs: seal(res.inputs, res.secretInputs), outputs: seal(res.outputs, res.secretOutputs) };
 }
 
 function stateKey(file: string): Buffer {
   const keyFile = `${file}.key`;
   if (!fs.existsSync(keyFile)) {
-    fs.mkdirSync(path.dirname(keyFile), { recursive: true, mode: 0o700 });
-    fs.writeFileSync(keyFile, randomBytes(32).toString("hex"), { mode: 0o600 });
+    makePrivateDirSync(path.dirname(keyFile));
+    ensurePrivateFile(keyFile);
+    fs.writeFileSync(keyFile, randomBytes(32).toString("hex"));
   }
   return Buffer.from(fs.readFileSync(keyFile, "utf8").trim(), "hex");
 }
@@ -70,13 +96,13 @@ function stateKey(file: string): Buffer {
 function encrypt(file: string, value: unknown): unknown {
   const iv = randomBytes(12);
   const cipher = createCipheriv("aes-256-gcm", stateKey(file), iv);
-  const body = Buffer.concat([cipher.update(JSON.stringify(value), "utf8"), cipher.final()]);
-  return { [SECRET_SIG]: SECRET_VALUE, ciphertext: Buffer.concat([iv, cipher.getAuthTag(), body]).toString("base64") };
+  const body = Buffer.concat([cipher.update(JSON.stringify(value ?? null), "utf8"), cipher.final()]);
+  return { [SIG_KEY]: SECRET_SIG, ciphertext: Buffer.concat([iv, cipher.getAuthTag(), body]).toString("base64") };
 }
 
 function decrypt(file: string, sealed: unknown): unknown {
   const ciphertext = (sealed as { ciphertext?: string } | null)?.ciphertext;
-  if ((sealed as Record<string, unknown> | null)?.[SECRET_SIG] !== SECRET_VALUE || !ciphertext) return sealed;
+  if ((sealed as Record<string, unknown> | null)?.[SIG_KEY] !== SECRET_SIG || !ciphertext) return sealed;
   const raw = Buffer.from(ciphertext, "base64");
   const decipher = createDecipheriv("aes-256-gcm", stateKey(file), raw.subarray(0, 12));
   decipher.setAuthTag(raw.subarray(12, 28));

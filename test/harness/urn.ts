@@ -1,6 +1,6 @@
 // Pulumi URNs: urn:pulumi:<stack>::<project>::<qualified type>::<name>, where the qualified type
 // chains the parents' types with `$`, leaving out the root stack resource (as the engine does).
-const STACK_TYPE = "pulumi:pulumi:Stack";
+export const STACK_TYPE = "pulumi:pulumi:Stack";
 
 export function makeUrn(stack: string, project: string, type: string, name: string, parentUrn: string): string {
   let qualified = type;

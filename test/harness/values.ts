@@ -5,6 +5,9 @@ import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 
 export type PropertyMap = Record<string, unknown>;
 
+/** What the SDK and the engine send for a value not known yet (sdk/nodejs/runtime/rpc.ts unknownValue). */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
 export function toStruct(props: PropertyMap): Struct {
   // Struct.fromJavaScript rejects `undefined`; the engine drops such keys too.
   return Struct.fromJavaScript(JSON.parse(JSON.stringify(props)) as Parameters<typeof Struct.fromJavaScript>[0]);
