@@ -101,7 +101,9 @@ describe("Pulumi provider safety: through a daemon", function () {
     const up = ok(await run("up", { declare: "vault" }, "vault"));
     const key = outputsOf(up, "the-vault").registrationKey as string;
     assert.match(key, /^\S{20,}$/);
-    ok(await run("destroy", {}, "vault"));
+    const destroyed = ok(await run("destroy", {}, "vault"));
+    assert.match(destroyed.output, /info: lifeboat: the vault .* left the stack: its registration key is revoked/, "the provider says what the delete did, and that the data stays");
+    assert.match(destroyed.output, /stays/);
     const refused = await register(key);
     assert.equal(refused.status, 401, JSON.stringify(refused.body));
     assert.match(refused.body.error!.message, /revoked/);
@@ -238,9 +240,11 @@ describe("Pulumi provider safety: a failed create with the engine out of the che
       await engine.close();
     }
   });
-  after(async () => {
+  // After each test, while the vault (and the daemon's record in it) still exists: the suite's temporary
+  // directory is removed by an earlier-registered `after` hook, which would leave the daemon running.
+  afterEach(stopDaemon);
+  after(() => {
     Object.assign(process.env, Object.fromEntries(Object.entries({ LIFEBOAT_ENDPOINT: saved.endpoint, LIFEBOAT_TOKEN: saved.token }).filter(([, v]) => v !== undefined)));
-    await stopDaemon();
   });
 
   for (const [object, logical] of [["silver", "x"], ["db", "dbcopy"]]) {

@@ -71,7 +71,7 @@ class Session {
   provider(engineAddress = "127.0.0.1:0"): Promise<DynamicProvider> {
     this.providerStart ??= (async () => {
       const env = { ...process.env, PULUMI_NODEJS_PROJECT: this.project.name, PULUMI_NODEJS_STACK: this.stack };
-      const provider = await DynamicProvider.start(this.project.dir, engineAddress, env);
+      const provider = await DynamicProvider.start(this.project.dir, engineAddress, env, (line) => this.out(`info: ${line}`));
       // As the CLI does for the dynamic provider: the whole stack config with full keys, which the
       // provider's configure reads with req.config.get("lifeboat:endpoint").
       await provider.configure(this.config);

@@ -36,8 +36,12 @@ export class DynamicProvider {
     private readonly client: ResourceProviderClient,
   ) {}
 
-  /** Starts the provider with the program directory as its cwd (serialized `require`s resolve from there). */
-  static async start(cwd: string, engineAddress: string, env: NodeJS.ProcessEnv): Promise<DynamicProvider> {
+  /**
+   * Starts the provider with the program directory as its cwd (serialized `require`s resolve from there).
+   * Its stdout after the port line goes to `output`, line by line: the CLI shows a dynamic provider's
+   * stdout as info messages (pulumi/pulumi#18253, CLI 3.146), the only way its hooks can tell the user something.
+   */
+  static async start(cwd: string, engineAddress: string, env: NodeJS.ProcessEnv, output: (line: string) => void = () => undefined): Promise<DynamicProvider> {
     const entry = sdkEntry(cwd, "cmd/dynamic-provider");
     const child = spawn(process.execPath, [entry, engineAddress], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     // Kept for the start-up error only: hook failures come back as gRPC errors with their message.
@@ -45,7 +49,10 @@ export class DynamicProvider {
     child.stderr!.setEncoding("utf8").on("data", (chunk: string) => stderr.push(chunk));
     const port = await new Promise<string>((resolve, reject) => {
       const lines = readline.createInterface({ input: child.stdout! });
-      lines.once("line", (line) => resolve(line.trim()));
+      lines.once("line", (line) => {
+        resolve(line.trim());
+        lines.on("line", output);
+      });
       child.once("error", reject);
       child.once("exit", (code) => reject(new Error(`dynamic-provider exited with ${code} before listening: ${stderr.join("")}`)));
     });
