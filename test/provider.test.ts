@@ -7,41 +7,17 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { EngineClient } from "../client/engine-client";
-import { DAEMON_FILE, LOCAL_TOKEN_FILE, type DaemonRecord } from "../engine/server/daemon-files";
+import { DAEMON_FILE, LOCAL_TOKEN_FILE } from "../engine/server/daemon-files";
 import * as lifeboat from "../provider";
 import { lifeboat as cli, spawnLifeboat } from "./cli";
 import type { Op } from "./harness/report";
 import { loadState } from "./harness/state";
 import { makeDisk, tempDir } from "./helpers";
 import { waitFor } from "./wait";
-import { harness, ok, ops, outputsOf, PULUMI_FIXTURES } from "./pulumi-helpers";
+import { alive, harness, ok, ops, outputsOf, PULUMI_FIXTURES, readRecord, stop } from "./pulumi-helpers";
 
 const ALL = ["vault", "dr", "hq", "gold", "dr-net", "corp", "web01", "shop"];
 const every = (op: Op, names = ALL) => Object.fromEntries(names.map((n) => [n, op]));
-
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-
-const readRecord = (vault: string): DaemonRecord | undefined => {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(vault, DAEMON_FILE), "utf8")) as DaemonRecord;
-  } catch {
-    return undefined;
-  }
-};
-
-async function stop(pid: number): Promise<void> {
-  if (alive(pid)) process.kill(pid, "SIGTERM");
-  await waitFor(`process ${pid} to end`, () => (alive(pid) ? undefined : true));
-}
 
 describe("Pulumi provider (programs importing lifeboat, real dynamic-provider, real daemon)", () => {
   const root = tempDir("provider-");

@@ -1,7 +1,10 @@
 // What the tests of Pulumi programs share: running a program directory through the deployment harness
 // with its printout kept, and reading steps and outputs back from the result.
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
 import * as path from "node:path";
+import { DAEMON_FILE, type DaemonRecord } from "../engine/server/daemon-files";
+import { waitFor } from "./wait";
 import { deploy, type Action, type DeployResult } from "./harness/deploy";
 import type { Op, StepRecord } from "./harness/report";
 
@@ -44,4 +47,45 @@ export function outputsOf(result: DeployResult, name: string): Record<string, un
   const res = result.state.resources.find((r) => r.name === name);
   assert.ok(res, `${name} is in the state`);
   return res.outputs;
+}
+
+export const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The record of the daemon serving a vault, if one listens. */
+export const readRecord = (vault: string): DaemonRecord | undefined => {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(vault, DAEMON_FILE), "utf8")) as DaemonRecord;
+  } catch {
+    return undefined;
+  }
+};
+
+export async function stop(pid: number): Promise<void> {
+  if (alive(pid)) process.kill(pid, "SIGTERM");
+  await waitFor(`process ${pid} to end`, () => (alive(pid) ? undefined : true));
+}
+
+/**
+ * The embedded default for a suite: no endpoint in the environment (restored after), and the daemons
+ * the provider started stopped at the end.
+ */
+export function withoutEndpoint(): { started(pid: number): void } {
+  const saved = { LIFEBOAT_ENDPOINT: process.env.LIFEBOAT_ENDPOINT, LIFEBOAT_TOKEN: process.env.LIFEBOAT_TOKEN };
+  const pids = new Set<number>();
+  before(() => {
+    delete process.env.LIFEBOAT_ENDPOINT;
+    delete process.env.LIFEBOAT_TOKEN;
+  });
+  after(async () => {
+    Object.assign(process.env, Object.fromEntries(Object.entries(saved).filter(([, v]) => v !== undefined)));
+    for (const pid of pids) await stop(pid);
+  });
+  return { started: (pid) => void pids.add(pid) };
 }

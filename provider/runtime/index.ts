@@ -3,6 +3,7 @@
 import type { Kind } from "../dynamic";
 import { configure as configureConnection, connect, connectIfRunning, type ProviderConfig } from "./connection";
 import { diffInputs, validate, type Context, type KindDefinition } from "./resource";
+import { confinedPaths } from "./path-check";
 import { hookTimeoutMs, withTimeout } from "./timeout";
 import { containsUnknown, type Props } from "./values";
 import { drill } from "./kinds/drill";
@@ -53,7 +54,10 @@ export async function configure(config: ProviderConfig): Promise<void> {
 export function check(kind: Kind, _olds: Props, news: Props) {
   return hook(kind, "check", false, async (def) => {
     const result = validate(def, news);
-    if (result.failures.length || !(def.verify || def.annotate) || containsUnknown(result.inputs.vault)) return result;
+    const paths = def.paths && !result.failures.length ? def.paths(result.inputs) : [];
+    // Paths no engine check covers (a site's directory, a failback's): held to the daemon's rule here.
+    result.failures.push(...confinedPaths(paths.filter((p) => !p.engineChecks), result.inputs));
+    if (result.failures.length || !(def.verify || def.annotate || def.crossCheck) || containsUnknown(result.inputs.vault)) return result;
     // Only a running engine is asked: a preview starts nothing, and a new vault's engine does not run yet.
     let unreachable = "the engine is not running";
     const running = await connectIfRunning(vaultOf(def, result.inputs)).catch((error: Error) => void (unreachable = `the engine could not be reached (${error.message})`));
@@ -66,6 +70,9 @@ export function check(kind: Kind, _olds: Props, news: Props) {
       unreachable = `the engine could not be reached (${(error as Error).message})`;
       engine = undefined;
     }
+    // No engine answers to check the disks itself (the first preview): the rule it will apply, here.
+    if (!engine) result.failures.push(...confinedPaths(paths.filter((p) => p.engineChecks), result.inputs));
+    if (def.crossCheck) result.failures.push(...(await def.crossCheck(engine, result.inputs)));
     if (def.annotate && !result.failures.length) Object.assign(result.inputs, await def.annotate(engine, result.inputs, unreachable));
     return result;
   });

@@ -1,6 +1,7 @@
 import type { EngineClient } from "../../../client/engine-client";
 import { ActiveSiteIntent, INTENT_KEYS, PlanSpec, type FieldFailure } from "../../../schema";
 import { impactInputs, impactOf, observedSite, reconcile } from "../active-site";
+import { declarePlanIntent } from "../declared";
 import { fields, type KindDefinition } from "../resource";
 import { same, specOf, UNKNOWN, unlessMissing, type Props } from "../values";
 
@@ -47,6 +48,7 @@ export const recoveryPlan: KindDefinition = {
   desired: ["activeSite"],
   runsJobs: true,
   verify: missingItems,
+  crossCheck: async (_engine, inputs) => declarePlanIntent(inputs),
   async annotate(engine, inputs, unreachable) {
     return impactInputs(await impactOf(engine, { kind: "plan", name: String(inputs.name) }, inputs, unreachable));
   },

@@ -1,0 +1,87 @@
+// The provider's checks and reads, through the deployment harness (real Pulumi runtime processes)
+// against real daemons: what a preview must refuse before anything exists (paths outside the allowed
+// directories, contradicting activeSite declarations, unknown hosts), and what a refresh must see.
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { EngineClient } from "../client/engine-client";
+import { LOCAL_TOKEN_FILE } from "../engine/server/daemon-files";
+import { makeDisk, tempDir } from "./helpers";
+import { harness, ok, ops, PULUMI_FIXTURES, readRecord, withoutEndpoint, type Run } from "./pulumi-helpers";
+
+const CHECKS = path.join(PULUMI_FIXTURES, "lifeboat-checks");
+const ITEM = "db [pulumi-nodejs:dynamic/lifeboat:ProtectedItem]: check failed: ";
+const PLAN = "app [pulumi-nodejs:dynamic/lifeboat:RecoveryPlan]: check failed: ";
+
+/** The first error of a run that must have failed (the program may add its own as it stops). */
+function refused(run: Run): string {
+  assert.equal(run.ok, false, `the run should have failed:\n${run.output}`);
+  return run.errors[0];
+}
+
+/** A fresh root with the OS disk of "db" in root/disks, and the harness for the checks fixture over it. */
+async function checksProgram(prefix: string) {
+  const root = tempDir(prefix);
+  fs.mkdirSync(path.join(root, "disks"));
+  await makeDisk(path.join(root, "disks", "db.img"), 4);
+  return { root, vault: path.join(root, "vault"), run: harness(CHECKS, tempDir(`${prefix}state-`), { root }) };
+}
+
+/** The engine of the daemon the provider started for the vault. */
+function embeddedEngine(vault: string): { engine: EngineClient; pid: number } {
+  const record = readRecord(vault);
+  assert.ok(record, "a daemon serves the vault");
+  return { engine: new EngineClient(record.url, fs.readFileSync(path.join(vault, LOCAL_TOKEN_FILE), "utf8").trim(), { pollMs: 50 }), pid: record.pid };
+}
+
+describe("Pulumi provider checks: caught in the first preview (the embedded default, nothing exists yet)", function () {
+  this.timeout(240_000);
+  const daemons = withoutEndpoint();
+
+  it("a disk outside the vault's parent fails the first preview naming it and how to allow it; with lifeboat:allowedPaths it deploys through the embedded daemon", async () => {
+    const { vault, run } = await checksProgram("checks-paths-");
+    const elsewhere = tempDir("checks-vms-");
+    const disk = path.join(elsewhere, "db.img");
+    await makeDisk(disk, 4);
+
+    const first = refused(await run("preview", { disk }));
+    assert.ok(first.startsWith(`${ITEM}property "disks.0.path": ${disk} is outside the directories this engine allows (`), first);
+    assert.ok(first.includes("pulumi config set --path 'lifeboat:allowedPaths[0]' DIR"), first);
+    assert.equal(fs.existsSync(vault), false, "the preview started nothing and made no vault");
+
+    const allowed = { disk, "lifeboat:allowedPaths": JSON.stringify([elsewhere]) };
+    assert.deepEqual(ops(ok(await run("preview", allowed))), { vault: "create", hq: "create", dr: "create", gold: "create", db: "create", app: "create" });
+    ok(await run("up", allowed));
+    const { engine, pid } = embeddedEngine(vault);
+    daemons.started(pid);
+    const item = await engine.item("db");
+    assert.equal(item.state, "Protected");
+    assert.deepEqual(item.disks.map((d) => d.path), [disk]);
+
+    // Without the setting the rule is the vault's parent again: refused in preview, though the daemon runs.
+    assert.ok(refused(await run("preview", { disk })).startsWith(`${ITEM}property "disks.0.path": ${disk} is outside`));
+    ok(await run("destroy", allowed));
+  });
+
+  it("activeSite declared on a machine and on its plan fails the first preview in either order, naming both; so does a host its site lacks", async () => {
+    const { vault, run } = await checksProgram("checks-intent-");
+    const both = { itemSite: "primary", planSite: "primary" };
+    const itemFirst = refused(await run("preview", both));
+    assert.ok(itemFirst.startsWith(`${PLAN}property "activeSite": the ProtectedItem 'db' of this plan declares activeSite too`), itemFirst);
+    const planFirst = refused(await run("preview", { ...both, order: "plan-first" }));
+    assert.ok(planFirst.startsWith(`${ITEM}property "activeSite": the RecoveryPlan 'app', which holds this machine, declares activeSite too`), planFirst);
+    assert.match(planFirst, /declare activeSite on the machine or on the plan, not both/);
+
+    const host = refused(await run("preview", { host: "srv99" }));
+    assert.equal(host, `${ITEM}property "host": site 'hq' has no host named 'srv99' (its hosts: srv01); add it to the Site's hosts`);
+    assert.equal(fs.existsSync(vault), false, "nothing was made");
+
+    // Once the machine exists and the daemon runs, the same contradictions are still caught.
+    ok(await run("up", { itemSite: "primary" }));
+    daemons.started(embeddedEngine(vault).pid);
+    assert.ok(refused(await run("preview", both)).startsWith(`${PLAN}property "activeSite": the ProtectedItem 'db'`));
+    assert.ok(refused(await run("up", { host: "srv99" })).startsWith(`${ITEM}property "host": site 'hq' has no host named 'srv99'`));
+    assert.deepEqual(ops(ok(await run("preview", { planSite: "primary" }))).app, "update", "the wish moves to the plan");
+    ok(await run("destroy"));
+  });
+});
