@@ -7,7 +7,8 @@ import * as path from "node:path";
 import { EngineClient } from "../client/engine-client";
 import { LOCAL_TOKEN_FILE } from "../engine/server/daemon-files";
 import { makeDisk, tempDir } from "./helpers";
-import { harness, ok, ops, PULUMI_FIXTURES, readRecord, withoutEndpoint, type Run } from "./pulumi-helpers";
+import type { ImpactReport } from "../provider/runtime/active-site";
+import { harness, ok, ops, outputsOf, PULUMI_FIXTURES, readRecord, stepOf, withoutEndpoint, type Run } from "./pulumi-helpers";
 
 const CHECKS = path.join(PULUMI_FIXTURES, "lifeboat-checks");
 const ITEM = "db [pulumi-nodejs:dynamic/lifeboat:ProtectedItem]: check failed: ";
@@ -82,6 +83,56 @@ describe("Pulumi provider checks: caught in the first preview (the embedded defa
     assert.ok(refused(await run("preview", both)).startsWith(`${PLAN}property "activeSite": the ProtectedItem 'db'`));
     assert.ok(refused(await run("up", { host: "srv99" })).startsWith(`${ITEM}property "host": site 'hq' has no host named 'srv99'`));
     assert.deepEqual(ops(ok(await run("preview", { planSite: "primary" }))).app, "update", "the wish moves to the plan");
+    ok(await run("destroy"));
+  });
+});
+
+/** The failoverImpact change a preview step shows for a resource. */
+function impactChange(result: Run, name: string) {
+  const change = (stepOf(result, name).changes ?? []).find((c) => c.key === "failoverImpact");
+  assert.ok(change, `the preview of ${name} shows a failoverImpact:\n${result.output}`);
+  return change as { old: unknown; new: ImpactReport };
+}
+
+describe("Pulumi provider: the preview of a move tells what the move does", function () {
+  this.timeout(240_000);
+  const daemons = withoutEndpoint();
+
+  it("an unplanned failover at latest: 0 s if the source answers, up to the latest point's age if not; the impact is gone once the move is done", async () => {
+    const { vault, run } = await checksProgram("checks-impact-");
+    ok(await run("up", { itemSite: "primary" }));
+    const { engine, pid } = embeddedEngine(vault);
+    daemons.started(pid);
+    const latestBefore = (await engine.item("db")).latestPoint!.id;
+
+    const impact = impactChange(ok(await run("preview", { itemSite: "recovery" })), "db").new;
+    assert.ok(impact.known, JSON.stringify(impact));
+    const [item] = impact.groups[0].items;
+    assert.deepEqual([item.point, item.pointOption, item.expectedDataLossSeconds], [null, "latest (captured at failover)", 0]);
+    const fallback = item.ifSourceDown!;
+    assert.ok([latestBefore, (await engine.item("db")).latestPoint!.id].includes(fallback.point!.id), "without the source: the latest point");
+    assert.ok(fallback.dataLossSeconds !== null && fallback.dataLossSeconds >= 0);
+    assert.equal(
+      impact.summary[0],
+      `group 1: db unplanned primary-to-recovery: latest (captured at failover), data loss 0 s if the source answers at failover (a final sync), up to ${fallback.dataLossSeconds} s (the age of the latest point, ${fallback.point!.id}) if it does not`,
+    );
+
+    // The move does what the preview said: it captured a point of its own, so it lost nothing.
+    const over = ok(await run("up", { itemSite: "recovery" }));
+    assert.equal(outputsOf(over, "db").activeSite, "recovery");
+    assert.equal(outputsOf(over, "db").failoverImpact, undefined, "the impact is spent once the move is done");
+    const failover = (await engine.jobs({ target: "db", limit: 100 })).find((j) => j.type === "Failover")!;
+    const result = failover.result as { point: { id: string; capturedAt: string }; notes: string[] };
+    assert.notEqual(result.point.id, fallback.point!.id, `a point captured at failover (${result.notes.join("; ")})`);
+    assert.ok(Date.parse(result.point.capturedAt) >= Date.parse(fallback.point!.capturedAt), "captured after the latest point of the preview");
+
+    // The way back shows only its own impact: no stale one as the old side of the diff.
+    const back = impactChange(ok(await run("preview", { itemSite: "primary" })), "db");
+    assert.equal(back.old, undefined, JSON.stringify(back.old));
+    assert.ok(back.new.known && back.new.direction === "recovery-to-primary", JSON.stringify(back.new));
+    const home = ok(await run("up", { itemSite: "primary" }));
+    assert.equal(outputsOf(home, "db").failoverImpact, undefined);
+    assert.equal((await engine.item("db")).activeSite, "primary");
     ok(await run("destroy"));
   });
 });

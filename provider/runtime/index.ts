@@ -103,7 +103,7 @@ export function create(kind: Kind, inputs: Props) {
   return hook(kind, "create", true, async (def) => {
     const ctx = context(def, inputs);
     const { id, observed } = await def.create(ctx, inputs).catch((error) => keepPartial(def, ctx, inputs.name, inputs, error));
-    return { id, outs: { ...inputs, ...observed } };
+    return { id, outs: merged(inputs, observed ?? {}) };
   });
 }
 
@@ -111,7 +111,7 @@ export function update(kind: Kind, id: string, olds: Props, news: Props) {
   return hook(kind, "update", true, async (def) => {
     const ctx = context(def, news);
     const observed = await def.update(ctx, id, olds, news).catch((error) => keepPartial(def, ctx, id, news, error));
-    return { outs: { ...news, ...observed } };
+    return { outs: merged(news, observed ?? {}) };
   });
 }
 

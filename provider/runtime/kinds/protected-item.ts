@@ -2,7 +2,7 @@ import type { EngineClient } from "../../../client/engine-client";
 import type { ItemStatus } from "../../../engine/replication/health";
 import { ActiveSiteIntent, INTENT_KEYS, ItemSpec, type FieldFailure } from "../../../schema";
 import { declaredHosts, declareItemIntent } from "../declared";
-import { impactInputs, impactOf, reconcile } from "../active-site";
+import { impactInputs, impactOf, NO_IMPACT, reconcile } from "../active-site";
 import type { Context, KindDefinition } from "../resource";
 import { succeeded } from "../jobs";
 import { containsUnknown, same, specOf, unlessMissing, withoutNulls, type Props } from "../values";
@@ -14,7 +14,7 @@ const OBSERVED = ["health", "rpoSeconds", "protectionState", "activeSite", "last
 const specOfItem = (inputs: Props) => specOf(inputs, [...INTENT_KEYS]);
 
 function observed(status: ItemStatus): Props {
-  return { health: status.health, rpoSeconds: status.rpoSeconds, protectionState: status.state, activeSite: status.activeSite, lastPointAt: status.latestPoint?.capturedAt ?? null };
+  return { health: status.health, rpoSeconds: status.rpoSeconds, protectionState: status.state, activeSite: status.activeSite, lastPointAt: status.latestPoint?.capturedAt ?? null, ...NO_IMPACT };
 }
 
 /** Settings that change in place, through PATCH /v1/items/:item; `group` and `recovery` are removed with null. */

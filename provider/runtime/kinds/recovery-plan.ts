@@ -1,6 +1,6 @@
 import type { EngineClient } from "../../../client/engine-client";
 import { ActiveSiteIntent, INTENT_KEYS, PlanSpec, type FieldFailure } from "../../../schema";
-import { impactInputs, impactOf, observedSite, reconcile } from "../active-site";
+import { impactInputs, impactOf, NO_IMPACT, observedSite, reconcile } from "../active-site";
 import { declarePlanIntent } from "../declared";
 import { fields, type KindDefinition } from "../resource";
 import { same, specOf, UNKNOWN, unlessMissing, type Props } from "../values";
@@ -33,7 +33,7 @@ async function missingItems(engine: EngineClient, inputs: Props): Promise<FieldF
 const specOfPlan = (inputs: Props) => specOf(inputs, [...INTENT_KEYS]);
 
 /** Where the plan's machines run: primary, recovery, or mixed while they are split. */
-const observed = async (engine: EngineClient, name: string) => ({ activeSite: await observedSite(engine, { kind: "plan", name }) });
+const observed = async (engine: EngineClient, name: string) => ({ activeSite: await observedSite(engine, { kind: "plan", name }), ...NO_IMPACT });
 
 /**
  * A recovery plan: ordered groups, parallel inside a group, actions before and after. The order of
