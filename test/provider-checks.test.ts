@@ -4,8 +4,11 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { Daemon } from "../bench/soak-daemon";
 import { EngineClient } from "../client/engine-client";
+import { Engine } from "../engine";
 import { LOCAL_TOKEN_FILE } from "../engine/server/daemon-files";
+import { CLI, lifeboat as cli } from "./cli";
 import { makeDisk, tempDir } from "./helpers";
 import type { ImpactReport } from "../provider/runtime/active-site";
 import { harness, ok, ops, outputsOf, PULUMI_FIXTURES, readRecord, stepOf, withoutEndpoint, type Run } from "./pulumi-helpers";
@@ -133,6 +136,62 @@ describe("Pulumi provider: the preview of a move tells what the move does", func
     const home = ok(await run("up", { itemSite: "primary" }));
     assert.equal(outputsOf(home, "db").failoverImpact, undefined);
     assert.equal((await engine.item("db")).activeSite, "primary");
+    ok(await run("destroy"));
+  });
+});
+
+describe("Pulumi provider: refresh sees what changed behind Pulumi's back, for every kind", function () {
+  this.timeout(240_000);
+  const root = tempDir("checks-drift-");
+  const vault = path.join(root, "vault");
+  const run = harness(path.join(PULUMI_FIXTURES, "lifeboat-dr"), tempDir("checks-drift-state-"), () => ({ root, "lifeboat:endpoint": daemon.url, "lifeboat:token": daemon.token }));
+  let daemon: Daemon;
+  let engine: EngineClient;
+
+  before(async () => {
+    fs.mkdirSync(path.join(root, "disks"));
+    await makeDisk(path.join(root, "disks", "web01-os.img"), 8);
+    await makeDisk(path.join(root, "disks", "web01-data.img"), 4);
+    await (await Engine.init(vault)).engine.close();
+    daemon = await Daemon.start({ vault, logFile: path.join(root, "daemon.log"), cli: CLI });
+    engine = new EngineClient(daemon.url, daemon.token, { pollMs: 50 });
+  });
+  after(() => daemon?.stop(15_000));
+
+  it("a site's hosts, a policy, a network, a mapping, a machine's settings and a plan show the engine's values; a drill cleaned up with the CLI is gone", async () => {
+    const created = ok(await run("up", { drill: "true" }));
+    assert.equal(ops(created).drill, "create");
+    // Nothing changed yet: each kind reads back exactly what it holds (the machine's RPO moves on its own).
+    const quiet = ok(await run("refresh", { drill: "true" }));
+    assert.deepEqual(Object.entries(ops(quiet)).filter(([name, op]) => name !== "web01" && op !== "same"), []);
+
+    const cleanup = await cli(["--vault", vault, "drill", "cleanup", "web01", "--notes", "by hand"]);
+    assert.equal(cleanup.code, 0, cleanup.stderr);
+    await engine.updateSite("hq", { hosts: ["hv01", "hv02"] });
+    await engine.updatePolicy("gold", { copyFrequency: "15m", retentionHours: 12 });
+    await engine.addNetwork({ name: "dr-net2", site: "dr", subnets: ["10.2.0.0/24"] });
+    await engine.removeNetworkMapping("corp");
+    await engine.addNetworkMapping({ source: "corp", target: "dr-net2" });
+    await engine.removeNetwork("dr-net");
+    await engine.addNetwork({ name: "dr-net", site: "dr", subnets: ["10.3.0.0/24"] });
+    await engine.updateItem("web01", { host: "hv02", nics: [{ network: "corp" }, { network: "backup" }], recovery: { site: "dr", targetSize: "Standard_B1s" } });
+    await engine.replacePlan("shop", { name: "shop", groups: [{ items: ["web01"] }] });
+
+    const refreshed = ok(await run("refresh", { drill: "true" }));
+    assert.deepEqual(ops(refreshed), { vault: "same", hq: "update", dr: "same", gold: "update", "dr-net": "update", corp: "update", web01: "update", shop: "update", drill: "delete" });
+    const out = (name: string) => outputsOf(refreshed, name);
+    assert.deepEqual(out("hq").hosts, ["hv01", "hv02"]);
+    assert.deepEqual([out("gold").copyFrequency, out("gold").retentionHours], ["15m", 12]);
+    assert.deepEqual(out("dr-net").subnets, ["10.3.0.0/24"]);
+    assert.equal(out("corp").target, "dr-net2");
+    assert.equal(out("web01").host, "hv02");
+    assert.deepEqual(out("web01").nics, [{ network: "corp" }, { network: "backup" }]);
+    assert.equal((out("web01").recovery as { targetSize: string }).targetSize, "Standard_B1s");
+    assert.deepEqual((out("shop").groups as Array<{ after: unknown[] }>)[0].after, []);
+    assert.equal(refreshed.state.resources.some((r) => r.name === "drill"), false, "the cleaned-up drill left the state");
+
+    await engine.removeNetworkMapping("corp");
+    await engine.removeNetwork("dr-net2");
     ok(await run("destroy"));
   });
 });

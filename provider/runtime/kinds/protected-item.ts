@@ -96,7 +96,8 @@ export const protectedItem: KindDefinition = {
     const status = await unlessMissing((await ctx.engine()).item(id));
     if (!status) return undefined;
     return {
-      ...withoutNulls({ name: status.name, site: status.site, host: status.host, policy: status.policy, group: status.group, generation: status.generation, osType: status.osType }),
+      ...withoutNulls({ name: status.name, site: status.site, host: status.host, policy: status.policy, group: status.group, generation: status.generation, osType: status.osType, recovery: status.recovery }),
+      nics: status.nics,
       // The declared disks, also while the machine replicates back from the recovery site.
       disks: status.disks.map((d) => ({ name: d.name, path: d.primaryPath ?? d.path, os: d.os })),
       excludedDisks: status.disks.filter((d) => d.excluded).map((d) => d.name),
