@@ -53,6 +53,9 @@ describe("Pulumi provider checks: caught in the first preview (the embedded defa
     assert.ok(first.includes("pulumi config set --path 'lifeboat:allowedPaths[0]' DIR"), first);
     assert.equal(fs.existsSync(vault), false, "the preview started nothing and made no vault");
 
+    const bad = refused(await run("preview", { disk, "lifeboat:allowedPaths": "[3]" }));
+    assert.match(bad, /lifeboat:allowedPaths must be a list of directories; to set it, run: pulumi config set --path 'lifeboat:allowedPaths\[0\]' DIR/);
+
     const allowed = { disk, "lifeboat:allowedPaths": JSON.stringify([elsewhere]) };
     assert.deepEqual(ops(ok(await run("preview", allowed))), { vault: "create", hq: "create", dr: "create", gold: "create", db: "create", app: "create" });
     ok(await run("up", allowed));

@@ -32,7 +32,7 @@ export function configure(config: ProviderConfig): void {
 }
 
 /** How a user allows a directory for the embedded daemon: said by every refusal of a path. */
-export const ALLOW_PATH_HINT = "run 'pulumi config set --path 'lifeboat:allowedPaths[0]' DIR' (the embedded daemon is started with --allow-path for each)";
+export const ALLOW_PATH_HINT = "run: pulumi config set --path 'lifeboat:allowedPaths[0]' DIR (the next index for each further one; the embedded daemon is started with --allow-path for each)";
 
 function parseAllowedPaths(raw: string | undefined): string[] | undefined {
   if (raw === undefined || raw === "") return undefined;
@@ -46,7 +46,7 @@ function parseAllowedPaths(raw: string | undefined): string[] | undefined {
   }
   const list = typeof value === "string" ? [value] : value;
   if (!Array.isArray(list) || !list.length || !list.every((d) => typeof d === "string" && d !== "")) {
-    throw new Error(`lifeboat:allowedPaths must be a list of directories, set with: ${ALLOW_PATH_HINT.replace(/^run /, "")}`);
+    throw new Error(`lifeboat:allowedPaths must be a list of directories; to set it, ${ALLOW_PATH_HINT}`);
   }
   // Relative directories are relative to the project directory, where the provider runs.
   return list.map((d: string) => path.resolve(d));
