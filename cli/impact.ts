@@ -1,5 +1,11 @@
-import type { FailoverImpact } from "../schema";
+import type { FailoverImpact, ItemImpact } from "../schema";
 import { duration, table } from "./format";
+
+/** Expected data loss; for a failover that captures its own point, also what it loses when the source does not answer. */
+function lossCell(i: ItemImpact): string {
+  const expected = i.expectedDataLossSeconds === null ? "unknown" : duration(i.expectedDataLossSeconds);
+  return i.ifSourceDown ? `${expected}, up to ${i.ifSourceDown.dataLossSeconds === null ? "unknown" : duration(i.ifSourceDown.dataLossSeconds)} if the source is down` : expected;
+}
 
 /** A failover preview as a table: one row per machine in group order, with the point, expected loss and any refusal. */
 export function impactText(impact: FailoverImpact): string {
@@ -11,7 +17,7 @@ export function impactText(impact: FailoverImpact): string {
       i.point?.id ?? null,
       i.point?.capturedAt ?? null,
       i.point ? `${i.point.appConsistent ? "app" : "crash"}${i.point.multiVm ? ", multi-VM" : ""}` : null,
-      i.expectedDataLossSeconds === null ? "unknown" : duration(i.expectedDataLossSeconds),
+      lossCell(i),
       i.refusal ? `REFUSED: ${i.refusal}` : i.pointOption,
     ]),
   );

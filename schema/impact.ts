@@ -25,8 +25,13 @@ export const ItemImpact = z.strictObject({
   point: ImpactPoint.nullable(),
   /** How the point is chosen, in words: the option, "final sync at shutdown", or why nothing happens. */
   pointOption: z.string(),
-  /** Seconds of writes the point would not hold: 0 when planned, null when unknown. */
+  /** Seconds of writes the point would not hold: 0 when planned or captured at failover, null when unknown. */
   expectedDataLossSeconds: z.number().nullable(),
+  /**
+   * A failover that captures its own point ("latest", unplanned) loses nothing when the source answers;
+   * when it does not, it falls back to this point and loses what came in since (null: unknown).
+   */
+  ifSourceDown: z.strictObject({ point: ImpactPoint.nullable(), dataLossSeconds: z.number().nullable() }).optional(),
   /** Why the real operation would refuse this machine (or the whole run). */
   refusal: z.string().optional(),
 });

@@ -196,7 +196,8 @@ describe("engine API: updates, removals, previews", () => {
     assert.equal(impact.refusal, undefined);
     const latestOption = (await api.failoverPreview("web", { type: "unplanned" })).groups[0].items[0];
     assert.equal(latestOption.point, null, "'latest' captures at failover");
-    assert.equal(latestOption.expectedDataLossSeconds, 90, "at worst, what came in since the last point");
+    assert.equal(latestOption.expectedDataLossSeconds, 0, "the capture at failover holds everything the source has");
+    assert.deepEqual(latestOption.ifSourceDown, { point: impact.point, dataLossSeconds: 90 }, "without the source: the latest point, and what came in since");
     const planned = (await api.failoverPreview("web", { type: "planned" })).groups[0].items[0];
     assert.deepEqual([planned.point, planned.pointOption, planned.expectedDataLossSeconds, planned.refusal], [null, "final sync at shutdown", 0, undefined]);
     const noShutdown = (await api.failoverPreview("db", { type: "planned" })).groups[0].items[0];

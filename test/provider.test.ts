@@ -19,7 +19,6 @@ import { alive, daemonRecord, harness, inventoryOf, ok, ops, outputsOf, PULUMI_F
 const ALL = ["vault", "dr", "hq", "gold", "dr-net", "corp", "web01", "shop"];
 const every = (op: Op, names = ALL) => Object.fromEntries(names.map((n) => [n, op]));
 
-
 describe("Pulumi provider (programs importing lifeboat, real dynamic-provider, real daemon)", () => {
   const root = tempDir("provider-");
   const stateDir = tempDir("provider-state-");

@@ -88,3 +88,20 @@ export async function stopProcess(pid: number): Promise<void> {
   if (alive(pid)) process.kill(pid, "SIGTERM");
   await waitFor(`process ${pid} to end`, () => (alive(pid) ? undefined : true));
 }
+/**
+ * The embedded default for a suite: no endpoint in the environment (restored after), and the daemons
+ * the provider started stopped at the end.
+ */
+export function withoutEndpoint(): { started(pid: number): void } {
+  const saved = { LIFEBOAT_ENDPOINT: process.env.LIFEBOAT_ENDPOINT, LIFEBOAT_TOKEN: process.env.LIFEBOAT_TOKEN };
+  const pids = new Set<number>();
+  before(() => {
+    delete process.env.LIFEBOAT_ENDPOINT;
+    delete process.env.LIFEBOAT_TOKEN;
+  });
+  after(async () => {
+    Object.assign(process.env, Object.fromEntries(Object.entries(saved).filter(([, v]) => v !== undefined)));
+    for (const pid of pids) await stopProcess(pid);
+  });
+  return { started: (pid) => void pids.add(pid) };
+}

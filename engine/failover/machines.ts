@@ -8,7 +8,7 @@ import { recoveryOf, type ItemRow } from "../inventory/items";
 import type { Task } from "../jobs/jobs";
 import { materialize } from "../replication/materialize";
 import { forgetSpawned, spawnedPid, startCompute, stopCompute, type MachineState } from "./compute";
-import { machineDir, type Nic, type Purpose, type TargetPlan } from "./targets";
+import { allocateAddresses, machineDir, type Nic, type Purpose, type TargetPlan } from "./targets";
 
 export type MachineRow = Selectable<Tables["machines"]>;
 
@@ -29,36 +29,49 @@ export interface MachineDescription {
   createdAt: string;
 }
 
-/** Write the machine's disks at the point and its description; record it and its addresses. Not started. */
+/**
+ * Record the machine with its addresses first (one transaction: see allocateAddresses), then write its
+ * disks at the point and its description. Not started. A machine that cannot be made leaves nothing:
+ * its directory, row and addresses go again before the error is passed on.
+ */
 export async function createMachine(vault: Vault, item: ItemRow, pointId: string, plan: TargetPlan, purpose: Purpose, task?: Task): Promise<MachineRow> {
   await fs.rm(plan.dir, { recursive: true, force: true }); // leftovers of an interrupted attempt
-  const { point, disks } = await materialize(vault, item, pointId, plan.dir, task);
-  const description: MachineDescription = {
-    item: item.name,
-    name: plan.name,
-    purpose,
-    size: plan.size.name,
-    cpus: plan.size.cpus,
-    memoryGiB: plan.size.memoryGiB,
-    generation: 1,
-    sourceGeneration: item.generation,
-    nics: plan.nics,
-    disks,
-    point: { id: point.id, capturedAt: point.capturedAt, kind: point.kind },
-    createdAt: new Date(vault.clock.now()).toISOString(),
-  };
-  await fs.writeFile(path.join(plan.dir, "machine.json"), JSON.stringify(description, null, 2) + "\n");
-  return vault.db.transaction().execute(async (trx) => {
+  const reserved = await vault.db.transaction().execute(async (trx) => {
     const row = await trx
       .insertInto("machines")
-      .values({ item_id: item.id, purpose, dir: plan.dir, point_id: point.id, description: JSON.stringify(description), pid: null, state: "Materialized", created_at: vault.clock.now() })
+      .values({ item_id: item.id, purpose, dir: plan.dir, point_id: pointId, description: "{}", pid: null, state: "Preparing", created_at: vault.clock.now() })
       .returningAll()
       .executeTakeFirstOrThrow();
-    if (plan.networkId !== null && plan.nics.length) {
-      await trx.insertInto("ip_allocations").values(plan.nics.map((n) => ({ network_id: plan.networkId!, purpose, ip: n.ip, machine_id: row.id }))).execute();
-    }
-    return row;
+    const nics = await allocateAddresses(trx, plan, purpose, row.id);
+    const description = JSON.stringify({ item: item.name, name: plan.name, purpose, nics, disks: [] });
+    await trx.updateTable("machines").set({ description }).where("id", "=", row.id).execute();
+    return { row: { ...row, description }, nics };
   });
+  try {
+    const { point, disks } = await materialize(vault, item, pointId, plan.dir, task);
+    const description: MachineDescription = {
+      item: item.name,
+      name: plan.name,
+      purpose,
+      size: plan.size.name,
+      cpus: plan.size.cpus,
+      memoryGiB: plan.size.memoryGiB,
+      generation: 1,
+      sourceGeneration: item.generation,
+      nics: reserved.nics,
+      disks,
+      point: { id: point.id, capturedAt: point.capturedAt, kind: point.kind },
+      createdAt: new Date(vault.clock.now()).toISOString(),
+    };
+    await fs.writeFile(path.join(plan.dir, "machine.json"), JSON.stringify(description, null, 2) + "\n");
+    const made = { point_id: point.id, description: JSON.stringify(description), state: "Materialized" };
+    await vault.db.updateTable("machines").set(made).where("id", "=", reserved.row.id).execute();
+    return { ...reserved.row, ...made };
+  } catch (error) {
+    await fs.rm(plan.dir, { recursive: true, force: true });
+    await forgetMachine(vault, reserved.row);
+    throw error;
+  }
 }
 
 const computeOf = (item: ItemRow) => ComputeSpec.parse(recoveryOf(item)?.compute ?? {});

@@ -2,7 +2,7 @@ import type { Vault } from "../vault";
 import { EngineError, errorMessage } from "../errors";
 import { ValidationError, type ActiveSite, type FailoverImpact, type FailoverPreviewRequest, type ImpactPoint, type ItemImpact, type PlanRunRequest } from "../../schema";
 import { itemRow, type ItemRow } from "../inventory/items";
-import { latestPointRow, pointView, type PointView } from "../replication/points";
+import { pointView, type PointView } from "../replication/points";
 import { planMachines, prepareRun, type Run } from "../plans/runner";
 import { assertFailoverAllowed, captureAtFailover, chosenPoint } from "./failover";
 import { assertCanFailBack } from "./failback";
@@ -10,6 +10,7 @@ import { assertNoOpenDrill } from "./drill";
 import type { PointRow } from "./point-options";
 
 const FINAL_SYNC = "final sync at shutdown";
+const CAPTURED = "latest (captured at failover)";
 
 /**
  * What failing one item over (or back) would do now, without doing it: the same checks and the same point
@@ -74,9 +75,11 @@ async function machineImpact(vault: Vault, item: ItemRow, run: Run, planPoint: P
     if (request.type === "planned") return { ...base, point: null, pointOption: FINAL_SYNC, expectedDataLossSeconds: 0 };
     const { capture, note } = await captureAtFailover(vault, item, agent, request);
     if (capture) {
-      // The failover first captures what the source still has; if the source is gone, the loss is what came in since the last point.
-      const last = await latestPointRow(vault, item.id);
-      return { ...base, point: null, pointOption: "latest (captured at failover)", expectedDataLossSeconds: last ? secondsSince(vault, last.captured_at) : null };
+      // The failover first captures what the source still has (nothing lost); if the source does not
+      // answer, it comes up from the latest processed point, losing what came in since.
+      const fallback = await chosenPoint(vault, item, "latest").catch(() => undefined);
+      const ifSourceDown = { point: fallback ? impactPoint(fallback) : null, dataLossSeconds: fallback ? secondsSince(vault, Date.parse(fallback.capturedAt)) : null };
+      return { ...base, point: null, pointOption: CAPTURED, expectedDataLossSeconds: 0, ifSourceDown };
     }
     const impact = await fromPoint(vault, item, planPoint, run.point);
     return note ? { ...impact, pointOption: `latest (${note})` } : impact;

@@ -1,4 +1,6 @@
 import * as path from "node:path";
+import type { Transaction } from "kysely";
+import type { Tables } from "../catalog/tables";
 import type { Vault } from "../vault";
 import { SIZES, type SizeName } from "../../schema";
 import { EngineError } from "../errors";
@@ -15,13 +17,24 @@ export interface Nic {
   ip: string;
 }
 
+/** The addresses a machine will take on its target network: chosen only when it is recorded (allocateAddresses). */
+export interface Addressing {
+  networkId: number;
+  network: string;
+  subnet: string;
+  /** NICs = min(source NICs, the size's maximum). */
+  count: number;
+  /** The static IP the first NIC asks for (failovers only: a drill's test network has its own space). */
+  staticIp: string | null;
+}
+
 /** What a machine becomes at the recovery site. */
 export interface TargetPlan {
+  item: string;
   name: string;
   dir: string;
   size: { name: SizeName; cpus: number; memoryGiB: number; maxNics: number };
-  networkId: number | null;
-  nics: Nic[];
+  addressing: Addressing | null;
 }
 
 /** Where a machine of the item lives at its recovery site (drills get their own, suffixed "-test"); undefined without recovery settings. */
@@ -36,8 +49,8 @@ export async function machineDir(vault: Vault, item: ItemRow, purpose: Purpose):
 /**
  * Plan a machine's recovery: its directory at the recovery site (drills get their own, suffixed "-test"),
  * its size, and its NICs = min(source NICs, the size's maximum), all on the target network (explicit, or
- * mapped from the source NIC's network). The first NIC takes the requested static IP (failing when it is
- * taken) or the lowest free address; a drill's isolated test network has its own address space.
+ * mapped from the source NIC's network). Which addresses they take is settled when the machine is
+ * recorded (allocateAddresses), so machines planned side by side cannot pick the same one.
  */
 export async function planTarget(vault: Vault, item: ItemRow, purpose: Purpose): Promise<TargetPlan> {
   const recovery = recoveryOf(item);
@@ -47,28 +60,42 @@ export async function planTarget(vault: Vault, item: ItemRow, purpose: Purpose):
   const sourceNics = JSON.parse(item.nics as string) as Array<{ network: string }>;
   const networkName = recovery.network ?? (sourceNics[0] ? (await mappedNetwork(vault, sourceNics[0].network)) : undefined);
   const dir = (await machineDir(vault, item, purpose))!;
-  if (!networkName) return { name, dir, size, networkId: null, nics: [] };
+  if (!networkName) return { item: item.name, name, dir, size, addressing: null };
 
   const network = await networkRow(vault, networkName);
   const subnet = recovery.subnet ?? network.subnets[0];
-  const taken = new Set((await vault.db.selectFrom("ip_allocations").select("ip").where("network_id", "=", network.id).where("purpose", "=", purpose).execute()).map((r) => r.ip));
+  const staticIp = recovery.ip && purpose === "failover" ? recovery.ip : null;
+  if (staticIp && !inSubnet(staticIp, subnet)) throw new EngineError("InvalidInput", `${staticIp} is not a host address of ${subnet}`, false, "recovery.ip");
   const count = Math.min(Math.max(1, sourceNics.length), size.maxNics);
+  return { item: item.name, name, dir, size, addressing: { networkId: network.id, network: network.name, subnet, count, staticIp } };
+}
+
+/**
+ * Take a machine's addresses and record them as its own, in the transaction that records the machine:
+ * what is free is read and taken in one step (one connection, one transaction at a time, under the
+ * vault lock), so machines coming up in parallel never see the same address free. The first NIC takes
+ * the requested static IP (failing when it is taken) or the lowest free address.
+ */
+export async function allocateAddresses(trx: Transaction<Tables>, plan: TargetPlan, purpose: Purpose, machineId: number): Promise<Nic[]> {
+  const a = plan.addressing;
+  if (!a) return [];
+  const taken = new Set((await trx.selectFrom("ip_allocations").select("ip").where("network_id", "=", a.networkId).where("purpose", "=", purpose).execute()).map((r) => r.ip));
   const nics: Nic[] = [];
-  if (recovery.ip && purpose === "failover") {
-    if (taken.has(recovery.ip)) throw new EngineError("IpAddressInUse", `${recovery.ip} is already in use in network '${network.name}'; '${item.name}' cannot take it`, false, "recovery.ip");
-    if (!inSubnet(recovery.ip, subnet)) throw new EngineError("InvalidInput", `${recovery.ip} is not a host address of ${subnet}`, false, "recovery.ip");
-    nics.push({ network: network.name, subnet, ip: recovery.ip });
-    taken.add(recovery.ip);
+  if (a.staticIp) {
+    if (taken.has(a.staticIp)) throw new EngineError("IpAddressInUse", `${a.staticIp} is already in use in network '${a.network}'; '${plan.item}' cannot take it`, false, "recovery.ip");
+    nics.push({ network: a.network, subnet: a.subnet, ip: a.staticIp });
+    taken.add(a.staticIp);
   }
-  for (const ip of hostAddresses(subnet)) {
-    if (nics.length >= count) break;
+  for (const ip of hostAddresses(a.subnet)) {
+    if (nics.length >= a.count) break;
     if (!taken.has(ip)) {
-      nics.push({ network: network.name, subnet, ip });
+      nics.push({ network: a.network, subnet: a.subnet, ip });
       taken.add(ip);
     }
   }
-  if (nics.length < count) throw new EngineError("SubnetFull", `subnet ${subnet} of '${network.name}' has no free address for '${item.name}'`, true, "recovery.subnet");
-  return { name, dir, size, networkId: network.id, nics };
+  if (nics.length < a.count) throw new EngineError("SubnetFull", `subnet ${a.subnet} of '${a.network}' has no free address for '${plan.item}'`, true, "recovery.subnet");
+  await trx.insertInto("ip_allocations").values(nics.map((n) => ({ network_id: a.networkId, purpose, ip: n.ip, machine_id: machineId }))).execute();
+  return nics;
 }
 
 async function mappedNetwork(vault: Vault, source: string): Promise<string | undefined> {

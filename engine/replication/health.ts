@@ -1,8 +1,8 @@
 import type { Vault } from "../vault";
 import { DAY, MINUTE } from "../clock";
-import type { ActiveSite, FailoverState, Health, ProtectionState } from "../../schema";
+import type { ActiveSite, FailoverState, Health, ProtectionState, RecoverySettings } from "../../schema";
 import { describe, machineOf } from "../failover/machines";
-import { allDisks, hooksOf, type ItemRow } from "../inventory/items";
+import { allDisks, hooksOf, recoveryOf, type ItemRow } from "../inventory/items";
 import { policyView, type PolicyRow } from "../inventory/policies";
 import { latestPointRow } from "./points";
 import { damagedPointsOf, pointsText } from "./damage";
@@ -46,6 +46,11 @@ export interface ItemStatus {
   /** No drill has succeeded (cleanup included) in 180 days, or since protection began that long ago. */
   drillRecommended: boolean;
   recoveryMachine: { name: string; dir: string; state: string; ip: string | null } | null;
+  /** Its drill not cleaned up yet, if any. */
+  drill: { id: string; startedAt: string } | null;
+  /** The source NICs and the recovery settings, as the engine holds them. */
+  nics: Array<{ network: string; ip?: string }>;
+  recovery: RecoverySettings | null;
   /** The agent that reads the machine, when its host has one; null when the engine reads it. */
   agent: { host: string; lastSeenAt: string | null; silent: boolean } | null;
   /** What happened to it outside its jobs, newest first: jobs interrupted by a crash, windows closed after one. */
@@ -105,6 +110,7 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
   const disks = await allDisks(vault, item.id);
   const machineRow = await machineOf(vault, item, "failover");
   const machine = machineRow ? describe(machineRow) : null;
+  const drill = await vault.db.selectFrom("drills").select(["id", "started_at"]).where("item_id", "=", item.id).where("cleaned_at", "is", null).executeTakeFirst();
   return {
     name: item.name,
     site: site.name,
@@ -132,6 +138,9 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
     lastDrillAt: iso(item.last_drill_at),
     drillRecommended: now - (item.last_drill_at ?? item.created_at) >= DRILL_INTERVAL_MS,
     recoveryMachine: machine ? { name: machine.name, dir: machine.dir, state: machine.state, ip: machine.nics[0]?.ip ?? null } : null,
+    drill: drill ? { id: drill.id, startedAt: iso(drill.started_at)! } : null,
+    nics: JSON.parse(item.nics) as ItemStatus["nics"],
+    recovery: recoveryOf(item),
     agent: agent ? { host: agent.name, lastSeenAt: iso(agent.lastSeenAt), silent } : null,
     history: await itemEvents(vault.db, item.id),
   };

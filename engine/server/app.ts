@@ -9,9 +9,8 @@ import { routes, type Route, type ServedRoute } from "./routes";
 import { parseBody } from "./body";
 import { agentRoutes } from "./agent-routes";
 import { checkToken } from "../auth/tokens";
-import { PathPolicy } from "./confine";
+import { defaultAllowedPaths, PathPolicy } from "./confine";
 import { DASHBOARD_PATHS, registerDashboard } from "./dashboard";
-import * as path from "node:path";
 
 const OPEN = new Set(["/healthz", "/readyz", ...DASHBOARD_PATHS]);
 const allRoutes: ServedRoute[] = [...routes, ...agentRoutes];
@@ -29,7 +28,7 @@ export interface ServerOptions {
 }
 
 export function buildServer(engine: Engine, options: ServerOptions = {}): FastifyInstance {
-  const paths = new PathPolicy(options.allowedPaths ?? [path.dirname(engine.vault.dir)]);
+  const paths = new PathPolicy(options.allowedPaths ?? defaultAllowedPaths(engine.vault.dir));
   const app = (options.https
     ? Fastify({ logger: options.logger ?? false, bodyLimit: 1024 * 1024, https: options.https })
     : Fastify({ logger: options.logger ?? false, bodyLimit: 1024 * 1024 })) as unknown as FastifyInstance;

@@ -4,7 +4,7 @@
 // the engine reports, so an interrupted run (or one begun with the CLI) is finished, never repeated.
 import type { EngineClient } from "../../client/engine-client";
 import type { ItemStatus } from "../../engine/replication/health";
-import type { ActiveSite, FailoverImpact, FailbackRequest, FailoverIntent } from "../../schema";
+import type { ActiveSite, FailoverImpact, FailbackRequest, FailoverIntent, ItemImpact } from "../../schema";
 import { FailbackRequest as FailbackSchema, FailoverIntent as IntentSchema } from "../../schema";
 import { succeeded } from "./jobs";
 import { containsUnknown, unlessMissing, type Props } from "./values";
@@ -62,12 +62,22 @@ export async function observedSite(engine: EngineClient, target: Target): Promis
 /** What `failoverImpact` holds in a preview: the engine's resolved plan of the move, or why it is unknown. */
 export type ImpactReport = ({ known: true; summary: string[] } & FailoverImpact) | { known: false; reason: string };
 
+/** The data a machine's move would lose, in words: one figure, or the range of a failover that captures its own point. */
+function lossText(i: ItemImpact): string {
+  const down = i.ifSourceDown;
+  if (down) {
+    const fallback = down.point ? ` (the age of the latest point, ${down.point.id})` : "";
+    const worst = down.dataLossSeconds === null ? "an unknown amount" : `up to ${down.dataLossSeconds} s${fallback}`;
+    return `data loss 0 s if the source answers at failover (a final sync), ${worst} if it does not`;
+  }
+  return i.expectedDataLossSeconds === null ? "expected data loss unknown" : `expected data loss ${i.expectedDataLossSeconds} s`;
+}
+
 function summarize(impact: FailoverImpact): string[] {
   return impact.groups.flatMap((group) =>
     group.items.map((i) => {
       const point = i.point ? `point ${i.point.id} captured ${i.point.capturedAt}${i.point.appConsistent ? " (app-consistent)" : ""}` : i.pointOption;
-      const loss = i.expectedDataLossSeconds === null ? "expected data loss unknown" : `expected data loss ${i.expectedDataLossSeconds} s`;
-      return `group ${group.order}: ${i.item} ${impact.type} ${impact.direction}: ${i.refusal ? `REFUSED: ${i.refusal}` : `${point}, ${loss}`}`;
+      return `group ${group.order}: ${i.item} ${impact.type} ${impact.direction}: ${i.refusal ? `REFUSED: ${i.refusal}` : `${point}, ${lossText(i)}`}`;
     }),
   );
 }
@@ -90,6 +100,12 @@ export async function impactOf(engine: EngineClient | undefined, target: Target,
     return { known: false, reason: `the engine could not say: ${(error as Error).message}` };
   }
 }
+
+/**
+ * Outputs after a create, update or read: the preview's impact is spent once the move is done (or was
+ * never needed), so it does not come back as the old side of the next preview's diff.
+ */
+export const NO_IMPACT = { failoverImpact: undefined };
 
 /** The inputs a preview shows: the impact when something would move (a Struct holds no undefined). */
 export const impactInputs = (impact: ImpactReport | undefined): Props => (impact ? { failoverImpact: impact } : {});

@@ -1,7 +1,7 @@
 // Which engine a hook talks to: `lifeboat:endpoint`/`lifeboat:token` (stack config, given to
 // configure), else LIFEBOAT_ENDPOINT/LIFEBOAT_TOKEN, else the embedded default: the daemon of the
 // resource's vault directory, started detached when none runs (its URL in daemon.json, its admin
-// token in admin.token, both beside the vault).
+// token in admin.token, both beside the vault), allowing the directories of `lifeboat:allowedPaths`.
 import { execFile, spawn } from "node:child_process";
 import { promises as fs, openSync, closeSync } from "node:fs";
 import * as path from "node:path";
@@ -9,10 +9,13 @@ import { promisify } from "node:util";
 import { EngineClient } from "../../client/engine-client";
 import { requestJson } from "../../client/http";
 import { DAEMON_FILE, LOCAL_TOKEN_FILE, type DaemonRecord } from "../../engine/server/daemon-files";
+import { defaultAllowedPaths } from "../../schema/paths";
 
 export interface ProviderConfig {
   endpoint?: string;
   token?: string;
+  /** `lifeboat:allowedPaths` as stack config holds it: a JSON list (`--path 'lifeboat:allowedPaths[0]'`), or one directory. */
+  allowedPaths?: string;
 }
 
 export interface Connection {
@@ -21,10 +24,36 @@ export interface Connection {
 }
 
 let configured: ProviderConfig = {};
+let allowed: string[] | undefined;
 
 export function configure(config: ProviderConfig): void {
+  allowed = parseAllowedPaths(config.allowedPaths);
   configured = config;
 }
+
+/** How a user allows a directory for the embedded daemon: said by every refusal of a path. */
+export const ALLOW_PATH_HINT = "run: pulumi config set --path 'lifeboat:allowedPaths[0]' DIR (the next index for each further one; the embedded daemon is started with --allow-path for each)";
+
+function parseAllowedPaths(raw: string | undefined): string[] | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  let value: unknown = raw;
+  if (raw.trimStart().startsWith("[")) {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = undefined;
+    }
+  }
+  const list = typeof value === "string" ? [value] : value;
+  if (!Array.isArray(list) || !list.length || !list.every((d) => typeof d === "string" && d !== "")) {
+    throw new Error(`lifeboat:allowedPaths must be a list of directories; to set it, ${ALLOW_PATH_HINT}`);
+  }
+  // Relative directories are relative to the project directory, where the provider runs.
+  return list.map((d: string) => path.resolve(d));
+}
+
+/** The directories the vault's embedded daemon allows: the one holding the vault, and those of `lifeboat:allowedPaths`. */
+export const allowedPathsOf = (vault: string): string[] => [...new Set([...defaultAllowedPaths(vault), ...(allowed ?? [])])];
 
 const given = (...values: Array<string | undefined>) => values.find((v) => v !== undefined && v !== "");
 
@@ -70,7 +99,8 @@ async function connection(dir: string, startDaemon: boolean): Promise<Connection
     return { engine: new EngineClient(endpoint, token), endpoint };
   }
   if (!startDaemon) {
-    const url = await liveDaemon(dir);
+    // A daemon this provider started with other allowed directories is started again at the first change.
+    const url = (await startedWithOtherPaths(dir)) ? undefined : await liveDaemon(dir);
     const token = url && (await readToken(dir));
     return url && token ? { engine: new EngineClient(url, token), endpoint: url } : undefined;
   }
@@ -91,6 +121,7 @@ function embeddedDaemon(dir: string): Promise<{ url: string; token: string }> {
 }
 
 async function startDaemon(dir: string): Promise<{ url: string; token: string }> {
+  if (await startedWithOtherPaths(dir)) await stopEmbeddedDaemon(dir);
   let url = await liveDaemon(dir);
   if (!url) {
     if (!(await isVault(dir))) await promisify(execFile)(process.execPath, [CLI, "vault", "init", dir, "--json"]);
@@ -142,16 +173,45 @@ async function answers(url: string): Promise<boolean> {
   return up;
 }
 
-/** The pid of the daemon this provider started for the vault: only that one is stopped with the Vault. */
+/**
+ * The daemon this provider started for the vault, `{pid, allowedPaths}` (a bare pid from before): only
+ * that one is stopped with the Vault, or started again when the stack config allows other directories.
+ */
 const STARTED_FILE = "daemon.started-by-provider";
+
+interface StartedRecord {
+  pid: number;
+  allowedPaths?: string[];
+}
+
+async function readStarted(dir: string): Promise<StartedRecord | undefined> {
+  const text = await fs.readFile(path.join(dir, STARTED_FILE), "utf8").catch(() => "");
+  if (/^\s*\d+\s*$/.test(text)) return { pid: Number(text) };
+  try {
+    const record = JSON.parse(text) as StartedRecord;
+    return Number.isInteger(record.pid) ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The vault's daemon runs, was started by this provider, and allows other directories than the config says. */
+async function startedWithOtherPaths(dir: string): Promise<boolean> {
+  const started = await readStarted(dir);
+  const record = await readRecord(dir);
+  if (!started || record?.pid !== started.pid || !alive(started.pid)) return false;
+  return JSON.stringify(started.allowedPaths ?? defaultAllowedPaths(dir)) !== JSON.stringify(allowedPathsOf(dir));
+}
 
 /** `lifeboat serve` for the vault on a free loopback port, detached: it outlives the deployment. */
 async function spawnDaemon(dir: string): Promise<string> {
   const log = openSync(path.join(dir, DAEMON_LOG), "a", 0o600);
-  const child = spawn(process.execPath, [CLI, "--vault", dir, "serve", "--port", "0"], { cwd: dir, detached: true, stdio: ["ignore", log, log] });
+  const allowedPaths = allowedPathsOf(dir);
+  const allow = allowedPaths.flatMap((d) => ["--allow-path", d]);
+  const child = spawn(process.execPath, [CLI, "--vault", dir, "serve", "--port", "0", ...allow], { cwd: dir, detached: true, stdio: ["ignore", log, log] });
   closeSync(log);
   child.unref();
-  await fs.writeFile(path.join(dir, STARTED_FILE), String(child.pid), { mode: 0o600 });
+  await fs.writeFile(path.join(dir, STARTED_FILE), JSON.stringify({ pid: child.pid, allowedPaths } satisfies Partial<StartedRecord>), { mode: 0o600 });
   let exited: number | null = null;
   child.once("exit", (code) => (exited = code ?? 1));
   const deadline = Date.now() + DAEMON_START_MS;
@@ -172,7 +232,7 @@ async function spawnDaemon(dir: string): Promise<string> {
  */
 export async function stopEmbeddedDaemon(vault: string): Promise<void> {
   const dir = path.resolve(vault);
-  const started = Number(await fs.readFile(path.join(dir, STARTED_FILE), "utf8").catch(() => ""));
+  const started = (await readStarted(dir))?.pid;
   const record = await readRecord(dir);
   if (started && record?.pid === started && alive(started)) {
     process.kill(started, "SIGTERM");

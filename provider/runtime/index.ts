@@ -4,6 +4,7 @@ import type { Kind } from "../dynamic";
 import { configure as configureConnection, connect, connectIfRunning, type ProviderConfig } from "./connection";
 import { adopt, takenName } from "./adoption";
 import { diffInputs, validate, type Context, type KindDefinition } from "./resource";
+import { confinedPaths } from "./path-check";
 import { hookTimeoutMs, withTimeout } from "./timeout";
 import { containsUnknown, type Props } from "./values";
 import { drill } from "./kinds/drill";
@@ -56,7 +57,10 @@ export function check(kind: Kind, olds: Props, news: Props) {
     const result = validate(def, news);
     // Pulumi gives a resource the stack does not hold yet no old inputs.
     const isNew = Object.keys(olds).length === 0;
-    if (result.failures.length || !(def.verify || def.annotate || (isNew && def.key)) || containsUnknown(result.inputs.vault)) return result;
+    const paths = def.paths && !result.failures.length ? def.paths(result.inputs) : [];
+    // Paths no engine check covers (a site's directory, a failback's): held to the daemon's rule here.
+    result.failures.push(...confinedPaths(paths.filter((p) => !p.engineChecks), result.inputs));
+    if (result.failures.length || !(def.verify || def.annotate || def.crossCheck || (isNew && def.key)) || containsUnknown(result.inputs.vault)) return result;
     // Only a running engine is asked: a preview starts nothing, and a new vault's engine does not run yet.
     let unreachable = "the engine is not running";
     const running = await connectIfRunning(vaultOf(def, result.inputs)).catch((error: Error) => void (unreachable = `the engine could not be reached (${error.message})`));
@@ -70,6 +74,9 @@ export function check(kind: Kind, olds: Props, news: Props) {
       unreachable = `the engine could not be reached (${(error as Error).message})`;
       engine = undefined;
     }
+    // No engine answers to check the disks itself (the first preview): the rule it will apply, here.
+    if (!engine) result.failures.push(...confinedPaths(paths.filter((p) => p.engineChecks), result.inputs));
+    if (def.crossCheck) result.failures.push(...(await def.crossCheck(engine, result.inputs)));
     if (def.annotate && !result.failures.length) Object.assign(result.inputs, await def.annotate(engine, result.inputs, unreachable, olds));
     return result;
   });
@@ -102,7 +109,7 @@ export function create(kind: Kind, inputs: Props) {
     const ctx: Context = { ...context(def, inputs), made: (id) => void (made = id) };
     const creating = inputs.adopt === true && def.key ? adopt(kind, def, ctx, inputs) : def.create(ctx, inputs);
     const { id, observed } = await creating.catch((error) => keepPartial(def, ctx, made, inputs, error));
-    return { id, outs: { ...inputs, ...observed } };
+    return { id, outs: merged(inputs, observed ?? {}) };
   });
 }
 
@@ -110,7 +117,7 @@ export function update(kind: Kind, id: string, olds: Props, news: Props) {
   return hook(kind, "update", true, async (def) => {
     const ctx = context(def, news);
     const observed = await def.update(ctx, id, olds, news).catch((error) => keepPartial(def, ctx, id, news, error));
-    return { outs: { ...news, ...observed } };
+    return { outs: merged(news, observed ?? {}) };
   });
 }
 

@@ -3,6 +3,7 @@
 import type { z } from "zod";
 import type { EngineClient } from "../../client/engine-client";
 import type { Connection } from "./connection";
+import type { PathInput } from "./path-check";
 import { Adoption, failuresOf, type FieldFailure } from "../../schema";
 import { canonical, containsUnknown, isPlumbing, UNKNOWN, valueAt, type Props } from "./values";
 
@@ -34,6 +35,13 @@ export interface KindDefinition {
   annotate?(engine: EngineClient | undefined, inputs: Props, unreachable: string, olds: Props): Promise<Props>;
   /** Create, update and delete wait for jobs: they get the long hook timeout. */
   runsJobs?: boolean;
+  /** Inputs that are paths the engine will read or write: check holds them to the daemon's rule (see path-check.ts). */
+  paths?(inputs: Props): PathInput[];
+  /**
+   * Checks across resources, given valid inputs: against what this deployment declared before (see
+   * declared.ts) and the engine when it runs. They also record this resource's declarations.
+   */
+  crossCheck?(engine: EngineClient | undefined, inputs: Props): Promise<FieldFailure[]>;
   /** Checks only the engine can make, given fully known, valid inputs (the engine is reachable). */
   verify?(engine: EngineClient, inputs: Props): Promise<FieldFailure[]>;
   create(ctx: Context, inputs: Props): Promise<{ id: string; observed?: Props }>;

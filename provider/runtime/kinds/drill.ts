@@ -21,6 +21,8 @@ const DrillSpec = z
 
 interface DrillMachine {
   item: string;
+  /** The engine's id of this machine's drill (absent in states written before it was kept). */
+  drill?: string;
   name: string;
   ip: string | null;
   started: boolean;
@@ -37,7 +39,7 @@ async function machineReport(engine: EngineClient, item: string): Promise<DrillR
   return job.result as DrillReport;
 }
 
-const machineOf = (report: DrillReport): DrillMachine => ({ item: report.item, name: report.machine.name, ip: report.machine.ip, started: report.machine.state === "Running" });
+const machineOf = (report: DrillReport): DrillMachine => ({ item: report.item, drill: report.drill, name: report.machine.name, ip: report.machine.ip, started: report.machine.state === "Running" });
 
 const planItems = async (engine: EngineClient, plan: string) => (await engine.getPlan(plan)).groups.flatMap((g) => g.items);
 
@@ -98,11 +100,17 @@ export const drill: KindDefinition = {
   async update() {
     throw new Error("a drill changes only by replacement");
   },
+  /** Gone once every machine's drill was cleaned up (by delete, or behind Pulumi's back with the CLI), or its machine unprotected. */
   async read(ctx, _id, outs) {
     const engine = await ctx.engine();
-    const items = ((outs.machines as DrillMachine[] | undefined) ?? []).map((m) => m.item);
-    const present = await Promise.all(items.map((item) => unlessMissing(engine.item(item))));
-    return present.some(Boolean) ? {} : undefined;
+    const machines = (outs.machines as DrillMachine[] | undefined) ?? [];
+    const open = await Promise.all(
+      machines.map(async (m) => {
+        const drill = (await unlessMissing(engine.item(m.item)))?.drill;
+        return drill !== null && drill !== undefined && (m.drill === undefined || drill.id === m.drill);
+      }),
+    );
+    return open.some(Boolean) ? {} : undefined;
   },
   async remove(ctx, _id, outs) {
     const items = ((outs.machines as DrillMachine[] | undefined) ?? []).map((m) => m.item);

@@ -1,7 +1,8 @@
 import type { EngineClient } from "../../../client/engine-client";
 import type { ItemStatus } from "../../../engine/replication/health";
-import { ActiveSiteIntent, INTENT_KEYS, ItemSpec } from "../../../schema";
-import { impactInputs, impactOf, reconcile } from "../active-site";
+import { ActiveSiteIntent, INTENT_KEYS, ItemSpec, type FieldFailure } from "../../../schema";
+import { declaredHosts, declareItemIntent } from "../declared";
+import { impactInputs, impactOf, NO_IMPACT, reconcile } from "../active-site";
 import { REPLACE_IMPACT, replaceImpactInputs } from "../replace-impact";
 import type { Context, KindDefinition } from "../resource";
 import { succeeded } from "../jobs";
@@ -27,7 +28,7 @@ function movedDisks(olds: Props, news: Props): Record<string, string> | undefine
 }
 
 function observed(status: ItemStatus): Props {
-  return { health: status.health, rpoSeconds: status.rpoSeconds, protectionState: status.state, activeSite: status.activeSite, lastPointAt: status.latestPoint?.capturedAt ?? null };
+  return { health: status.health, rpoSeconds: status.rpoSeconds, protectionState: status.state, activeSite: status.activeSite, lastPointAt: status.latestPoint?.capturedAt ?? null, ...NO_IMPACT, [REPLACE_IMPACT]: undefined };
 }
 
 /** Settings that change in place, through PATCH /v1/items/:item; `group` and `recovery` are removed with null. */
@@ -48,6 +49,21 @@ async function updateSettings(engine: EngineClient, id: string, olds: Props, new
   if (Object.keys(changed).length) await engine.updateItem(id, changed);
 }
 
+/**
+ * A host the item's site does not have: the hosts the program declares for the site, and those the
+ * engine knows (an agent adds its own host when it registers). Unknown when neither knows the site.
+ */
+async function unknownHost(engine: EngineClient | undefined, inputs: Props): Promise<FieldFailure[]> {
+  const { vault, site, host } = inputs;
+  if (typeof host !== "string" || typeof site !== "string" || containsUnknown([host, site])) return [];
+  const declared = declaredHosts(vault, site);
+  const known = engine ? (await engine.listSites().catch(() => [])).find((s) => s.name === site)?.hosts : undefined;
+  if (!declared && !known) return [];
+  const hosts = [...new Set([...(declared ?? []), ...(known ?? [])])];
+  if (hosts.includes(host)) return [];
+  return [{ property: "host", reason: `site '${site}' has no host named '${host}' (its hosts: ${hosts.join(", ") || "none"}); add it to the Site's hosts` }];
+}
+
 /** Declarative failover: move the machine to its desired site, from wherever the engine says it is. */
 const moveToDesiredSite = (engine: EngineClient, id: string, _olds: Props, news: Props) => reconcile(engine, { kind: "item", name: id }, news);
 
@@ -65,6 +81,14 @@ export const protectedItem: KindDefinition = {
   observed: OBSERVED,
   desired: ["activeSite"],
   runsJobs: true,
+  paths: (inputs) => [
+    // A running engine checks the disks itself: it knows which ones an agent reads on its own host.
+    ...(Array.isArray(inputs.disks) ? (inputs.disks as Props[]) : []).map((d, i) => ({ property: `disks.${i}.path`, value: d?.path, engineChecks: true })),
+    { property: "failback.alternateDir", value: (inputs.failback as Props | undefined)?.alternateDir },
+  ],
+  async crossCheck(engine, inputs) {
+    return [...declareItemIntent(inputs), ...(await unknownHost(engine, inputs))];
+  },
   async verify(engine, inputs) {
     if (containsUnknown(inputs)) return [];
     return (await engine.checkItem(specOfItem(inputs))).failures;
@@ -92,7 +116,8 @@ export const protectedItem: KindDefinition = {
     const status = await unlessMissing((await ctx.engine()).item(id));
     if (!status) return undefined;
     return {
-      ...withoutNulls({ name: status.name, site: status.site, host: status.host, policy: status.policy, group: status.group, generation: status.generation, osType: status.osType }),
+      ...withoutNulls({ name: status.name, site: status.site, host: status.host, policy: status.policy, group: status.group, generation: status.generation, osType: status.osType, recovery: status.recovery }),
+      nics: status.nics,
       // The declared disks, also while the machine replicates back from the recovery site.
       disks: status.disks.map((d) => ({ name: d.name, path: d.primaryPath ?? d.path, os: d.os })),
       excludedDisks: status.disks.filter((d) => d.excluded).map((d) => d.name),

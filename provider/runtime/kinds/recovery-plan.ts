@@ -1,6 +1,7 @@
 import type { EngineClient } from "../../../client/engine-client";
 import { ActiveSiteIntent, INTENT_KEYS, PlanSpec, type FieldFailure } from "../../../schema";
-import { impactInputs, impactOf, observedSite, reconcile } from "../active-site";
+import { impactInputs, impactOf, NO_IMPACT, observedSite, reconcile } from "../active-site";
+import { declarePlanIntent } from "../declared";
 import { fields, type KindDefinition } from "../resource";
 import { same, specOf, UNKNOWN, unlessMissing, type Props } from "../values";
 
@@ -32,7 +33,7 @@ async function missingItems(engine: EngineClient, inputs: Props): Promise<FieldF
 const specOfPlan = (inputs: Props) => specOf(inputs, [...INTENT_KEYS]);
 
 /** Where the plan's machines run: primary, recovery, or mixed while they are split. */
-const observed = async (engine: EngineClient, name: string) => ({ activeSite: await observedSite(engine, { kind: "plan", name }) });
+const observed = async (engine: EngineClient, name: string) => ({ activeSite: await observedSite(engine, { kind: "plan", name }), ...NO_IMPACT });
 
 /**
  * A recovery plan: ordered groups, parallel inside a group, actions before and after. The order of
@@ -48,6 +49,7 @@ export const recoveryPlan: KindDefinition = {
   desired: ["activeSite"],
   runsJobs: true,
   verify: missingItems,
+  crossCheck: async (_engine, inputs) => declarePlanIntent(inputs),
   async annotate(engine, inputs, unreachable) {
     return impactInputs(await impactOf(engine, { kind: "plan", name: String(inputs.name) }, inputs, unreachable));
   },

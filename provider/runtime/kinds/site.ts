@@ -1,6 +1,7 @@
 import { SiteSpec } from "../../../schema";
 import { fields, type KindDefinition } from "../resource";
 import { specOf, unlessMissing, withoutNulls } from "../values";
+import { declareSite } from "../declared";
 
 /** A source site (hyperv, vmm, physical) with its hosts, or a recovery site with its directory. Hosts change in place. */
 export const site: KindDefinition = {
@@ -9,6 +10,12 @@ export const site: KindDefinition = {
   key: "name",
   identity: fields("name", "kind", "path"),
   observed: [],
+  paths: (inputs) => [{ property: "path", value: inputs.path }],
+  // Its hosts, for the check of machines declared after it (declared.ts).
+  async crossCheck(_engine, inputs) {
+    declareSite(inputs);
+    return [];
+  },
   async create(ctx, inputs) {
     const view = await (await ctx.engine()).addSite(specOf(inputs));
     return { id: view.name };
