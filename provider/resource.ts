@@ -1,8 +1,9 @@
 // What the resource classes share: args typed from the zod schemas' input types, a pulumi.Input at
 // every level (as Pulumi's own packages declare them), and the props bag handed to pulumi.dynamic.Resource.
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { ActiveSite, AdoptionInput, FailbackRequest, FailoverIntent } from "../schema";
+import { PREVIEW_FLAG } from "./runtime/values";
 
 type Plain = string | number | boolean | null | undefined;
 
@@ -33,6 +34,9 @@ export function propsOf(logicalName: string, args: object, outputs: readonly str
   const props: pulumi.Inputs = { ...args };
   if (named) props.name = (args as { name?: pulumi.Input<string> }).name ?? logicalName;
   for (const key of outputs) if (!(key in props)) props[key] = undefined;
+  // What a move or a replacement would do is shown in a preview only: an up's check stores no such note,
+  // so the next preview's diff (old inputs against new) never shows a spent one.
+  props[PREVIEW_FLAG] = pulumi.runtime.isDryRun();
   return props;
 }
 

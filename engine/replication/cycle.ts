@@ -50,7 +50,8 @@ export async function replicateWindow(vault: Vault, items: ItemRow[], options: W
   }, vault.windows);
   await vault.store.flush();
   const entries = plan.map((p, n) => ({ item: p.item, disks: p.disks, results: captures[n], app: p.app }));
-  return recordWindow(vault, entries, capturedAt, Math.round(performance.now() - began));
+  // Rounded up: a sub-millisecond cycle took time all the same, and 0 would read as "never measured".
+  return recordWindow(vault, entries, capturedAt, Math.ceil(performance.now() - began));
 }
 
 /** What one machine's part of a window recorded: its disks and, disk by disk, what was read. */

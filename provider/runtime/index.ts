@@ -3,10 +3,10 @@
 import type { Kind } from "../dynamic";
 import { configure as configureConnection, connect, connectIfRunning, type ProviderConfig } from "./connection";
 import { adopt, takenName } from "./adoption";
-import { diffInputs, validate, type Context, type KindDefinition } from "./resource";
+import { diffInputs, validate, type Context, type KindDefinition, type Replacement } from "./resource";
 import { confinedPaths } from "./path-check";
 import { hookTimeoutMs, withTimeout } from "./timeout";
-import { containsUnknown, type Props } from "./values";
+import { containsUnknown, PREVIEW_FLAG, type Props } from "./values";
 import { drill } from "./kinds/drill";
 import { network, networkMapping } from "./kinds/network";
 import { policy } from "./kinds/policy";
@@ -52,11 +52,22 @@ export async function configure(config: ProviderConfig): Promise<void> {
   configureConnection(config);
 }
 
-export function check(kind: Kind, olds: Props, news: Props) {
+/**
+ * Replacements this deployment's diffs decided, by the new object (kind, vault, name): what each replaces
+ * and why. Pulumi checks a replacement again with no old inputs, as if it were new, in the same provider
+ * process right after the diff; that check finds here that the name it keeps is taken only by the object
+ * it replaces (deleted first), and what the replacement loses, for the preview.
+ */
+const replacing = new Map<string, Replacement>();
+const objectKey = (kind: Kind, def: KindDefinition, props: Props) => (def.key ? JSON.stringify([kind, vaultOf(def, props), props[def.key]]) : "");
+
+export function check(kind: Kind, olds: Props, given: Props) {
   return hook(kind, "check", false, async (def) => {
+    const { [PREVIEW_FLAG]: preview, ...news } = given;
     const result = validate(def, news);
-    // Pulumi gives a resource the stack does not hold yet no old inputs.
-    const isNew = Object.keys(olds).length === 0;
+    const replaced = Object.keys(olds).length === 0 ? replacing.get(objectKey(kind, def, news)) : undefined;
+    // Pulumi gives a resource the stack does not hold yet no old inputs (and a replacement, see `replacing`).
+    const isNew = Object.keys(olds).length === 0 && !(def.key && replaced?.name === news[def.key]);
     const paths = def.paths && !result.failures.length ? def.paths(result.inputs) : [];
     // Paths no engine check covers (a site's directory, a failback's): held to the daemon's rule here.
     result.failures.push(...confinedPaths(paths.filter((p) => !p.engineChecks), result.inputs));
@@ -77,13 +88,17 @@ export function check(kind: Kind, olds: Props, news: Props) {
     // No engine answers to check the disks itself (the first preview): the rule it will apply, here.
     if (!engine) result.failures.push(...confinedPaths(paths.filter((p) => p.engineChecks), result.inputs));
     if (def.crossCheck) result.failures.push(...(await def.crossCheck(engine, result.inputs)));
-    if (def.annotate && !result.failures.length) Object.assign(result.inputs, await def.annotate(engine, result.inputs, unreachable, olds));
+    if (def.annotate && preview === true && !result.failures.length) Object.assign(result.inputs, await def.annotate(engine, result.inputs, unreachable, replaced));
     return result;
   });
 }
 
 export function diff(kind: Kind, _id: string, olds: Props, news: Props) {
-  return hook(kind, "diff", false, async (def) => diffInputs(def, olds, news));
+  return hook(kind, "diff", false, async (def) => {
+    const result = diffInputs(def, olds, news);
+    if (result.replaces.length && def.key) replacing.set(objectKey(kind, def, news), { name: String(olds[def.key]), replaces: result.replaces });
+    return result;
+  });
 }
 
 /** Props updated with what the engine reports; keys it reports absent leave (a Struct holds no undefined). */

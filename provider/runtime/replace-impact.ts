@@ -1,9 +1,11 @@
 // What replacing a protected machine loses, for the preview: a replacement unprotects the old machine
-// (its recovery points and its drill go with it) and protects a new one from scratch. check() adds it
-// as the `replaceImpact` input, computed from what the engine reports of the machine now.
+// (its recovery points and its drill go with it) and protects a new one from scratch. A preview's check
+// of the replacement (see `replacing` in index.ts) adds it as the `replaceImpact` input, computed from
+// what the engine reports of the machine now.
 import type { EngineClient } from "../../client/engine-client";
 import type { DrillReport } from "../../engine/failover/drill";
-import { same, type Props } from "./values";
+import type { Replacement } from "./resource";
+import type { Props } from "./values";
 
 /** The input that carries it: shown in the preview's diff, never sent to the engine nor compared by diff. */
 export const REPLACE_IMPACT = "replaceImpact";
@@ -31,15 +33,9 @@ async function impact(engine: EngineClient | undefined, name: string, changed: s
   }
 }
 
-/**
- * The inputs a preview shows when the resource is in the stack (old inputs given) and its identity
- * changes; none otherwise (a Struct holds no undefined).
- */
-export async function replaceImpactInputs(engine: EngineClient | undefined, identity: (inputs: Props) => Props, olds: Props, news: Props, unreachable: string): Promise<Props> {
-  if (Object.keys(olds).length === 0) return {};
-  const [was, will] = [identity(olds), identity(news)];
-  const changed = Object.keys(will).filter((key) => !same(was[key], will[key]));
-  if (!changed.length) return {};
-  const report = await impact(engine, String(olds.name), changed, unreachable);
+/** The inputs a preview shows when the resource replaces a machine; none otherwise (a Struct holds no undefined). */
+export async function replaceImpactInputs(engine: EngineClient | undefined, replaced: Replacement | undefined, unreachable: string): Promise<Props> {
+  if (!replaced) return {};
+  const report = await impact(engine, replaced.name, replaced.replaces, unreachable);
   return report ? { [REPLACE_IMPACT]: report } : {};
 }

@@ -7,6 +7,12 @@ import type { PathInput } from "./path-check";
 import { Adoption, failuresOf, type FieldFailure } from "../../schema";
 import { canonical, containsUnknown, isPlumbing, UNKNOWN, valueAt, type Props } from "./values";
 
+/** A replacement the diff decided: the object replaced (its name) and the inputs that force it. */
+export interface Replacement {
+  name: string;
+  replaces: string[];
+}
+
 export interface KindDefinition {
   /** The spec schema (zod) the inputs, less `vault`, must satisfy. */
   schema: z.ZodType;
@@ -29,10 +35,10 @@ export interface KindDefinition {
    */
   desired?: string[];
   /**
-   * Inputs check adds for the preview to show (what a failover or a replacement would do); the engine may
-   * be unreachable. `olds` are the old inputs, empty for a resource the stack does not hold yet.
+   * Inputs a preview's check adds for the preview to show (what a failover or a replacement would do); the
+   * engine may be unreachable. `replaced`: the object this resource replaces, when it is a replacement.
    */
-  annotate?(engine: EngineClient | undefined, inputs: Props, unreachable: string, olds: Props): Promise<Props>;
+  annotate?(engine: EngineClient | undefined, inputs: Props, unreachable: string, replaced: Replacement | undefined): Promise<Props>;
   /** Create, update and delete wait for jobs: they get the long hook timeout. */
   runsJobs?: boolean;
   /** Inputs that are paths the engine will read or write: check holds them to the daemon's rule (see path-check.ts). */

@@ -2,6 +2,12 @@
 
 export type Props = Record<string, unknown>;
 
+/**
+ * An input the program side adds to every resource: whether this run is a preview (pulumi.runtime.isDryRun).
+ * The check reads it and leaves it out of the inputs it returns, so it is never stored or shown.
+ */
+export const PREVIEW_FLAG = "__preview";
+
 /** What a value not yet known in a preview arrives as, whatever type the property has. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 

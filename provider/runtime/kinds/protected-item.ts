@@ -93,9 +93,9 @@ export const protectedItem: KindDefinition = {
     if (containsUnknown(inputs)) return [];
     return (await engine.checkItem(specOfItem(inputs))).failures;
   },
-  async annotate(engine, inputs, unreachable, olds) {
+  async annotate(engine, inputs, unreachable, replaced) {
     const failover = impactInputs(await impactOf(engine, { kind: "item", name: String(inputs.name) }, inputs, unreachable));
-    return { ...failover, ...(await replaceImpactInputs(engine, identity, olds, inputs, unreachable)) };
+    return { ...failover, ...(await replaceImpactInputs(engine, replaced, unreachable)) };
   },
   async create(ctx, inputs) {
     const engine = await ctx.engine();
