@@ -44,7 +44,7 @@ export async function withEngine<T>(command: Command, body: (engine: EngineApi) 
   try {
     if (!endpoint) return await withLocalEngine(command, (engine) => followJobs(engine, () => body(engine), progress));
     const token = opts.token ?? process.env.LIFEBOAT_TOKEN ?? localToken(command);
-    if (!token) throw new EngineError("Unauthorized", `a token is needed for ${endpoint}: give --token or set LIFEBOAT_TOKEN`, false, "token");
+    if (!token) throw new EngineError("Unauthorized", `a token is needed for ${endpoint}: give --token or set LIFEBOAT_TOKEN`, { field: "token" });
     return await body(new EngineClient(endpoint, token, { onJob: (job) => progress?.update(job) }));
   } finally {
     progress?.done();

@@ -10,7 +10,7 @@ export function reportError(error: unknown, json: boolean): number {
   }
   const e = error instanceof EngineError ? error : undefined;
   const message = error instanceof Error ? error.message : String(error);
-  if (json) process.stderr.write(JSON.stringify({ error: { code: e?.code ?? "Error", message, field: e?.field } }) + "\n");
+  if (json) process.stderr.write(JSON.stringify({ error: { code: e?.code ?? "InternalError", message, field: e?.field } }) + "\n");
   else process.stderr.write(`error: ${message}${e?.field ? ` (${e.field})` : ""}\n`);
   return e?.code === "InvalidInput" ? 2 : 1;
 }

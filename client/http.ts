@@ -1,6 +1,5 @@
 import { pathToFileURL } from "node:url";
-import { EngineError } from "../engine/errors";
-import { ValidationError } from "../schema";
+import { EngineError, ErrorBody, ValidationError } from "../schema";
 
 /** The little of got's API used here (got is ESM-only; its types cannot be imported from CommonJS). */
 interface GotResponse {
@@ -44,13 +43,24 @@ export async function requestJson<T>(endpoint: string, token: string | undefined
     },
   }).catch((error: Error & { code?: string }) => {
     const reason = error.code === "ETIMEDOUT" ? `no answer within ${timeout} ms` : error.message;
-    throw new EngineError("ConnectionLost", `cannot reach the engine at ${endpoint}: ${reason}`, true, "endpoint");
+    throw new EngineError("ConnectionLost", `cannot reach the engine at ${endpoint}: ${reason}`, { field: "endpoint" });
   });
   const text = res.body;
   const contentType = String(res.headers["content-type"] ?? "");
   const json = text && contentType.includes("json") ? JSON.parse(text) : undefined;
   if (res.statusCode >= 200 && res.statusCode < 300) return json as T;
-  const e = json?.error ?? { code: `Http${res.statusCode}`, message: text || res.statusMessage || `HTTP ${res.statusCode}` };
-  if (e.failures) throw new ValidationError(e.message.replace(/^invalid ([^:]+):.*$/s, "$1"), e.failures);
-  throw new EngineError(e.code, e.message, res.statusCode >= 500, e.field);
+  throw errorOf(res, json);
+}
+
+/** The engine's error, rebuilt from its body; whether it is recoverable is its code's (schema/errors.ts). */
+function errorOf(res: GotResponse, json: unknown): Error {
+  const body = ErrorBody.safeParse(json);
+  if (!body.success) {
+    // Not a Lifeboat daemon's answer (a proxy in between): a 5xx of its own may pass.
+    const message = res.body || res.statusMessage || `HTTP ${res.statusCode}`;
+    return new EngineError("UnexpectedResponse", `HTTP ${res.statusCode} without an engine error body: ${message}`, { recoverable: res.statusCode >= 500 });
+  }
+  const { code, message, field, what, failures } = body.data.error;
+  if (code === "InvalidInput" && failures) return new ValidationError(what ?? "input", failures, message);
+  return new EngineError(code, message, { field });
 }

@@ -1,6 +1,6 @@
 import { Vault, type VaultEncryption, type VaultOptions } from "./vault";
 import type { KeyFlags } from "./keys/kek-source";
-import { EngineError } from "./errors";
+import { ConflictError, EngineError, NotFoundError } from "./errors";
 import { Job, listJobs, readJob, type JobView } from "./jobs/jobs";
 import { addHost, addSite, listSites, type SiteView } from "./inventory/sites";
 import { addPolicy, getPolicy, listPolicies, updatePolicy, type PolicyView } from "./inventory/policies";
@@ -155,12 +155,12 @@ export class Engine {
     return this.locked(async () => {
       const item = await itemRow(this.vault, name);
       if (options.appConsistent && !hooksOf(item).quiesce) {
-        throw new EngineError("InvalidInput", `'${name}' has no quiesce/unquiesce hooks, so it cannot take an app-consistent point`, false, "appConsistent");
+        throw new EngineError("InvalidInput", `'${name}' has no quiesce/unquiesce hooks, so it cannot take an app-consistent point`, { field: "appConsistent" });
       }
       if (item.failover_state !== null && item.failover_state !== "Reprotected") {
-        throw new EngineError("Conflict", `'${name}' is ${item.failover_state === "Migrated" ? "migrated" : `failed over (${item.failover_state})`}; it replicates again after reprotect`, false, "name");
+        throw new ConflictError(`'${name}' is ${item.failover_state === "Migrated" ? "migrated" : `failed over (${item.failover_state})`}; it replicates again after reprotect`, "name");
       }
-      if (item.state === "ResyncRequired") throw new EngineError("Conflict", `'${name}' needs a resync (${item.resync_reason}); run 'lifeboat resync ${name}'`, false, "name");
+      if (item.state === "ResyncRequired") throw new ConflictError(`'${name}' needs a resync (${item.resync_reason}); run 'lifeboat resync ${name}'`, "name");
       const agent = await agentHostOf(this.vault, item);
       if (agent) return requestAgentSync(this.vault, item, agent, options.appConsistent ?? false);
       if (item.state === "InitialReplicationPending" || item.state === "EnablingProtection") return resumeInitialReplication(this.vault, item);
@@ -244,7 +244,7 @@ export class Engine {
   }
   async job(id: string): Promise<JobView> {
     const job = await readJob(this.vault.db, id);
-    if (!job) throw new EngineError("NotFound", `job '${id}' does not exist`, false, "id");
+    if (!job) throw new NotFoundError("job", id, "id");
     return job;
   }
 

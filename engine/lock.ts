@@ -61,7 +61,7 @@ export class VaultLock {
       }
       if (Date.now() > deadline) {
         const holder = await fs.readFile(`${this.file}.holder`, "utf8").then((t) => JSON.parse(t) as { pid: number; host: string }).catch(() => undefined);
-        throw new EngineError("VaultBusy", `the vault is locked by process ${holder?.pid ?? "?"} on ${holder?.host ?? "?"}`, true);
+        throw new EngineError("VaultBusy", `the vault is locked by process ${holder?.pid ?? "?"} on ${holder?.host ?? "?"}`);
       }
       await new Promise((r) => setTimeout(r, POLL_MS));
     }

@@ -78,9 +78,9 @@ export class Vault {
    */
   static async init(dir: string, options: VaultOptions = {}): Promise<{ vault: Vault; registrationKey: string }> {
     const root = path.resolve(dir);
-    if (await exists(path.join(root, MARKER))) throw new EngineError("AlreadyExists", `${root} is already a vault`, false, "dir");
+    if (await exists(path.join(root, MARKER))) throw new EngineError("AlreadyExists", `${root} is already a vault`, { field: "dir" });
     const entries = await fs.readdir(root).catch((e) => (e.code === "ENOENT" ? [] : Promise.reject(e)));
-    if (entries.length > 0) throw new EngineError("InvalidInput", `${root} is not empty; a vault needs an empty or new directory`, false, "dir");
+    if (entries.length > 0) throw new EngineError("InvalidInput", `${root} is not empty; a vault needs an empty or new directory`, { field: "dir" });
     const id = randomUUID();
     const key = options.unencrypted ? undefined : await createVaultKey(keySource(options.key ?? {}, id), { id, dir: root });
     try {
@@ -104,7 +104,7 @@ export class Vault {
   static async open(dir: string, options: VaultOptions = {}): Promise<Vault> {
     const root = path.resolve(dir);
     const text = await fs.readFile(path.join(root, MARKER), "utf8").catch(() => undefined);
-    if (!text) throw new EngineError("VaultNotFound", `no vault at ${root} (create one with 'lifeboat vault init ${dir}')`, false, "vault");
+    if (!text) throw new EngineError("VaultNotFound", `no vault at ${root} (create one with 'lifeboat vault init ${dir}')`, { field: "vault" });
     const marker = parse(VaultMarker, JSON.parse(text), `${MARKER} of ${root}`);
     const key = marker.encryption ? await unlockVaultKey(keySource(options.key ?? {}, marker.id), { id: marker.id, dir: root }, marker.encryption) : undefined;
     return Vault.openAt(root, marker.id, options, key);
@@ -130,7 +130,7 @@ export class Vault {
    * (a leaked KEK is retired this way; a leaked data key is not). The caller holds the vault lock.
    */
   async changeKey(next: KeyFlags): Promise<VaultEncryption> {
-    if (!this.dataKey) throw new EngineError("NotEncrypted", `vault ${this.dir} predates encryption at rest and has no key to change`, false, "vault");
+    if (!this.dataKey) throw new EngineError("NotEncrypted", `vault ${this.dir} predates encryption at rest and has no key to change`, { field: "vault" });
     const marker = parse(VaultMarker, JSON.parse(await fs.readFile(path.join(this.dir, MARKER), "utf8")), `${MARKER} of ${this.dir}`);
     const key = await wrapVaultKey(this.dataKey, keySource(next, this.id), { id: this.id, dir: this.dir });
     await writePrivateFile(path.join(this.dir, MARKER), JSON.stringify({ ...marker, encryption: key.record }, null, 2) + "\n");

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { fsPath, Name } from "./common";
+import { ErrorCode } from "./errors";
 
 /** Base64 of binary fields (block indexes, ids and change hashes travel packed, not as JSON arrays). */
 const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, "must be base64");
@@ -79,7 +80,7 @@ export type AgentWindowReport = z.infer<typeof AgentWindowReport>;
 export const AgentFailureReport = z.strictObject({
   mode: AgentWorkMode,
   items: z.array(Name).min(1),
-  error: z.strictObject({ code: z.string().min(1).max(64), message: z.string().max(4096), recoverable: z.boolean() }),
+  error: z.strictObject({ code: ErrorCode, message: z.string().max(4096), recoverable: z.boolean() }),
 });
 export type AgentFailureReport = z.infer<typeof AgentFailureReport>;
 

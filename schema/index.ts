@@ -15,3 +15,4 @@ export * from "./verify";
 export * from "./requests";
 export * from "./vault";
 export * from "./adoption";
+export * from "./errors";

@@ -9,8 +9,9 @@ export interface FieldFailure {
 /** Bad input: carries every failing property so CLIs, APIs and Pulumi's check can report them all. */
 export class ValidationError extends Error {
   readonly code = "InvalidInput";
-  constructor(readonly what: string, readonly failures: FieldFailure[]) {
-    super(`invalid ${what}: ${failures.map((f) => `${f.property || "(value)"}: ${f.reason}`).join("; ")}`);
+  /** `message` is given only when rebuilding an error the engine sent (the client). */
+  constructor(readonly what: string, readonly failures: FieldFailure[], message = `invalid ${what}: ${failures.map((f) => `${f.property || "(value)"}: ${f.reason}`).join("; ")}`) {
+    super(message);
     this.name = "ValidationError";
   }
 }

@@ -159,7 +159,7 @@ describe("agents on source hosts", () => {
     const refused = async (body: unknown) => link.window(body as Parameters<AgentLink["window"]>[0]).then(() => ({ code: "accepted", field: undefined }), (e) => ({ code: e.code, field: e.failures?.[0]?.property ?? e.field }));
     const blocksBefore = (await v.engine.status()).vault.store.blocks;
     assert.deepEqual(await refused(report({ baseVersion: disk.state_version - 1 })), { code: "Conflict", field: "items.0.disks.0" });
-    assert.deepEqual(await refused(report({})), { code: "BlocksMissing", field: "blocks" });
+    assert.deepEqual(await refused(report({})), { code: "BlockMissing", field: "blocks" });
     const ghost = { id, pack: `packs/ab/${"0".repeat(32)}.pack`, offset: 0, length: 100 };
     assert.deepEqual(await refused(report({}, [ghost])), { code: "InvalidInput", field: "blocks" });
     assert.deepEqual(await refused(report({ ids: "" })), { code: "InvalidInput", field: "items.0.disks.0.ids" });

@@ -14,7 +14,7 @@ async function flakyServer(failures: number, hang = false) {
     seen.push(`${req.method} ${req.url}`);
     if (hang) return; // never answers
     if (seen.length <= failures) {
-      res.writeHead(503, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "Unavailable", message: "starting up" } }));
+      res.writeHead(503, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "VaultBusy", message: "starting up" } }));
     } else {
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ method: req.method }));
     }
@@ -38,7 +38,7 @@ describe("engine client transport", () => {
   it("never repeats a POST: the 503 comes back as the engine's error", async () => {
     const server = await flakyServer(1);
     try {
-      await assert.rejects(requestJson(server.url, "t", "POST", "/v1/items", {}), (e: EngineError) => e.code === "Unavailable" && e.message === "starting up" && e.recoverable);
+      await assert.rejects(requestJson(server.url, "t", "POST", "/v1/items", {}), (e: EngineError) => e.code === "VaultBusy" && e.message === "starting up" && e.recoverable);
       assert.deepEqual(server.seen, ["POST /v1/items"]);
     } finally {
       await server.close();

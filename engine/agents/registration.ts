@@ -29,7 +29,7 @@ const REFUSED = {
 export async function registerAgent(vault: Vault, input: unknown): Promise<AgentIdentity> {
   const spec = parse(AgentRegistration, input, "agent registration");
   const key = await vault.checkRegistrationKey(spec.registrationKey);
-  if (key !== "valid") throw new EngineError("Unauthorized", REFUSED[key], false, "registrationKey");
+  if (key !== "valid") throw new EngineError("Unauthorized", REFUSED[key], { field: "registrationKey" });
   const site = await siteOfHost(vault, spec.host, spec.site);
   const now = vault.clock.now();
   await vault.db.transaction().execute(async (trx) => {

@@ -37,7 +37,7 @@ export async function recordAgentWindow(vault: Vault, hostName: string, input: u
   const newIds = new Set<string>();
   for (const [n, part] of report.items.entries()) {
     const item = await itemRow(vault, part.item);
-    if (item.host !== host.name || item.site_id !== host.siteId) throw new EngineError("Forbidden", `'${item.name}' is not on host '${host.name}'`, false, `items.${n}.item`);
+    if (item.host !== host.name || item.site_id !== host.siteId) throw new EngineError("Forbidden", `'${item.name}' is not on host '${host.name}'`, { field: `items.${n}.item` });
     if (!ACCEPTS[report.mode].includes(item.state)) throw new ConflictError(`'${item.name}' is ${item.state}; an agent's ${report.mode} window does not apply`, `items.${n}.item`);
     const disks = await includedDisks(vault, item.id);
     const results = [];
@@ -87,7 +87,7 @@ async function checkBlocks(vault: Vault, report: AgentWindowReport, newIds: Set<
   const present = new Set((await new SqlPackIndex(vault.db).lookupMany(unknown)).map((e) => e.id));
   const missing = unknown.filter((id) => !present.has(id));
   // Gone since the agent asked (retention collected it): recoverable, the agent ships it next time.
-  if (missing.length) throw new EngineError("BlocksMissing", `${missing.length} block(s) the report relies on are not in the store (first: ${missing[0]}); the agent sends them again`, true, "blocks");
+  if (missing.length) throw new EngineError("BlockMissing", `${missing.length} block(s) the report relies on are not in the store (first: ${missing[0]}); the agent sends them again`, { field: "blocks", recoverable: true });
   if (failures.length) throw new ValidationError("agent report", failures);
 }
 
@@ -98,10 +98,10 @@ export async function recordAgentFailure(vault: Vault, hostName: string, input: 
   const items: ItemRow[] = [];
   for (const name of report.items) {
     const item = await itemRow(vault, name);
-    if (item.host !== host.name || item.site_id !== host.siteId) throw new EngineError("Forbidden", `'${name}' is not on host '${host.name}'`, false, "items");
+    if (item.host !== host.name || item.site_id !== host.siteId) throw new EngineError("Forbidden", `'${name}' is not on host '${host.name}'`, { field: "items" });
     items.push(item);
   }
-  const error = new EngineError(report.error.code, `agent on ${host.name}: ${report.error.message}`, report.error.recoverable);
+  const error = new EngineError(report.error.code, `agent on ${host.name}: ${report.error.message}`, { recoverable: report.error.recoverable });
   for (const item of items) {
     if (item.state === "InitialReplicationInProgress") await setItemState(vault, item.id, "InitialReplicationPending");
     if (item.state === "Resynchronizing") await setItemState(vault, item.id, "ResyncRequired", item.resync_reason ?? "ResyncFailed");

@@ -8,7 +8,7 @@ import { waitForAgent } from "./jobs";
 /** "Replicate now" for a machine its agent reads: due at once; the job ends when the agent's point lands. */
 export async function requestAgentSync(vault: Vault, item: ItemRow, host: AgentHost, appConsistent: boolean): Promise<JobView> {
   if (appConsistent) {
-    throw new EngineError("InvalidInput", `'${item.name}' is read by the agent on host ${host.name}: its app-consistent points follow the policy's app-consistent frequency`, false, "appConsistent");
+    throw new EngineError("InvalidInput", `'${item.name}' is read by the agent on host ${host.name}: its app-consistent points follow the policy's app-consistent frequency`, { field: "appConsistent" });
   }
   const job = await Job.start(vault.db, vault.clock, "Replicate", item.name, ["Replicate"]);
   await vault.db.updateTable("items").set({ last_attempt_at: null }).where("id", "=", item.id).execute();

@@ -84,7 +84,7 @@ async function describe(vault: Vault, item: ScheduledItem): Promise<AgentWork["i
 export async function diskState(vault: Vault, hostName: string, itemName: string, diskName: string): Promise<{ version: number; map: EncodedMap | null }> {
   const host = await registeredHost(vault, hostName);
   const item = await itemRow(vault, itemName);
-  if (item.host !== host.name || item.site_id !== host.siteId) throw new EngineError("Forbidden", `'${itemName}' is not on host '${hostName}'`, false, "item");
+  if (item.host !== host.name || item.site_id !== host.siteId) throw new EngineError("Forbidden", `'${itemName}' is not on host '${hostName}'`, { field: "item" });
   const disk = (await includedDisks(vault, item.id)).find((d) => d.name === diskName);
   if (!disk) throw new NotFoundError("disk", `${itemName}/${diskName}`);
   const map = await loadDiskState(vault, disk.id, vault.blockSize);

@@ -12,14 +12,14 @@ export function runHook(label: string, command: string, env: Record<string, stri
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.on("error", (error) => {
       clearTimeout(timer);
-      reject(new EngineError("HookFailed", `${label} hook could not start: ${error.message}`, true));
+      reject(new EngineError("HookFailed", `${label} hook could not start: ${error.message}`));
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve();
       else {
         const why = signal ? `was killed by ${signal}` : `exited with ${code}`;
-        reject(new EngineError("HookFailed", `${label} hook '${command}' ${why}${stderr ? `: ${stderr.trim()}` : ""}`, true));
+        reject(new EngineError("HookFailed", `${label} hook '${command}' ${why}${stderr ? `: ${stderr.trim()}` : ""}`));
       }
     });
   });

@@ -43,7 +43,7 @@ export async function applyPoint(vault: Vault, pointId: string, targets: Array<{
           continue; // a new file is sparse: zero blocks stay holes
         }
         const data = id.equals(ZERO_ID) ? Buffer.alloc(length) : await vault.store.get(id.toString("hex"));
-        if (!id.equals(ZERO_ID) && !blockId(data).equals(id)) throw new EngineError("BlockDamaged", `block ${index} of ${target.path} is damaged in the store; run a resync`, false);
+        if (!id.equals(ZERO_ID) && !blockId(data).equals(id)) throw new EngineError("BlockDamaged", `block ${index} of ${target.path} is damaged in the store; run a resync`);
         await writeAll(handle, data, offset, target.path);
         result.blocksWritten++;
         result.bytesWritten += data.length;

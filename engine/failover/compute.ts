@@ -28,11 +28,11 @@ export async function startCompute(compute: ComputeSpec, dir: string, env: Recor
   const deadline = Date.now() + compute.healthTimeoutSeconds * 1000;
   for (;;) {
     if (exited && !compute.healthCheck) break;
-    if (exited) throw new EngineError("StartFailed", `start command ${exited} before the machine became healthy (see ${path.join(dir, "start.log")})`, false);
+    if (exited) throw new EngineError("StartFailed", `start command ${exited} before the machine became healthy (see ${path.join(dir, "start.log")})`);
     if (!compute.healthCheck || (await healthy(compute.healthCheck, dir, env))) break;
     if (Date.now() > deadline) {
       killGroup(child.pid!);
-      throw new EngineError("HealthCheckFailed", `the machine did not pass its health check '${compute.healthCheck}' within ${compute.healthTimeoutSeconds} s`, false);
+      throw new EngineError("HealthCheckFailed", `the machine did not pass its health check '${compute.healthCheck}' within ${compute.healthTimeoutSeconds} s`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -30,10 +30,10 @@ export interface FailbackOutcome {
 export async function assertCanFailBack(vault: Vault, item: ItemRow): Promise<void> {
   if (item.failover_state === "Migrated") throw new ConflictError(`'${item.name}' was migrated; failback is refused`, "name");
   if (item.failover_state !== "Reprotected") throw new ConflictError(`'${item.name}' is not replicating back to the primary (${item.failover_state ?? "not failed over"}); fail it over, commit and reprotect first`, "name");
-  if (!(await latestPointRow(vault, item.id))) throw new EngineError("NoRecoveryPoint", `failback of '${item.name}' needs at least one recovery point from the recovery site`, false, "name");
+  if (!(await latestPointRow(vault, item.id))) throw new EngineError("NoRecoveryPoint", `failback of '${item.name}' needs at least one recovery point from the recovery site`, { field: "name" });
   // Its writes and final sync would rely on the damaged copies, after the recovery machine is stopped.
   if (await latestIsDamaged(vault, item.id)) {
-    throw new EngineError("ReplicaDamaged", `the latest recovery point of '${item.name}' is damaged (found by verify), so a failback could not write it; run 'lifeboat resync ${item.name}' first`, false, "name");
+    throw new EngineError("ReplicaDamaged", `the latest recovery point of '${item.name}' is damaged (found by verify), so a failback could not write it; run 'lifeboat resync ${item.name}' first`, { field: "name" });
   }
 }
 
@@ -78,7 +78,7 @@ export async function failback(vault: Vault, item: ItemRow, request: FailbackReq
       });
       const [point] = await job.step("Final synchronization", async () => {
         const made = await replicateWindow(vault, [await itemRowById(vault, item.id)], { appConsistent: false, stopped: true });
-        if (made[0].damaged) throw new EngineError("ReplicaDamaged", `the final sync ${made[0].id} relies on blocks found damaged in the store; the primary disks are left as they are: run 'lifeboat resync ${item.name}', then fail back again`, false);
+        if (made[0].damaged) throw new EngineError("ReplicaDamaged", `the final sync ${made[0].id} relies on blocks found damaged in the store; the primary disks are left as they are: run 'lifeboat resync ${item.name}', then fail back again`);
         return made;
       });
       const written = await job.step("Write disks at primary", (task) => applyPoint(vault, point.id, targets, { full: !delta }, task));

@@ -1,5 +1,5 @@
 import type { Vault } from "../vault";
-import { ConflictError, EngineError, errorMessage } from "../errors";
+import { ConflictError, EngineError, NotFoundError, errorMessage } from "../errors";
 import { Job, type JobView } from "../jobs/jobs";
 import { hooksOf, itemRowById, recoveryOf, type ItemRow } from "../inventory/items";
 import { runHook } from "../disks/hooks";
@@ -25,12 +25,12 @@ export interface FailoverOutcome {
 
 /** Checks that change nothing: a failover of this item may start. */
 export function assertCanFailOver(item: ItemRow, request: FailoverRequest): void {
-  if (!recoveryOf(item)) throw new EngineError("NoRecoveryTarget", `'${item.name}' has no recovery settings (protect it with --recovery-site)`, false, "recovery");
+  if (!recoveryOf(item)) throw new EngineError("NoRecoveryTarget", `'${item.name}' has no recovery settings (protect it with --recovery-site)`, { field: "recovery" });
   if (item.failover_state === "Migrated") throw new ConflictError(`'${item.name}' was migrated and is no longer protected`, "name");
   if (item.active_site !== "primary" || item.failover_state) throw new ConflictError(`'${item.name}' is already failed over (${item.failover_state}); commit, reprotect or fail back instead`, "name");
   if (item.state !== "Protected" && item.state !== "ResyncRequired") throw new ConflictError(`'${item.name}' is not protected yet (${item.state})`, "name");
   if (request.type === "planned" && !hooksOf(item).shutdown) {
-    throw new EngineError("InvalidInput", `a planned failover of '${item.name}' shuts the source down first: give it a shutdown command (--shutdown-cmd), or run an unplanned failover`, false, "type");
+    throw new EngineError("InvalidInput", `a planned failover of '${item.name}' shuts the source down first: give it a shutdown command (--shutdown-cmd), or run an unplanned failover`, { field: "type" });
   }
 }
 
@@ -39,11 +39,11 @@ export async function assertFailoverAllowed(vault: Vault, item: ItemRow, request
   assertCanFailOver(item, request);
   const agent = await agentHostOf(vault, item);
   if (agent && (request.type === "planned" || request.shutdownSource)) {
-    throw new EngineError("InvalidInput", `'${item.name}' runs on host ${agent.name}, whose agent reads it: shut it down there, let the agent ship a last point, then run an unplanned failover`, false, request.type === "planned" ? "type" : "shutdownSource");
+    throw new EngineError("InvalidInput", `'${item.name}' runs on host ${agent.name}, whose agent reads it: shut it down there, let the agent ship a last point, then run an unplanned failover`, { field: request.type === "planned" ? "type" : "shutdownSource" });
   }
   // The final sync would rely on the same damaged copies, and the source would be down by then.
   if (request.type === "planned" && (await latestIsDamaged(vault, item.id))) {
-    throw new EngineError("ReplicaDamaged", `the latest recovery point of '${item.name}' is damaged (found by verify), so a planned failover could not restore its final sync; run 'lifeboat resync ${item.name}' first, or an unplanned failover to an undamaged point`, false, "type");
+    throw new EngineError("ReplicaDamaged", `the latest recovery point of '${item.name}' is damaged (found by verify), so a planned failover could not restore its final sync; run 'lifeboat resync ${item.name}' first, or an unplanned failover to an undamaged point`, { field: "type" });
   }
   return agent;
 }
@@ -93,7 +93,7 @@ export async function failover(vault: Vault, item: ItemRow, request: FailoverReq
           await runHook(`${item.name} shutdown`, hooksOf(item).shutdown!, { LIFEBOAT_ITEM: item.name });
           return "done" as const;
         } catch (error) {
-          if (request.type === "planned") throw new EngineError("SourceUnreachable", `the source could not be shut down, so a planned failover is refused: ${errorMessage(error)}`, false);
+          if (request.type === "planned") throw new EngineError("SourceUnreachable", `the source could not be shut down, so a planned failover is refused: ${errorMessage(error)}`);
           notes.push(`shutting the source down failed (${errorMessage(error)}); failing over anyway`);
           return "failed" as const;
         }
@@ -106,13 +106,13 @@ export async function failover(vault: Vault, item: ItemRow, request: FailoverReq
         try {
           [made] = await replicateWindow(vault, [await itemRowById(vault, item.id)], { appConsistent: false, stopped: shutdownResult === "done" });
         } catch (error) {
-          if (request.type === "planned") throw new EngineError("SourceUnreachable", `the remaining changes could not be shipped, so a planned failover is refused (the source stays shut down): ${errorMessage(error)}`, false);
+          if (request.type === "planned") throw new EngineError("SourceUnreachable", `the remaining changes could not be shipped, so a planned failover is refused (the source stays shut down): ${errorMessage(error)}`);
           notes.push(`capturing the latest data failed (${errorMessage(error)}); using the latest processed point`);
           return undefined;
         }
         if (!made.damaged) return made;
         // It relies on copies damaged since the last verify (recordWindow read them back).
-        if (request.type === "planned") throw new EngineError("ReplicaDamaged", `the final sync ${made.id} relies on blocks found damaged in the store, so a planned failover is refused (the source stays shut down); run 'lifeboat resync ${item.name}'`, false);
+        if (request.type === "planned") throw new EngineError("ReplicaDamaged", `the final sync ${made.id} relies on blocks found damaged in the store, so a planned failover is refused (the source stays shut down); run 'lifeboat resync ${item.name}'`);
         notes.push(`the captured point ${made.id} relies on blocks found damaged in the store; using the latest undamaged point`);
         return undefined;
       });
@@ -174,7 +174,7 @@ async function cancelled(job: Job, notes: string[], shutdown: FailoverOutcome["s
 /** Ask a running failover, drill or failback to stop before its start task (a verify stops where it is). */
 export async function requestCancel(vault: Vault, jobId: string): Promise<void> {
   const job = await vault.db.selectFrom("jobs").select(["state", "type"]).where("id", "=", jobId).executeTakeFirst();
-  if (!job) throw new EngineError("NotFound", `job '${jobId}' does not exist`, false, "id");
+  if (!job) throw new NotFoundError("job", jobId, "id");
   if (job.state !== "InProgress") throw new ConflictError(`job '${jobId}' is ${job.state}; only a running job can be cancelled`, "id");
   if (!["Failover", "TestFailover", "Failback", "Verify"].includes(job.type)) throw new ConflictError(`a ${job.type} job cannot be cancelled`, "id");
   await vault.db.updateTable("jobs").set({ cancel_requested: 1 }).where("id", "=", jobId).execute();

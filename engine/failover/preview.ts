@@ -21,7 +21,7 @@ export async function previewItemFailover(vault: Vault, name: string, request: F
   const item = await itemRow(vault, name);
   const run: Run = { ...request, direction: request.direction ?? (item.active_site === "recovery" ? "recovery-to-primary" : "primary-to-recovery") };
   const impact = run.direction === "recovery-to-primary" && run.type === "unplanned"
-    ? refused(item, run, new EngineError("InvalidInput", "going back to the primary site is a planned failback; preview it with type planned", false, "type"))
+    ? refused(item, run, new EngineError("InvalidInput", "going back to the primary site is a planned failback; preview it with type planned", { field: "type" }))
     : await machineImpact(vault, item, run, undefined, false);
   return { direction: run.direction, type: run.type, groups: [{ order: 1, items: [impact] }] };
 }

@@ -54,7 +54,7 @@ export async function machineDir(vault: Vault, item: ItemRow, purpose: Purpose):
  */
 export async function planTarget(vault: Vault, item: ItemRow, purpose: Purpose): Promise<TargetPlan> {
   const recovery = recoveryOf(item);
-  if (!recovery) throw new EngineError("NoRecoveryTarget", `'${item.name}' has no recovery settings (protect it with --recovery-site)`, false, "recovery");
+  if (!recovery) throw new EngineError("NoRecoveryTarget", `'${item.name}' has no recovery settings (protect it with --recovery-site)`, { field: "recovery" });
   const name = recovery.targetName ?? item.name;
   const size = { name: recovery.targetSize, ...SIZES[recovery.targetSize] };
   const sourceNics = JSON.parse(item.nics as string) as Array<{ network: string }>;
@@ -65,7 +65,7 @@ export async function planTarget(vault: Vault, item: ItemRow, purpose: Purpose):
   const network = await networkRow(vault, networkName);
   const subnet = recovery.subnet ?? network.subnets[0];
   const staticIp = recovery.ip && purpose === "failover" ? recovery.ip : null;
-  if (staticIp && !inSubnet(staticIp, subnet)) throw new EngineError("InvalidInput", `${staticIp} is not a host address of ${subnet}`, false, "recovery.ip");
+  if (staticIp && !inSubnet(staticIp, subnet)) throw new EngineError("InvalidInput", `${staticIp} is not a host address of ${subnet}`, { field: "recovery.ip" });
   const count = Math.min(Math.max(1, sourceNics.length), size.maxNics);
   return { item: item.name, name, dir, size, addressing: { networkId: network.id, network: network.name, subnet, count, staticIp } };
 }
@@ -82,7 +82,7 @@ export async function allocateAddresses(trx: Transaction<Tables>, plan: TargetPl
   const taken = new Set((await trx.selectFrom("ip_allocations").select("ip").where("network_id", "=", a.networkId).where("purpose", "=", purpose).execute()).map((r) => r.ip));
   const nics: Nic[] = [];
   if (a.staticIp) {
-    if (taken.has(a.staticIp)) throw new EngineError("IpAddressInUse", `${a.staticIp} is already in use in network '${a.network}'; '${plan.item}' cannot take it`, false, "recovery.ip");
+    if (taken.has(a.staticIp)) throw new EngineError("IpAddressInUse", `${a.staticIp} is already in use in network '${a.network}'; '${plan.item}' cannot take it`, { field: "recovery.ip" });
     nics.push({ network: a.network, subnet: a.subnet, ip: a.staticIp });
     taken.add(a.staticIp);
   }
@@ -93,7 +93,7 @@ export async function allocateAddresses(trx: Transaction<Tables>, plan: TargetPl
       taken.add(ip);
     }
   }
-  if (nics.length < a.count) throw new EngineError("SubnetFull", `subnet ${a.subnet} of '${a.network}' has no free address for '${plan.item}'`, true, "recovery.subnet");
+  if (nics.length < a.count) throw new EngineError("SubnetFull", `subnet ${a.subnet} of '${a.network}' has no free address for '${plan.item}'`, { field: "recovery.subnet" });
   await trx.insertInto("ip_allocations").values(nics.map((n) => ({ network_id: a.networkId, purpose, ip: n.ip, machine_id: machineId }))).execute();
   return nics;
 }

@@ -1,12 +1,12 @@
 import type { Vault } from "../vault";
-import { EngineError, NotFoundError } from "../errors";
+import { ConflictError, EngineError, NotFoundError } from "../errors";
 import { siteRow } from "./sites";
 import { networkRow } from "./networks";
 import { policyRow } from "./policies";
 
 /** A removal refused because something still uses the object: 409, naming the users. */
-function inUse(code: string, what: string, users: string[], hint: string): EngineError {
-  return new EngineError(code, `${what} is used by ${users.join(", ")}; ${hint}`, false, "name");
+function inUse(code: "SiteInUse" | "PolicyInUse" | "NetworkInUse", what: string, users: string[], hint: string): EngineError {
+  return new EngineError(code, `${what} is used by ${users.join(", ")}; ${hint}`, { field: "name" });
 }
 
 const names = (rows: Array<{ name: string }>) => rows.map((r) => r.name);
@@ -38,7 +38,7 @@ export async function removePolicy(vault: Vault, name: string): Promise<{ delete
   const policy = await policyRow(vault, name);
   if (policy.failback_of !== null) {
     const parent = await vault.db.selectFrom("policies").select("name").where("id", "=", policy.failback_of).executeTakeFirstOrThrow();
-    throw new EngineError("Conflict", `'${name}' is the failback policy of '${parent.name}'; remove '${parent.name}', which takes it along`, false, "name");
+    throw new ConflictError(`'${name}' is the failback policy of '${parent.name}'; remove '${parent.name}', which takes it along`, "name");
   }
   const failback = await vault.db.selectFrom("policies").select("id").where("failback_of", "=", policy.id).executeTakeFirst();
   const ids = [policy.id, ...(failback ? [failback.id] : [])];

@@ -21,7 +21,7 @@ export async function updateSite(vault: Vault, name: string, input: unknown): Pr
     const users = await vault.db.selectFrom("items").select(["name", "host"]).where("site_id", "=", site.id).where("host", "in", removed).orderBy("name").execute();
     if (users.length) {
       const list = users.map((u) => `'${u.name}' on ${u.host}`).join(", ");
-      throw new EngineError("HostInUse", `cannot remove host(s) ${[...new Set(users.map((u) => u.host))].join(", ")} of site '${name}': machines run there (${list}); move or unprotect them first`, false, "hosts");
+      throw new EngineError("HostInUse", `cannot remove host(s) ${[...new Set(users.map((u) => u.host))].join(", ")} of site '${name}': machines run there (${list}); move or unprotect them first`, { field: "hosts" });
     }
   }
   await vault.db.transaction().execute(async (trx) => {

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { CatalogDb } from "../catalog/catalog";
 import type { Clock } from "../clock";
 import { classify } from "../errors";
-import type { JobState, JobType } from "../../schema";
+import { storedErrorCode, type ErrorCode, type JobState, type JobType } from "../../schema";
 import { announceJob } from "./job-started";
 import { thisProcess } from "../crash/owner";
 
@@ -27,7 +27,7 @@ export interface JobView {
   startedAt: string | null;
   endedAt: string | null;
   durationMs: number | null;
-  error: { code: string; message: string } | null;
+  error: { code: ErrorCode; message: string } | null;
   result: unknown;
   /** The process running it (while InProgress); null while an agent holds it. */
   owner: { host: string; pid: number } | null;
@@ -213,7 +213,7 @@ export async function readJob(db: CatalogDb, id: string): Promise<JobView | unde
     startedAt: iso(job.started_at),
     endedAt: iso(job.ended_at),
     durationMs: job.ended_at !== null && job.started_at !== null ? job.ended_at - job.started_at : null,
-    error: job.error_code ? { code: job.error_code, message: job.error_message ?? "" } : null,
+    error: job.error_code ? { code: storedErrorCode(job.error_code), message: job.error_message ?? "" } : null,
     result: job.result ? JSON.parse(job.result) : null,
     owner: job.state === "InProgress" && job.owner_host !== null && job.owner_pid !== null ? { host: job.owner_host, pid: job.owner_pid } : null,
     tasks: roots,

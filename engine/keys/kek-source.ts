@@ -34,11 +34,11 @@ const KEY_COMMAND_TIMEOUT_MS = 60_000;
  */
 export function keySource(flags: KeyFlags, vaultId: string, env: NodeJS.ProcessEnv = process.env): KeySource {
   const fromFlags = [flags.keyFile !== undefined && "--key-file", flags.keyCommand !== undefined && "--key-command"].filter(Boolean);
-  if (fromFlags.length > 1) throw new EngineError("InvalidInput", "give either --key-file or --key-command, not both", false, "keyCommand");
+  if (fromFlags.length > 1) throw new EngineError("InvalidInput", "give either --key-file or --key-command, not both", { field: "keyCommand" });
   if (flags.keyFile !== undefined) return { kind: "file", path: path.resolve(flags.keyFile) };
   if (flags.keyCommand !== undefined) return { kind: "command", command: flags.keyCommand };
   const fromEnv = ["LIFEBOAT_VAULT_KEY", "LIFEBOAT_KEY_COMMAND", "LIFEBOAT_KEY_FILE"].filter((name) => env[name]);
-  if (fromEnv.length > 1) throw new EngineError("InvalidInput", `set only one of ${fromEnv.join(", ")}`, false, fromEnv[1]);
+  if (fromEnv.length > 1) throw new EngineError("InvalidInput", `set only one of ${fromEnv.join(", ")}`, { field: fromEnv[1] });
   if (env.LIFEBOAT_VAULT_KEY) return { kind: "env", value: env.LIFEBOAT_VAULT_KEY };
   if (env.LIFEBOAT_KEY_COMMAND) return { kind: "command", command: env.LIFEBOAT_KEY_COMMAND };
   if (env.LIFEBOAT_KEY_FILE) return { kind: "file", path: path.resolve(env.LIFEBOAT_KEY_FILE) };
@@ -73,7 +73,7 @@ export async function readKek(source: KeySource, vault: VaultRef): Promise<Buffe
   if (source.kind === "command") return parseKek(await runKeyCommand(source, vault), source);
   const text = await fs.readFile(source.path, "utf8").catch((error: NodeJS.ErrnoException) => {
     if (error.code !== "ENOENT") throw error;
-    throw new EngineError("KeyNotFound", `vault ${vault.dir} is encrypted and its ${describeSource(source)} does not exist; give the key with --key-file, --key-command or LIFEBOAT_VAULT_KEY`, false, "keyFile");
+    throw new EngineError("KeyNotFound", `vault ${vault.dir} is encrypted and its ${describeSource(source)} does not exist; give the key with --key-file, --key-command or LIFEBOAT_VAULT_KEY`, { field: "keyFile" });
   });
   await refuseExposedFile(source.path);
   return parseKek(text, source);
@@ -102,7 +102,7 @@ export async function kekForNewVault(source: KeySource, vault: VaultRef): Promis
 /** A key file others can read is refused, as ssh refuses a private key others can read. */
 async function refuseExposedFile(file: string): Promise<void> {
   const { mode } = await fs.stat(file);
-  if (mode & 0o077) throw new EngineError("InsecureKeyFile", `key file ${file} is readable or writable by others (mode ${(mode & 0o777).toString(8)}); run 'chmod 600 ${file}'`, false, "keyFile");
+  if (mode & 0o077) throw new EngineError("InsecureKeyFile", `key file ${file} is readable or writable by others (mode ${(mode & 0o777).toString(8)}); run 'chmod 600 ${file}'`, { field: "keyFile" });
 }
 
 function runKeyCommand(source: Extract<KeySource, { kind: "command" }>, vault: VaultRef): Promise<string> {
@@ -112,7 +112,7 @@ function runKeyCommand(source: Extract<KeySource, { kind: "command" }>, vault: V
       if (!error) return resolve(stdout);
       const why = error.killed ? `did not finish within ${KEY_COMMAND_TIMEOUT_MS / 1000} s` : `failed (exit ${error.code ?? error.signal})`;
       const said = stderr.trim().split("\n").slice(-3).join(" / ");
-      reject(new EngineError("KeyUnavailable", `the key command ${why}${said ? `: ${said}` : ""}`, false, "keyCommand"));
+      reject(new EngineError("KeyUnavailable", `the key command ${why}${said ? `: ${said}` : ""}`, { field: "keyCommand" }));
     });
   });
 }
@@ -125,5 +125,5 @@ export function parseKek(text: string, source: KeySource): Buffer {
     const bytes = Buffer.from(value, "base64");
     if (bytes.length === KEY_BYTES) return bytes;
   }
-  throw new EngineError("InvalidKey", `the ${describeSource(source)} does not hold a key: expected ${KEY_BYTES} bytes as 64 hex digits or base64`, false, sourceField(source));
+  throw new EngineError("InvalidKey", `the ${describeSource(source)} does not hold a key: expected ${KEY_BYTES} bytes as 64 hex digits or base64`, { field: sourceField(source) });
 }

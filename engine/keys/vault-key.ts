@@ -37,10 +37,10 @@ export async function unlockVaultKey(source: KeySource, vault: VaultRef, record:
   const kek = await readKek(source, vault);
   const expected = Buffer.from(record.keyCheck, "hex");
   if (!timingSafeEqual(expected, Buffer.from(keyCheck(kek), "hex"))) {
-    throw new EngineError("WrongKey", `the ${describeSource(source)} does not hold the key of vault ${vault.dir} (id ${vault.id}); nothing was opened or changed`, false, sourceField(source));
+    throw new EngineError("WrongKey", `the ${describeSource(source)} does not hold the key of vault ${vault.dir} (id ${vault.id}); nothing was opened or changed`, { field: sourceField(source) });
   }
   const raw = SealingKey.of(kek).open("data-key", vault.id, Buffer.from(record.wrappedKey, "base64"));
-  if (!raw || raw.length !== 32) throw new EngineError("KeyDamaged", `the wrapped data key in ${vault.dir}/vault.json is damaged (the key-encryption key is right); restore vault.json from a copy`, false, "encryption");
+  if (!raw || raw.length !== 32) throw new EngineError("KeyDamaged", `the wrapped data key in ${vault.dir}/vault.json is damaged (the key-encryption key is right); restore vault.json from a copy`, { field: "encryption" });
   return { key: SealingKey.of(raw), record, origin: describeSource(source) };
 }
 

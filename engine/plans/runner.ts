@@ -1,5 +1,5 @@
 import type { Vault } from "../vault";
-import { ConflictError, EngineError, errorMessage } from "../errors";
+import { ConflictError, EngineError, NotFoundError, errorMessage } from "../errors";
 import { Job, readJob, SuspendSignal, type JobView, type Task } from "../jobs/jobs";
 import { itemRow, type ItemRow } from "../inventory/items";
 import { runHook } from "../disks/hooks";
@@ -43,7 +43,7 @@ export async function runPlan(vault: Vault, name: string, request: PlanRunReques
 /** Continue a plan job suspended at a manual action. */
 export async function resumePlan(vault: Vault, jobId: string): Promise<JobView> {
   const view = await readJob(vault.db, jobId);
-  if (!view) throw new EngineError("NotFound", `job '${jobId}' does not exist`, false, "id");
+  if (!view) throw new NotFoundError("job", jobId, "id");
   if (view.type !== "RecoveryPlan" || view.state !== "Suspended") throw new ConflictError(`job '${jobId}' is a ${view.type} job in state ${view.state}; only a suspended recovery plan can be resumed`, "id");
   const state = view.result as PlanJobState;
   return walk(vault, await Job.resume(vault.db, vault.clock, jobId), await getPlan(vault, state.plan), { ...state, waitingFor: undefined });
@@ -62,7 +62,7 @@ export async function planMachines(vault: Vault, name: string): Promise<{ plan: 
  */
 export async function prepareRun(vault: Vault, name: string, items: ItemRow[], request: PlanRunRequest): Promise<{ run: Run; points: Map<number, PointRow> }> {
   const run: Run = { ...request, direction: request.direction ?? inferDirection(name, items) };
-  if (run.direction === "recovery-to-primary" && run.type === "unplanned") throw new EngineError("InvalidInput", "going back to the primary site is a planned failback; run the plan with --type planned", false, "type");
+  if (run.direction === "recovery-to-primary" && run.type === "unplanned") throw new EngineError("InvalidInput", "going back to the primary site is a planned failback; run the plan with --type planned", { field: "type" });
   const movable = items.filter((i) => i.active_site === (run.direction === "primary-to-recovery" ? "primary" : "recovery"));
   if (run.direction === "recovery-to-primary" && run.type !== "test") {
     const missing = movable.filter((i) => i.failover_state !== "Reprotected").map((i) => i.name);
@@ -106,7 +106,7 @@ async function walk(vault: Vault, job: Job, plan: PlanSpec, state: PlanJobState)
           for (const a of before) await attempt(actionTask("Before", a), () => runAction(a, gi + 1, state));
           await Promise.all(group.items.map((i) => attempt(machineTask(run, i), () => moveMachine(vault, i, state))));
           for (const a of after) await attempt(actionTask("After", a), () => runAction(a, gi + 1, state));
-          if (groupFailures.length) throw new EngineError("PlanGroupFailed", groupFailures.join("; "), false);
+          if (groupFailures.length) throw new EngineError("PlanGroupFailed", groupFailures.join("; "));
         })
         .catch((error) => {
           if (error instanceof SuspendSignal || stopAtFirst) throw error;
@@ -121,7 +121,7 @@ async function walk(vault: Vault, job: Job, plan: PlanSpec, state: PlanJobState)
     await job.fail(error);
     return await job.view();
   }
-  if (failures.length) await job.fail(new EngineError("PlanFailed", `${failures.length} group(s) had failures: ${failures.join(" | ")}`, false));
+  if (failures.length) await job.fail(new EngineError("PlanFailed", `${failures.length} group(s) had failures: ${failures.join(" | ")}`));
   else await job.finish("Succeeded", { plan: state.plan, type: run.type, direction: run.direction });
   return await job.view();
 
@@ -129,7 +129,7 @@ async function walk(vault: Vault, job: Job, plan: PlanSpec, state: PlanJobState)
   async function once(task: Task, label: string, body: () => Promise<unknown>): Promise<void> {
     const status = await task.stateOf(label);
     if (status === "Succeeded") return;
-    if (status === "Failed") throw new EngineError("StepFailed", `failed earlier`, false);
+    if (status === "Failed") throw new EngineError("StepFailed", `failed earlier`);
     await task.child(label, async () => {
       if (status === "Suspended") return; // resumed: the person has done it
       await body();
@@ -165,5 +165,5 @@ async function moveMachine(vault: Vault, name: string, state: PlanJobState): Pro
     if (item.active_site === "primary") return;
     job = await failback(vault, item, { location: "original", fullDownload: false });
   }
-  if (job.state !== "Succeeded") throw new EngineError(job.error?.code ?? "Failed", `${job.type} job ${job.id}: ${job.error?.message ?? job.state}`, false);
+  if (job.state !== "Succeeded") throw new EngineError(job.error?.code ?? "Failed", `${job.type} job ${job.id}: ${job.error?.message ?? job.state}`);
 }

@@ -68,11 +68,11 @@ export function chunkIdsOf(list: Buffer): string[] {
 export function assembleIds(list: Buffer, chunks: Map<string, Buffer>, count: number): Buffer {
   const parts = chunkIdsOf(list).map((id) => {
     const data = chunks.get(id);
-    if (!data) throw new EngineError("ChainBroken", `manifest chunk ${id} is missing from the catalog`, false);
+    if (!data) throw new EngineError("ChainBroken", `manifest chunk ${id} is missing from the catalog`);
     return data;
   });
   const ids = Buffer.concat(parts);
-  if (ids.length !== count * ID_BYTES) throw new EngineError("ChainBroken", `manifest holds ${ids.length / ID_BYTES} blocks, expected ${count}`, false);
+  if (ids.length !== count * ID_BYTES) throw new EngineError("ChainBroken", `manifest holds ${ids.length / ID_BYTES} blocks, expected ${count}`);
   return ids;
 }
 

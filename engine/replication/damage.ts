@@ -88,10 +88,7 @@ export async function assertRestorable(vault: Vault, item: ItemRow, pointId: str
   const damage = (await damageOfPoints(vault.db, [pointId])).get(pointId);
   if (!damage) return;
   throw new EngineError(
-    "PointDamaged",
-    `recovery point ${pointId} of '${item.name}' is damaged (${disksText(damage)}, found by verify) and cannot be restored; choose another point ('lifeboat points ${item.name}'), or resync to repair the latest`,
-    false,
-    "point",
+    "PointDamaged", `recovery point ${pointId} of '${item.name}' is damaged (${disksText(damage)}, found by verify) and cannot be restored; choose another point ('lifeboat points ${item.name}'), or resync to repair the latest`, { field: "point" }
   );
 }
 

@@ -32,7 +32,7 @@ export async function saveManifest({ db, dataKey }: Manifests<Db>, map: BlockMap
 export function openChunk(dataKey: SealingKey | undefined, id: string, stored: Buffer): Buffer {
   if (!dataKey) return stored;
   const data = dataKey.open("manifest-chunk", id, stored);
-  if (!data) throw new EngineError("ChainBroken", `manifest chunk ${id} fails authentication: it is damaged in the catalog, or is not the chunk stored under this id`, false);
+  if (!data) throw new EngineError("ChainBroken", `manifest chunk ${id} fails authentication: it is damaged in the catalog, or is not the chunk stored under this id`);
   return data;
 }
 
@@ -59,7 +59,7 @@ export async function loadIds({ db, dataKey }: Manifests, list: Buffer, count: n
 /** The block ids of one disk at one recovery point. */
 export async function loadPointMap(manifests: Manifests, pointId: string, diskId: number): Promise<BlockMap> {
   const row = await manifests.db.selectFrom("point_disks").selectAll().where("point_id", "=", pointId).where("disk_id", "=", diskId).executeTakeFirst();
-  if (!row) throw new EngineError("ChainBroken", `recovery point ${pointId} has no manifest for disk ${diskId}`, false);
+  if (!row) throw new EngineError("ChainBroken", `recovery point ${pointId} has no manifest for disk ${diskId}`);
   const count = Math.ceil(row.size / row.block_size);
   return new BlockMap(row.size, row.block_size, await loadIds(manifests, row.chunks, count), new BigUint64Array(count));
 }
@@ -72,7 +72,7 @@ export async function loadDiskState(manifests: Manifests, diskId: number, blockS
   const row = await manifests.db.selectFrom("disks").select(["state_size", "state_xxh", "state_chunks"]).where("id", "=", diskId).executeTakeFirstOrThrow();
   if (row.state_size === null || !row.state_xxh || !row.state_chunks) return null;
   const count = Math.ceil(row.state_size / blockSize);
-  if (row.state_xxh.length !== count * 8) throw new EngineError("ChainBroken", `change map of disk ${diskId} is damaged`, false);
+  if (row.state_xxh.length !== count * 8) throw new EngineError("ChainBroken", `change map of disk ${diskId} is damaged`);
   const hashes = new BigUint64Array(count);
   Buffer.from(hashes.buffer).set(row.state_xxh);
   return new BlockMap(row.state_size, blockSize, await loadIds(manifests, row.state_chunks, count), hashes);

@@ -123,7 +123,7 @@ async function writeBlocks(vault: Vault, map: BlockMap, handle: fs.FileHandle, f
   for await (const { id, data } of vault.store.getMany([...places.keys()])) {
     // Hashed where the store decoded it, off this thread, when it could.
     if ((knownDigest(data) ?? blockId(data)).toString("hex") !== id) {
-      throw new EngineError("BlockDamaged", `block ${places.get(id)![0]} of ${what} is damaged in the store (id ${id}); run 'lifeboat resync'`, false);
+      throw new EngineError("BlockDamaged", `block ${places.get(id)![0]} of ${what} is damaged in the store (id ${id}); run 'lifeboat resync'`);
     }
     const indexes = places.get(id)!;
     const held: Held = { data, writesLeft: indexes.length };

@@ -2,7 +2,7 @@ import type { Selectable } from "kysely";
 import type { Vault } from "../vault";
 import type { Tables } from "../catalog/tables";
 import type { PointKind } from "../../schema";
-import { EngineError } from "../errors";
+import { EngineError, NotFoundError } from "../errors";
 import type { ItemRow } from "../inventory/items";
 import { damageOfPoints, type DiskDamage } from "./damage";
 
@@ -69,8 +69,8 @@ export async function resolvePoint(vault: Vault, item: ItemRow, selector: string
       : await vault.db.selectFrom("points").selectAll().where("id", "=", selector).where("item_id", "=", item.id).executeTakeFirst();
   if (!row) {
     throw selector === "latest"
-      ? new EngineError("NoRecoveryPoint", `'${item.name}' has no recovery point yet`, false, "point")
-      : new EngineError("NotFound", `'${item.name}' has no recovery point '${selector}'`, false, "point");
+      ? new EngineError("NoRecoveryPoint", `'${item.name}' has no recovery point yet`, { field: "point" })
+      : new NotFoundError("recovery point", selector, "point", `'${item.name}' has no recovery point '${selector}'`);
   }
   return row;
 }

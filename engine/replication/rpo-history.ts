@@ -97,7 +97,7 @@ export function parseHours(value: string | number | undefined): number {
   if (value === undefined || value === "") return DEFAULT_HOURS;
   const hours = Number(value);
   if (!Number.isFinite(hours) || hours <= 0 || hours > MAX_HOURS) {
-    throw new EngineError("InvalidInput", `hours must be a number above 0 and at most ${MAX_HOURS}`, false, "hours");
+    throw new EngineError("InvalidInput", `hours must be a number above 0 and at most ${MAX_HOURS}`, { field: "hours" });
   }
   return hours;
 }

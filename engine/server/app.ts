@@ -92,7 +92,7 @@ async function handle(engine: Engine, route: ServedRoute, paths: PathPolicy, req
   done.catch(() => undefined);
   const jobId = await started;
   if (!jobId) await done; // it ended (or failed checks) before starting a job: its error is the answer
-  if (!jobId) throw new EngineError("InternalError", "the operation started no job", false);
+  if (!jobId) throw new EngineError("InternalError", "the operation started no job");
   return reply.code(202).header("location", `/v1/jobs/${jobId}`).send(await engine.job(jobId));
 }
 

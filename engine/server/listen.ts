@@ -27,7 +27,7 @@ export { LOCAL_TOKEN_FILE, DAEMON_FILE };
 export async function listen(engine: Engine, options: ListenOptions): Promise<{ app: FastifyInstance; url: string; tokenFile: string | null }> {
   const loopback = LOOPBACK.has(options.host) || (isIP(options.host) === 4 && options.host.startsWith("127."));
   if (!loopback && !(options.tlsCert && options.tlsKey)) {
-    throw new EngineError("InvalidInput", `listening on ${options.host} needs TLS: give --tls-cert and --tls-key (only loopback may serve plain HTTP)`, false, "host");
+    throw new EngineError("InvalidInput", `listening on ${options.host} needs TLS: give --tls-cert and --tls-key (only loopback may serve plain HTTP)`, { field: "host" });
   }
   const https = options.tlsCert && options.tlsKey ? { cert: await fs.readFile(options.tlsCert), key: await fs.readFile(options.tlsKey) } : undefined;
   const tokenFile = path.join(engine.vault.dir, LOCAL_TOKEN_FILE);

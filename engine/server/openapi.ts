@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { ServedRoute } from "./routes";
+import { ErrorBody } from "../../schema";
 import { bodySchema } from "./body";
 
 /** The OpenAPI document, generated from the same zod schemas that validate the requests. */
@@ -9,7 +10,8 @@ export function openApiDocument(routes: ServedRoute[]): unknown {
   const bodies = [...new Set(routes.flatMap((r) => (r.body ? [r.body] : [])))];
   const components: Record<string, unknown> = {
     ...Object.fromEntries(bodies.map((name) => [name, json(bodySchema(name))])),
-    Error: { type: "object", properties: { error: { type: "object", required: ["code", "message"], properties: { code: { type: "string" }, message: { type: "string" }, field: { type: "string" }, failures: { type: "array", items: { type: "object", properties: { property: { type: "string" }, reason: { type: "string" } } } } } } } },
+    // The error body lists every code (schema/errors.ts).
+    Error: z.toJSONSchema(ErrorBody),
   };
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {

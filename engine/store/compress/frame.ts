@@ -62,10 +62,10 @@ export function decodeFrame(id: string, frame: Buffer): Buffer {
     try {
       return decompress(body);
     } catch (error) {
-      throw new EngineError("BlockDamaged", `block ${id} cannot be decompressed: ${(error as Error).message}`, false);
+      throw new EngineError("BlockDamaged", `block ${id} cannot be decompressed: ${(error as Error).message}`);
     }
   }
-  throw new EngineError("BlockDamaged", `block ${id} has an unknown codec ${frame[0]}`, false);
+  throw new EngineError("BlockDamaged", `block ${id} has an unknown codec ${frame[0]}`);
 }
 
 /**

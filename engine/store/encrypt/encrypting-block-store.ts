@@ -41,6 +41,6 @@ export class EncryptingBlockStore extends BlockStoreDecorator {
 /** A stored block's plaintext (its frame); one that fails authentication is damage. */
 export function openBlock(key: SealingKey, id: string, sealed: Uint8Array): Buffer {
   const plain = key.open("block", id, sealed);
-  if (!plain) throw new EngineError("BlockDamaged", `block ${id} fails authentication: it is damaged in the store, or is not the block stored under this id`, false);
+  if (!plain) throw new EngineError("BlockDamaged", `block ${id} fails authentication: it is damaged in the store, or is not the block stored under this id`);
   return plain;
 }

@@ -149,7 +149,7 @@ export class PackedBlockStore implements BlockStore {
     const stored = await this.backend.stat(name);
     if (stored?.size !== batch.size) {
       await this.backend.delete(name).catch(() => undefined);
-      throw new EngineError("IoError", `pack ${name} holds ${stored?.size ?? 0} of its ${batch.size} bytes after it was written; its blocks were not indexed`, true);
+      throw new EngineError("IoError", `pack ${name} holds ${stored?.size ?? 0} of its ${batch.size} bytes after it was written; its blocks were not indexed`);
     }
     this.rememberPack(name, batch.size);
     await this.index.add([...batch.entries].map(([id, at]) => ({ id, pack: name, ...at })));
@@ -161,7 +161,7 @@ export class PackedBlockStore implements BlockStore {
       if (unwritten) return unwritten;
     }
     const at = await this.index.lookup(id);
-    if (!at) throw new EngineError("BlockMissing", `block ${id} is not in the store`, false);
+    if (!at) throw new EngineError("BlockMissing", `block ${id} is not in the store`);
     return this.backend.get(at.pack, at.offset, at.length);
   }
 
@@ -177,7 +177,7 @@ export class PackedBlockStore implements BlockStore {
     const located = await this.index.lookupMany([...wanted]);
     if (located.length < wanted.size) {
       const missing = [...wanted].find((id) => !located.some((e) => e.id === id));
-      throw new EngineError("BlockMissing", `block ${missing} is not in the store`, false);
+      throw new EngineError("BlockMissing", `block ${missing} is not in the store`);
     }
     const spans = coalesce(located);
     // One read in flight while the previous span's blocks are handed out. Its failure is reported when
