@@ -27,7 +27,7 @@ export function ownerState(owner: ProcessOwner): OwnerState {
   if (owner.host !== hostname()) return "elsewhere";
   if (owner.pid === process.pid) return owner.start === null || owner.start === thisProcess().start ? "alive" : "gone";
   const stat = procStat(owner.pid);
-  if (stat === "no-proc") return signalable(owner.pid) ? "alive" : "gone";
+  if (stat === "no-proc") return processExists(owner.pid) ? "alive" : "gone";
   if (!stat || stat.state === "Z" || stat.state === "X") return "gone"; // a zombie is dead, only not reaped
   return owner.start === null || owner.start === `${bootId()}:${stat.start}` ? "alive" : "gone";
 }
@@ -80,7 +80,8 @@ function bootId(): string {
   return boot;
 }
 
-function signalable(pid: number): boolean {
+/** Whether a process with this pid exists (one owned by another user counts: signalling it is refused, not failed). */
+export function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { EngineClient } from "../../client/engine-client";
 import { requestJson } from "../../client/http";
+import { processExists } from "../../engine/crash/owner";
 import { DAEMON_FILE, LOCAL_TOKEN_FILE, type DaemonRecord } from "../../engine/server/daemon-files";
 import { defaultAllowedPaths } from "../../schema/paths";
 
@@ -142,19 +143,11 @@ async function readRecord(dir: string): Promise<DaemonRecord | undefined> {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: string }).code === "EPERM";
-  }
-}
 
 /** The URL of a daemon that serves the vault now, if its record is not stale. */
 async function liveDaemon(dir: string): Promise<string | undefined> {
   const record = await readRecord(dir);
-  if (!record || !alive(record.pid)) return undefined;
+  if (!record || !processExists(record.pid)) return undefined;
   return (await answers(record.url)) ? record.url : undefined;
 }
 
@@ -199,7 +192,7 @@ async function readStarted(dir: string): Promise<StartedRecord | undefined> {
 async function startedWithOtherPaths(dir: string): Promise<boolean> {
   const started = await readStarted(dir);
   const record = await readRecord(dir);
-  if (!started || record?.pid !== started.pid || !alive(started.pid)) return false;
+  if (!started || record?.pid !== started.pid || !processExists(started.pid)) return false;
   return JSON.stringify(started.allowedPaths ?? defaultAllowedPaths(dir)) !== JSON.stringify(allowedPathsOf(dir));
 }
 
@@ -234,10 +227,10 @@ export async function stopEmbeddedDaemon(vault: string): Promise<void> {
   const dir = path.resolve(vault);
   const started = (await readStarted(dir))?.pid;
   const record = await readRecord(dir);
-  if (started && record?.pid === started && alive(started)) {
+  if (started && record?.pid === started && processExists(started)) {
     process.kill(started, "SIGTERM");
     const deadline = Date.now() + DAEMON_START_MS;
-    while (alive(started) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (processExists(started) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   }
   await fs.rm(path.join(dir, STARTED_FILE), { force: true });
 }
