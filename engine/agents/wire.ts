@@ -1,5 +1,6 @@
 import { ValidationError, type DiskChanges } from "../../schema";
-import { BlockMap, ID_BYTES } from "../replication/block-map";
+import { BlockMap } from "../replication/block-map";
+import { BLOCK_ID_BYTES } from "../store/block-id";
 
 /** A disk's blocks as base64 text: the map's buffers travel packed, not as JSON arrays. */
 export interface EncodedMap {
@@ -17,7 +18,7 @@ export function decodeMap(encoded: EncodedMap): BlockMap {
   const count = Math.ceil(encoded.size / encoded.blockSize);
   const ids = Buffer.from(encoded.ids, "base64");
   const hashBytes = Buffer.from(encoded.hashes, "base64");
-  if (ids.length !== count * ID_BYTES || hashBytes.length !== count * 8) throw new Error(`a map of ${encoded.size} bytes needs ${count} ids and hashes`);
+  if (ids.length !== count * BLOCK_ID_BYTES || hashBytes.length !== count * 8) throw new Error(`a map of ${encoded.size} bytes needs ${count} ids and hashes`);
   const hashes = new BigUint64Array(count);
   bytesOf(hashes).set(hashBytes);
   return new BlockMap(encoded.size, encoded.blockSize, ids, hashes);
@@ -30,10 +31,10 @@ export function diffMaps(base: BlockMap | null, next: BlockMap): Omit<DiskChange
     if (!base || index >= base.count || base.hashes[index] !== next.hashes[index] || !base.id(index).equals(next.id(index))) changed.push(index);
   }
   const indexes = new Uint32Array(changed);
-  const ids = Buffer.allocUnsafe(changed.length * ID_BYTES);
+  const ids = Buffer.allocUnsafe(changed.length * BLOCK_ID_BYTES);
   const hashes = new BigUint64Array(changed.length);
   changed.forEach((index, n) => {
-    next.id(index).copy(ids, n * ID_BYTES);
+    next.id(index).copy(ids, n * BLOCK_ID_BYTES);
     hashes[n] = next.hashes[index];
   });
   return { size: next.size, indexes: bytesOf(indexes).toString("base64"), ids: ids.toString("base64"), hashes: bytesOf(hashes).toString("base64") };
@@ -50,7 +51,7 @@ export function applyChanges(base: BlockMap | null, changes: DiskChanges, blockS
   const n = indexBytes.length / 4;
   const bad = (field: string, reason: string) => new ValidationError("agent report", [{ property: `${property}.${field}`, reason }]);
   if (!Number.isInteger(n)) throw bad("indexes", "must be whole uint32 values");
-  if (ids.length !== n * ID_BYTES) throw bad("ids", `must hold ${n} ids of ${ID_BYTES} bytes`);
+  if (ids.length !== n * BLOCK_ID_BYTES) throw bad("ids", `must hold ${n} ids of ${BLOCK_ID_BYTES} bytes`);
   if (hashBytes.length !== n * 8) throw bad("hashes", `must hold ${n} hashes of 8 bytes`);
   const map = base ? (base.size === changes.size ? copyOf(base) : base.resized(changes.size)) : BlockMap.empty(changes.size, blockSize);
   if (!base && n !== map.count) throw bad("indexes", `a disk without a replicated state needs all ${map.count} blocks`);
@@ -61,7 +62,7 @@ export function applyChanges(base: BlockMap | null, changes: DiskChanges, blockS
   const changed: Buffer[] = [];
   for (let k = 0; k < n; k++) {
     if (indexes[k] >= map.count) throw bad("indexes", `block ${indexes[k]} lies past the end of a ${changes.size}-byte disk`);
-    const id = ids.subarray(k * ID_BYTES, (k + 1) * ID_BYTES);
+    const id = ids.subarray(k * BLOCK_ID_BYTES, (k + 1) * BLOCK_ID_BYTES);
     map.setId(indexes[k], id);
     map.hashes[indexes[k]] = hashes[k];
     changed.push(id);

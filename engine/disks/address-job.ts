@@ -1,9 +1,6 @@
-import { blockId } from "./hashing";
+import { BLOCK_ID_BYTES, blockId } from "../store/block-id";
 import { encodeFrameInto, frameBound, frameParts } from "../store/compress/frame";
 import { SEAL_OVERHEAD, SealingKey } from "../store/encrypt/sealing-key";
-
-/** SHA-256 ids are this long. */
-const ID_BYTES = 32;
 
 /**
  * Address some blocks of one read: their SHA-256 ids and, when asked, their stored (compressed) frames.
@@ -26,7 +23,7 @@ export interface AddressResult {
   /** The job's memory, given back. */
   data: ArrayBuffer;
   spans: Uint32Array;
-  /** ID_BYTES per block, in span order. */
+  /** BLOCK_ID_BYTES per block, in span order. */
   ids: Uint8Array;
   /** The job's frame memory holding the frames back to back (sealed when asked), and where each ends. */
   encoded: { frames: ArrayBuffer; ends: Uint32Array; sealed: boolean } | null;
@@ -35,14 +32,14 @@ export interface AddressResult {
 export function runAddressJob({ data, spans, encode }: AddressJob): AddressResult {
   const source = Buffer.from(data);
   const count = spans.length / 2;
-  const ids = new Uint8Array(count * ID_BYTES);
+  const ids = new Uint8Array(count * BLOCK_ID_BYTES);
   const into = encode && { level: encode.level, frames: Buffer.from(encode.frames), ends: new Uint32Array(count) };
   const key = encode?.seal ? SealingKey.of(Buffer.from(encode.seal)) : undefined;
   let end = 0;
   for (let n = 0; n < count; n++) {
     const block = source.subarray(spans[2 * n], spans[2 * n] + spans[2 * n + 1]);
     const id = blockId(block);
-    ids.set(id, n * ID_BYTES);
+    ids.set(id, n * BLOCK_ID_BYTES);
     if (!into) continue;
     // While the block is in cache; a frame to seal is compressed beside the job's memory first (or kept raw, not copied).
     if (!key) into.ends[n] = end += encodeFrameInto(block, into.level, into.frames, end);
@@ -83,7 +80,7 @@ export function addressedBlock({ data, spans, ids, encoded }: AddressResult, n: 
   const frameStart = n === 0 ? 0 : (encoded?.ends[n - 1] ?? 0);
   return {
     offset: spans[2 * n],
-    id: Buffer.from(ids.buffer, ids.byteOffset + n * ID_BYTES, ID_BYTES),
+    id: Buffer.from(ids.buffer, ids.byteOffset + n * BLOCK_ID_BYTES, BLOCK_ID_BYTES),
     data: Buffer.from(data, spans[2 * n], spans[2 * n + 1]),
     frame: encoded ? Buffer.from(encoded.frames, frameStart, encoded.ends[n] - frameStart) : undefined,
     sealed: encoded?.sealed ?? false,

@@ -1,11 +1,7 @@
-import { createHash } from "node:crypto";
 import { xxh64 } from "@node-rs/xxhash";
 
 /** Fast change detection; a collision (2^-64) is the only way a change is missed, as with rsync's checksums. */
 export const changeHash = (data: Buffer): bigint => xxh64(data);
-
-/** Content address of a block: SHA-256 of its raw bytes. */
-export const blockId = (data: Buffer): Buffer => createHash("sha256").update(data).digest();
 
 const ZEROS = Buffer.alloc(1024 * 1024);
 

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { EngineError } from "../errors";
+import { BLOCK_ID_BYTES } from "../store/block-id";
 
-export const ID_BYTES = 32;
 /** Marks an all-zero block in a map; no SHA-256 is all zeros in practice, and zero blocks are never stored. */
-export const ZERO_ID = Buffer.alloc(ID_BYTES);
+export const ZERO_ID = Buffer.alloc(BLOCK_ID_BYTES);
 /** Ids per manifest chunk: 256 ids cover 16 MiB of disk, so localized writes rewrite few chunks. */
 const CHUNK_IDS = 256;
 
@@ -18,7 +18,7 @@ export class BlockMap {
 
   static empty(size: number, blockSize: number): BlockMap {
     const count = Math.ceil(size / blockSize);
-    return new BlockMap(size, blockSize, Buffer.alloc(count * ID_BYTES), new BigUint64Array(count));
+    return new BlockMap(size, blockSize, Buffer.alloc(count * BLOCK_ID_BYTES), new BigUint64Array(count));
   }
 
   get count(): number {
@@ -26,18 +26,18 @@ export class BlockMap {
   }
 
   id(index: number): Buffer {
-    return this.ids.subarray(index * ID_BYTES, (index + 1) * ID_BYTES);
+    return this.ids.subarray(index * BLOCK_ID_BYTES, (index + 1) * BLOCK_ID_BYTES);
   }
 
   setId(index: number, id: Buffer): void {
-    id.copy(this.ids, index * ID_BYTES);
+    id.copy(this.ids, index * BLOCK_ID_BYTES);
   }
 
   /** A map for a disk of a new size, keeping what overlaps; blocks beyond the old end count as unknown. */
   resized(size: number): BlockMap {
     const next = BlockMap.empty(size, this.blockSize);
     const keep = Math.min(this.count, next.count);
-    this.ids.copy(next.ids, 0, 0, keep * ID_BYTES);
+    this.ids.copy(next.ids, 0, 0, keep * BLOCK_ID_BYTES);
     next.hashes.set(this.hashes.subarray(0, keep));
     return next;
   }
@@ -45,7 +45,7 @@ export class BlockMap {
   /** Split the ids into content-addressed chunks; unchanged regions give chunks that already exist. */
   chunks(): Array<{ id: string; data: Buffer }> {
     const out: Array<{ id: string; data: Buffer }> = [];
-    const step = CHUNK_IDS * ID_BYTES;
+    const step = CHUNK_IDS * BLOCK_ID_BYTES;
     for (let offset = 0; offset < this.ids.length; offset += step) {
       const data = Buffer.from(this.ids.subarray(offset, offset + step));
       out.push({ id: createHash("sha256").update(data).digest("hex"), data });
@@ -60,7 +60,7 @@ export function chunkList(chunks: Array<{ id: string }>): Buffer {
 
 export function chunkIdsOf(list: Buffer): string[] {
   const ids: string[] = [];
-  for (let offset = 0; offset < list.length; offset += ID_BYTES) ids.push(list.subarray(offset, offset + ID_BYTES).toString("hex"));
+  for (let offset = 0; offset < list.length; offset += BLOCK_ID_BYTES) ids.push(list.subarray(offset, offset + BLOCK_ID_BYTES).toString("hex"));
   return ids;
 }
 
@@ -72,13 +72,13 @@ export function assembleIds(list: Buffer, chunks: Map<string, Buffer>, count: nu
     return data;
   });
   const ids = Buffer.concat(parts);
-  if (ids.length !== count * ID_BYTES) throw new EngineError("ChainBroken", `manifest holds ${ids.length / ID_BYTES} blocks, expected ${count}`);
+  if (ids.length !== count * BLOCK_ID_BYTES) throw new EngineError("ChainBroken", `manifest holds ${ids.length / BLOCK_ID_BYTES} blocks, expected ${count}`);
   return ids;
 }
 
 export function* nonZeroIds(ids: Buffer): Generator<string> {
-  for (let offset = 0; offset < ids.length; offset += ID_BYTES) {
-    const id = ids.subarray(offset, offset + ID_BYTES);
+  for (let offset = 0; offset < ids.length; offset += BLOCK_ID_BYTES) {
+    const id = ids.subarray(offset, offset + BLOCK_ID_BYTES);
     if (!id.equals(ZERO_ID)) yield id.toString("hex");
   }
 }

@@ -2,7 +2,8 @@ import type { BlockStore } from "../store/block-store";
 import { blocksOf, readBlocks, readChunks, type Chunk } from "../disks/block-reader";
 import { BlockAddresser } from "../disks/block-addresser";
 import { addressedBlock, type AddressedBlock, type AddressResult } from "../disks/address-job";
-import { blockId, changeHash, isZero } from "../disks/hashing";
+import { changeHash, isZero } from "../disks/hashing";
+import { blockId } from "../store/block-id";
 import { BlockMap, ZERO_ID } from "./block-map";
 
 /**

@@ -2,7 +2,7 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import type { Vault } from "../vault";
 import { EngineError } from "../errors";
-import { blockId } from "../disks/hashing";
+import { blockId } from "../store/block-id";
 import { knownDigest, releaseBlock } from "../store/compress/decoder";
 import type { ItemRow } from "../inventory/items";
 import type { Task } from "../jobs/jobs";

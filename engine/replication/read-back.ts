@@ -1,6 +1,6 @@
 import type { BlockStore } from "../store/block-store";
 import { knownDigest, releaseBlock } from "../store/compress/decoder";
-import { blockId } from "../disks/hashing";
+import { blockId } from "../store/block-id";
 import { errorMessage } from "../errors";
 import type { RateLimiter } from "./rate-limit";
 

@@ -1,9 +1,6 @@
-import { createHash } from "node:crypto";
 import { SealingKey } from "../encrypt/sealing-key";
 import { decodeFrameInto, rawBlock } from "./frame";
-
-/** SHA-256 digests are this long. */
-export const DIGEST_BYTES = 32;
+import { BLOCK_ID_BYTES, blockId } from "../block-id";
 
 /**
  * Decode some stored frames into raw blocks and take each block's SHA-256 while it is in cache. Runs on a
@@ -24,7 +21,7 @@ export interface DecodeJob {
 }
 
 export interface DecodeResult {
-  /** DIGEST_BYTES per decoded block, in order. */
+  /** BLOCK_ID_BYTES per decoded block, in order. */
   digests: Uint8Array;
   /** Blocks decoded: all of them, or those before the first that failed to decode. */
   decoded: number;
@@ -38,7 +35,7 @@ export interface DecodeResult {
 
 export function runDecodeJob({ frames, frameEnds, blocks, blockEnds, sealed }: DecodeJob): DecodeResult {
   const count = frameEnds.length;
-  const digests = new Uint8Array(count * DIGEST_BYTES);
+  const digests = new Uint8Array(count * BLOCK_ID_BYTES);
   const key = sealed && SealingKey.of(Buffer.from(sealed.key));
   const opened: Array<ArrayBuffer | undefined> = [];
   let decoded = 0;
@@ -54,7 +51,7 @@ export function runDecodeJob({ frames, frameEnds, blocks, blockEnds, sealed }: D
     const raw = own && rawBlock(frame);
     if (raw && raw.length === block.length) {
       opened[decoded] = own;
-      digests.set(createHash("sha256").update(raw).digest(), decoded * DIGEST_BYTES);
+      digests.set(blockId(raw), decoded * BLOCK_ID_BYTES);
       continue;
     }
     try {
@@ -62,7 +59,7 @@ export function runDecodeJob({ frames, frameEnds, blocks, blockEnds, sealed }: D
     } catch {
       break;
     }
-    digests.set(createHash("sha256").update(block).digest(), decoded * DIGEST_BYTES);
+    digests.set(blockId(block), decoded * BLOCK_ID_BYTES);
   }
   return { digests, decoded, opened };
 }

@@ -2,8 +2,9 @@ import * as path from "node:path";
 import type { StoredBlock } from "../block-store";
 import { SharedBufferPool } from "../../disks/buffer-pool";
 import { poolThreads, WorkerPool } from "../../disks/worker-pool";
-import { DIGEST_BYTES, runDecodeJob, transfers, type DecodeJob, type DecodeResult } from "./decode-job";
+import { runDecodeJob, transfers, type DecodeJob, type DecodeResult } from "./decode-job";
 import { decodeFrame } from "./frame";
+import { BLOCK_ID_BYTES } from "../block-id";
 import type { SealingKey } from "../encrypt/sealing-key";
 import { openBlock } from "../encrypt/encrypting-block-store";
 
@@ -189,7 +190,7 @@ export class FrameDecoder {
       if (n < count) {
         const own = opened[n];
         const data = own ? Buffer.from(own, 1, own.byteLength - 1) : Buffer.from(blocks, blockStart, blockEnds[n] - blockStart);
-        decoded.set(data, { digest: Buffer.from(digests.buffer, digests.byteOffset + n * DIGEST_BYTES, DIGEST_BYTES), lease: own ? undefined : lease });
+        decoded.set(data, { digest: Buffer.from(digests.buffer, digests.byteOffset + n * BLOCK_ID_BYTES, BLOCK_ID_BYTES), lease: own ? undefined : lease });
         yield { id: ids[n], data };
       } else {
         const frameStart = n === 0 ? 0 : frameEnds[n - 1];
