@@ -44,6 +44,7 @@ export const ERRORS = {
   // Stored data
   BlockMissing: { status: 409, retryable: false, meaning: "a block a point or an agent's report relies on is not in the store" },
   BlockDamaged: { status: 500, retryable: false, meaning: "a stored block fails authentication or decompression" },
+  ObjectMissing: { status: 500, retryable: false, meaning: "an object of the store's backend (a pack) is not there: deleted, or never written whole" },
   ChainBroken: { status: 500, retryable: false, meaning: "a manifest or change map is missing or damaged; the machine needs a resync" },
   PointDamaged: { status: 500, retryable: false, meaning: "the recovery point chosen is damaged (found by verify)" },
   ReplicaDamaged: { status: 500, retryable: false, meaning: "the latest recovery point is damaged, so the operation could not write it" },

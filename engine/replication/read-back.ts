@@ -7,9 +7,9 @@ import type { RateLimiter } from "./rate-limit";
 /**
  * Failures that mean a stored copy is gone or bad, rather than that the store cannot be reached: a block
  * missing from the index, a frame that does not decode or decrypt (BlockDamaged, from any layer), a short
- * read of a truncated pack (EIO), a pack file that is gone (ENOENT).
+ * read of a truncated pack (EIO), a pack that is gone (ObjectMissing: see store/backend.ts).
  */
-const DAMAGE_CODES = new Set(["BlockDamaged", "BlockMissing", "EIO", "ENOENT"]);
+const DAMAGE_CODES = new Set(["BlockDamaged", "BlockMissing", "EIO", "ObjectMissing"]);
 
 export const isDamage = (error: unknown): boolean => DAMAGE_CODES.has((error as { code?: string })?.code ?? "");
 

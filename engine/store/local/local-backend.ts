@@ -1,19 +1,25 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
-import type { Backend, ObjectInfo } from "../backend";
+import { objectMissing, type Backend, type BackendFactory, type ObjectInfo } from "../backend";
 import { openPrivate, PRIVATE_DIR_MODE, syncDir } from "../../private-files";
 import { writevAll } from "../../io/write-all";
 
 const MAX_OPEN_FILES = 64;
 /** Objects are written under this suffix, then renamed: a file with it is an interrupted write. */
 const TEMP_SUFFIX = ".tmp";
+/** errno codes of a read whose name is no file: nothing there, or a folder of other objects. */
+const NO_OBJECT = new Set(["ENOENT", "ENOTDIR", "EISDIR"]);
 
 /** Objects as files under a root directory; writes go to a temp file, are fsynced and renamed into place. */
 export class LocalBackend implements Backend {
   private readonly open = new Map<string, Promise<fs.FileHandle>>();
 
   constructor(private readonly root: string) {}
+
+  get where(): string {
+    return this.root;
+  }
 
   private file(name: string): string {
     const resolved = path.resolve(this.root, name);
@@ -52,16 +58,33 @@ export class LocalBackend implements Backend {
   }
 
   async get(name: string, offset = 0, length?: number): Promise<Buffer> {
-    if (length === undefined) return fs.readFile(this.file(name)).then((b) => (offset ? b.subarray(offset) : b));
+    try {
+      return await this.read(name, offset, length);
+    } catch (error) {
+      if (NO_OBJECT.has((error as NodeJS.ErrnoException).code ?? "")) throw objectMissing(name, this.root, (error as Error).message);
+      throw error;
+    }
+  }
+
+  private async read(name: string, offset: number, length: number | undefined): Promise<Buffer> {
+    if (length === undefined) {
+      const whole = await fs.readFile(this.file(name));
+      if (offset > whole.length) throw shortRead(name, offset, `the object holds ${whole.length} bytes`);
+      return offset ? whole.subarray(offset) : whole;
+    }
     let handle = await this.handle(name);
+    let stats = await handle.stat();
     // A kept handle may be of a file deleted (or replaced) since: read what the store holds now, so a lost pack shows.
-    if ((await handle.stat()).nlink === 0) {
+    if (stats.nlink === 0) {
       this.closeOne(name);
       handle = await this.handle(name);
+      stats = await handle.stat();
     }
+    if (!stats.isFile()) throw Object.assign(new Error(`${name} is a folder of objects`), { code: "EISDIR" });
+    if (offset > stats.size) throw shortRead(name, offset, `0 of ${length} bytes`);
     const buffer = Buffer.allocUnsafe(length);
     const { bytesRead } = await handle.read(buffer, 0, length, offset);
-    if (bytesRead !== length) throw Object.assign(new Error(`short read of ${name} at ${offset}: ${bytesRead} of ${length} bytes`), { code: "EIO" });
+    if (bytesRead !== length) throw shortRead(name, offset, `${bytesRead} of ${length} bytes`);
     return buffer;
   }
 
@@ -83,7 +106,7 @@ export class LocalBackend implements Backend {
   }
 
   async has(name: string): Promise<boolean> {
-    return fs.access(this.file(name)).then(() => true, () => false);
+    return (await this.stat(name)) !== undefined;
   }
 
   async list(prefix: string): Promise<ObjectInfo[]> {
@@ -115,8 +138,8 @@ export class LocalBackend implements Backend {
   }
 
   async stat(name: string): Promise<ObjectInfo | undefined> {
-    const stats = await fs.stat(this.file(name)).catch((e) => (e.code === "ENOENT" ? undefined : Promise.reject(e)));
-    return stats && infoOf(name, stats);
+    const stats = await fs.stat(this.file(name)).catch((e) => (NO_OBJECT.has(e.code) ? undefined : Promise.reject(e)));
+    return stats?.isFile() ? infoOf(name, stats) : undefined;
   }
 
   async delete(name: string): Promise<void> {
@@ -128,5 +151,11 @@ export class LocalBackend implements Backend {
     for (const name of [...this.open.keys()]) this.closeOne(name);
   }
 }
+
+/** The files of a local directory (the vault's store, or an agent's mount of it). */
+export const localBackendAt: BackendFactory = (dir) => new LocalBackend(dir);
+
+/** A range beyond the end of an object (a truncated pack): EIO, which verify counts as damage. */
+const shortRead = (name: string, offset: number, detail: string) => Object.assign(new Error(`short read of ${name} at ${offset}: ${detail}`), { code: "EIO" });
 
 const infoOf = (name: string, stats: { size: number; mtimeMs: number }): ObjectInfo => ({ name, size: stats.size, modifiedAt: stats.mtimeMs });
