@@ -8,6 +8,8 @@ import { DiskStates } from "./disk-states";
 import { runWork } from "./window";
 import { makePrivateDir, writePrivateFile } from "../engine/private-files";
 import { SealingKey } from "../engine/store/encrypt/sealing-key";
+import type { BackendFactory } from "../engine/store/backend";
+import { localBackendAt } from "../engine/store/local/local-backend";
 import { closedWindowReports, WindowJournal } from "../engine/disks/window-journal";
 
 export interface AgentOptions {
@@ -20,6 +22,8 @@ export interface AgentOptions {
   workDir: string;
   /** The vault's block store as mounted on this host (default: the path the engine reports). */
   storeDir?: string;
+  /** Opens the backend at the store's location (default: its files, the directory storeDir). */
+  backend?: BackendFactory;
   /** Call in this often instead of the engine's heartbeat interval (tests; hosts that should react fast). */
   pollMs?: number;
   log?: (line: string) => void;
@@ -137,7 +141,8 @@ export class Agent {
         const raw = await this.link.dataKey();
         this.dataKey = raw && SealingKey.of(raw);
       }
-      const context = { link: this.link, storeDir: this.options.storeDir ?? this.identity.storeDir, blockSize: this.identity.blockSize, dataKey: this.dataKey ?? undefined, states: this.states, engineNow: () => Date.now() + this.offset, windows: this.windows };
+      const location = this.options.storeDir ?? this.identity.storeDir;
+      const context = { link: this.link, openBackend: () => (this.options.backend ?? localBackendAt)(location), blockSize: this.identity.blockSize, dataKey: this.dataKey ?? undefined, states: this.states, engineNow: () => Date.now() + this.offset, windows: this.windows };
       const report = await runWork(context, work);
       this.log(`${work.mode} window of ${names.join(", ")}: ${report.items.reduce((n, i) => n + i.bytesStored, 0)} bytes stored, ${report.blocks.length} new block(s)`);
     } catch (error) {

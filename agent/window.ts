@@ -5,7 +5,7 @@ import type { BlockMap } from "../engine/replication/block-map";
 import type { AgentWork } from "../engine/agents/work";
 import { diffMaps } from "../engine/agents/wire";
 import { blockStoreOn } from "../engine/store/stack";
-import { LocalBackend } from "../engine/store/local/local-backend";
+import type { Backend } from "../engine/store/backend";
 import type { AgentWindowReport } from "../schema";
 import type { AgentLink } from "./link";
 import type { SealingKey } from "../engine/store/encrypt/sealing-key";
@@ -15,7 +15,8 @@ import type { WindowJournal } from "../engine/disks/window-journal";
 
 export interface WindowContext {
   link: AgentLink;
-  storeDir: string;
+  /** Opens the backend of the shared store (its packs), as mounted on this host; one per window. */
+  openBackend: () => Backend;
   blockSize: number;
   /** Seals the blocks written (the vault's data key); undefined for a vault that is not encrypted. */
   dataKey: SealingKey | undefined;
@@ -37,7 +38,7 @@ type WorkDisk = WorkItem["disks"][number];
  */
 export async function runWork(ctx: WindowContext, work: AgentWork): Promise<AgentWindowReport> {
   const index = new RemotePackIndex(ctx.link);
-  const store = blockStoreOn(new LocalBackend(ctx.storeDir), index, ctx.dataKey);
+  const store = blockStoreOn(ctx.openBackend(), index, ctx.dataKey);
   try {
     const bases = new Map<WorkDisk, { version: number; map: BlockMap | null }>();
     for (const item of work.items) for (const disk of item.disks) bases.set(disk, await ctx.states.get(item.name, disk));

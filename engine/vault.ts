@@ -1,11 +1,14 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import type { Transaction } from "kysely";
 import { openCatalog, type CatalogDb } from "./catalog/catalog";
+import type { Tables } from "./catalog/tables";
 import { SqlPackIndex } from "./catalog/sql-pack-index";
-import { LocalBackend } from "./store/local/local-backend";
-import { blockStoreOn } from "./store/stack";
-import type { Backend } from "./store/backend";
+import { localBackendAt } from "./store/local/local-backend";
+import { vaultStoreOn } from "./store/stack";
+import type { BackendFactory } from "./store/backend";
+import type { SharedPacks } from "./store/packed/shared-packs";
 import type { BlockStore } from "./store/block-store";
 import { systemClock, DAY, type Clock } from "./clock";
 import { VaultLock } from "./lock";
@@ -26,7 +29,7 @@ export interface VaultOptions {
   /** Wraps the block store (tests inject faults; later: retry). */
   wrapStore?: (store: BlockStore) => BlockStore;
   /** Builds the backend that holds the packs (default: files under the store directory; tests inject faults). */
-  backend?: (storeDir: string) => Backend;
+  backend?: BackendFactory;
   blockSize?: number;
   /**
    * Where the key-encryption key comes from (--key-file / --key-command); unset, the environment, else
@@ -57,9 +60,8 @@ export class Vault {
     readonly clock: Clock,
     readonly lock: VaultLock,
     readonly blockSize: number,
-    /** Where the store's packs live (agents write packs here too). */
-    readonly backend: Backend,
-    readonly storeDir: string,
+    /** The store's packs as agents share them: where they are, lookups, adopting the packs an agent wrote. */
+    readonly packs: SharedPacks<Transaction<Tables>>,
     /** Seals the blocks and manifest chunks; undefined in a vault made before encryption at rest (format 1). */
     readonly dataKey: SealingKey | undefined,
     private encryptionState: VaultEncryption,
@@ -117,11 +119,10 @@ export class Vault {
     const db = await openCatalog(catalogFile);
     const storeDir = path.join(root, "store");
     await makePrivateDir(storeDir);
-    const backend = options.backend ? options.backend(storeDir) : new LocalBackend(storeDir);
-    const store = blockStoreOn(backend, new SqlPackIndex(db), key?.key);
-    const wrapped = options.wrapStore ? options.wrapStore(store) : store;
+    const { blocks, packs } = vaultStoreOn((options.backend ?? localBackendAt)(storeDir), new SqlPackIndex(db), key?.key);
+    const wrapped = options.wrapStore ? options.wrapStore(blocks) : blocks;
     const encryption: VaultEncryption = key ? { cipher: "aes-256-gcm", key: key.origin } : { cipher: "none", key: null };
-    return new Vault(root, id, db, wrapped, options.clock ?? systemClock, new VaultLock(lockFile), options.blockSize ?? BLOCK_SIZE, backend, storeDir, key?.key, encryption, new WindowJournal(path.join(root, "windows")));
+    return new Vault(root, id, db, wrapped, options.clock ?? systemClock, new VaultLock(lockFile), options.blockSize ?? BLOCK_SIZE, packs, key?.key, encryption, new WindowJournal(path.join(root, "windows")));
   }
 
   /**

@@ -38,7 +38,7 @@ export async function registerAgent(vault: Vault, input: unknown): Promise<Agent
     else await trx.insertInto("hosts").values({ site_id: site.id, name: spec.host, agent_registered_at: now, last_seen_at: now }).execute();
   });
   const token = await issueAgentToken(vault, spec.host);
-  return { host: spec.host, site: site.name, token, storeDir: vault.storeDir, blockSize: vault.blockSize, heartbeatMs: HEARTBEAT_MS };
+  return { host: spec.host, site: site.name, token, storeDir: vault.packs.where, blockSize: vault.blockSize, heartbeatMs: HEARTBEAT_MS };
 }
 
 /**

@@ -9,7 +9,6 @@ import { recordFailure } from "../replication/retry";
 import { recheckDamage } from "../replication/damage";
 import type { PointView } from "../replication/points";
 import { ZERO_ID } from "../replication/block-map";
-import { addIndexEntries, SqlPackIndex } from "../catalog/sql-pack-index";
 import { registeredHost } from "./work";
 import { applyChanges } from "./wire";
 import { completeAgentJobs, failAgentJobs } from "./jobs";
@@ -57,7 +56,7 @@ export async function recordAgentWindow(vault: Vault, hostName: string, input: u
   await checkBlocks(vault, report, newIds);
   const points = await recordWindow(vault, entries, report.capturedAt, report.durationMs, async (trx) => {
     // A block the agent wrote again (a repair, or an entry whose pack was short) moves to its checked new copy.
-    await addIndexEntries(trx, report.blocks);
+    await vault.packs.adopt(report.blocks, trx);
   });
   if (report.mode === "resync") await recheckDamage(vault); // what verify found and the agent rewrote reads intact now
   for (const [n, point] of points.entries()) {
@@ -76,15 +75,12 @@ export async function recordAgentWindow(vault: Vault, hostName: string, input: u
 async function checkBlocks(vault: Vault, report: AgentWindowReport, newIds: Set<string>): Promise<void> {
   const failures: FieldFailure[] = [];
   const reported = new Set(report.blocks.map((b) => b.id));
-  const packEnds = new Map<string, number>();
-  for (const b of report.blocks) packEnds.set(b.pack, Math.max(packEnds.get(b.pack) ?? 0, b.offset + b.length));
-  for (const [pack, end] of packEnds) {
-    const info = await vault.backend.stat(pack);
-    if (!info) failures.push({ property: "blocks", reason: `pack ${pack} is not in the store at ${vault.storeDir}` });
-    else if (info.size < end) failures.push({ property: "blocks", reason: `pack ${pack} holds ${info.size} bytes; the report places blocks up to byte ${end}` });
+  for (const { pack, end, size } of await vault.packs.unfit(report.blocks)) {
+    if (size === undefined) failures.push({ property: "blocks", reason: `pack ${pack} is not in the store at ${vault.packs.where}` });
+    else failures.push({ property: "blocks", reason: `pack ${pack} holds ${size} bytes; the report places blocks up to byte ${end}` });
   }
   const unknown = [...newIds].filter((id) => !reported.has(id));
-  const present = new Set((await new SqlPackIndex(vault.db).lookupMany(unknown)).map((e) => e.id));
+  const present = new Set((await vault.packs.locate(unknown)).map((e) => e.id));
   const missing = unknown.filter((id) => !present.has(id));
   // Gone since the agent asked (retention collected it): recoverable, the agent ships it next time.
   if (missing.length) throw new EngineError("BlockMissing", `${missing.length} block(s) the report relies on are not in the store (first: ${missing[0]}); the agent sends them again`, { field: "blocks", recoverable: true });

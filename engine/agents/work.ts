@@ -6,7 +6,6 @@ import { hooksOf, includedDisks, itemRow } from "../inventory/items";
 import { loadDiskState } from "../replication/manifests";
 import { dueWork, scheduledItems, type ScheduledItem } from "../replication/due";
 import type { IndexEntry } from "../store/packed/pack-index";
-import { SqlPackIndex } from "../catalog/sql-pack-index";
 import { encodeMap, type EncodedMap } from "./wire";
 import { HEARTBEAT_MS } from "./hosts";
 import { agentJobs } from "./jobs";
@@ -94,5 +93,5 @@ export async function diskState(vault: Vault, hostName: string, itemName: string
 /** Which blocks the store has, and where: agents skip what is there and read stored copies for resync. */
 export async function lookupBlocks(vault: Vault, input: unknown): Promise<IndexEntry[]> {
   const { ids } = parse(BlockLookup, input, "block lookup");
-  return new SqlPackIndex(vault.db).lookupMany(ids);
+  return vault.packs.locate(ids);
 }

@@ -1,4 +1,4 @@
-import type { BlockLocation, IndexEntry, PackIndex } from "../store/packed/pack-index";
+import type { BlockLocation, IndexEntry, PackIndex, TransactionalPackIndex } from "../store/packed/pack-index";
 import type { Kysely, Transaction } from "kysely";
 import type { CatalogDb } from "./catalog";
 import type { Tables } from "./tables";
@@ -6,7 +6,7 @@ import type { Tables } from "./tables";
 const BATCH = 400; // stays under SQLite's bound-variable limit
 
 /** Insert block locations, moving a block already indexed to its new copy (written again: a repair). */
-export async function addIndexEntries(db: Kysely<Tables> | Transaction<Tables>, entries: IndexEntry[]): Promise<void> {
+async function addIndexEntries(db: Kysely<Tables>, entries: IndexEntry[]): Promise<void> {
   for (let i = 0; i < entries.length; i += BATCH) {
     await db
       .insertInto("blocks")
@@ -16,9 +16,17 @@ export async function addIndexEntries(db: Kysely<Tables> | Transaction<Tables>, 
   }
 }
 
-/** The block index as a catalog table, so block locations commit with the rest of the vault's metadata. */
-export class SqlPackIndex implements PackIndex {
+/**
+ * The block index as a catalog table, so block locations commit with the rest of the vault's metadata.
+ * The only code that touches the `blocks` table.
+ */
+export class SqlPackIndex implements TransactionalPackIndex<Transaction<Tables>> {
   constructor(private readonly db: CatalogDb) {}
+
+  /** The index inside a transaction of the catalog: what is added through it commits with trx. */
+  within(trx: Transaction<Tables>): PackIndex {
+    return new SqlPackIndex(trx);
+  }
 
   async lookup(id: string): Promise<BlockLocation | undefined> {
     return this.db.selectFrom("blocks").select(["pack", "offset", "length"]).where("id", "=", id).executeTakeFirst();
@@ -30,12 +38,17 @@ export class SqlPackIndex implements PackIndex {
     return found;
   }
 
-  async add(entries: IndexEntry[]): Promise<void> {
-    await this.db.transaction().execute((trx) => addIndexEntries(trx, entries));
+  /** Run a change in one transaction: the one this index is within, else a new one. */
+  private change(apply: (db: Kysely<Tables>) => Promise<void>): Promise<void> {
+    return this.db.isTransaction ? apply(this.db) : this.db.transaction().execute(apply);
   }
 
-  async remove(ids: string[]): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+  add(entries: IndexEntry[]): Promise<void> {
+    return this.change((db) => addIndexEntries(db, entries));
+  }
+
+  remove(ids: string[]): Promise<void> {
+    return this.change(async (trx) => {
       for (let i = 0; i < ids.length; i += BATCH) await trx.deleteFrom("blocks").where("id", "in", ids.slice(i, i + BATCH)).execute();
     });
   }

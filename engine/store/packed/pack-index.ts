@@ -22,3 +22,12 @@ export interface PackIndex {
   all(): Promise<IndexEntry[]>;
   totals(): Promise<{ blocks: number; bytes: number }>;
 }
+
+/**
+ * An index kept in a catalog with transactions (`Tx`, the catalog's own, opaque to the store): entries
+ * added through `within(trx)` commit or roll back with trx, so the blocks of an agent's packs are indexed
+ * in the same transaction as the points that use them.
+ */
+export interface TransactionalPackIndex<Tx> extends PackIndex {
+  within(trx: Tx): PackIndex;
+}
