@@ -13,7 +13,8 @@ import type { BlockStore } from "../engine/store/block-store";
 import { LocalBackend } from "../engine/store/local/local-backend";
 import { PackedBlockStore } from "../engine/store/packed/packed-block-store";
 import { SealingKey } from "../engine/store/encrypt/sealing-key";
-import { blockStoreOn } from "../engine/store/stack";
+import { blockStoreOn, vaultStoreOn } from "../engine/store/stack";
+import { blockId } from "../engine/store/block-id";
 import { FaultyStore, ShortWritingBackend, SpaceBudget, StallingBackend } from "./fixtures/faulty-store";
 import { describeBackendConformance, type BackendHarness } from "./conformance/backend-suite";
 import { describeBlockStoreConformance, type BlockStoreHarness } from "./conformance/block-store-suite";
@@ -106,3 +107,48 @@ describeBlockStoreConformance("compressed (blockStoreOn, no key)", stackHarness(
 describeBlockStoreConformance("encrypted (blockStoreOn with a data key)", stackHarness((backend, index) => blockStoreOn(backend, index, key)));
 describeBlockStoreConformance("FaultyStore over the encrypted stack, faults off (and on)", stackHarness((backend, index) => blockStoreOn(backend, index, key), "wrapper"));
 
+
+describe("SharedPacks: packs another writer put into the store", () => {
+  it("unfit names the packs that are missing or too short; adopt indexes their blocks only when the catalog transaction commits", async () => {
+    const dir = freshDir();
+    after(removeDir(dir));
+    const root = path.join(dir, "store");
+    const db = await openCatalog(path.join(dir, "catalog.sqlite"));
+    after(() => db.destroy());
+    const { blocks, packs } = vaultStoreOn(new LocalBackend(root), new SqlPackIndex(db), key);
+    after(() => blocks.close());
+    assert.equal(packs.where, root);
+
+    // Another writer (an agent, with its own index) writes packs into the same backend.
+    const agentDb = await openCatalog(path.join(dir, "agent.sqlite"));
+    after(() => agentDb.destroy());
+    const agentIndex = new SqlPackIndex(agentDb);
+    const agentStore = blockStoreOn(new LocalBackend(root), agentIndex, key);
+    const written = [randomBytes(65536), Buffer.alloc(65536, "agent text ")];
+    for (const block of written) await agentStore.put(blockId(block).toString("hex"), block);
+    await agentStore.close();
+    const entries = await agentIndex.all();
+    const ids = written.map((b) => blockId(b).toString("hex"));
+
+    assert.deepEqual(await packs.unfit(entries), []);
+    const ghost = { id: "0".repeat(64), pack: "packs/00/ghost.pack", offset: 0, length: 10 };
+    const beyond = { ...entries[0], id: "1".repeat(64), offset: 10_000_000 };
+    assert.deepEqual(await packs.unfit([...entries, ghost, beyond]), [
+      { pack: entries[0].pack, end: 10_000_000 + entries[0].length, size: (await new LocalBackend(root).stat(entries[0].pack))!.size },
+      { pack: ghost.pack, end: 10, size: undefined },
+    ]);
+    assert.deepEqual(await packs.locate(ids), [], "not the store's yet");
+
+    await assert.rejects(
+      db.transaction().execute(async (trx) => {
+        await packs.adopt(entries, trx);
+        throw new Error("the points failed");
+      }),
+      /the points failed/,
+    );
+    assert.equal(await blocks.has(ids[0]), false, "a rolled back adoption indexes nothing");
+    await db.transaction().execute((trx) => packs.adopt(entries, trx));
+    for (const [n, block] of written.entries()) assert.ok((await blocks.get(ids[n])).equals(block), `block ${n} through the engine's stack`);
+    assert.deepEqual((await packs.locate(ids)).map((e) => e.id).sort(), [...ids].sort());
+  });
+});
