@@ -1,16 +1,20 @@
 import type { SealingKey } from "./encrypt/sealing-key";
 
 /**
- * Content-addressed block storage used by replication. Ids are SHA-256 hex of the block's raw bytes.
- * `put` may buffer; data is durable only after `flush` resolves, so callers flush before recording
- * anything that references the blocks.
+ * Content-addressed block storage used by replication. Ids are SHA-256 hex of the block's raw bytes
+ * (store/block-id.ts). `put` may buffer; data is durable only after `flush` resolves, so callers flush
+ * before recording anything that references the blocks. Every stack and wrapper passes the conformance
+ * suite in test/conformance/block-store-suite.ts, which tests each clause below.
  */
 export interface BlockStore {
+  /** Whether the block is in the store: true from its put on (buffered blocks count), false after a failed write. */
   has(id: string): Promise<boolean>;
   /**
-   * Store a block; resolves to the bytes it adds to the store (0 when already present). With replace,
-   * the block is written without asking whether it is present (repairing a damaged copy, or when the
-   * caller has just asked). The store keeps no reference to data.
+   * Store a block; resolves to the bytes it adds to the store (0 when already present: a block is stored
+   * once, however often it is put). With replace, the block is written without asking whether it is
+   * present (repairing a damaged copy, or when the caller has just asked); its new copy takes the old
+   * one's place. A write that fails (here or at the flush) stores nothing: the block is not in the store
+   * afterwards unless it was before. The store keeps no reference to data.
    */
   put(id: string, data: Buffer, options?: PutOptions): Promise<number>;
   /**
@@ -23,22 +27,25 @@ export interface BlockStore {
    * ahead seal them too (PutOptions.sealed); undefined when nothing in the stack seals.
    */
   sealingKey?(): SealingKey | undefined;
+  /** Make every block put so far durable; rejects when a write failed (once), and the store works on after it. */
   flush(): Promise<void>;
   /**
    * A hint: these blocks are about to be asked about (has/put), so a store whose index is far away
    * (an agent's, over HTTP) can look them all up at once.
    */
   prefetch?(ids: string[]): Promise<void>;
+  /** The block's raw bytes, exactly as put (buffered or flushed); a missing block rejects with BlockMissing. */
   get(id: string): Promise<Buffer>;
   /**
    * Read many blocks in the order the store reads them fastest (pack by pack, neighbours in one read);
-   * each id once. A missing block fails the read. With `sealed`, a sealing layer hands its blocks out
+   * each id once, however often it is asked. A missing block fails the read with BlockMissing. With `sealed`, a sealing layer hands its blocks out
    * still sealed, for the caller (the compressing layer's decode workers) to open with sealingKey().
    */
   getMany(ids: string[], options?: GetOptions): AsyncIterable<StoredBlock>;
-  /** Drop every block not in `live`; returns what was freed. */
+  /** Drop every block not in `live` (flushing first); the live ones stay byte-exact. Returns what was freed. */
   retainOnly(live: Set<string>): Promise<{ blocksDeleted: number; bytesFreed: number }>;
   stats(): Promise<StoreStats>;
+  /** Flush, then let go of the backend; what was put is there for the store opened again. */
   close(): Promise<void>;
 }
 
