@@ -73,10 +73,9 @@ type Rule = (item: ItemFacts, context: OperationContext) => Change | EngineError
 const SAME: Change = {};
 const refuse = (message: string, field = "name") => new ConflictError(message, field);
 /** A transition no caller should ask for: a defect, not a user's mistake. */
-const impossible = (item: ItemFacts, operation: string) =>
-  new EngineError("InternalError", `'${item.name}' cannot ${operation} in state ${item.state}${item.failover_state ? ` (${item.failover_state})` : ""}`);
+const impossible = (item: ItemFacts, operation: string, state: string) => new EngineError("InternalError", `'${item.name}' cannot ${operation} in state ${state}`);
 const migrated = (item: ItemFacts, field?: string) => refuse(`'${item.name}' was migrated and is no longer protected`, field);
-const from = (item: ItemFacts, operation: string, allowed: Partial<Record<StoredProtectionState, Change>>): Change | EngineError => allowed[item.state] ?? impossible(item, operation);
+const from = (item: ItemFacts, operation: string, allowed: Partial<Record<StoredProtectionState, Change>>): Change | EngineError => allowed[item.state] ?? impossible(item, operation, item.state);
 /** A state of running work stopped without a point: back to waiting for it. */
 const onlyFrom = (item: ItemFacts, allowed: Partial<Record<StoredProtectionState, Change>>): Change => allowed[item.state] ?? SAME;
 
@@ -182,7 +181,7 @@ const OPERATIONS = {
   reprotectDone: (item) => {
     if (item.failover_state === "Committed") return { failover_state: "Reprotected" };
     if (item.failover_state === "FailbackCommitted") return { failover_state: null };
-    return impossible(item, "finish a reprotect");
+    return impossible(item, "finish a reprotect", item.failover_state ?? "none");
   },
   /** A reprotect failed or was interrupted: protected as before, so reprotect can run again. */
   reprotectFailed: () => ({ state: "Protected", resync_reason: null }),
