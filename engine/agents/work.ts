@@ -64,8 +64,6 @@ export async function heartbeat(vault: Vault, hostName: string, input: unknown):
       const also = { lease_until: now + LEASE_MS };
       if (start) await writeItemState(vault.db, item.id, start, { also });
       else await vault.db.updateTable("items").set(also).where("id", "=", item.id).execute();
-    }
-    for (const item of items) {
       // The agent does the work now: the job is held by the item's lease, not by a process here.
       for (const job of await agentJobs(vault, item.name)) await vault.db.updateTable("jobs").set({ state: "InProgress", owner_host: null, owner_pid: null, owner_start: null }).where("id", "=", job).execute();
     }
