@@ -1,10 +1,11 @@
 import { Vault, type VaultEncryption, type VaultOptions } from "./vault";
 import type { KeyFlags } from "./keys/kek-source";
-import { ConflictError, EngineError, NotFoundError } from "./errors";
+import { EngineError, NotFoundError } from "./errors";
 import { Job, listJobs, readJob, type JobView } from "./jobs/jobs";
 import { addHost, addSite, listSites, type SiteView } from "./inventory/sites";
 import { addPolicy, getPolicy, listPolicies, updatePolicy, type PolicyView } from "./inventory/policies";
 import { hooksOf, itemRow, type ItemRow } from "./inventory/items";
+import { assertAllowed, replicateNowWork, reportedState } from "./inventory/item-state";
 import { enableProtection, resumeInitialReplication } from "./replication/protect";
 import { replicateWindow } from "./replication/cycle";
 import { recordFailure } from "./replication/retry";
@@ -157,13 +158,10 @@ export class Engine {
       if (options.appConsistent && !hooksOf(item).quiesce) {
         throw new EngineError("InvalidInput", `'${name}' has no quiesce/unquiesce hooks, so it cannot take an app-consistent point`, { field: "appConsistent" });
       }
-      if (item.failover_state !== null && item.failover_state !== "Reprotected") {
-        throw new ConflictError(`'${name}' is ${item.failover_state === "Migrated" ? "migrated" : `failed over (${item.failover_state})`}; it replicates again after reprotect`, "name");
-      }
-      if (item.state === "ResyncRequired") throw new ConflictError(`'${name}' needs a resync (${item.resync_reason}); run 'lifeboat resync ${name}'`, "name");
+      assertAllowed(item, "replicateNow");
       const agent = await agentHostOf(this.vault, item);
       if (agent) return requestAgentSync(this.vault, item, agent, options.appConsistent ?? false);
-      if (item.state === "InitialReplicationPending" || item.state === "EnablingProtection") return resumeInitialReplication(this.vault, item);
+      if (replicateNowWork(item) === "initial") return resumeInitialReplication(this.vault, item);
       const unit = await this.unitOf(item);
       const job = await Job.start(this.vault.db, this.vault.clock, "Replicate", name, ["Replicate"]);
       try {
@@ -177,7 +175,8 @@ export class Engine {
 
   private async unitOf(item: ItemRow): Promise<ItemRow[]> {
     if (!item.group_name) return [item];
-    return this.vault.db.selectFrom("items").selectAll().where("group_name", "=", item.group_name).where("state", "=", "Protected").orderBy("id").execute();
+    const members = await this.vault.db.selectFrom("items").selectAll().where("group_name", "=", item.group_name).where("state", "=", "Protected").orderBy("id").execute();
+    return members.filter((m) => reportedState(m) === "Protected"); // not a migrated one
   }
 
   resync(name: string): Promise<JobView> {

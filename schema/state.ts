@@ -8,10 +8,17 @@ export const ProtectionState = z.enum([
   "Protected",
   "ResyncRequired",
   "Resynchronizing",
-  /** Failed over and migrated: no longer protected. */
+  /**
+   * Failed over and migrated: no longer protected. Reported only: the catalog keeps a migration in the
+   * failover state alone (engine/inventory/item-state.ts), and the API shows it in both.
+   */
   "Migrated",
 ]);
 export type ProtectionState = z.infer<typeof ProtectionState>;
+
+/** Why an item in ResyncRequired needs its resync. */
+export const ResyncReason = z.enum(["Requested", "ChainBroken", "PendingChangeData", "ResyncFailed", "ReplicaDamaged"]);
+export type ResyncReason = z.infer<typeof ResyncReason>;
 
 export const JobState = z.enum(["NotStarted", "InProgress", "Succeeded", "Failed", "Cancelled", "Suspended"]);
 export type JobState = z.infer<typeof JobState>;

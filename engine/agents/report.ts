@@ -1,7 +1,9 @@
 import type { Vault } from "../vault";
 import { AgentFailureReport, AgentWindowReport, parse, ValidationError, type FieldFailure } from "../../schema";
 import { ConflictError, EngineError } from "../errors";
-import { hooksOf, includedDisks, itemRow, setItemState, type ItemRow } from "../inventory/items";
+import { hooksOf, includedDisks, itemRow, type ItemRow } from "../inventory/items";
+import { assertAllowed, type ItemOperation } from "../inventory/item-state";
+import { stopHeldWork } from "../inventory/item-state-write";
 import { loadDiskState } from "../replication/manifests";
 import { recordWindow, type WindowEntry } from "../replication/cycle";
 import { MINUTE } from "../clock";
@@ -13,12 +15,8 @@ import { registeredHost } from "./work";
 import { applyChanges } from "./wire";
 import { completeAgentJobs, failAgentJobs } from "./jobs";
 
-/** Item states in which an agent's window may land, by what the agent was doing. */
-const ACCEPTS: Record<AgentWindowReport["mode"], string[]> = {
-  initial: ["InitialReplicationPending", "InitialReplicationInProgress"],
-  delta: ["Protected"],
-  resync: ["ResyncRequired", "Resynchronizing"],
-};
+/** The check that an agent's window may land in the item's state, by what the agent was doing. */
+const ACCEPTS: Record<AgentWindowReport["mode"], ItemOperation> = { initial: "acceptInitialWindow", delta: "acceptDeltaWindow", resync: "acceptResyncWindow" };
 
 /**
  * Record the window an agent read: its blocks are already in packs of the shared store. The report is
@@ -37,7 +35,7 @@ export async function recordAgentWindow(vault: Vault, hostName: string, input: u
   for (const [n, part] of report.items.entries()) {
     const item = await itemRow(vault, part.item);
     if (item.host !== host.name || item.site_id !== host.siteId) throw new EngineError("Forbidden", `'${item.name}' is not on host '${host.name}'`, { field: `items.${n}.item` });
-    if (!ACCEPTS[report.mode].includes(item.state)) throw new ConflictError(`'${item.name}' is ${item.state}; an agent's ${report.mode} window does not apply`, `items.${n}.item`);
+    assertAllowed(item, ACCEPTS[report.mode], { field: `items.${n}.item` });
     const disks = await includedDisks(vault, item.id);
     const results = [];
     for (const [i, disk] of disks.entries()) {
@@ -99,8 +97,7 @@ export async function recordAgentFailure(vault: Vault, hostName: string, input: 
   }
   const error = new EngineError(report.error.code, `agent on ${host.name}: ${report.error.message}`, { recoverable: report.error.recoverable });
   for (const item of items) {
-    if (item.state === "InitialReplicationInProgress") await setItemState(vault, item.id, "InitialReplicationPending");
-    if (item.state === "Resynchronizing") await setItemState(vault, item.id, "ResyncRequired", item.resync_reason ?? "ResyncFailed");
+    await stopHeldWork(vault.db, item.id);
     await vault.db.updateTable("items").set({ lease_until: null }).where("id", "=", item.id).execute();
     await failAgentJobs(vault, item.name, error);
   }

@@ -1,6 +1,7 @@
 import type { Vault } from "../vault";
 import { Job, type JobView } from "../jobs/jobs";
-import { setItemState, type ItemRow } from "../inventory/items";
+import type { ItemRow } from "../inventory/items";
+import { writeItemState } from "../inventory/item-state-write";
 import { EngineError } from "../errors";
 import type { AgentHost } from "./hosts";
 import { waitForAgent } from "./jobs";
@@ -18,6 +19,6 @@ export async function requestAgentSync(vault: Vault, item: ItemRow, host: AgentH
 /** Resync on demand of a machine its agent reads: due at once, whatever the resync window. */
 export async function requestAgentResync(vault: Vault, item: ItemRow, host: AgentHost): Promise<JobView> {
   const job = await Job.start(vault.db, vault.clock, "Resync", item.name, ["Compare source and replica", "Create recovery point"]);
-  if (item.state !== "Resynchronizing") await setItemState(vault, item.id, "ResyncRequired", "Requested");
+  await writeItemState(vault.db, item.id, "requestResync");
   return waitForAgent(job, "Compare source and replica", host.name);
 }

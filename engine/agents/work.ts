@@ -3,6 +3,8 @@ import { MINUTE } from "../clock";
 import { AgentHeartbeat, BlockLookup, parse, type AgentWorkMode, type Hooks } from "../../schema";
 import { EngineError, NotFoundError } from "../errors";
 import { hooksOf, includedDisks, itemRow } from "../inventory/items";
+import type { ItemOperation } from "../inventory/item-state";
+import { writeItemState } from "../inventory/item-state-write";
 import { loadDiskState } from "../replication/manifests";
 import { dueWork, scheduledItems, type ScheduledItem } from "../replication/due";
 import type { IndexEntry } from "../store/packed/pack-index";
@@ -56,20 +58,18 @@ export async function heartbeat(vault: Vault, hostName: string, input: unknown):
   const work: AgentWork[] = [];
   if (!takeWork) return { now, heartbeatMs: HEARTBEAT_MS, work };
   const due = dueWork(await scheduledItems(vault, { host }), now, { leased: true });
-  const hand = async (mode: AgentWorkMode, items: ScheduledItem[], appConsistent: boolean, state?: string) => {
-    await vault.db
-      .updateTable("items")
-      .set({ lease_until: now + LEASE_MS, ...(state ? { state } : {}) })
-      .where("id", "in", items.map((i) => i.id))
-      .execute();
+  const hand = async (mode: AgentWorkMode, items: ScheduledItem[], appConsistent: boolean, start?: ItemOperation) => {
     for (const item of items) {
+      const also = { lease_until: now + LEASE_MS };
+      if (start) await writeItemState(vault.db, item.id, start, { also });
+      else await vault.db.updateTable("items").set(also).where("id", "=", item.id).execute();
       // The agent does the work now: the job is held by the item's lease, not by a process here.
       for (const job of await agentJobs(vault, item.name)) await vault.db.updateTable("jobs").set({ state: "InProgress", owner_host: null, owner_pid: null, owner_start: null }).where("id", "=", job).execute();
     }
     work.push({ mode, appConsistent, items: await Promise.all(items.map((i) => describe(vault, i))) });
   };
-  for (const item of due.initial) await hand("initial", [item], false, "InitialReplicationInProgress");
-  for (const item of due.resync) await hand("resync", [item], false, "Resynchronizing");
+  for (const item of due.initial) await hand("initial", [item], false, "startInitial");
+  for (const item of due.resync) await hand("resync", [item], false, "startAgentResync");
   for (const cycle of due.cycles) await hand("delta", cycle.items, cycle.appConsistent);
   return { now, heartbeatMs: HEARTBEAT_MS, work };
 }

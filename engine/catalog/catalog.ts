@@ -9,10 +9,11 @@ import * as agents from "./migrations/005-agents";
 import * as crash from "./migrations/006-crash";
 import * as damage from "./migrations/007-damage";
 import * as partialOutputs from "./migrations/008-partial-outputs";
+import * as migratedOnce from "./migrations/009-migrated-once";
 
 export type CatalogDb = Kysely<Tables>;
 
-const migrations: Record<string, Migration> = { "001-initial": initial, "002-failover": failover, "003-plans": plans, "004-tokens": tokens, "005-agents": agents, "006-crash": crash, "007-damage": damage, "008-partial-outputs": partialOutputs };
+const migrations: Record<string, Migration> = { "001-initial": initial, "002-failover": failover, "003-plans": plans, "004-tokens": tokens, "005-agents": agents, "006-crash": crash, "007-damage": damage, "008-partial-outputs": partialOutputs, "009-migrated-once": migratedOnce };
 
 /**
  * Open (and migrate) the SQLite catalog. WAL lets readers (status, points) run beside a writer;

@@ -1,4 +1,6 @@
 import type { Generated } from "kysely";
+import type { ActiveSite, FailoverState, ResyncReason } from "../../schema";
+import type { StoredProtectionState } from "../inventory/item-state";
 
 /** Row types of the catalog. Times are epoch milliseconds; JSON columns are text. */
 export interface Tables {
@@ -36,8 +38,9 @@ export interface Tables {
     os_type: string;
     group_name: string | null;
     hooks: string;
-    state: string;
-    resync_reason: string | null;
+    /** Written only through inventory/item-state-write.ts, as are failover_state, resync_reason and active_site. */
+    state: StoredProtectionState;
+    resync_reason: ResyncReason | null;
     /** Consecutive failed attempts of the current failure streak. */
     failures: number;
     next_attempt_at: number | null;
@@ -51,8 +54,8 @@ export interface Tables {
     /** RecoverySettings as JSON, or null when no recovery target is set. */
     recovery: string | null;
     nics: Generated<string>;
-    active_site: Generated<string>;
-    failover_state: string | null;
+    active_site: Generated<ActiveSite>;
+    failover_state: FailoverState | null;
     failover_point: string | null;
     last_drill_at: number | null;
     /** Until when an agent holds the item's current work (initial replication, cycle or resync). */

@@ -1,8 +1,10 @@
 import * as path from "node:path";
 import type { Vault } from "../vault";
-import { ConflictError, EngineError } from "../errors";
+import { EngineError } from "../errors";
 import { Job, type JobView } from "../jobs/jobs";
 import { hooksOf, includedDisks, itemRowById, type ItemRow } from "../inventory/items";
+import { assertAllowed } from "../inventory/item-state";
+import { writeItemState } from "../inventory/item-state-write";
 import { runHook } from "../disks/hooks";
 import { replicateWindow } from "../replication/cycle";
 import { latestPointRow } from "../replication/points";
@@ -28,8 +30,7 @@ export interface FailbackOutcome {
 
 /** Checks that change nothing: a failback of this item may start. */
 export async function assertCanFailBack(vault: Vault, item: ItemRow): Promise<void> {
-  if (item.failover_state === "Migrated") throw new ConflictError(`'${item.name}' was migrated; failback is refused`, "name");
-  if (item.failover_state !== "Reprotected") throw new ConflictError(`'${item.name}' is not replicating back to the primary (${item.failover_state ?? "not failed over"}); fail it over, commit and reprotect first`, "name");
+  assertAllowed(item, "failback");
   if (!(await latestPointRow(vault, item.id))) throw new EngineError("NoRecoveryPoint", `failback of '${item.name}' needs at least one recovery point from the recovery site`, { field: "name" });
   // Its writes and final sync would rely on the damaged copies, after the recovery machine is stopped.
   if (await latestIsDamaged(vault, item.id)) {
@@ -88,7 +89,7 @@ export async function failback(vault: Vault, item: ItemRow, request: FailbackReq
       });
       await vault.db.transaction().execute(async (trx) => {
         for (const t of targets) await trx.updateTable("disks").set({ primary_path: t.path }).where("id", "=", t.diskId).execute();
-        await trx.updateTable("items").set({ active_site: "primary", failover_state: "FailedBack", failover_point: point.id }).where("id", "=", item.id).execute();
+        await writeItemState(trx, item.id, "failback", { also: { failover_point: point.id } });
       });
       const outcome: FailbackOutcome = {
         item: item.name,

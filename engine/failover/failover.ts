@@ -2,6 +2,8 @@ import type { Vault } from "../vault";
 import { ConflictError, EngineError, NotFoundError, errorMessage } from "../errors";
 import { Job, type JobView } from "../jobs/jobs";
 import { hooksOf, itemRowById, recoveryOf, type ItemRow } from "../inventory/items";
+import { assertAllowed, failoverFlags } from "../inventory/item-state";
+import { writeItemState } from "../inventory/item-state-write";
 import { runHook } from "../disks/hooks";
 import { replicateWindow } from "../replication/cycle";
 import { agentHostOf, type AgentHost } from "../agents/hosts";
@@ -26,9 +28,7 @@ export interface FailoverOutcome {
 /** Checks that change nothing: a failover of this item may start. */
 export function assertCanFailOver(item: ItemRow, request: FailoverRequest): void {
   if (!recoveryOf(item)) throw new EngineError("NoRecoveryTarget", `'${item.name}' has no recovery settings (protect it with --recovery-site)`, { field: "recovery" });
-  if (item.failover_state === "Migrated") throw new ConflictError(`'${item.name}' was migrated and is no longer protected`, "name");
-  if (item.active_site !== "primary" || item.failover_state) throw new ConflictError(`'${item.name}' is already failed over (${item.failover_state}); commit, reprotect or fail back instead`, "name");
-  if (item.state !== "Protected" && item.state !== "ResyncRequired") throw new ConflictError(`'${item.name}' is not protected yet (${item.state})`, "name");
+  assertAllowed(item, "failover");
   if (request.type === "planned" && !hooksOf(item).shutdown) {
     throw new EngineError("InvalidInput", `a planned failover of '${item.name}' shuts the source down first: give it a shutdown command (--shutdown-cmd), or run an unplanned failover`, { field: "type" });
   }
@@ -126,7 +126,7 @@ export async function failover(vault: Vault, item: ItemRow, request: FailoverReq
       await removeMachine(vault, item, machine);
       throw error;
     });
-    await vault.db.updateTable("items").set({ active_site: "recovery", failover_state: "FailedOver", failover_point: chosen.id }).where("id", "=", item.id).execute();
+    await writeItemState(vault.db, item.id, "failover", { also: { failover_point: chosen.id } });
     const d = describe((await machineOf(vault, item, "failover"))!);
     const outcome: FailoverOutcome = {
       item: item.name,
@@ -182,7 +182,7 @@ export async function requestCancel(vault: Vault, jobId: string): Promise<void> 
 
 /** After a failover and before commit: bring the recovery machine up again from another point. */
 export async function changeRecoveryPoint(vault: Vault, item: ItemRow, option: PointOption): Promise<JobView> {
-  if (item.failover_state !== "FailedOver") throw new ConflictError(`'${item.name}' ${item.failover_state === "Committed" ? "is committed: its recovery points are gone" : "is not failed over"}; a recovery point can only be changed after a failover and before commit`, "name");
+  assertAllowed(item, "changePoint");
   const point = await chosenPoint(vault, item, option);
   const job = await Job.start(vault.db, vault.clock, "ChangeRecoveryPoint", item.name, [REMOVE, PREPARE, START]);
   await job
@@ -193,7 +193,7 @@ export async function changeRecoveryPoint(vault: Vault, item: ItemRow, option: P
       });
       const machine = await job.step(PREPARE, async (task) => createMachine(vault, item, point.id, await planTarget(vault, item, "failover"), "failover", task));
       await job.step(START, () => startMachine(vault, item, machine));
-      await vault.db.updateTable("items").set({ failover_point: point.id }).where("id", "=", item.id).execute();
+      await writeItemState(vault.db, item.id, "changePoint", { also: { failover_point: point.id } });
       return { item: item.name, point: { id: point.id, capturedAt: point.capturedAt, kind: point.kind } };
     })
     .catch(() => undefined);
@@ -210,15 +210,15 @@ export async function afterInterruptedPointChange(_vault: Vault, item: ItemRow, 
  * be changed. Committing a failback also removes the machine at the recovery site.
  */
 export async function commitFailover(vault: Vault, item: ItemRow): Promise<JobView> {
-  if (item.failover_state === "Committed" || item.failover_state === "FailbackCommitted") throw new ConflictError(`the ${item.failover_state === "Committed" ? "failover" : "failback"} of '${item.name}' is already committed`, "name");
-  if (item.failover_state !== "FailedOver" && item.failover_state !== "FailedBack") throw new ConflictError(`'${item.name}' has no failover to commit`, "name");
-  const failback = item.failover_state === "FailedBack";
+  assertAllowed(item, "commit");
+  // Back at the primary: a failback is committed, and its recovery machine goes.
+  const failback = failoverFlags(item.failover_state).site === "primary";
   const job = await Job.start(vault.db, vault.clock, "Commit", item.name, ["Delete recovery points", ...(failback ? ["Remove recovery machine"] : [])]);
   await job
     .run(async () => {
       const deleted = await job.step("Delete recovery points", async () => {
         const result = await vault.db.deleteFrom("points").where("item_id", "=", item.id).executeTakeFirst();
-        await vault.db.updateTable("items").set({ failover_state: failback ? "FailbackCommitted" : "Committed", failover_point: null }).where("id", "=", item.id).execute();
+        await writeItemState(vault.db, item.id, "commit", { also: { failover_point: null } });
         return Number(result.numDeletedRows);
       });
       if (failback) {
@@ -235,13 +235,13 @@ export async function commitFailover(vault: Vault, item: ItemRow): Promise<JobVi
 
 /** Complete a migration: the failed-over machine stays where it is; the item is no longer protected. */
 export async function completeMigration(vault: Vault, item: ItemRow): Promise<JobView> {
-  if (item.failover_state !== "FailedOver" && item.failover_state !== "Committed") throw new ConflictError(`'${item.name}' must be failed over before its migration can complete`, "name");
+  assertAllowed(item, "migrate");
   const job = await Job.start(vault.db, vault.clock, "Migrate", item.name, ["Complete migration"]);
   await job
     .run(() =>
       job.step("Complete migration", async () => {
         const deleted = await vault.db.deleteFrom("points").where("item_id", "=", item.id).executeTakeFirst();
-        await vault.db.updateTable("items").set({ failover_state: "Migrated", failover_point: null, state: "Migrated" }).where("id", "=", item.id).execute();
+        await writeItemState(vault.db, item.id, "migrate", { also: { failover_point: null } });
         return { item: item.name, pointsDeleted: Number(deleted.numDeletedRows), migrated: true };
       }),
     )

@@ -2,7 +2,9 @@ import * as path from "node:path";
 import type { Vault } from "../vault";
 import { ConflictError } from "../errors";
 import { Job, type JobView } from "../jobs/jobs";
-import { includedDisks, itemRowById, setItemState, type ItemRow } from "../inventory/items";
+import { includedDisks, itemRowById, type ItemRow } from "../inventory/items";
+import { assertAllowed, failoverFlags } from "../inventory/item-state";
+import { writeItemState } from "../inventory/item-state-write";
 import { replicateWindow, scanDisks, sum } from "../replication/cycle";
 import { loadDiskState } from "../replication/manifests";
 import { machineOf } from "./machines";
@@ -23,10 +25,9 @@ export interface ReprotectResult {
  * what the vault already holds, and only blocks the vault lacks are shipped.
  */
 export async function reprotect(vault: Vault, item: ItemRow): Promise<JobView> {
-  if (item.failover_state === "Migrated") throw new ConflictError(`'${item.name}' was migrated and is no longer protected`, "name");
-  if (item.failover_state === "FailedOver" || item.failover_state === "FailedBack") throw new ConflictError(`commit the ${item.failover_state === "FailedOver" ? "failover" : "failback"} of '${item.name}' before reprotecting it`, "name");
-  if (item.failover_state !== "Committed" && item.failover_state !== "FailbackCommitted") throw new ConflictError(`'${item.name}' has no committed failover or failback to reprotect after`, "name");
-  const reverse = item.failover_state === "Committed";
+  assertAllowed(item, "reprotect");
+  // Running at the recovery site (a committed failover), it replicates back; else the right way round again.
+  const reverse = failoverFlags(item.failover_state).site === "recovery";
   const machine = await machineOf(vault, item, "failover");
   if (reverse && !machine) throw new ConflictError(`'${item.name}' has no machine at the recovery site to replicate from`, "name");
 
@@ -38,13 +39,13 @@ export async function reprotect(vault: Vault, item: ItemRow): Promise<JobView> {
           const next = reverse ? { path: path.join(machine!.dir, disk.name), primary_path: disk.primary_path ?? disk.path } : { path: disk.primary_path ?? disk.path, primary_path: null };
           await vault.db.updateTable("disks").set(next).where("id", "=", disk.id).execute();
         }
-        await setItemState(vault, item.id, "InitialReplicationInProgress");
+        await writeItemState(vault.db, item.id, "reprotect");
         return includedDisks(vault, item.id);
       });
       // The last replicated map of each disk tells how much of the new source differs from it.
       const scans = await job.step("Initial replication", (task) => scanDisks(vault, disks, "full", (d) => loadDiskState(vault, d.id, vault.blockSize).catch(() => null), task));
       const [point] = await job.step("Finalize protection", async () => {
-        await vault.db.updateTable("items").set({ failover_state: reverse ? "Reprotected" : null }).where("id", "=", item.id).execute();
+        await writeItemState(vault.db, item.id, "reprotectDone");
         return replicateWindow(vault, [await itemRowById(vault, item.id)], { appConsistent: false });
       });
       const result: ReprotectResult = {
@@ -62,6 +63,6 @@ export async function reprotect(vault: Vault, item: ItemRow): Promise<JobView> {
 
 /** After a failed reprotect, or one whose process died: the item is left as before, so reprotect can run again. */
 export async function afterInterruptedReprotect(vault: Vault, item: ItemRow): Promise<string | undefined> {
-  await setItemState(vault, item.id, "Protected");
+  await writeItemState(vault.db, item.id, "reprotectFailed");
   return `run 'lifeboat reprotect ${item.name}' again`;
 }

@@ -6,6 +6,8 @@ import { policyRow } from "./policies";
 import { agentHostOf } from "../agents/hosts";
 import { checkDisk } from "../disks/disk-check";
 import type { Confine } from "./item-check";
+import { assertAllowed } from "./item-state";
+import { stopHeldWork } from "./item-state-write";
 
 /** Fields that say where and how the machine runs: fixed while it is failed over (until a failback is committed). */
 const PLACEMENT = ["recovery", "nics", "excludedDisks", "generation", "osType", "group"] as const;
@@ -16,13 +18,11 @@ const MOVE = ["host", "diskPaths"] as const;
 function assertUpdatable(item: ItemRow, update: ItemUpdate): void {
   const given = (fields: readonly string[]) => fields.find((f) => (update as Record<string, unknown>)[f] !== undefined);
   const any = given(Object.keys(update));
-  if (item.failover_state === "Migrated" && any) throw new ConflictError(`'${item.name}' was migrated and is no longer protected`, any);
+  if (any) assertAllowed(item, "update", { field: any });
   const move = given(MOVE);
-  if (move && item.failover_state !== null && item.failover_state !== "Reprotected") throw new ConflictError(`'${item.name}' is failed over (${item.failover_state}); move it after failback`, move);
+  if (move) assertAllowed(item, "move", { field: move });
   const placement = given(PLACEMENT);
-  if (placement && item.failover_state !== null && item.failover_state !== "FailbackCommitted") {
-    throw new ConflictError(`'${item.name}' is failed over (${item.failover_state}); its ${placement} can change once it is failed back and the failback committed`, placement);
-  }
+  if (placement) assertAllowed(item, "place", { field: placement });
 }
 
 /** The item as a protection spec with the update applied, for the schema's rules across fields (OS disk, hook pairs). */
@@ -93,7 +93,6 @@ export async function updateItem(vault: Vault, name: string, input: unknown, con
       // Work the old host's agent held is handed out afresh; its late report is refused (wrong host).
       changes.host = update.host;
       changes.lease_until = null;
-      changes.state = item.state === "InitialReplicationInProgress" ? "InitialReplicationPending" : item.state === "Resynchronizing" ? "ResyncRequired" : item.state;
     }
     if (policy) changes.policy_id = policy.id;
     if (update.hooks) changes.hooks = JSON.stringify(update.hooks);
@@ -103,6 +102,7 @@ export async function updateItem(vault: Vault, name: string, input: unknown, con
     if (update.generation !== undefined) changes.generation = update.generation;
     if (update.osType !== undefined) changes.os_type = update.osType;
     if (Object.keys(changes).length) await trx.updateTable("items").set(changes).where("id", "=", item.id).execute();
+    if (changes.host !== undefined) await stopHeldWork(trx, item.id);
     for (const disk of disks) {
       const next = { path: paths.get(disk.name)!, excluded: excluded.has(disk.name) ? 1 : 0 };
       if (next.path !== disk.path || (update.excludedDisks && next.excluded !== disk.excluded)) await trx.updateTable("disks").set(next).where("id", "=", disk.id).execute();

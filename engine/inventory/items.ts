@@ -7,6 +7,7 @@ import { inSubnet } from "./addresses";
 import { NotFoundError } from "../errors";
 import { checkDisk } from "../disks/disk-check";
 import { policyRow } from "./policies";
+import type { StoredProtectionState } from "./item-state";
 import { agentHostOf } from "../agents/hosts";
 
 export type ItemRow = Selectable<Tables["items"]>;
@@ -75,7 +76,8 @@ export async function recoveryFailures(vault: Vault, recovery: RecoverySettings)
   return failures;
 }
 
-export async function insertItem(vault: Vault, item: ValidatedItem, state: string): Promise<ItemRow> {
+/** Insert a new item in its first state (item-state.ts protectedState). */
+export async function insertItem(vault: Vault, item: ValidatedItem, state: StoredProtectionState): Promise<ItemRow> {
   const { spec } = item;
   await vault.db.transaction().execute(async (trx) => {
     const { id } = await trx
@@ -131,9 +133,5 @@ export function allDisks(vault: Vault, itemId: number): Promise<DiskRow[]> {
 }
 
 export const hooksOf = (item: ItemRow): Hooks => JSON.parse(item.hooks) as Hooks;
-
-export async function setItemState(vault: Vault, itemId: number, state: string, resyncReason: string | null = null): Promise<void> {
-  await vault.db.updateTable("items").set({ state, resync_reason: resyncReason }).where("id", "=", itemId).execute();
-}
 
 export const recoveryOf = (item: ItemRow): RecoverySettings | null => (item.recovery ? (JSON.parse(item.recovery) as RecoverySettings) : null);

@@ -2,6 +2,7 @@ import type { Vault } from "../vault";
 import { ConflictError, EngineError, NotFoundError, errorMessage } from "../errors";
 import { Job, readJob, SuspendSignal, type JobView, type Task } from "../jobs/jobs";
 import { itemRow, type ItemRow } from "../inventory/items";
+import { allows } from "../inventory/item-state";
 import { runHook } from "../disks/hooks";
 import type { Direction, PlanAction, PlanRunRequest, PlanSpec } from "../../schema";
 import { testFailover } from "../failover/drill";
@@ -65,7 +66,7 @@ export async function prepareRun(vault: Vault, name: string, items: ItemRow[], r
   if (run.direction === "recovery-to-primary" && run.type === "unplanned") throw new EngineError("InvalidInput", "going back to the primary site is a planned failback; run the plan with --type planned", { field: "type" });
   const movable = items.filter((i) => i.active_site === (run.direction === "primary-to-recovery" ? "primary" : "recovery"));
   if (run.direction === "recovery-to-primary" && run.type !== "test") {
-    const missing = movable.filter((i) => i.failover_state !== "Reprotected").map((i) => i.name);
+    const missing = movable.filter((i) => !allows(i, "failback")).map((i) => i.name);
     if (missing.length) throw new ConflictError(`failback needs every machine of the plan replicating back with a recovery point; not yet: ${missing.join(", ")}`, "name");
   }
   const points = run.direction === "primary-to-recovery" && run.point !== "latest" ? await resolvePoints(vault, movable, run.point) : new Map<number, PointRow>();

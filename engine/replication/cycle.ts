@@ -2,6 +2,7 @@ import type { Transaction } from "kysely";
 import type { Vault } from "../vault";
 import type { Tables } from "../catalog/tables";
 import { includedDisks, NO_FAILURE, type DiskRow, type ItemRow } from "../inventory/items";
+import { writeItemState } from "../inventory/item-state-write";
 import { sourceHooks } from "./source";
 import { diskSize } from "../disks/block-reader";
 import { withConsistentWindow } from "../disks/consistency";
@@ -101,18 +102,9 @@ export async function recordWindow(vault: Vault, entries: WindowEntry[], capture
         await saveDiskState(trx, disk.id, map, chunks);
       }
       const damaged = damage[n].some((blocks) => blocks > 0);
-      await trx
-        .updateTable("items")
-        .set({
-          state: damaged ? "ResyncRequired" : "Protected",
-          resync_reason: damaged ? "ReplicaDamaged" : null,
-          ...NO_FAILURE,
-          last_attempt_at: capturedAt,
-          lease_until: null,
-          ...(p.app ? { last_app_point_at: capturedAt } : {}),
-        })
-        .where("id", "=", p.item.id)
-        .execute();
+      await writeItemState(trx, p.item.id, damaged ? "recordDamagedPoint" : "recordPoint", {
+        also: { ...NO_FAILURE, last_attempt_at: capturedAt, lease_until: null, ...(p.app ? { last_app_point_at: capturedAt } : {}) },
+      });
     }
   });
   const rows = await vault.db.selectFrom("points").selectAll().where("id", "in", ids).execute();

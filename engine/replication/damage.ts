@@ -3,6 +3,8 @@ import type { Vault } from "../vault";
 import type { Tables } from "../catalog/tables";
 import { EngineError } from "../errors";
 import type { ItemRow } from "../inventory/items";
+import { failoverFlags } from "../inventory/item-state";
+import { writeItemState } from "../inventory/item-state-write";
 import { isIntact } from "./capture";
 import { chunkIdsOf, nonZeroIds, type BlockMap } from "./block-map";
 import { intactChunk } from "./manifests";
@@ -204,14 +206,10 @@ export async function recheckDamage(vault: Vault): Promise<string[]> {
 export async function settleDamagedStates(vault: Vault): Promise<void> {
   const items = await vault.db.selectFrom("items").select(["id", "state", "resync_reason", "failover_state"]).where("state", "in", ["Protected", "ResyncRequired"]).execute();
   for (const item of items) {
-    if (item.failover_state !== null && item.failover_state !== "Reprotected") continue;
-    const damaged = await latestIsDamaged(vault, item.id);
-    if (damaged && item.state === "Protected") await setState(vault, item.id, "ResyncRequired", "ReplicaDamaged");
-    if (!damaged && item.state === "ResyncRequired" && item.resync_reason === "ReplicaDamaged") await setState(vault, item.id, "Protected", null);
+    if (!failoverFlags(item.failover_state).replicates) continue;
+    await writeItemState(vault.db, item.id, (await latestIsDamaged(vault, item.id)) ? "replicaDamaged" : "replicaIntact");
   }
 }
-
-const setState = (vault: Vault, id: number, state: string, reason: string | null) => vault.db.updateTable("items").set({ state, resync_reason: reason }).where("id", "=", id).execute();
 
 async function chunkIntact(vault: Vault, id: string): Promise<boolean> {
   const row = await vault.db.selectFrom("manifest_chunks").select("data").where("id", "=", id).executeTakeFirst();

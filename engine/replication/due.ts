@@ -3,6 +3,7 @@ import { HOUR } from "../clock";
 import { COPY_FREQUENCY_MS, type CopyFrequency } from "../../schema";
 import type { ItemRow } from "../inventory/items";
 import { inWindow } from "./resync-window";
+import { failoverFlags, PROTECTION_STATES } from "../inventory/item-state";
 
 /** An item with the policy settings that decide when its work is due. */
 export type ScheduledItem = ItemRow & {
@@ -43,16 +44,16 @@ export function dueWork(rows: ScheduledItem[], now: number, options: { leased?: 
   const groups = new Map<string, ScheduledItem[]>();
   for (const row of rows) {
     // Replication runs while a machine is protected in either direction, not between failover and reprotect.
-    if (!mayAttempt(row, now) || (row.failover_state !== null && row.failover_state !== "Reprotected") || (row.lease_until ?? 0) > now) continue;
+    if (!mayAttempt(row, now) || !failoverFlags(row.failover_state).replicates || (row.lease_until ?? 0) > now) continue;
+    // Work an agent held until its lease ran out (it died mid-way) is due again.
     const abandoned = options.leased && row.lease_until !== null;
-    if ((row.state === "InitialReplicationPending" || (abandoned && row.state === "InitialReplicationInProgress")) && (row.initial_replication_start ?? 0) <= now) {
+    const { waitsFor, running } = PROTECTION_STATES[row.state];
+    const pending = (work: "initial" | "resync") => waitsFor === work || (abandoned && running === work);
+    if (pending("initial") && (row.initial_replication_start ?? 0) <= now) {
       due.initial.push(row);
-    } else if (
-      (row.state === "ResyncRequired" && (row.resync_reason === "Requested" || inWindow(now, { start: row.resync_start, end: row.resync_end }))) ||
-      (abandoned && row.state === "Resynchronizing")
-    ) {
+    } else if (pending("resync") && (running === "resync" || row.resync_reason === "Requested" || inWindow(now, { start: row.resync_start, end: row.resync_end }))) {
       due.resync.push(row);
-    } else if (row.state === "Protected" && now - (row.last_attempt_at ?? 0) >= COPY_FREQUENCY_MS[row.copy_frequency as CopyFrequency]) {
+    } else if (waitsFor === "cycle" && now - (row.last_attempt_at ?? 0) >= COPY_FREQUENCY_MS[row.copy_frequency as CopyFrequency]) {
       const key = row.group_name ? `group:${row.group_name}` : `item:${row.id}`;
       groups.set(key, [...(groups.get(key) ?? []), row]);
     }

@@ -1,6 +1,7 @@
 import type { Vault } from "../vault";
 import { DAY, MINUTE } from "../clock";
 import type { ActiveSite, FailoverState, Health, ProtectionState, RecoverySettings } from "../../schema";
+import { reportedState } from "../inventory/item-state";
 import { describe, machineOf } from "../failover/machines";
 import { allDisks, hooksOf, recoveryOf, type ItemRow } from "../inventory/items";
 import { policyView, type PolicyRow } from "../inventory/policies";
@@ -71,12 +72,13 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
   const rpoSeconds = latest ? Math.max(0, Math.round((now - latest.captured_at) / 1000)) : null;
   const threshold = policyView(policy, null).rpoThresholdMinutes * MINUTE;
 
+  const state = reportedState(item);
   const errors: HealthError[] = [];
   if (item.error_code) errors.push({ code: item.error_code, message: item.error_message ?? "", since: iso(item.error_since), recoverable: item.error_recoverable === 1 });
-  if (item.state === "ResyncRequired") {
+  if (state === "ResyncRequired") {
     errors.push({ code: "ResyncRequired", message: `resync required (${item.resync_reason}); it runs in the resync window ${policy.resync_start}–${policy.resync_end} or with 'lifeboat resync ${item.name}'`, since: null, recoverable: true });
   }
-  if (!latest && item.state !== "Migrated") errors.push({ code: "NoRecoveryPoint", message: noPointReason(item), since: iso(item.created_at), recoverable: true });
+  if (!latest && state !== "Migrated") errors.push({ code: "NoRecoveryPoint", message: noPointReason(item), since: iso(item.created_at), recoverable: true });
   if (latest && now - latest.captured_at > threshold) {
     errors.push({ code: "RpoThresholdExceeded", message: `RPO ${rpoSeconds} s exceeds the threshold of ${policy.rpo_threshold_minutes} minutes`, since: iso(latest.captured_at + threshold), recoverable: true });
   }
@@ -119,7 +121,7 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
     group: item.group_name,
     generation: item.generation,
     osType: item.os_type,
-    state: item.state as ProtectionState,
+    state,
     health,
     healthErrors: errors,
     rpoSeconds,
@@ -127,13 +129,13 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
     latestPoint: latest ? { id: latest.id, capturedAt: iso(latest.captured_at)!, kind: latest.kind } : null,
     lastAppConsistentAt: iso(item.last_app_point_at),
     points: Number(count.n),
-    resyncRequired: item.state === "ResyncRequired" ? item.resync_reason : null,
+    resyncRequired: state === "ResyncRequired" ? item.resync_reason : null,
     failures: item.failures,
     nextAttemptAt: iso(item.next_attempt_at),
     disks: disks.map((d) => ({ name: d.name, path: d.path, primaryPath: d.primary_path, os: d.os === 1, excluded: d.excluded === 1, replicatedSize: d.state_size })),
     hooks: Object.keys(hooksOf(item)),
-    activeSite: item.active_site as ActiveSite,
-    failoverState: item.failover_state as FailoverState | null,
+    activeSite: item.active_site,
+    failoverState: item.failover_state,
     failoverPoint: item.failover_point,
     lastDrillAt: iso(item.last_drill_at),
     drillRecommended: now - (item.last_drill_at ?? item.created_at) >= DRILL_INTERVAL_MS,

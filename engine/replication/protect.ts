@@ -3,7 +3,9 @@ import type { Vault } from "../vault";
 import { Job, type JobView } from "../jobs/jobs";
 import { agentHostOf } from "../agents/hosts";
 import { waitForAgent } from "../agents/jobs";
-import { includedDisks, insertItem, itemRowById, setItemState, validateItem, type ItemRow } from "../inventory/items";
+import { includedDisks, insertItem, itemRowById, validateItem, type ItemRow } from "../inventory/items";
+import { protectedState } from "../inventory/item-state";
+import { writeItemState } from "../inventory/item-state-write";
 import { policyRow } from "../inventory/policies";
 import { diskSize } from "../disks/block-reader";
 import { replicateWindow, scanDisks, sum } from "./cycle";
@@ -32,11 +34,11 @@ export async function enableProtection(vault: Vault, input: unknown): Promise<Jo
       const bytes = sum(await Promise.all(disks.map((d) => diskSize(d.path))), (n) => n);
       await task.progress(1, `${disks.length} disk(s), ${bytes} bytes to replicate`);
     });
-    const item = await job.step(RELATIONSHIP, () => insertItem(vault, validated, agent ? "InitialReplicationPending" : "EnablingProtection"));
+    const item = await job.step(RELATIONSHIP, () => insertItem(vault, validated, protectedState(Boolean(agent))));
     if (agent) return await waitForAgent(job, INITIAL, agent.name);
     const start = (await policyRow(vault, validated.spec.policy)).initial_replication_start;
     if (start !== null && start > vault.clock.now()) {
-      await setItemState(vault, item.id, "InitialReplicationPending");
+      await writeItemState(vault.db, item.id, "deferInitial");
       await job.finish("Suspended", { waitingUntil: new Date(start).toISOString() });
       return await job.view();
     }
@@ -60,19 +62,19 @@ export async function resumeInitialReplication(vault: Vault, item: ItemRow): Pro
  * from which the scheduler resumes it (blocks already stored are not shipped again).
  */
 export async function afterInterruptedProtection(vault: Vault, item: ItemRow): Promise<string | undefined> {
-  const moved = await vault.db.updateTable("items").set({ state: "InitialReplicationPending" }).where("id", "=", item.id).where("state", "in", ["EnablingProtection", "InitialReplicationInProgress"]).executeTakeFirst();
-  return Number(moved.numUpdatedRows) ? "the initial replication resumes at the scheduler's next pass" : undefined;
+  const { changed } = await writeItemState(vault.db, item.id, "initialStopped");
+  return changed ? "the initial replication resumes at the scheduler's next pass" : undefined;
 }
 
 async function initialReplication(vault: Vault, job: Job, item: ItemRow): Promise<void> {
   try {
-    await setItemState(vault, item.id, "InitialReplicationInProgress");
+    await writeItemState(vault.db, item.id, "startInitial");
     const disks = await includedDisks(vault, item.id);
     const scans = await job.step(INITIAL, (task) => scanDisks(vault, disks, "full", async () => null, task));
     const [point] = await job.step(FINALIZE, async () => replicateWindow(vault, [await itemRowById(vault, item.id)], { appConsistent: false }));
     await job.finish("Succeeded", { point: point.id, bytesRead: sum(scans, (s) => s.bytesRead), bytesStored: sum(scans, (s) => s.bytesStored) + point.bytesStored });
   } catch (error) {
-    await setItemState(vault, item.id, "InitialReplicationPending");
+    await writeItemState(vault.db, item.id, "initialStopped");
     await recordFailure(vault, [item], error);
     throw error;
   }

@@ -1,6 +1,7 @@
 import type { Vault } from "../vault";
 import { Job, type JobView } from "../jobs/jobs";
-import { includedDisks, itemRowById, setItemState, type ItemRow } from "../inventory/items";
+import { includedDisks, itemRowById, type ItemRow } from "../inventory/items";
+import { writeItemState } from "../inventory/item-state-write";
 import { replicateWindow, scanDisks, sum } from "./cycle";
 import { loadPointMap } from "./manifests";
 import { latestPointRow } from "./points";
@@ -28,7 +29,7 @@ export interface ResyncResult {
 export async function resync(vault: Vault, item: ItemRow): Promise<JobView> {
   const job = await Job.start(vault.db, vault.clock, "Resync", item.name, ["Compare source and replica", "Create recovery point"]);
   try {
-    await setItemState(vault, item.id, "Resynchronizing");
+    await writeItemState(vault.db, item.id, "resync");
     const latest = await latestPointRow(vault, item.id);
     // A replica that cannot be read (broken chain) counts as empty: everything is compared and shipped.
     const replicaOf = (diskId: number) => (latest ? loadPointMap(vault, latest.id, diskId).catch(() => null) : Promise.resolve(null));
@@ -45,8 +46,8 @@ export async function resync(vault: Vault, item: ItemRow): Promise<JobView> {
     };
     await job.finish("Succeeded", result);
   } catch (error) {
+    // It puts the resync back to ResyncRequired, with the reason a broken chain or pending data gives.
     await recordFailure(vault, [await itemRowById(vault, item.id)], error);
-    await setItemState(vault, item.id, "ResyncRequired", (await itemRowById(vault, item.id)).resync_reason ?? "ResyncFailed");
     await job.fail(error);
   }
   return await job.view();
@@ -54,7 +55,6 @@ export async function resync(vault: Vault, item: ItemRow): Promise<JobView> {
 
 /** After the process running a resync died mid-way: the item needs its resync again, as after a failed one. */
 export async function afterInterruptedResync(vault: Vault, item: ItemRow): Promise<string | undefined> {
-  if (item.state !== "Resynchronizing") return undefined;
-  await setItemState(vault, item.id, "ResyncRequired", item.resync_reason ?? "ResyncFailed");
+  if (!(await writeItemState(vault.db, item.id, "resyncStopped")).changed) return undefined;
   return `the resync is required again: it runs in the resync window or with 'lifeboat resync ${item.name}'`;
 }

@@ -2,6 +2,8 @@ import type { Vault } from "../vault";
 import { classify, type EngineError } from "../errors";
 import { MINUTE } from "../clock";
 import { includedDisks, type ItemRow } from "../inventory/items";
+import type { ItemOperation } from "../inventory/item-state";
+import { writeItemState } from "../inventory/item-state-write";
 import { diskSize } from "../disks/block-reader";
 import { loadDiskState } from "./manifests";
 import { pendingBytes } from "./capture";
@@ -27,16 +29,13 @@ export async function recordFailure(vault: Vault, items: ItemRow[], error: unkno
   const now = vault.clock.now();
   if (e.code === "StoreFull") await verifyAfterStoreFull(vault); // a full store may have left writes short
   for (const item of items) {
-    const fresh = await vault.db.selectFrom("items").select(["failures", "error_since", "state"]).where("id", "=", item.id).executeTakeFirstOrThrow();
+    const fresh = await vault.db.selectFrom("items").select(["failures", "error_since"]).where("id", "=", item.id).executeTakeFirstOrThrow();
     const failures = fresh.failures + 1;
-    let state = fresh.state;
-    let resyncReason: string | null = null;
-    if (e.code === "ChainBroken") [state, resyncReason] = ["ResyncRequired", "ChainBroken"];
-    else if (e.recoverable && options.measurePending !== false && (await pendingShare(vault, item)) >= RESYNC_PENDING_SHARE) [state, resyncReason] = ["ResyncRequired", "PendingChangeData"];
-    else if (state === "Resynchronizing") [state, resyncReason] = ["ResyncRequired", "ResyncFailed"];
-    await vault.db
-      .updateTable("items")
-      .set({
+    let outcome: ItemOperation = "attemptFailed";
+    if (e.code === "ChainBroken") outcome = "chainBroken";
+    else if (e.recoverable && options.measurePending !== false && (await pendingShare(vault, item)) >= RESYNC_PENDING_SHARE) outcome = "pendingChangeData";
+    await writeItemState(vault.db, item.id, outcome, {
+      also: {
         failures,
         next_attempt_at: e.recoverable ? now + retryDelayMs(failures) : null,
         error_code: e.code,
@@ -44,11 +43,8 @@ export async function recordFailure(vault: Vault, items: ItemRow[], error: unkno
         error_recoverable: e.recoverable ? 1 : 0,
         error_since: fresh.error_since ?? now,
         last_attempt_at: now,
-        state,
-        ...(resyncReason ? { resync_reason: resyncReason } : {}),
-      })
-      .where("id", "=", item.id)
-      .execute();
+      },
+    });
   }
   return e;
 }

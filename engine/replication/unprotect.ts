@@ -2,6 +2,7 @@ import type { Vault } from "../vault";
 import { ConflictError } from "../errors";
 import { Job, type JobView } from "../jobs/jobs";
 import { itemRowById, type ItemRow } from "../inventory/items";
+import { assertAllowed } from "../inventory/item-state";
 import { forgetMachine, machineOf, removeMachine } from "../failover/machines";
 
 /** Jobs during which the item must not disappear. */
@@ -11,9 +12,7 @@ const MOVING = ["Failover", "Failback", "ChangeRecoveryPoint", "Commit", "Reprot
 async function assertCanUnprotect(vault: Vault, item: ItemRow): Promise<void> {
   const running = await vault.db.selectFrom("jobs").select(["id", "type"]).where("target", "=", item.name).where("state", "=", "InProgress").where("type", "in", MOVING).executeTakeFirst();
   if (running) throw new ConflictError(`a ${running.type} of '${item.name}' is in progress (job ${running.id}); wait for it to end`, "name");
-  if (item.failover_state === "FailedBack") throw new ConflictError(`the failback of '${item.name}' is not committed; commit it first ('lifeboat commit ${item.name}')`, "name");
-  if (item.failover_state === "FailedOver") throw new ConflictError(`'${item.name}' is failed over and runs at the recovery site; commit the failover and fail it back first (or complete a migration)`, "name");
-  if (item.active_site === "recovery" && item.failover_state !== "Migrated") throw new ConflictError(`'${item.name}' is active at the recovery site; fail it back and commit the failback first`, "name");
+  assertAllowed(item, "unprotect");
 }
 
 /**
