@@ -16,7 +16,6 @@ import { listPoints, type PointView } from "./replication/points";
 import { parseHours, rpoHistory, type RpoHistory } from "./replication/rpo-history";
 import { tick, type TickOptions, type TickReport } from "./replication/scheduler";
 import { stopBackgroundVerify, verify } from "./replication/verify";
-import type { StoreStats } from "./store/block-store";
 import { addNetwork, addNetworkMapping, listNetworkMappings, listNetworks, type NetworkView } from "./inventory/networks";
 import { cleanupTestFailover, testFailover } from "./failover/drill";
 import { changeRecoveryPoint, commitFailover, completeMigration, failover } from "./failover/failover";
@@ -39,14 +38,11 @@ import { removeNetwork, removeNetworkMapping, removePolicy, removeSite } from ".
 import { checkItem, type Confine } from "./inventory/item-check";
 import { vaultInfo, type VaultInfo } from "./inventory/vault-info";
 import { disableProtection } from "./replication/unprotect";
-import type { ItemCheckResult } from "../schema";
+import type { ItemCheckResult, VaultStatus } from "../schema";
 import type { EncodedMap } from "./agents/wire";
 import type { IndexEntry } from "./store/packed/pack-index";
 
-export interface VaultStatus {
-  vault: { dir: string; id: string; registrationKey: Awaited<ReturnType<Vault["registrationKeyState"]>>; store: StoreStats; encryption: VaultEncryption };
-  items: ItemStatus[];
-}
+export type { VaultStatus };
 
 /**
  * The engine's operations on one vault. Everything that changes the vault runs under the vault lock,

@@ -16,3 +16,4 @@ export * from "./requests";
 export * from "./vault";
 export * from "./adoption";
 export * from "./errors";
+export * from "./responses";
