@@ -38,7 +38,7 @@ import { removeNetwork, removeNetworkMapping, removePolicy, removeSite } from ".
 import { checkItem, type Confine } from "./inventory/item-check";
 import { vaultInfo, type VaultInfo } from "./inventory/vault-info";
 import { disableProtection } from "./replication/unprotect";
-import type { ItemCheckResult, VaultStatus } from "../schema";
+import type { EngineApi, ItemCheckResult, VaultStatus } from "../schema";
 import type { EncodedMap } from "./agents/wire";
 import type { IndexEntry } from "./store/packed/pack-index";
 
@@ -48,7 +48,7 @@ export type { VaultStatus };
  * The engine's operations on one vault. Everything that changes the vault runs under the vault lock,
  * so a daemon and CLI commands can share a vault; reads run beside writers.
  */
-export class Engine {
+export class Engine implements EngineApi {
   private constructor(readonly vault: Vault) {}
 
   static async init(dir: string, options: VaultOptions = {}): Promise<{ engine: Engine; registrationKey: string }> {

@@ -17,3 +17,4 @@ export * from "./vault";
 export * from "./adoption";
 export * from "./errors";
 export * from "./responses";
+export * from "./engine-api";
