@@ -3,13 +3,13 @@ import type { SiteSpecInput, SiteUpdate } from "./site";
 import type { PolicySpecInput, PolicyUpdate } from "./policy";
 import type { ItemSpecInput } from "./item";
 import type { ItemUpdateInput } from "./item-update";
-import type { ItemMove } from "./agent";
+import type { AgentFailureReport, AgentHeartbeat, AgentRegistration, AgentWindowReport, BlockLookup, ItemMove } from "./agent";
 import type { FailbackRequest, FailoverRequest, NetworkMappingSpec, NetworkSpec, PointOption } from "./recovery";
 import type { PlanRunRequest, PlanSpec, PlanSpecInput } from "./plan";
 import type { FailoverImpact, FailoverPreviewRequest, ItemCheckResult } from "./impact";
 import type { ItemCheckRequest, SyncRequest } from "./requests";
 import type { VerifyRequest } from "./verify";
-import type { Deleted, ItemStatus, JobView, NetworkView, PointView, PolicyAdded, PolicyView, RpoHistory, SiteView, VaultInfo, VaultStatus } from "./responses";
+import type { AgentDataKey, AgentIdentity, Deleted, DiskStateView, HeartbeatAnswer, IndexEntry, ItemStatus, JobView, NetworkView, PointView, PolicyAdded, PolicyView, RpoHistory, SiteView, VaultInfo, VaultStatus } from "./responses";
 
 type In<S extends z.ZodType> = z.input<S>;
 
@@ -121,4 +121,23 @@ export interface EngineApi {
   /** A new registration key (shown once). */
   rotateRegistrationKey(): Promise<string>;
   revokeRegistrationKey(): Promise<void>;
+}
+
+/**
+ * The engine's side of its agents (the routes under /v1/agents): inputs are checked by their body
+ * schemas in schema/agent.ts (AgentRegistration, AgentHeartbeat, BlockLookup, AgentWindowReport,
+ * AgentFailureReport), answers are the response schemas.
+ */
+export interface AgentEngineApi {
+  registerAgent(input: In<typeof AgentRegistration>): Promise<AgentIdentity>;
+  /** The agent calls in; answers with the work due for its machines (leased, so handed out once). */
+  agentHeartbeat(host: string, input: In<typeof AgentHeartbeat>): Promise<HeartbeatAnswer>;
+  /** The vault's data key (base64; null when the vault is not encrypted). */
+  agentDataKey(host: string): Promise<AgentDataKey>;
+  agentDiskState(host: string, item: string, disk: string): Promise<DiskStateView>;
+  /** Which of these blocks the store has, and where. */
+  lookupBlocks(input: In<typeof BlockLookup>): Promise<IndexEntry[]>;
+  /** Record a window the agent read (its blocks already in the store): the points made. */
+  agentWindow(host: string, input: In<typeof AgentWindowReport>): Promise<PointView[]>;
+  agentFailure(host: string, input: In<typeof AgentFailureReport>): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import type { Engine } from "../engine";
+import type { ServedEngine } from "./served-engine";
 import { EngineError } from "../errors";
 import { whenJobStarts } from "../jobs/job-started";
 import { toErrorResponse } from "./errors";
@@ -8,7 +8,6 @@ import { openApiDocument } from "./openapi";
 import { routes, type Route, type ServedRoute } from "./routes";
 import { parseBody } from "./body";
 import { agentRoutes } from "./agent-routes";
-import { checkToken } from "../auth/tokens";
 import { defaultAllowedPaths, PathPolicy } from "./confine";
 import { DASHBOARD_PATHS, registerDashboard } from "./dashboard";
 
@@ -27,8 +26,8 @@ export interface ServerOptions {
   allowedPaths?: string[];
 }
 
-export function buildServer(engine: Engine, options: ServerOptions = {}): FastifyInstance {
-  const paths = new PathPolicy(options.allowedPaths ?? defaultAllowedPaths(engine.vault.dir));
+export function buildServer(engine: ServedEngine, options: ServerOptions = {}): FastifyInstance {
+  const paths = new PathPolicy(options.allowedPaths ?? defaultAllowedPaths(engine.dir));
   const app = (options.https
     ? Fastify({ logger: options.logger ?? false, bodyLimit: 1024 * 1024, https: options.https })
     : Fastify({ logger: options.logger ?? false, bodyLimit: 1024 * 1024 })) as unknown as FastifyInstance;
@@ -38,7 +37,7 @@ export function buildServer(engine: Engine, options: ServerOptions = {}): Fastif
     if (OPEN.has(request.url) || access === "registration") return;
     const header = request.headers.authorization ?? "";
     const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
-    const who = token ? await checkToken(engine.vault, token) : undefined;
+    const who = token ? await engine.authenticate(token) : undefined;
     if (!who) {
       await reply.code(401).header("www-authenticate", "Bearer").send({ error: { code: "Unauthorized", message: token ? "the token is unknown, expired or revoked" : "a bearer token is required" } });
       return reply;
@@ -64,7 +63,7 @@ export function buildServer(engine: Engine, options: ServerOptions = {}): Fastif
 
   app.get("/healthz", async () => ({ ok: true }));
   app.get("/readyz", async () => {
-    await engine.vault.db.selectFrom("meta").select("key").limit(1).execute();
+    await engine.ready();
     return { ready: true };
   });
   registerDashboard(app);
@@ -78,7 +77,7 @@ export function buildServer(engine: Engine, options: ServerOptions = {}): Fastif
   return app;
 }
 
-async function handle(engine: Engine, route: ServedRoute, paths: PathPolicy, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+async function handle(engine: ServedEngine, route: ServedRoute, paths: PathPolicy, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   // The body is validated first: confinement and the handler only ever see values of the schema's types.
   const body = route.body === undefined ? undefined : parseBody(route.body, request.body);
   const req = { params: request.params as Record<string, string>, body, query: request.query as Record<string, string | undefined>, confine: (value: unknown) => paths.problem(value) };
@@ -97,7 +96,7 @@ async function handle(engine: Engine, route: ServedRoute, paths: PathPolicy, req
 }
 
 /** Server-sent events: the job each time it changes, until it ends (or waits for a person). */
-async function streamJob(engine: Engine, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+async function streamJob(engine: ServedEngine, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const { job: id } = request.params as { job: string };
   let job = await engine.job(id);
   reply.hijack();

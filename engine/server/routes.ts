@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type * as schema from "../../schema";
-import type { Engine } from "../engine";
+import type { ServedEngine } from "./served-engine";
 
 /** The zod schemas exported by schema/: what a route's body may be (each an OpenAPI component of that name). */
 export type BodyName = { [K in keyof typeof schema]: (typeof schema)[K] extends z.ZodType ? K : never }[keyof typeof schema];
@@ -36,7 +36,7 @@ interface RouteBase {
 interface BodilessRoute extends RouteBase {
   method: "GET" | "DELETE";
   body?: undefined;
-  handle(engine: Engine, request: Request): Promise<unknown>;
+  handle(engine: ServedEngine, request: Request): Promise<unknown>;
 }
 
 /**
@@ -46,9 +46,9 @@ interface BodilessRoute extends RouteBase {
 interface BodyRoute<N extends BodyName> extends RouteBase {
   method: "POST" | "PUT" | "PATCH";
   body: N;
-  handle(engine: Engine, request: Request<Body<N>>): Promise<unknown>;
+  handle(engine: ServedEngine, request: Request<Body<N>>): Promise<unknown>;
   /** The filesystem paths in the body the daemon will use, checked against its allowed directories first. */
-  paths?(request: Request<Body<N>>, engine: Engine): Array<[string, string | undefined]> | Promise<Array<[string, string | undefined]>>;
+  paths?(request: Request<Body<N>>, engine: ServedEngine): Array<[string, string | undefined]> | Promise<Array<[string, string | undefined]>>;
 }
 
 /** One route; its `body` (a schema name) types what its handler receives. */
@@ -58,8 +58,8 @@ export type Route = BodilessRoute | { [N in BodyName]: BodyRoute<N> }[BodyName];
 export interface ServedRoute extends RouteBase {
   method: Route["method"];
   body?: BodyName;
-  handle(engine: Engine, request: Request<unknown>): Promise<unknown>;
-  paths?(request: Request<unknown>, engine: Engine): Array<[string, string | undefined]> | Promise<Array<[string, string | undefined]>>;
+  handle(engine: ServedEngine, request: Request<unknown>): Promise<unknown>;
+  paths?(request: Request<unknown>, engine: ServedEngine): Array<[string, string | undefined]> | Promise<Array<[string, string | undefined]>>;
 }
 
 /** Every engine operation, over HTTP. Names in the path, everything else in a JSON body. */
