@@ -6,7 +6,7 @@ import { toErrorResponse } from "./errors";
 import { renderMetrics } from "./metrics";
 import { openApiDocument } from "./openapi";
 import { routes, type Route, type ServedRoute } from "./routes";
-import { parseBody } from "./body";
+import { checkResponse, parseBody } from "./body";
 import { agentRoutes } from "./agent-routes";
 import { defaultAllowedPaths, PathPolicy } from "./confine";
 import { DASHBOARD_PATHS, registerDashboard } from "./dashboard";
@@ -24,6 +24,11 @@ export interface ServerOptions {
   https?: { key: Buffer; cert: Buffer };
   /** Directories that paths in requests must lie in (default: the directory holding the vault). */
   allowedPaths?: string[];
+  /**
+   * Check every answer against its route's response schema; one that does not fit is answered 500
+   * naming the route and properties. For tests: it costs a parse per answer, and the schemas are the contract.
+   */
+  checkResponses?: boolean;
 }
 
 export function buildServer(engine: ServedEngine, options: ServerOptions = {}): FastifyInstance {
@@ -72,19 +77,23 @@ export function buildServer(engine: ServedEngine, options: ServerOptions = {}): 
   app.get("/v1/jobs/:job/events", (request, reply) => streamJob(engine, request, reply));
 
   for (const route of allRoutes) {
-    app.route({ method: route.method, url: route.url, config: { access: route.access }, bodyLimit: route.bodyLimit, handler: (request, reply) => handle(engine, route, paths, request, reply) });
+    app.route({ method: route.method, url: route.url, config: { access: route.access }, bodyLimit: route.bodyLimit, handler: (request, reply) => handle(engine, route, paths, request, reply, options.checkResponses === true) });
   }
   return app;
 }
 
-async function handle(engine: ServedEngine, route: ServedRoute, paths: PathPolicy, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+async function handle(engine: ServedEngine, route: ServedRoute, paths: PathPolicy, request: FastifyRequest, reply: FastifyReply, checkResponses: boolean): Promise<unknown> {
+  const answer = (status: number, value: unknown) => {
+    if (checkResponses) checkResponse(route.response, `${route.method} ${route.url}`, value);
+    return reply.code(status).send(value);
+  };
   // The body is validated first: confinement and the handler only ever see values of the schema's types.
   const body = route.body === undefined ? undefined : parseBody(route.body, request.body);
   const req = { params: request.params as Record<string, string>, body, query: request.query as Record<string, string | undefined>, confine: (value: unknown) => paths.problem(value) };
   if (route.paths) paths.check(`${route.body} body`, await route.paths(req, engine));
   if (!route.job) {
     const result = await route.handle(engine, req);
-    return reply.code(route.creates ? 201 : 200).send(result);
+    return answer(route.creates ? 201 : 200, result);
   }
   // The operation goes on after the answer; what it fails with later is recorded in its job.
   const { started, done } = whenJobStarts(() => route.handle(engine, req));
@@ -92,7 +101,8 @@ async function handle(engine: ServedEngine, route: ServedRoute, paths: PathPolic
   const jobId = await started;
   if (!jobId) await done; // it ended (or failed checks) before starting a job: its error is the answer
   if (!jobId) throw new EngineError("InternalError", "the operation started no job");
-  return reply.code(202).header("location", `/v1/jobs/${jobId}`).send(await engine.job(jobId));
+  reply.header("location", `/v1/jobs/${jobId}`);
+  return answer(202, await engine.job(jobId));
 }
 
 /** Server-sent events: the job each time it changes, until it ends (or waits for a person). */
