@@ -18,3 +18,4 @@ export * from "./adoption";
 export * from "./errors";
 export * from "./responses";
 export * from "./engine-api";
+export * from "./drill";
