@@ -156,6 +156,16 @@ describe("API responses: every route answers what its schema says", () => {
     await call("POST", "/v1/registration-key/revoke", {});
   });
 
+  it("the OpenAPI document lists every route's answer as a component schema", async () => {
+    const doc = (await call("GET", "/openapi.json")) as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> }>>; components: { schemas: Record<string, unknown> } };
+    for (const route of ALL) {
+      const responses = doc.paths[route.url.replace(/:(\w+)/g, "{$1}")][route.method.toLowerCase()].responses;
+      const ok = responses[route.job ? "202" : route.creates ? "201" : "200"];
+      const ref = ok?.content?.["application/json"]?.schema.$ref ?? "";
+      assert.ok(doc.components.schemas[ref.replace("#/components/schemas/", "")], `${route.method} ${route.url}: answer ${ref || "missing"}`);
+    }
+  });
+
   it("every route answered at least once, and every answer fit its schema", () => {
     assert.deepEqual(misfits, [], "answers that do not fit their route's schema");
     assert.deepEqual(ALL.map((r) => `${r.method} ${r.url}`).filter((r) => !answered.has(r)), [], "routes this test did not get an answer from");
