@@ -1,18 +1,8 @@
-import type { Engine, JobView } from "../engine";
+import type { Deleted, EngineApi, FailoverImpact, ItemCheckResult, ItemStatus, JobView, NetworkMappingSpec, NetworkView, PlanSpec, PointView, PolicyAdded, PolicyView, RpoHistory, SiteView, VaultInfo, VaultStatus } from "../schema";
 import { requestJson } from "./http";
 
-/** What the CLI (and later the Pulumi provider) does with an engine, local or remote. */
-export type EngineApi = Pick<
-  Engine,
-  | "addSite" | "addHost" | "listSites" | "addPolicy" | "updatePolicy" | "getPolicy" | "listPolicies"
-  | "protect" | "replicateNow" | "points" | "materialize" | "resync" | "applyRetention" | "item" | "status"
-  | "addNetwork" | "listNetworks" | "addNetworkMapping" | "listNetworkMappings"
-  | "drill" | "drillCleanup" | "failover" | "changeRecoveryPoint" | "commit" | "cancel" | "reprotect" | "failback" | "completeMigration"
-  | "addPlan" | "getPlan" | "listPlans" | "runPlan" | "resumeJob" | "jobs" | "job"
-  | "createToken" | "revokeToken" | "rotateRegistrationKey" | "revokeRegistrationKey" | "moveItem"
-  | "vaultInfo" | "updateSite" | "removeSite" | "removePolicy" | "removeNetwork" | "removeNetworkMapping"
-  | "updateItem" | "unprotect" | "checkItem" | "replacePlan" | "removePlan" | "failoverPreview" | "planPreview" | "verify"
->;
+/** What the CLI and the Pulumi provider do with an engine, local or remote: declared in schema/ (engine-api.ts). */
+export type { EngineApi };
 
 const ENDED = new Set(["Succeeded", "Failed", "Cancelled", "Suspended"]);
 const q = encodeURIComponent;
@@ -49,45 +39,46 @@ export class EngineClient implements EngineApi {
     return job;
   }
 
-  vaultInfo = () => this.request<Awaited<ReturnType<Engine["vaultInfo"]>>>("GET", "/v1/vault");
+  vaultInfo = () => this.request<VaultInfo>("GET", "/v1/vault");
 
-  addSite = (input: unknown) => this.request<Awaited<ReturnType<Engine["addSite"]>>>("POST", "/v1/sites", input);
-  addHost = (site: string, host: string) => this.request<Awaited<ReturnType<Engine["addHost"]>>>("POST", `/v1/sites/${q(site)}/hosts`, { name: host });
-  updateSite = (name: string, input: unknown) => this.request<Awaited<ReturnType<Engine["updateSite"]>>>("PATCH", `/v1/sites/${q(name)}`, input);
-  removeSite = (name: string) => this.request<{ deleted: string }>("DELETE", `/v1/sites/${q(name)}`);
-  listSites = () => this.request<Awaited<ReturnType<Engine["listSites"]>>>("GET", "/v1/sites");
-  addPolicy = (input: unknown) => this.request<Awaited<ReturnType<Engine["addPolicy"]>>>("POST", "/v1/policies", input);
-  updatePolicy = (name: string, input: unknown) => this.request<Awaited<ReturnType<Engine["updatePolicy"]>>>("PATCH", `/v1/policies/${q(name)}`, input);
-  getPolicy = (name: string) => this.request<Awaited<ReturnType<Engine["getPolicy"]>>>("GET", `/v1/policies/${q(name)}`);
-  removePolicy = (name: string) => this.request<{ deleted: string }>("DELETE", `/v1/policies/${q(name)}`);
-  listPolicies = () => this.request<Awaited<ReturnType<Engine["listPolicies"]>>>("GET", "/v1/policies");
+  addSite = (input: unknown) => this.request<SiteView>("POST", "/v1/sites", input);
+  addHost = (site: string, host: string) => this.request<SiteView>("POST", `/v1/sites/${q(site)}/hosts`, { name: host });
+  updateSite = (name: string, input: unknown) => this.request<SiteView>("PATCH", `/v1/sites/${q(name)}`, input);
+  removeSite = (name: string) => this.request<Deleted>("DELETE", `/v1/sites/${q(name)}`);
+  listSites = () => this.request<SiteView[]>("GET", "/v1/sites");
+  addPolicy = (input: unknown) => this.request<PolicyAdded>("POST", "/v1/policies", input);
+  updatePolicy = (name: string, input: unknown) => this.request<PolicyView>("PATCH", `/v1/policies/${q(name)}`, input);
+  getPolicy = (name: string) => this.request<PolicyView>("GET", `/v1/policies/${q(name)}`);
+  removePolicy = (name: string) => this.request<Deleted>("DELETE", `/v1/policies/${q(name)}`);
+  listPolicies = () => this.request<PolicyView[]>("GET", "/v1/policies");
 
   protect = (input: unknown) => this.run("/v1/items", input);
-  checkItem = (input: unknown) => this.request<Awaited<ReturnType<Engine["checkItem"]>>>("POST", "/v1/items/check", input);
+  checkItem = (input: unknown) => this.request<ItemCheckResult>("POST", "/v1/items/check", input);
   /** Disable protection (DELETE answers 202 with the job), followed to its end like protect. */
   unprotect = (name: string) => this.follow(this.request<JobView>("DELETE", `/v1/items/${q(name)}`));
-  updateItem = (name: string, input: unknown) => this.request<Awaited<ReturnType<Engine["updateItem"]>>>("PATCH", `/v1/items/${q(name)}`, input);
+  updateItem = (name: string, input: unknown) => this.request<ItemStatus>("PATCH", `/v1/items/${q(name)}`, input);
   moveItem = (name: string, input: unknown) => this.updateItem(name, input);
   replicateNow = (name: string, options: { appConsistent?: boolean } = {}) => this.run(`/v1/items/${q(name)}/sync`, options);
-  points = (name: string) => this.request<Awaited<ReturnType<Engine["points"]>>>("GET", `/v1/items/${q(name)}/points`);
+  points = (name: string) => this.request<PointView[]>("GET", `/v1/items/${q(name)}/points`);
+  rpoHistory = (name: string, hours?: number) => this.request<RpoHistory>("GET", `/v1/items/${q(name)}/rpo-history${hours === undefined ? "" : `?hours=${hours}`}`);
   materialize = (name: string, point: string, outDir: string) => this.run(`/v1/items/${q(name)}/materialize`, { point, outDir });
   resync = (name: string) => this.run(`/v1/items/${q(name)}/resync`);
   applyRetention = () => this.run("/v1/retention");
   verify = (input: unknown = {}) => this.run("/v1/verify", input);
-  item = (name: string) => this.request<Awaited<ReturnType<Engine["item"]>>>("GET", `/v1/items/${q(name)}`);
-  status = () => this.request<Awaited<ReturnType<Engine["status"]>>>("GET", "/v1/status");
+  item = (name: string) => this.request<ItemStatus>("GET", `/v1/items/${q(name)}`);
+  status = () => this.request<VaultStatus>("GET", "/v1/status");
 
-  addNetwork = (input: unknown) => this.request<Awaited<ReturnType<Engine["addNetwork"]>>>("POST", "/v1/networks", input);
-  listNetworks = () => this.request<Awaited<ReturnType<Engine["listNetworks"]>>>("GET", "/v1/networks");
-  addNetworkMapping = (input: unknown) => this.request<Awaited<ReturnType<Engine["addNetworkMapping"]>>>("POST", "/v1/network-mappings", input);
-  removeNetwork = (name: string) => this.request<{ deleted: string }>("DELETE", `/v1/networks/${q(name)}`);
-  removeNetworkMapping = (source: string) => this.request<{ deleted: string }>("DELETE", `/v1/network-mappings/${q(source)}`);
-  listNetworkMappings = () => this.request<Awaited<ReturnType<Engine["listNetworkMappings"]>>>("GET", "/v1/network-mappings");
+  addNetwork = (input: unknown) => this.request<NetworkView>("POST", "/v1/networks", input);
+  listNetworks = () => this.request<NetworkView[]>("GET", "/v1/networks");
+  addNetworkMapping = (input: unknown) => this.request<NetworkMappingSpec>("POST", "/v1/network-mappings", input);
+  removeNetwork = (name: string) => this.request<Deleted>("DELETE", `/v1/networks/${q(name)}`);
+  removeNetworkMapping = (source: string) => this.request<Deleted>("DELETE", `/v1/network-mappings/${q(source)}`);
+  listNetworkMappings = () => this.request<NetworkMappingSpec[]>("GET", "/v1/network-mappings");
 
   drill = (name: string, point: unknown = "latest") => this.run(`/v1/items/${q(name)}/drill`, { point });
   drillCleanup = (name: string, notes?: string) => this.run(`/v1/items/${q(name)}/drill/cleanup`, { notes });
   failover = (name: string, request: unknown) => this.run(`/v1/items/${q(name)}/failover`, request);
-  failoverPreview = (name: string, request: unknown) => this.request<Awaited<ReturnType<Engine["failoverPreview"]>>>("POST", `/v1/items/${q(name)}/failover/preview`, request);
+  failoverPreview = (name: string, request: unknown) => this.request<FailoverImpact>("POST", `/v1/items/${q(name)}/failover/preview`, request);
   changeRecoveryPoint = (name: string, point: unknown) => this.run(`/v1/items/${q(name)}/change-point`, { point });
   commit = (name: string) => this.run(`/v1/items/${q(name)}/commit`);
   cancel = async (jobId: string) => void (await this.request("POST", `/v1/jobs/${q(jobId)}/cancel`, {}));
@@ -95,13 +86,13 @@ export class EngineClient implements EngineApi {
   failback = (name: string, request: unknown = {}) => this.run(`/v1/items/${q(name)}/failback`, request);
   completeMigration = (name: string) => this.run(`/v1/items/${q(name)}/migrate`);
 
-  addPlan = (input: unknown) => this.request<Awaited<ReturnType<Engine["addPlan"]>>>("POST", "/v1/plans", input);
-  getPlan = (name: string) => this.request<Awaited<ReturnType<Engine["getPlan"]>>>("GET", `/v1/plans/${q(name)}`);
-  replacePlan = (name: string, input: unknown) => this.request<Awaited<ReturnType<Engine["replacePlan"]>>>("PUT", `/v1/plans/${q(name)}`, input);
-  removePlan = (name: string) => this.request<{ deleted: string }>("DELETE", `/v1/plans/${q(name)}`);
-  listPlans = () => this.request<Awaited<ReturnType<Engine["listPlans"]>>>("GET", "/v1/plans");
+  addPlan = (input: unknown) => this.request<PlanSpec>("POST", "/v1/plans", input);
+  getPlan = (name: string) => this.request<PlanSpec>("GET", `/v1/plans/${q(name)}`);
+  replacePlan = (name: string, input: unknown) => this.request<PlanSpec>("PUT", `/v1/plans/${q(name)}`, input);
+  removePlan = (name: string) => this.request<Deleted>("DELETE", `/v1/plans/${q(name)}`);
+  listPlans = () => this.request<PlanSpec[]>("GET", "/v1/plans");
   runPlan = (name: string, request: unknown) => this.run(`/v1/plans/${q(name)}/run`, request);
-  planPreview = (name: string, request: unknown) => this.request<Awaited<ReturnType<Engine["planPreview"]>>>("POST", `/v1/plans/${q(name)}/run/preview`, request);
+  planPreview = (name: string, request: unknown) => this.request<FailoverImpact>("POST", `/v1/plans/${q(name)}/run/preview`, request);
   resumeJob = (jobId: string) => this.run(`/v1/jobs/${q(jobId)}/resume`);
   jobs = (filter: { target?: string; limit?: number } = {}) =>
     this.request<JobView[]>("GET", `/v1/jobs?${new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)]))}`);

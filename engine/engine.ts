@@ -17,7 +17,6 @@ import { listPoints, type PointView } from "./replication/points";
 import { parseHours, rpoHistory, type RpoHistory } from "./replication/rpo-history";
 import { tick, type TickOptions, type TickReport } from "./replication/scheduler";
 import { stopBackgroundVerify, verify } from "./replication/verify";
-import type { StoreStats } from "./store/block-store";
 import { addNetwork, addNetworkMapping, listNetworkMappings, listNetworks, type NetworkView } from "./inventory/networks";
 import { cleanupTestFailover, testFailover } from "./failover/drill";
 import { changeRecoveryPoint, commitFailover, completeMigration, failover } from "./failover/failover";
@@ -28,7 +27,7 @@ import { failback } from "./failover/failback";
 import { FailbackRequest, FailoverPreviewRequest, FailoverRequest, parse, PlanRunRequest, PointOption, VerifyRequest, type FailoverImpact, type NetworkMappingSpec, type PlanSpec } from "../schema";
 import { addPlan, getPlan, listPlans, removePlan, replacePlan } from "./plans/plans";
 import { resumePlan, runPlan } from "./plans/runner";
-import { createToken, revokeToken, type Role } from "./auth/tokens";
+import { checkToken, createToken, revokeToken, type Role, type TokenHolder } from "./auth/tokens";
 import { agentHostOf, hostHasAgent } from "./agents/hosts";
 import { agentDataKey, registerAgent, type AgentIdentity } from "./agents/registration";
 import { diskState, heartbeat, lookupBlocks, type HeartbeatAnswer } from "./agents/work";
@@ -40,20 +39,18 @@ import { removeNetwork, removeNetworkMapping, removePolicy, removeSite } from ".
 import { checkItem, type Confine } from "./inventory/item-check";
 import { vaultInfo, type VaultInfo } from "./inventory/vault-info";
 import { disableProtection } from "./replication/unprotect";
-import type { ItemCheckResult } from "../schema";
+import type { AgentEngineApi, EngineApi, ItemCheckResult, VaultStatus } from "../schema";
+import { catalogMetrics, probeCatalog, type CatalogMetrics } from "./catalog/metrics";
 import type { EncodedMap } from "./agents/wire";
 import type { IndexEntry } from "./store/packed/pack-index";
 
-export interface VaultStatus {
-  vault: { dir: string; id: string; registrationKey: Awaited<ReturnType<Vault["registrationKeyState"]>>; store: StoreStats; encryption: VaultEncryption };
-  items: ItemStatus[];
-}
+export type { VaultStatus };
 
 /**
  * The engine's operations on one vault. Everything that changes the vault runs under the vault lock,
  * so a daemon and CLI commands can share a vault; reads run beside writers.
  */
-export class Engine {
+export class Engine implements EngineApi, AgentEngineApi {
   private constructor(readonly vault: Vault) {}
 
   static async init(dir: string, options: VaultOptions = {}): Promise<{ engine: Engine; registrationKey: string }> {
@@ -91,6 +88,26 @@ export class Engine {
    */
   changeKey(next: KeyFlags): Promise<VaultEncryption> {
     return this.locked(() => this.vault.changeKey(next));
+  }
+
+  /** The vault's directory (the daemon keeps its files there). */
+  get dir(): string {
+    return this.vault.dir;
+  }
+
+  /** Resolves when the catalog answers: the daemon's readiness check. */
+  ready(): Promise<void> {
+    return probeCatalog(this.vault.db);
+  }
+
+  /** What the catalog counts for the daemon's metrics (bytes per item, last cycles, jobs). */
+  catalogMetrics(): Promise<CatalogMetrics> {
+    return catalogMetrics(this.vault.db);
+  }
+
+  /** Who a presented bearer token stands for; undefined for an unknown, expired or revoked one. */
+  authenticate(token: string): Promise<TokenHolder | undefined> {
+    return checkToken(this.vault, token);
   }
 
   /** The vault's directory, identity and registration key state. */

@@ -18,7 +18,7 @@ import { ensurePrivateFile, makePrivateDir, writePrivateFile } from "./private-f
 import type { SealingKey } from "./store/encrypt/sealing-key";
 import { keySource, type KeyFlags } from "./keys/kek-source";
 import { createVaultKey, unlockVaultKey, wrapVaultKey, type VaultKey } from "./keys/vault-key";
-import { parse, VaultMarker } from "../schema";
+import { parse, VaultMarker, type RegistrationKeyState, type VaultEncryption } from "../schema";
 import { WindowJournal } from "./disks/window-journal";
 
 const MARKER = "vault.json";
@@ -43,12 +43,8 @@ export interface VaultOptions {
   unencrypted?: boolean;
 }
 
-/** How a vault's data is kept at rest, for its description. */
-export interface VaultEncryption {
-  cipher: "aes-256-gcm" | "none";
-  /** Where the key-encryption key came from (never the key); null for an unencrypted vault. */
-  key: string | null;
-}
+/** How a vault's data is kept at rest, for its description (the API's type). */
+export type { VaultEncryption };
 
 /** A vault directory: catalog, block store and lock, opened together. */
 export class Vault {
@@ -159,7 +155,7 @@ export class Vault {
     await this.db.insertInto("meta").values({ key: "registration_key_revoked", value }).onConflict((oc) => oc.column("key").doUpdateSet({ value })).execute();
   }
 
-  async registrationKeyState(): Promise<{ createdAt: string; expiresAt: string; expired: boolean; revokedAt: string | null }> {
+  async registrationKeyState(): Promise<RegistrationKeyState> {
     const meta = await this.meta();
     const created = Number(meta.registration_key_created);
     const expires = Number(meta.registration_key_expires);

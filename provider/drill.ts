@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { PointOption } from "../schema";
+import { DRILL_OUTPUTS, type PointOption } from "../schema";
 import { providerFor } from "./dynamic";
 import { MODULE, propsOf, type InVault } from "./resource";
 
@@ -56,7 +56,6 @@ export class Drill extends pulumi.dynamic.Resource {
   declare readonly report: pulumi.Output<DrillReport>;
 
   constructor(name: string, args: DrillArgs, opts?: pulumi.CustomResourceOptions) {
-    const outputs = ["recoveryPoint", "machines", "checksPassed", "durationSeconds", "startedAt", "report"];
-    super(provider, name, propsOf(name, args, outputs, false), opts, MODULE, "Drill");
+    super(provider, name, propsOf(name, args, DRILL_OUTPUTS, false), opts, MODULE, "Drill");
   }
 }

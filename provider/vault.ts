@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { providerFor } from "./dynamic";
 import { MODULE, propsOf } from "./resource";
+import { VAULT_OUTPUTS } from "../schema";
 
 const provider = providerFor("Vault");
 
@@ -23,7 +24,7 @@ export class Vault extends pulumi.dynamic.Resource {
   declare readonly registrationKeyExpiresAt: pulumi.Output<string>;
 
   constructor(name: string, args: VaultArgs, opts?: pulumi.CustomResourceOptions) {
-    const props = propsOf(name, args, ["endpoint", "registrationKey", "registrationKeyExpiresAt"], false);
+    const props = propsOf(name, args, VAULT_OUTPUTS, false);
     super(provider, name, props, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["registrationKey"] }), MODULE, "Vault");
   }
 }

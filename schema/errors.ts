@@ -28,14 +28,17 @@ export const ERRORS = {
   NetworkInUse: { status: 409, retryable: false, meaning: "a network to remove still has users" },
   HostInUse: { status: 409, retryable: false, meaning: "a host to remove still runs machines" },
   IpAddressInUse: { status: 409, retryable: false, meaning: "a static recovery address is taken in its network" },
-  SubnetFull: { status: 500, retryable: true, meaning: "a recovery subnet has no free address (frees up when machines leave)" },
+  // 409: the request conflicts with the network's state now (every address taken), not a fault of the engine.
+  SubnetFull: { status: 409, retryable: true, meaning: "a recovery subnet has no free address (frees up when machines leave)" },
   NoRecoveryTarget: { status: 409, retryable: false, meaning: "the machine has no recovery settings" },
   NoRecoveryPoint: { status: 409, retryable: false, meaning: "no recovery point fits the request" },
   // Vault and keys
-  VaultNotFound: { status: 500, retryable: false, meaning: "no vault at the directory" },
+  // 404: the named object (a vault directory) does not exist, as NotFound.
+  VaultNotFound: { status: 404, retryable: false, meaning: "no vault at the directory" },
   VaultBusy: { status: 503, retryable: true, meaning: "another process holds the vault's lock" },
   NotEncrypted: { status: 409, retryable: false, meaning: "the vault has no data key (it predates encryption at rest)" },
-  WrongKey: { status: 500, retryable: false, meaning: "the key given is not the vault's key" },
+  // 401: a credential that does not open the vault, as a refused token or registration key.
+  WrongKey: { status: 401, retryable: false, meaning: "the key given is not the vault's key" },
   KeyDamaged: { status: 500, retryable: false, meaning: "the vault's wrapped data key is damaged" },
   KeyNotFound: { status: 500, retryable: false, meaning: "the key file of an encrypted vault does not exist" },
   InsecureKeyFile: { status: 500, retryable: false, meaning: "the key file is readable or writable by others" },

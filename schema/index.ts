@@ -16,3 +16,6 @@ export * from "./requests";
 export * from "./vault";
 export * from "./adoption";
 export * from "./errors";
+export * from "./responses";
+export * from "./engine-api";
+export * from "./drill";

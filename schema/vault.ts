@@ -1,3 +1,4 @@
+import * as path from "node:path";
 import { z } from "zod";
 
 /**
@@ -25,3 +26,13 @@ export const VaultMarker = z.object({
   encryption: EncryptionRecord.optional(),
 });
 export type VaultMarker = z.infer<typeof VaultMarker>;
+
+/** A Vault resource's inputs. */
+export const VaultSpec = z.strictObject({
+  /** The vault directory; made absolute where the program runs, as every hook after resolves it. */
+  path: z.string().min(1, "must name the vault directory").transform((p) => path.resolve(p)),
+});
+export type VaultSpec = z.infer<typeof VaultSpec>;
+
+/** A Vault's outputs, one list for the resource and its runtime; the registration key is a secret. */
+export const VAULT_OUTPUTS = ["endpoint", "registrationKey", "registrationKeyExpiresAt"] as const;

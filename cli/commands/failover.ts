@@ -1,4 +1,6 @@
 import type { Command } from "commander";
+// Flag values are typed as the schema expects; the engine validates them and names the property when they are not.
+import type { FailoverRequest } from "../../schema";
 import { wantsJson, withEngine } from "../context";
 import { print, reportJob, table } from "../format";
 import { impactText } from "../impact";
@@ -63,7 +65,7 @@ export function register(program: Command): void {
     .option("--shutdown-source", "unplanned: try to shut the source down first")
     .option("--preview", "only show what it would do: the point, the expected data loss, or why it would be refused")
     .option("--direction <primary-to-recovery|recovery-to-primary>", "--preview: which way (default: away from where the machine runs)")
-    .action(async (name: string, opts: { type: string; point: string; shutdownSource?: boolean; preview?: boolean; direction?: string }, command: Command) => {
+    .action(async (name: string, opts: { type: FailoverRequest["type"]; point: string; shutdownSource?: boolean; preview?: boolean; direction?: string }, command: Command) => {
       const request = { type: opts.type, point: opts.point, shutdownSource: Boolean(opts.shutdownSource) };
       if (opts.preview) {
         const impact = await withEngine(command, (e) => e.failoverPreview(name, JSON.parse(JSON.stringify({ ...request, direction: opts.direction }))));

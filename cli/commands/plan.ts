@@ -4,7 +4,7 @@ import { wantsJson, withEngine } from "../context";
 import { print, reportJob, table } from "../format";
 import { impactText } from "../impact";
 import { addRemoveCommand } from "../remove";
-import type { PlanSpec } from "../../schema";
+import type { PlanSpec, PlanSpecInput } from "../../schema";
 
 const planText = (p: PlanSpec) =>
   [
@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .action(async (name: string, opts: { group: string[]; file?: string }, command: Command) => {
       const fromFile = opts.file ? (JSON.parse(await fs.readFile(opts.file, "utf8")) as Record<string, unknown>) : {};
       const groups = opts.group.length ? opts.group.map((g) => ({ items: g.split(",").map((s) => s.trim()).filter(Boolean) })) : fromFile.groups;
-      const spec = await withEngine(command, (e) => e.addPlan({ ...fromFile, name, groups }));
+      const spec = await withEngine(command, (e) => e.addPlan({ ...fromFile, name, groups } as PlanSpecInput));
       print(spec, wantsJson(command), () => `added ${planText(spec)}`);
     });
   plan

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { wantsJson, withEngine } from "../context";
 import { print, table } from "../format";
 import { addRemoveCommand } from "../remove";
-import type { SiteView } from "../../engine/inventory/sites";
+import type { SiteKind, SiteView } from "../../schema"; // --kind is checked by the engine's schema, which names the property
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 const siteText = (s: SiteView) => `site ${s.name} (${s.kind})${s.path ? ` at ${s.path}` : ""}; hosts: ${s.hosts.join(", ") || "none"}`;
@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .requiredOption("--kind <kind>", "hyperv | vmm | physical | recovery")
     .option("--path <dir>", "recovery sites: where machines are materialized")
     .option("--host <name>", "a source host of the site (repeatable)", collect, [])
-    .action(async (name: string, opts: { kind: string; path?: string; host: string[] }, command: Command) => {
+    .action(async (name: string, opts: { kind: SiteKind; path?: string; host: string[] }, command: Command) => {
       const view = await withEngine(command, (e) => e.addSite({ name, kind: opts.kind, path: opts.path, hosts: opts.host }));
       print(view, wantsJson(command), () => `added ${siteText(view)}`);
     });

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { JobView } from "../../engine";
+import type { JobView, VerifyPoints } from "../../schema"; // --points is checked by the engine's schema
 import type { VerifyResult } from "../../engine/replication/verify";
 import { numberArg, wantsJson, withEngine } from "../context";
 import { bytes, jobText, print, reportJob, table } from "../format";
@@ -11,7 +11,7 @@ export function register(program: Command): void {
     .description("read back every block the recovery points rely on and check its SHA-256 (a scrub); exit 1 when damage is found")
     .option("--points <all|latest>", "every point held, or each machine's latest", "all")
     .option("--rate-limit <MiB/s>", "read at most this many MiB per second (default: as fast as the store reads)", numberArg)
-    .action(async (name: string | undefined, opts: { points: string; rateLimit?: number }, command: Command) => {
+    .action(async (name: string | undefined, opts: { points: VerifyPoints; rateLimit?: number }, command: Command) => {
       const request = { ...(name === undefined ? {} : { item: name }), points: opts.points, ...(opts.rateLimit === undefined ? {} : { rateLimitMiBps: opts.rateLimit }) };
       const job = await withEngine(command, (e) => e.verify(request));
       const json = wantsJson(command);

@@ -4,17 +4,9 @@ import { EngineError } from "../errors";
 import { issueAgentToken } from "../auth/tokens";
 import { HEARTBEAT_MS } from "./hosts";
 import { registeredHost } from "./work";
+import type { AgentIdentity } from "../../schema";
+export type { AgentIdentity };
 
-export interface AgentIdentity {
-  host: string;
-  site: string;
-  /** The agent's bearer token (shown once). */
-  token: string;
-  /** Where the engine keeps the block store; the agent writes packs there (as mounted on its host). */
-  storeDir: string;
-  blockSize: number;
-  heartbeatMs: number;
-}
 
 const REFUSED = {
   invalid: "the registration key is not this vault's",

@@ -1,14 +1,8 @@
 import { ValidationError, type DiskChanges } from "../../schema";
 import { BlockMap } from "../replication/block-map";
 import { BLOCK_ID_BYTES } from "../store/block-id";
-
-/** A disk's blocks as base64 text: the map's buffers travel packed, not as JSON arrays. */
-export interface EncodedMap {
-  size: number;
-  blockSize: number;
-  ids: string;
-  hashes: string;
-}
+import type { EncodedMap } from "../../schema";
+export type { EncodedMap };
 
 export function encodeMap(map: BlockMap): EncodedMap {
   return { size: map.size, blockSize: map.blockSize, ids: map.ids.toString("base64"), hashes: bytesOf(map.hashes).toString("base64") };

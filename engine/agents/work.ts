@@ -1,6 +1,6 @@
 import type { Vault } from "../vault";
 import { MINUTE } from "../clock";
-import { AgentHeartbeat, BlockLookup, parse, type AgentWorkMode, type Hooks } from "../../schema";
+import { AgentHeartbeat, BlockLookup, parse, type AgentWorkMode } from "../../schema";
 import { EngineError, NotFoundError } from "../errors";
 import { hooksOf, includedDisks, itemRow } from "../inventory/items";
 import type { ItemOperation } from "../inventory/item-state";
@@ -12,22 +12,13 @@ import { encodeMap, type EncodedMap } from "./wire";
 import { HEARTBEAT_MS } from "./hosts";
 import { agentJobs } from "./jobs";
 import { recordItemEvent } from "../inventory/events";
+import type { AgentWork, HeartbeatAnswer } from "../../schema";
+export type { AgentWork, HeartbeatAnswer };
 
 /** An item handed to an agent stays its for this long, extended while the agent reports it busy. */
 export const LEASE_MS = 5 * MINUTE;
 
-export interface AgentWork {
-  mode: AgentWorkMode;
-  appConsistent: boolean;
-  items: Array<{ name: string; hooks: Hooks; disks: Array<{ name: string; path: string; stateVersion: number }> }>;
-}
 
-export interface HeartbeatAnswer {
-  /** The engine's clock, so the agent can stamp captures with it. */
-  now: number;
-  heartbeatMs: number;
-  work: AgentWork[];
-}
 
 /** The registered host an agent's token stands for. */
 export async function registeredHost(vault: Vault, host: string): Promise<{ id: number; siteId: number; name: string }> {

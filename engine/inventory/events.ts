@@ -1,21 +1,17 @@
 import type { CatalogDb } from "../catalog/catalog";
-
-export interface ItemEvent {
-  at: string;
-  code: string;
-  message: string;
-}
+import type { ItemEvent, ItemEventCode } from "../../schema";
+export type { ItemEvent };
 
 /** How many of an item's events its status shows, newest first. */
 const SHOWN = 20;
 
 /** Note in an item's history something that happened to it outside a job it ran (a crash cleaned up after). */
-export async function recordItemEvent(db: CatalogDb, itemId: number, at: number, code: string, message: string): Promise<void> {
+export async function recordItemEvent(db: CatalogDb, itemId: number, at: number, code: ItemEventCode, message: string): Promise<void> {
   await db.insertInto("item_events").values({ item_id: itemId, at, code, message }).execute();
 }
 
 /** The same, for an item named by a job's target; nothing when no such item exists (any more). */
-export async function recordEventFor(db: CatalogDb, itemName: string, at: number, code: string, message: string): Promise<void> {
+export async function recordEventFor(db: CatalogDb, itemName: string, at: number, code: ItemEventCode, message: string): Promise<void> {
   const item = await db.selectFrom("items").select("id").where("name", "=", itemName).executeTakeFirst();
   if (item) await recordItemEvent(db, item.id, at, code, message);
 }
@@ -23,5 +19,5 @@ export async function recordEventFor(db: CatalogDb, itemName: string, at: number
 /** An item's latest events, newest first. */
 export async function itemEvents(db: CatalogDb, itemId: number): Promise<ItemEvent[]> {
   const rows = await db.selectFrom("item_events").select(["at", "code", "message"]).where("item_id", "=", itemId).orderBy("id", "desc").limit(SHOWN).execute();
-  return rows.map((r) => ({ at: new Date(r.at).toISOString(), code: r.code, message: r.message }));
+  return rows.map((r) => ({ at: new Date(r.at).toISOString(), code: r.code as ItemEventCode /* written only by recordItemEvent */, message: r.message }));
 }

@@ -1,12 +1,9 @@
 import type { Vault } from "../vault";
 import { NetworkMappingSpec, NetworkSpec, parse, ValidationError } from "../../schema";
 import { NotFoundError } from "../errors";
+import type { NetworkView } from "../../schema";
+export type { NetworkView };
 
-export interface NetworkView {
-  name: string;
-  site: string;
-  subnets: string[];
-}
 
 export async function addNetwork(vault: Vault, input: unknown): Promise<NetworkView> {
   const spec = parse(NetworkSpec, input, "network");

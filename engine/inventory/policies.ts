@@ -1,22 +1,13 @@
 import type { Selectable } from "kysely";
 import type { Vault } from "../vault";
 import type { Tables } from "../catalog/tables";
-import { parse, PolicySpec, PolicyUpdate, ValidationError, type CopyFrequency, type ResyncWindow } from "../../schema";
+import { parse, PolicySpec, PolicyUpdate, ValidationError, type CopyFrequency } from "../../schema";
 import { NotFoundError } from "../errors";
+import type { PolicyView } from "../../schema";
+export type { PolicyView };
 
 export type PolicyRow = Selectable<Tables["policies"]>;
 
-export interface PolicyView {
-  name: string;
-  copyFrequency: CopyFrequency;
-  retentionHours: number;
-  appConsistentHours: number;
-  rpoThresholdMinutes: number;
-  initialReplicationStart: string | null;
-  resyncWindow: ResyncWindow;
-  /** For a failback policy: the policy it reverses. */
-  failbackOf: string | null;
-}
 
 const FAILBACK_SUFFIX = "-failback";
 

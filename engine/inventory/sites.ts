@@ -1,13 +1,9 @@
 import type { Vault } from "../vault";
 import { parse, SiteSpec, ValidationError, Name, type SiteKind } from "../../schema";
 import { NotFoundError } from "../errors";
+import type { SiteView } from "../../schema";
+export type { SiteView };
 
-export interface SiteView {
-  name: string;
-  kind: SiteKind;
-  path: string | null;
-  hosts: string[];
-}
 
 export async function addSite(vault: Vault, input: unknown): Promise<SiteView> {
   const spec = parse(SiteSpec, input, "site");

@@ -1,15 +1,9 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import type { Vault, VaultEncryption } from "../vault";
+import type { Vault } from "../vault";
+import type { VaultInfo } from "../../schema";
+export type { VaultInfo };
 
-export interface VaultInfo {
-  dir: string;
-  id: string;
-  createdAt: string;
-  registrationKey: Awaited<ReturnType<Vault["registrationKeyState"]>>;
-  /** How blocks and manifests are kept at rest, and where the key-encryption key came from. */
-  encryption: VaultEncryption;
-}
 
 /** The vault's identity and its registration key's state (never the key: it is shown once, when issued). */
 export async function vaultInfo(vault: Vault): Promise<VaultInfo> {

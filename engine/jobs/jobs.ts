@@ -2,37 +2,13 @@ import { randomBytes } from "node:crypto";
 import type { CatalogDb } from "../catalog/catalog";
 import type { Clock } from "../clock";
 import { classify } from "../errors";
-import { storedErrorCode, type ErrorCode, type JobState, type JobType } from "../../schema";
+import { storedErrorCode, type JobState, type JobType } from "../../schema";
 import { announceJob } from "./job-started";
 import { thisProcess } from "../crash/owner";
+import type { JobView, TaskView } from "../../schema";
+export type { JobView, TaskView };
 
-export interface TaskView {
-  id: number;
-  name: string;
-  state: JobState;
-  progress: number;
-  detail: string | null;
-  startedAt: string | null;
-  endedAt: string | null;
-  error: string | null;
-  children: TaskView[];
-}
 
-export interface JobView {
-  id: string;
-  type: JobType;
-  target: string;
-  state: JobState;
-  createdAt: string;
-  startedAt: string | null;
-  endedAt: string | null;
-  durationMs: number | null;
-  error: { code: ErrorCode; message: string } | null;
-  result: unknown;
-  /** The process running it (while InProgress); null while an agent holds it. */
-  owner: { host: string; pid: number } | null;
-  tasks: TaskView[];
-}
 
 /** Thrown by a task that must wait for a person: the task and its job become Suspended, not Failed. */
 export class SuspendSignal extends Error {

@@ -9,6 +9,8 @@ import { isIntact } from "./capture";
 import { chunkIdsOf, nonZeroIds, type BlockMap } from "./block-map";
 import { intactChunk } from "./manifests";
 import type { SealingKey } from "../store/encrypt/sealing-key";
+import type { DiskDamage } from "../../schema";
+export type { DiskDamage };
 
 type Db = Kysely<Tables> | Transaction<Tables>;
 
@@ -19,11 +21,6 @@ type Db = Kysely<Tables> | Transaction<Tables>;
  * failback and materialize refuse it, and `points` marks it.
  */
 
-export interface DiskDamage {
-  disk: string;
-  /** Damaged blocks (or manifest chunks) the disk's manifest at this point relies on. */
-  blocks: number;
-}
 
 /** A disk of a point, as the catalog keeps its manifest: the chunk list. */
 export interface PointDisk {

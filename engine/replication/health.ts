@@ -1,6 +1,6 @@
 import type { Vault } from "../vault";
 import { DAY, MINUTE } from "../clock";
-import type { ActiveSite, FailoverState, Health, ProtectionState, RecoverySettings } from "../../schema";
+import { storedHealthCode, type Health, type HealthError, type ItemStatus, type PointKind } from "../../schema";
 import { reportedState } from "../inventory/item-state";
 import { describe, machineOf } from "../failover/machines";
 import { allDisks, hooksOf, recoveryOf, type ItemRow } from "../inventory/items";
@@ -8,55 +8,10 @@ import { policyView, type PolicyRow } from "../inventory/policies";
 import { latestPointRow } from "./points";
 import { damagedPointsOf, pointsText } from "./damage";
 import { agentHostOf, isSilent, SILENCE_MS } from "../agents/hosts";
-import { itemEvents, type ItemEvent } from "../inventory/events";
+import { itemEvents } from "../inventory/events";
+export type { HealthError, ItemStatus };
 
-export interface HealthError {
-  code: string;
-  message: string;
-  since: string | null;
-  recoverable: boolean;
-}
 
-export interface ItemStatus {
-  name: string;
-  site: string;
-  host: string | null;
-  policy: string;
-  group: string | null;
-  generation: number;
-  osType: string;
-  state: ProtectionState;
-  health: Health;
-  healthErrors: HealthError[];
-  /** now − capture time of the latest point; null before the first point. */
-  rpoSeconds: number | null;
-  rpoThresholdSeconds: number;
-  latestPoint: { id: string; capturedAt: string; kind: string } | null;
-  lastAppConsistentAt: string | null;
-  points: number;
-  resyncRequired: string | null;
-  failures: number;
-  nextAttemptAt: string | null;
-  /** path: what replication reads now (the recovery machine's disk while it replicates back); primaryPath: the declared primary disk then. */
-  disks: Array<{ name: string; path: string; primaryPath: string | null; os: boolean; excluded: boolean; replicatedSize: number | null }>;
-  hooks: string[];
-  activeSite: ActiveSite;
-  failoverState: FailoverState | null;
-  failoverPoint: string | null;
-  lastDrillAt: string | null;
-  /** No drill has succeeded (cleanup included) in 180 days, or since protection began that long ago. */
-  drillRecommended: boolean;
-  recoveryMachine: { name: string; dir: string; state: string; ip: string | null } | null;
-  /** Its drill not cleaned up yet, if any. */
-  drill: { id: string; startedAt: string } | null;
-  /** The source NICs and the recovery settings, as the engine holds them. */
-  nics: Array<{ network: string; ip?: string }>;
-  recovery: RecoverySettings | null;
-  /** The agent that reads the machine, when its host has one; null when the engine reads it. */
-  agent: { host: string; lastSeenAt: string | null; silent: boolean } | null;
-  /** What happened to it outside its jobs, newest first: jobs interrupted by a crash, windows closed after one. */
-  history: ItemEvent[];
-}
 
 const DRILL_INTERVAL_MS = 180 * DAY;
 
@@ -74,7 +29,7 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
 
   const state = reportedState(item);
   const errors: HealthError[] = [];
-  if (item.error_code) errors.push({ code: item.error_code, message: item.error_message ?? "", since: iso(item.error_since), recoverable: item.error_recoverable === 1 });
+  if (item.error_code) errors.push({ code: storedHealthCode(item.error_code), message: item.error_message ?? "", since: iso(item.error_since), recoverable: item.error_recoverable === 1 });
   if (state === "ResyncRequired") {
     errors.push({ code: "ResyncRequired", message: `resync required (${item.resync_reason}); it runs in the resync window ${policy.resync_start}–${policy.resync_end} or with 'lifeboat resync ${item.name}'`, since: null, recoverable: true });
   }
@@ -126,7 +81,7 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
     healthErrors: errors,
     rpoSeconds,
     rpoThresholdSeconds: threshold / 1000,
-    latestPoint: latest ? { id: latest.id, capturedAt: iso(latest.captured_at)!, kind: latest.kind } : null,
+    latestPoint: latest ? { id: latest.id, capturedAt: iso(latest.captured_at)!, kind: latest.kind as PointKind } : null,
     lastAppConsistentAt: iso(item.last_app_point_at),
     points: Number(count.n),
     resyncRequired: state === "ResyncRequired" ? item.resync_reason : null,

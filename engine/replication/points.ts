@@ -4,25 +4,10 @@ import type { Tables } from "../catalog/tables";
 import type { PointKind } from "../../schema";
 import { EngineError, NotFoundError } from "../errors";
 import type { ItemRow } from "../inventory/items";
-import { damageOfPoints, type DiskDamage } from "./damage";
+import { damageOfPoints } from "./damage";
+import type { PointView } from "../../schema";
+export type { PointView };
 
-export interface PointView {
-  id: string;
-  item: string;
-  capturedAt: string;
-  kind: PointKind;
-  /** Replication group, and the window shared by the group's points captured together (multi-VM consistency). */
-  group: string | null;
-  windowId: string | null;
-  bytesRead: number;
-  blocksChanged: number;
-  bytesStored: number;
-  disks: Array<{ name: string; size: number }>;
-  /** Verify found blocks this point relies on damaged: it cannot be restored (failover, drills and materialize refuse it). */
-  damaged: boolean;
-  /** The disks with damage, and how many of their blocks. */
-  damagedDisks: DiskDamage[];
-}
 
 type PointRow = Selectable<Tables["points"]>;
 

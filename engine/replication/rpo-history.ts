@@ -2,21 +2,10 @@ import type { Vault } from "../vault";
 import { EngineError } from "../errors";
 import { HOUR, MINUTE } from "../clock";
 import type { ItemRow } from "../inventory/items";
+import type { RpoHistory, RpoSample } from "../../schema";
+export type { RpoHistory, RpoSample };
 
-export interface RpoSample {
-  t: string;
-  rpoSeconds: number;
-}
 
-export interface RpoHistory {
-  item: string;
-  from: string;
-  to: string;
-  rpoThresholdSeconds: number;
-  /** True when the window held more samples than asked for and they were thinned (see decimate). */
-  decimated: boolean;
-  samples: RpoSample[];
-}
 
 /** The longest window asked for: a month, far beyond the 72 h that retention keeps points. */
 const MAX_HOURS = 720;

@@ -1,14 +1,13 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import type { Engine } from "../engine";
+import type { ServedEngine } from "./served-engine";
 import { EngineError } from "../errors";
 import { whenJobStarts } from "../jobs/job-started";
 import { toErrorResponse } from "./errors";
 import { renderMetrics } from "./metrics";
 import { openApiDocument } from "./openapi";
 import { routes, type Route, type ServedRoute } from "./routes";
-import { parseBody } from "./body";
+import { checkResponse, parseBody } from "./body";
 import { agentRoutes } from "./agent-routes";
-import { checkToken } from "../auth/tokens";
 import { defaultAllowedPaths, PathPolicy } from "./confine";
 import { DASHBOARD_PATHS, registerDashboard } from "./dashboard";
 
@@ -25,10 +24,15 @@ export interface ServerOptions {
   https?: { key: Buffer; cert: Buffer };
   /** Directories that paths in requests must lie in (default: the directory holding the vault). */
   allowedPaths?: string[];
+  /**
+   * Check every answer against its route's response schema; one that does not fit is answered 500
+   * naming the route and properties. For tests: it costs a parse per answer, and the schemas are the contract.
+   */
+  checkResponses?: boolean;
 }
 
-export function buildServer(engine: Engine, options: ServerOptions = {}): FastifyInstance {
-  const paths = new PathPolicy(options.allowedPaths ?? defaultAllowedPaths(engine.vault.dir));
+export function buildServer(engine: ServedEngine, options: ServerOptions = {}): FastifyInstance {
+  const paths = new PathPolicy(options.allowedPaths ?? defaultAllowedPaths(engine.dir));
   const app = (options.https
     ? Fastify({ logger: options.logger ?? false, bodyLimit: 1024 * 1024, https: options.https })
     : Fastify({ logger: options.logger ?? false, bodyLimit: 1024 * 1024 })) as unknown as FastifyInstance;
@@ -38,7 +42,7 @@ export function buildServer(engine: Engine, options: ServerOptions = {}): Fastif
     if (OPEN.has(request.url) || access === "registration") return;
     const header = request.headers.authorization ?? "";
     const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
-    const who = token ? await checkToken(engine.vault, token) : undefined;
+    const who = token ? await engine.authenticate(token) : undefined;
     if (!who) {
       await reply.code(401).header("www-authenticate", "Bearer").send({ error: { code: "Unauthorized", message: token ? "the token is unknown, expired or revoked" : "a bearer token is required" } });
       return reply;
@@ -64,7 +68,7 @@ export function buildServer(engine: Engine, options: ServerOptions = {}): Fastif
 
   app.get("/healthz", async () => ({ ok: true }));
   app.get("/readyz", async () => {
-    await engine.vault.db.selectFrom("meta").select("key").limit(1).execute();
+    await engine.ready();
     return { ready: true };
   });
   registerDashboard(app);
@@ -73,19 +77,23 @@ export function buildServer(engine: Engine, options: ServerOptions = {}): Fastif
   app.get("/v1/jobs/:job/events", (request, reply) => streamJob(engine, request, reply));
 
   for (const route of allRoutes) {
-    app.route({ method: route.method, url: route.url, config: { access: route.access }, bodyLimit: route.bodyLimit, handler: (request, reply) => handle(engine, route, paths, request, reply) });
+    app.route({ method: route.method, url: route.url, config: { access: route.access }, bodyLimit: route.bodyLimit, handler: (request, reply) => handle(engine, route, paths, request, reply, options.checkResponses === true) });
   }
   return app;
 }
 
-async function handle(engine: Engine, route: ServedRoute, paths: PathPolicy, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+async function handle(engine: ServedEngine, route: ServedRoute, paths: PathPolicy, request: FastifyRequest, reply: FastifyReply, checkResponses: boolean): Promise<unknown> {
+  const answer = (status: number, value: unknown) => {
+    if (checkResponses) checkResponse(route.response, `${route.method} ${route.url}`, value);
+    return reply.code(status).send(value);
+  };
   // The body is validated first: confinement and the handler only ever see values of the schema's types.
   const body = route.body === undefined ? undefined : parseBody(route.body, request.body);
   const req = { params: request.params as Record<string, string>, body, query: request.query as Record<string, string | undefined>, confine: (value: unknown) => paths.problem(value) };
   if (route.paths) paths.check(`${route.body} body`, await route.paths(req, engine));
   if (!route.job) {
     const result = await route.handle(engine, req);
-    return reply.code(route.creates ? 201 : 200).send(result);
+    return answer(route.creates ? 201 : 200, result);
   }
   // The operation goes on after the answer; what it fails with later is recorded in its job.
   const { started, done } = whenJobStarts(() => route.handle(engine, req));
@@ -93,11 +101,12 @@ async function handle(engine: Engine, route: ServedRoute, paths: PathPolicy, req
   const jobId = await started;
   if (!jobId) await done; // it ended (or failed checks) before starting a job: its error is the answer
   if (!jobId) throw new EngineError("InternalError", "the operation started no job");
-  return reply.code(202).header("location", `/v1/jobs/${jobId}`).send(await engine.job(jobId));
+  reply.header("location", `/v1/jobs/${jobId}`);
+  return answer(202, await engine.job(jobId));
 }
 
 /** Server-sent events: the job each time it changes, until it ends (or waits for a person). */
-async function streamJob(engine: Engine, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+async function streamJob(engine: ServedEngine, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const { job: id } = request.params as { job: string };
   let job = await engine.job(id);
   reply.hijack();

@@ -2,7 +2,7 @@ import { promises as fs } from "node:fs";
 import { isIP } from "node:net";
 import * as path from "node:path";
 import type { FastifyInstance } from "fastify";
-import type { Engine } from "../engine";
+import type { ServedEngine } from "./served-engine";
 import { EngineError } from "../errors";
 import { buildServer } from "./app";
 import { writePrivateFile } from "../private-files";
@@ -24,13 +24,13 @@ export { LOCAL_TOKEN_FILE, DAEMON_FILE };
  * On first start an admin token is created and written, readable by its owner only, beside the vault,
  * so local commands can use the daemon.
  */
-export async function listen(engine: Engine, options: ListenOptions): Promise<{ app: FastifyInstance; url: string; tokenFile: string | null }> {
+export async function listen(engine: ServedEngine, options: ListenOptions): Promise<{ app: FastifyInstance; url: string; tokenFile: string | null }> {
   const loopback = LOOPBACK.has(options.host) || (isIP(options.host) === 4 && options.host.startsWith("127."));
   if (!loopback && !(options.tlsCert && options.tlsKey)) {
     throw new EngineError("InvalidInput", `listening on ${options.host} needs TLS: give --tls-cert and --tls-key (only loopback may serve plain HTTP)`, { field: "host" });
   }
   const https = options.tlsCert && options.tlsKey ? { cert: await fs.readFile(options.tlsCert), key: await fs.readFile(options.tlsKey) } : undefined;
-  const tokenFile = path.join(engine.vault.dir, LOCAL_TOKEN_FILE);
+  const tokenFile = path.join(engine.dir, LOCAL_TOKEN_FILE);
   let written: string | null = null;
   if (!(await fs.access(tokenFile).then(() => true, () => false))) {
     const token = await engine.createToken(`local-admin-${Date.now().toString(36)}`);
@@ -38,7 +38,7 @@ export async function listen(engine: Engine, options: ListenOptions): Promise<{ 
     written = tokenFile;
   }
   const app = buildServer(engine, { https, allowedPaths: options.allowedPaths?.length ? options.allowedPaths : undefined });
-  const daemon = daemonRecord(app, path.join(engine.vault.dir, DAEMON_FILE));
+  const daemon = daemonRecord(app, path.join(engine.dir, DAEMON_FILE));
   await app.listen({ host: options.host, port: options.port });
   const { port } = app.server.address() as { port: number };
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;

@@ -1,4 +1,5 @@
 import type { SealingKey } from "./encrypt/sealing-key";
+import type { StoreStats } from "../../schema";
 
 /**
  * Content-addressed block storage used by replication. Ids are SHA-256 hex of the block's raw bytes
@@ -73,19 +74,8 @@ export interface GetOptions {
   sealed?: boolean;
 }
 
-export interface StoreStats {
-  blocks: number;
-  /** Bytes the blocks take in the store (after compression). */
-  storedBytes: number;
-  /** Bytes of the pack files, including space not yet reclaimed. */
-  packBytes: number;
-  /**
-   * Bytes in the store that no index entry refers to: orphan packs, space of deleted blocks inside
-   * packs, and temporary files of interrupted writes. Garbage collection reclaims them (those younger
-   * than the agents' grace period later).
-   */
-  unreferencedBytes: number;
-}
+/** What the store holds and what garbage collection can reclaim (the API's type: schema/responses.ts). */
+export type { StoreStats };
 
 /** Wraps a BlockStore; decorators override what they change. */
 export abstract class BlockStoreDecorator implements BlockStore {

@@ -1,23 +1,10 @@
-import { z } from "zod";
 import type { EngineClient } from "../../../client/engine-client";
 import type { DrillReport } from "../../../engine/failover/drill";
 import type { JobView } from "../../../engine/jobs/jobs";
-import { Name, PointOption } from "../../../schema";
+import { DRILL_OUTPUTS, DrillSpec } from "../../../schema";
 import { fields, type KindDefinition } from "../resource";
 import { succeeded } from "../jobs";
 import { unlessMissing, type Props } from "../values";
-
-const DrillSpec = z
-  .strictObject({
-    item: Name.optional(),
-    plan: Name.optional(),
-    point: PointOption.default("latest"),
-    /** Recorded with the cleanup. */
-    notes: z.string().max(2000).optional(),
-  })
-  .superRefine((d, ctx) => {
-    if (Boolean(d.item) === Boolean(d.plan)) ctx.addIssue({ code: "custom", path: d.item ? ["plan"] : ["item"], message: "give exactly one of item and plan" });
-  });
 
 interface DrillMachine {
   item: string;
@@ -27,9 +14,6 @@ interface DrillMachine {
   ip: string | null;
   started: boolean;
 }
-
-/** `point` is an input (the option), so the point used is `recoveryPoint`; `report` holds all as one object. */
-const OBSERVED = ["recoveryPoint", "machines", "checksPassed", "durationSeconds", "startedAt", "report"];
 
 /** The report of each machine's own test failover job: the latest succeeded one. */
 async function machineReport(engine: EngineClient, item: string): Promise<DrillReport> {
@@ -82,7 +66,7 @@ export const drill: KindDefinition = {
   schema: DrillSpec,
   inVault: true,
   identity: fields("item", "plan", "point", "notes"),
-  observed: OBSERVED,
+  observed: [...DRILL_OUTPUTS],
   runsJobs: true,
   async create(ctx, inputs) {
     const { job, reports } = await run(await ctx.engine(), inputs);

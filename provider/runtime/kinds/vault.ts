@@ -1,12 +1,7 @@
 import * as path from "node:path";
-import { z } from "zod";
+import { VAULT_OUTPUTS, VaultSpec } from "../../../schema";
 import { fields, type Context, type KindDefinition } from "../resource";
 import { isVault, stopEmbeddedDaemon, usesEmbeddedDefault } from "../connection";
-
-const VaultSpec = z.strictObject({
-  /** The vault directory; made absolute where the program runs, as every hook after resolves it. */
-  path: z.string().min(1, "must name the vault directory").transform((p) => path.resolve(p)),
-});
 
 /** The engine must serve this very vault: a configured endpoint may belong to another. */
 async function sameVault(ctx: Context, dir: string) {
@@ -32,7 +27,7 @@ export const vault: KindDefinition = {
   schema: VaultSpec,
   inVault: false,
   identity: fields("path"),
-  observed: ["endpoint", "registrationKey", "registrationKeyExpiresAt"],
+  observed: [...VAULT_OUTPUTS],
   async create(ctx, inputs) {
     const dir = inputs.path as string;
     const { engine, endpoint } = await sameVault(ctx, dir);
