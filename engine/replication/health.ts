@@ -1,5 +1,5 @@
 import type { Vault } from "../vault";
-import { DAY, MINUTE } from "../clock";
+import { DAY, MINUTE, iso } from "../clock";
 import type { ActiveSite, FailoverState, Health, ProtectionState, RecoverySettings } from "../../schema";
 import { describe, machineOf } from "../failover/machines";
 import { allDisks, hooksOf, recoveryOf, type ItemRow } from "../inventory/items";
@@ -58,8 +58,6 @@ export interface ItemStatus {
 }
 
 const DRILL_INTERVAL_MS = 180 * DAY;
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** Health is derived when asked, from stored facts and the clock, so RPO is always current. */
 export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatus> {
