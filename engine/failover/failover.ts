@@ -10,7 +10,7 @@ import type { FailoverRequest, PointOption } from "../../schema";
 import { resolvePoints } from "./point-options";
 import { latestIsDamaged } from "../replication/damage";
 import { planTarget } from "./targets";
-import { createMachine, describe, machineOf, removeHalfMadeMachine, removeMachine, startMachine } from "./machines";
+import { createMachine, machineDetails, machineOf, removeHalfMadeMachine, removeMachine, startMachine } from "./machines";
 
 export interface FailoverOutcome {
   item: string;
@@ -127,7 +127,7 @@ export async function failover(vault: Vault, item: ItemRow, request: FailoverReq
       throw error;
     });
     await vault.db.updateTable("items").set({ active_site: "recovery", failover_state: "FailedOver", failover_point: chosen.id }).where("id", "=", item.id).execute();
-    const d = describe((await machineOf(vault, item, "failover"))!);
+    const d = machineDetails((await machineOf(vault, item, "failover"))!);
     const outcome: FailoverOutcome = {
       item: item.name,
       type: request.type,

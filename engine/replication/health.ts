@@ -1,7 +1,7 @@
 import type { Vault } from "../vault";
 import { DAY, MINUTE, iso } from "../clock";
 import type { ActiveSite, FailoverState, Health, ProtectionState, RecoverySettings } from "../../schema";
-import { describe, machineOf } from "../failover/machines";
+import { machineDetails, machineOf } from "../failover/machines";
 import { allDisks, hooksOf, recoveryOf, type ItemRow } from "../inventory/items";
 import { policyView, type PolicyRow } from "../inventory/policies";
 import { latestPointRow } from "./points";
@@ -107,7 +107,7 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
   const health: Health = errors.some((e) => !e.recoverable) ? "Critical" : errors.length ? "Warning" : "Normal";
   const disks = await allDisks(vault, item.id);
   const machineRow = await machineOf(vault, item, "failover");
-  const machine = machineRow ? describe(machineRow) : null;
+  const machine = machineRow ? machineDetails(machineRow) : null;
   const drill = await vault.db.selectFrom("drills").select(["id", "started_at"]).where("item_id", "=", item.id).where("cleaned_at", "is", null).executeTakeFirst();
   return {
     name: item.name,
