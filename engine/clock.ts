@@ -22,3 +22,6 @@ export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
 export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
+
+/** A stored time (epoch ms) as the API shows it, ISO 8601 in UTC; null (never happened) stays null. */
+export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());

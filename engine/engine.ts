@@ -179,7 +179,7 @@ export class Engine implements EngineApi, AgentEngineApi {
       const agent = await agentHostOf(this.vault, item);
       if (agent) return requestAgentSync(this.vault, item, agent, options.appConsistent ?? false);
       if (replicateNowWork(item) === "initial") return resumeInitialReplication(this.vault, item);
-      const unit = await this.unitOf(item);
+      const unit = await this.itemsReplicatedWith(item);
       const job = await Job.start(this.vault.db, this.vault.clock, "Replicate", name, ["Replicate"]);
       try {
         await job.run(() => job.step("Replicate", async () => ({ points: await replicateWindow(this.vault, unit, { appConsistent: options.appConsistent ?? false }) })));
@@ -190,7 +190,7 @@ export class Engine implements EngineApi, AgentEngineApi {
     });
   }
 
-  private async unitOf(item: ItemRow): Promise<ItemRow[]> {
+  private async itemsReplicatedWith(item: ItemRow): Promise<ItemRow[]> {
     if (!item.group_name) return [item];
     const members = await this.vault.db.selectFrom("items").selectAll().where("group_name", "=", item.group_name).where("state", "=", "Protected").orderBy("id").execute();
     return members.filter((m) => reportedState(m) === "Protected"); // not a migrated one

@@ -1,6 +1,7 @@
 import { promises as fs, closeSync, openSync, fchmodSync } from "node:fs";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
+import { exists } from "./io/exists";
 
 /**
  * A vault holds copies of whole disks: its directories are its owner's only (0700) and so are its files
@@ -67,8 +68,4 @@ export async function syncDir(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
-}
-
-async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(() => true, () => false);
 }

@@ -20,6 +20,7 @@ import { keySource, type KeyFlags } from "./keys/kek-source";
 import { createVaultKey, unlockVaultKey, wrapVaultKey, type VaultKey } from "./keys/vault-key";
 import { parse, VaultMarker, type RegistrationKeyState, type VaultEncryption } from "../schema";
 import { WindowJournal } from "./disks/window-journal";
+import { exists } from "./io/exists";
 
 const MARKER = "vault.json";
 export const REGISTRATION_KEY_LIFETIME_MS = 5 * DAY;
@@ -187,7 +188,3 @@ export class Vault {
 }
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
-
-async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(() => true, () => false);
-}

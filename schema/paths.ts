@@ -26,7 +26,7 @@ export class PathPolicy {
   }
 
   /** Why this value may not be used as a path here, or undefined. Only a string can be a path: anything else is refused. */
-  problem(value: unknown): string | undefined {
+  whyRefused(value: unknown): string | undefined {
     if (typeof value !== "string") return "must be a path (a string)";
     if (value === "") return "must not be empty";
     if (!path.isAbsolute(value)) return "must be an absolute path";
@@ -41,7 +41,7 @@ export class PathPolicy {
   /** Failures for the fields whose paths are refused (undefined: an optional path not given), each naming the path. */
   failures(fields: Array<[string, unknown]>): FieldFailure[] {
     return fields.flatMap(([property, value]) => {
-      const reason = value === undefined ? undefined : this.problem(value);
+      const reason = value === undefined ? undefined : this.whyRefused(value);
       return reason ? [{ property, reason: `${typeof value === "string" ? value : JSON.stringify(value)} ${reason}` }] : [];
     });
   }

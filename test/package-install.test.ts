@@ -7,7 +7,7 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { DAEMON_FILE } from "../engine/server/daemon-files";
+import { DAEMON_FILE, type DaemonRecord } from "../engine/server/daemon-files";
 import { harness, ok, ops, outputsOf } from "./pulumi-helpers";
 import { makeDisk, tempDir } from "./helpers";
 import { waitFor } from "./wait";
@@ -41,7 +41,7 @@ export const protectionState = db.protectionState;
 `;
 
 /** Packages of this repository's dev dependencies: none may reach a user's project. */
-const DEV_ONLY = ["mocha", "playwright-core", "@types/mocha", "@types/better-sqlite3"];
+const DEV_ONLY = ["mocha", "playwright-core", "@types/mocha", "@types/better-sqlite3", "esbuild"];
 
 describe("the package as a user installs it (npm pack, a fresh Pulumi project)", function () {
   this.timeout(INSTALL_TIMEOUT_MS + 5 * 60_000);
@@ -97,6 +97,7 @@ describe("the package as a user installs it (npm pack, a fresh Pulumi project)",
     for (const file of ["dist/index.js", "dist/index.d.ts", "dist/provider/runtime/index.js", "dist/cli/main.js", "README.md"]) {
       assert.ok(fs.existsSync(path.join(installed, file)), `${file} is in the package`);
     }
+    assert.match(fs.readFileSync(path.join(installed, "dist/engine/server/dashboard/app.js"), "utf8"), /function rpoChart/, "the dashboard's bundled script is in the package");
     for (const file of ["dist/test", "dist/bench", "engine", "test", "node_modules/lifeboat"]) assert.equal(fs.existsSync(path.join(installed, file)), false, `${file} is not`);
     for (const pkg of DEV_ONLY) assert.equal(fs.existsSync(path.join(project, "node_modules", pkg)), false, `${pkg} is not installed`);
     // One SDK for the program, the package and the provider: the package has no copy of its own.
@@ -117,12 +118,15 @@ describe("the package as a user installs it (npm pack, a fresh Pulumi project)",
     const up = ok(await deploy("up"));
     assert.deepEqual(ops(up), names);
     assert.equal(outputsOf(up, "db").protectionState, "Protected");
-    const record = JSON.parse(fs.readFileSync(path.join(vaultDir, DAEMON_FILE), "utf8")) as { pid: number };
+    const record = JSON.parse(fs.readFileSync(path.join(vaultDir, DAEMON_FILE), "utf8")) as DaemonRecord;
     const cmdline = fs.readFileSync(`/proc/${record.pid}/cmdline`, "utf8").split("\0");
     assert.ok(
       cmdline.some((arg) => arg.startsWith(path.join(project, "node_modules", "lifeboat"))),
       `the daemon runs from the installed package: ${cmdline.join(" ")}`,
     );
+    const script = await fetch(`${record.url}/dashboard/app.js`);
+    assert.equal(script.status, 200, "the installed daemon serves the dashboard's script");
+    assert.match(await script.text(), /function rpoChart/);
     const status = await run(process.execPath, [path.join(project, "node_modules", "lifeboat", "dist", "cli", "main.js"), "--vault", vaultDir, "--json", "status"], { cwd: project });
     assert.deepEqual(
       (JSON.parse(status.stdout) as { items: Array<{ name: string; state: string }> }).items.map((i) => [i.name, i.state]),

@@ -57,7 +57,7 @@ export async function heartbeat(vault: Vault, hostName: string, input: unknown):
       // The agent does the work now: the job is held by the item's lease, not by a process here.
       for (const job of await agentJobs(vault, item.name)) await vault.db.updateTable("jobs").set({ state: "InProgress", owner_host: null, owner_pid: null, owner_start: null }).where("id", "=", job).execute();
     }
-    work.push({ mode, appConsistent, items: await Promise.all(items.map((i) => describe(vault, i))) });
+    work.push({ mode, appConsistent, items: await Promise.all(items.map((i) => agentWorkItem(vault, i))) });
   };
   for (const item of due.initial) await hand("initial", [item], false, "startInitial");
   for (const item of due.resync) await hand("resync", [item], false, "startAgentResync");
@@ -65,7 +65,7 @@ export async function heartbeat(vault: Vault, hostName: string, input: unknown):
   return { now, heartbeatMs: HEARTBEAT_MS, work };
 }
 
-async function describe(vault: Vault, item: ScheduledItem): Promise<AgentWork["items"][number]> {
+async function agentWorkItem(vault: Vault, item: ScheduledItem): Promise<AgentWork["items"][number]> {
   const disks = await includedDisks(vault, item.id);
   return { name: item.name, hooks: hooksOf(item), disks: disks.map((d) => ({ name: d.name, path: d.path, stateVersion: d.state_version })) };
 }

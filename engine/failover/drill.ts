@@ -5,7 +5,7 @@ import { itemRowById, type ItemRow } from "../inventory/items";
 import type { PointOption } from "../../schema";
 import { resolvePoints } from "./point-options";
 import { planTarget } from "./targets";
-import { createMachine, describe, machineOf, removeHalfMadeMachine, removeMachine, startMachine } from "./machines";
+import { createMachine, machineDetails, machineOf, removeHalfMadeMachine, removeMachine, startMachine } from "./machines";
 
 export interface DrillReport {
   drill: string;
@@ -38,7 +38,7 @@ export async function testFailover(vault: Vault, item: ItemRow, option: PointOpt
         await removeMachine(vault, item, machine);
         throw error;
       });
-      const d = describe((await machineOf(vault, item, "drill"))!);
+      const d = machineDetails((await machineOf(vault, item, "drill"))!);
       const report: DrillReport = {
         drill: newId("drill", vault.clock.now()),
         item: item.name,

@@ -12,7 +12,7 @@ import type { FailoverRequest, PointOption } from "../../schema";
 import { resolvePoints } from "./point-options";
 import { latestIsDamaged } from "../replication/damage";
 import { planTarget } from "./targets";
-import { createMachine, describe, machineOf, removeHalfMadeMachine, removeMachine, startMachine } from "./machines";
+import { createMachine, machineDetails, machineOf, removeHalfMadeMachine, removeMachine, startMachine } from "./machines";
 
 export interface FailoverOutcome {
   item: string;
@@ -127,7 +127,7 @@ export async function failover(vault: Vault, item: ItemRow, request: FailoverReq
       throw error;
     });
     await writeItemState(vault.db, item.id, "failover", { also: { failover_point: chosen.id } });
-    const d = describe((await machineOf(vault, item, "failover"))!);
+    const d = machineDetails((await machineOf(vault, item, "failover"))!);
     const outcome: FailoverOutcome = {
       item: item.name,
       type: request.type,

@@ -133,6 +133,6 @@ export function machineOf(vault: Vault, item: ItemRow, purpose: Purpose): Promis
   return vault.db.selectFrom("machines").selectAll().where("item_id", "=", item.id).where("purpose", "=", purpose).executeTakeFirst();
 }
 
-export function describe(machine: MachineRow): MachineDescription & { dir: string; state: string; pid: number | null } {
+export function machineDetails(machine: MachineRow): MachineDescription & { dir: string; state: string; pid: number | null } {
   return { ...(JSON.parse(machine.description) as MachineDescription), dir: machine.dir, state: machine.state, pid: machine.pid };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { CatalogDb } from "../catalog/catalog";
-import type { Clock } from "../clock";
+import { iso, type Clock } from "../clock";
 import { classify } from "../errors";
 import { storedErrorCode, type JobState, type JobType } from "../../schema";
 import { announceJob } from "./job-started";
@@ -18,7 +18,6 @@ export class SuspendSignal extends Error {
 }
 
 export const newId = (prefix: string, at: number) => `${prefix}-${at.toString(36)}-${randomBytes(4).toString("hex")}`;
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 const PROGRESS_INTERVAL_MS = 2000;
 

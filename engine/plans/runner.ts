@@ -38,7 +38,7 @@ export async function runPlan(vault: Vault, name: string, request: PlanRunReques
   const { run, points } = await prepareRun(vault, name, items, request);
   const state: PlanJobState = { plan: name, run, points: Object.fromEntries(items.filter((i) => points.has(i.id)).map((i) => [i.name, points.get(i.id)!.id])) };
   const job = await Job.start(vault.db, vault.clock, "RecoveryPlan", name, plan.groups.map((_, i) => groupTask(i + 1)));
-  return walk(vault, job, plan, state);
+  return runPlanSteps(vault, job, plan, state);
 }
 
 /** Continue a plan job suspended at a manual action. */
@@ -47,7 +47,7 @@ export async function resumePlan(vault: Vault, jobId: string): Promise<JobView> 
   if (!view) throw new NotFoundError("job", jobId, "id");
   if (view.type !== "RecoveryPlan" || view.state !== "Suspended") throw new ConflictError(`job '${jobId}' is a ${view.type} job in state ${view.state}; only a suspended recovery plan can be resumed`, "id");
   const state = view.result as PlanJobState;
-  return walk(vault, await Job.resume(vault.db, vault.clock, jobId), await getPlan(vault, state.plan), { ...state, waitingFor: undefined });
+  return runPlanSteps(vault, await Job.resume(vault.db, vault.clock, jobId), await getPlan(vault, state.plan), { ...state, waitingFor: undefined });
 }
 
 /** A plan and its machines, in plan order (an unknown plan or machine is NotFound). */
@@ -80,7 +80,7 @@ function inferDirection(plan: string, items: ItemRow[]): Direction {
 }
 
 /** Walk the plan; steps already done (before a suspension) are skipped, so resuming is walking again. */
-async function walk(vault: Vault, job: Job, plan: PlanSpec, state: PlanJobState): Promise<JobView> {
+async function runPlanSteps(vault: Vault, job: Job, plan: PlanSpec, state: PlanJobState): Promise<JobView> {
   const { run } = state;
   const failures: string[] = [];
   const stopAtFirst = run.type === "planned";

@@ -1,8 +1,8 @@
 import type { Vault } from "../vault";
-import { DAY, MINUTE } from "../clock";
+import { DAY, MINUTE, iso } from "../clock";
 import { storedHealthCode, type Health, type HealthError, type ItemStatus, type PointKind } from "../../schema";
 import { reportedState } from "../inventory/item-state";
-import { describe, machineOf } from "../failover/machines";
+import { machineDetails, machineOf } from "../failover/machines";
 import { allDisks, hooksOf, recoveryOf, type ItemRow } from "../inventory/items";
 import { policyView, type PolicyRow } from "../inventory/policies";
 import { latestPointRow } from "./points";
@@ -14,8 +14,6 @@ export type { HealthError, ItemStatus };
 
 
 const DRILL_INTERVAL_MS = 180 * DAY;
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** Health is derived when asked, from stored facts and the clock, so RPO is always current. */
 export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatus> {
@@ -66,7 +64,7 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
   const health: Health = errors.some((e) => !e.recoverable) ? "Critical" : errors.length ? "Warning" : "Normal";
   const disks = await allDisks(vault, item.id);
   const machineRow = await machineOf(vault, item, "failover");
-  const machine = machineRow ? describe(machineRow) : null;
+  const machine = machineRow ? machineDetails(machineRow) : null;
   const drill = await vault.db.selectFrom("drills").select(["id", "started_at"]).where("item_id", "=", item.id).where("cleaned_at", "is", null).executeTakeFirst();
   return {
     name: item.name,

@@ -45,7 +45,7 @@ export async function materialize(vault: Vault, item: ItemRow, selector: string,
         const handle = await fs.open(partial, "w");
         try {
           await handle.truncate(map.size);
-          await oneOfFew(() => writeBlocks(vault, map, handle, partial, `disk '${disk.name}' of ${item.name}`, sub));
+          await withDiskWriteSlot(() => writeBlocks(vault, map, handle, partial, `disk '${disk.name}' of ${item.name}`, sub));
           await handle.sync();
         } finally {
           await handle.close();
@@ -69,7 +69,7 @@ const DISKS_AT_ONCE = 3;
 let writing = 0;
 const waiting: Array<() => void> = [];
 
-async function oneOfFew<T>(body: () => Promise<T>): Promise<T> {
+async function withDiskWriteSlot<T>(body: () => Promise<T>): Promise<T> {
   if (writing < DISKS_AT_ONCE) writing++;
   else await new Promise<void>((resolve) => waiting.push(resolve)); // a finishing writer hands over its slot
   try {

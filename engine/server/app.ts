@@ -89,7 +89,7 @@ async function handle(engine: ServedEngine, route: ServedRoute, paths: PathPolic
   };
   // The body is validated first: confinement and the handler only ever see values of the schema's types.
   const body = route.body === undefined ? undefined : parseBody(route.body, request.body);
-  const req = { params: request.params as Record<string, string>, body, query: request.query as Record<string, string | undefined>, confine: (value: unknown) => paths.problem(value) };
+  const req = { params: request.params as Record<string, string>, body, query: request.query as Record<string, string | undefined>, confine: (value: unknown) => paths.whyRefused(value) };
   if (route.paths) paths.check(`${route.body} body`, await route.paths(req, engine));
   if (!route.job) {
     const result = await route.handle(engine, req);

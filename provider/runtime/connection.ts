@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { EngineClient } from "../../client/engine-client";
 import { requestJson } from "../../client/http";
 import { processExists } from "../../engine/crash/owner";
+import { exists } from "../../engine/io/exists";
 import { DAEMON_FILE, LOCAL_TOKEN_FILE, type DaemonRecord } from "../../engine/server/daemon-files";
 import { defaultAllowedPaths } from "../../schema/paths";
 
@@ -132,8 +133,6 @@ async function startDaemon(dir: string): Promise<{ url: string; token: string }>
   if (!token) throw new Error(`the daemon of ${dir} wrote no admin token (${path.join(dir, LOCAL_TOKEN_FILE)})`);
   return { url, token };
 }
-
-const exists = (file: string) => fs.access(file).then(() => true, () => false);
 
 async function readRecord(dir: string): Promise<DaemonRecord | undefined> {
   try {

@@ -110,16 +110,16 @@ export class LocalBackend implements Backend {
   }
 
   async list(prefix: string): Promise<ObjectInfo[]> {
-    return (await this.walk((file) => !file.endsWith(TEMP_SUFFIX))).filter((o) => o.name.startsWith(prefix));
+    return (await this.filesMatching((file) => !file.endsWith(TEMP_SUFFIX))).filter((o) => o.name.startsWith(prefix));
   }
 
   /** Temporary files of writes that never finished (their writer was killed). */
   leftovers(): Promise<ObjectInfo[]> {
-    return this.walk((file) => file.endsWith(TEMP_SUFFIX));
+    return this.filesMatching((file) => file.endsWith(TEMP_SUFFIX));
   }
 
   /** Every file under the root that `wanted` accepts (by its file name), with its size and age. */
-  private async walk(wanted: (file: string) => boolean): Promise<ObjectInfo[]> {
+  private async filesMatching(wanted: (file: string) => boolean): Promise<ObjectInfo[]> {
     const out: ObjectInfo[] = [];
     const visit = async (dir: string): Promise<void> => {
       const entries = await fs.readdir(dir, { withFileTypes: true }).catch((e) => (e.code === "ENOENT" ? [] : Promise.reject(e)));

@@ -8,8 +8,8 @@ import type { BlockLocation, IndexEntry, PackIndex } from "./pack-index";
 const PACK_TARGET_BYTES = 32 * 1024 * 1024;
 const PACK_PREFIX = "packs/";
 /** getMany reads neighbouring blocks of a pack in one read up to this size, bridging gaps up to READ_GAP. */
-const READ_SPAN = 2 * 1024 * 1024;
-const READ_GAP = 256 * 1024;
+export const READ_SPAN = 2 * 1024 * 1024;
+export const READ_GAP = 256 * 1024;
 /**
  * A pack no index entry names is deleted only once it is this old: agents on other hosts write packs
  * into the store before the engine indexes them with their recovery point, which takes a cycle.
@@ -256,7 +256,7 @@ async function everyAsync<T>(list: T[], test: (t: T) => Promise<boolean>): Promi
   return true;
 }
 
-interface Span {
+export interface Span {
   pack: string;
   start: number;
   end: number;
@@ -264,7 +264,7 @@ interface Span {
 }
 
 /** Group block locations into byte ranges of their packs, in pack order, each read at once. */
-function coalesce(entries: IndexEntry[]): Span[] {
+export function coalesce(entries: IndexEntry[]): Span[] {
   const sorted = [...entries].sort((a, b) => (a.pack === b.pack ? a.offset - b.offset : a.pack < b.pack ? -1 : 1));
   const spans: Span[] = [];
   for (const e of sorted) {

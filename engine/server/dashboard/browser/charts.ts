@@ -2,17 +2,21 @@
  * Browser code: the two SVG charts of an item, drawn by hand (no chart library). Each data point is
  * its own SVG element with data attributes, so it has a tooltip and a test can count and read them.
  */
-export const CHARTS_JS = String.raw`
+import { el, formatAxisTime, formatSeconds, formatTime, svg } from "./dom";
+import type { Point, RpoHistory } from "./wire";
+
 const PLOT = { width: 720, left: 52, right: 14 };
 
+type Scale = (t: number) => number;
+
 /** Maps times of the window onto the plot's x range; the RPO chart and the timeline share it. */
-function timeScale(fromMs, toMs) {
+function timeScale(fromMs: number, toMs: number): Scale {
   const span = Math.max(1, toMs - fromMs);
   return (t) => PLOT.left + ((t - fromMs) / span) * (PLOT.width - PLOT.left - PLOT.right);
 }
 
-function timeAxis(x, fromMs, toMs, y) {
-  const ticks = [];
+function timeAxis(x: Scale, fromMs: number, toMs: number, y: number): SVGTextElement[] {
+  const ticks: SVGTextElement[] = [];
   for (let i = 0; i <= 4; i++) {
     const t = fromMs + ((toMs - fromMs) * i) / 4;
     ticks.push(svg("text", { x: x(t), y: y, "text-anchor": i === 0 ? "start" : i === 4 ? "end" : "middle" }, formatAxisTime(t, toMs - fromMs)));
@@ -21,12 +25,12 @@ function timeAxis(x, fromMs, toMs, y) {
 }
 
 /** RPO over time: a sawtooth that drops to 0 at each point, with the item's RPO threshold dashed. */
-function rpoChart(history, fromMs, toMs) {
+export function rpoChart(history: RpoHistory, fromMs: number, toMs: number): SVGSVGElement {
   const height = 170, top = 12, bottom = 22;
   const samples = history.samples.map((s) => ({ t: Date.parse(s.t), rpo: s.rpoSeconds, iso: s.t }));
   const ceiling = Math.max(history.rpoThresholdSeconds, 1, ...samples.map((s) => s.rpo)) * 1.1;
   const x = timeScale(fromMs, toMs);
-  const y = (rpo) => top + (1 - rpo / ceiling) * (height - top - bottom);
+  const y = (rpo: number) => top + (1 - rpo / ceiling) * (height - top - bottom);
   const chart = svg("svg", {
     class: "chart rpo-chart", viewBox: "0 0 " + PLOT.width + " " + height, role: "img",
     "aria-label": "RPO of " + history.item + " over time", "data-item": history.item,
@@ -54,7 +58,7 @@ function rpoChart(history, fromMs, toMs) {
 }
 
 /** Recovery points on the same time axis: crash-consistent as dots, app-consistent as diamonds. */
-function pointTimeline(item, points, fromMs, toMs) {
+export function pointTimeline(item: string, points: Point[], fromMs: number, toMs: number): SVGSVGElement {
   const height = 46, mid = 16;
   const x = timeScale(fromMs, toMs);
   const shown = points.filter((p) => Date.parse(p.capturedAt) >= fromMs && Date.parse(p.capturedAt) <= toMs);
@@ -78,11 +82,10 @@ function pointTimeline(item, points, fromMs, toMs) {
   return chart;
 }
 
-function timelineLegend(points, fromMs) {
+export function timelineLegend(points: Point[], fromMs: number): HTMLDivElement {
   const older = points.filter((p) => Date.parse(p.capturedAt) < fromMs).length;
   return el("div", { class: "legend" },
     el("span", {}, el("span", { class: "swatch crash" }), "crash-consistent"),
     el("span", {}, el("span", { class: "swatch app" }), "app-consistent"),
     older ? el("span", {}, older + " older point(s) held, outside this window") : null);
 }
-`;
