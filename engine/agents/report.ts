@@ -12,7 +12,7 @@ import { ZERO_ID } from "../replication/block-map";
 import { addIndexEntries, SqlPackIndex } from "../catalog/sql-pack-index";
 import { registeredHost } from "./work";
 import { applyChanges } from "./wire";
-import { completeAgentJobs, failAgentJobs } from "./jobs";
+import { completeAgentJobs, failAgentJobs } from "../jobs/agent-jobs";
 
 /** Item states in which an agent's window may land, by what the agent was doing. */
 const ACCEPTS: Record<AgentWindowReport["mode"], string[]> = {

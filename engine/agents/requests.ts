@@ -2,8 +2,8 @@ import type { Vault } from "../vault";
 import { Job, type JobView } from "../jobs/jobs";
 import { setItemState, type ItemRow } from "../inventory/items";
 import { EngineError } from "../errors";
-import type { AgentHost } from "./hosts";
-import { waitForAgent } from "./jobs";
+import type { AgentHost } from "../inventory/hosts";
+import { waitForAgent } from "../jobs/agent-jobs";
 
 /** "Replicate now" for a machine its agent reads: due at once; the job ends when the agent's point lands. */
 export async function requestAgentSync(vault: Vault, item: ItemRow, host: AgentHost, appConsistent: boolean): Promise<JobView> {

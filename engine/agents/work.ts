@@ -8,8 +8,8 @@ import { dueWork, scheduledItems, type ScheduledItem } from "../replication/due"
 import type { IndexEntry } from "../store/packed/pack-index";
 import { SqlPackIndex } from "../catalog/sql-pack-index";
 import { encodeMap, type EncodedMap } from "./wire";
-import { HEARTBEAT_MS } from "./hosts";
-import { agentJobs } from "./jobs";
+import { HEARTBEAT_MS } from "../inventory/hosts";
+import { agentJobs } from "../jobs/agent-jobs";
 import { recordItemEvent } from "../inventory/events";
 
 /** An item handed to an agent stays its for this long, extended while the agent reports it busy. */

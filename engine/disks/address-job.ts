@@ -1,5 +1,5 @@
 import { blockId } from "./hashing";
-import { encodeFrameInto, frameBound, frameParts } from "../store/compress/frame";
+import { encodeFrameInto, frameBound, frameParts } from "../codec/frame";
 import { SEAL_OVERHEAD, SealingKey } from "../store/encrypt/sealing-key";
 
 /** SHA-256 ids are this long. */

@@ -4,7 +4,7 @@ import { Job, type JobView } from "../jobs/jobs";
 import { hooksOf, itemRowById, recoveryOf, type ItemRow } from "../inventory/items";
 import { runHook } from "../disks/hooks";
 import { replicateWindow } from "../replication/cycle";
-import { agentHostOf, type AgentHost } from "../agents/hosts";
+import { agentHostOf, type AgentHost } from "../inventory/hosts";
 import { pointView, type PointView } from "../replication/points";
 import type { FailoverRequest, PointOption } from "../../schema";
 import { resolvePoints } from "./point-options";

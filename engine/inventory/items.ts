@@ -7,7 +7,7 @@ import { inSubnet } from "./addresses";
 import { NotFoundError } from "../errors";
 import { checkDisk } from "../disks/disk-check";
 import { policyRow } from "./policies";
-import { agentHostOf } from "../agents/hosts";
+import { agentHostOf } from "./hosts";
 
 export type ItemRow = Selectable<Tables["items"]>;
 export type DiskRow = Selectable<Tables["disks"]>;

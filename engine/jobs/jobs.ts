@@ -4,7 +4,7 @@ import type { Clock } from "../clock";
 import { classify } from "../errors";
 import { storedErrorCode, type ErrorCode, type JobState, type JobType } from "../../schema";
 import { announceJob } from "./job-started";
-import { thisProcess } from "../crash/owner";
+import { thisProcess } from "../process/owner";
 
 export interface TaskView {
   id: number;

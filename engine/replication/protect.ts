@@ -1,8 +1,8 @@
 import { promises as fs, constants } from "node:fs";
 import type { Vault } from "../vault";
 import { Job, type JobView } from "../jobs/jobs";
-import { agentHostOf } from "../agents/hosts";
-import { waitForAgent } from "../agents/jobs";
+import { agentHostOf } from "../inventory/hosts";
+import { waitForAgent } from "../jobs/agent-jobs";
 import { includedDisks, insertItem, itemRowById, setItemState, validateItem, type ItemRow } from "../inventory/items";
 import { policyRow } from "../inventory/policies";
 import { diskSize } from "../disks/block-reader";

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { EngineClient } from "../../client/engine-client";
 import { requestJson } from "../../client/http";
-import { processExists } from "../../engine/crash/owner";
+import { processExists } from "../../engine/process/owner";
 import { DAEMON_FILE, LOCAL_TOKEN_FILE, type DaemonRecord } from "../../engine/server/daemon-files";
 import { defaultAllowedPaths } from "../../schema/paths";
 

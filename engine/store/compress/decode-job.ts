@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { SealingKey } from "../encrypt/sealing-key";
-import { decodeFrameInto, rawBlock } from "./frame";
+import { decodeFrameInto, rawBlock } from "../../codec/frame";
 
 /** SHA-256 digests are this long. */
 export const DIGEST_BYTES = 32;

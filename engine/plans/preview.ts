@@ -3,11 +3,11 @@ import { EngineError, errorMessage } from "../errors";
 import { ValidationError, type ActiveSite, type FailoverImpact, type FailoverPreviewRequest, type ImpactPoint, type ItemImpact, type PlanRunRequest } from "../../schema";
 import { itemRow, type ItemRow } from "../inventory/items";
 import { pointView, type PointView } from "../replication/points";
-import { planMachines, prepareRun, type Run } from "../plans/runner";
-import { assertFailoverAllowed, captureAtFailover, chosenPoint } from "./failover";
-import { assertCanFailBack } from "./failback";
-import { assertNoOpenDrill } from "./drill";
-import type { PointRow } from "./point-options";
+import { planMachines, prepareRun, type Run } from "./runner";
+import { assertFailoverAllowed, captureAtFailover, chosenPoint } from "../failover/failover";
+import { assertCanFailBack } from "../failover/failback";
+import { assertNoOpenDrill } from "../failover/drill";
+import type { PointRow } from "../failover/point-options";
 
 const FINAL_SYNC = "final sync at shutdown";
 const CAPTURED = "latest (captured at failover)";

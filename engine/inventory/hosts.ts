@@ -1,6 +1,6 @@
 import type { Vault } from "../vault";
 import { SECOND } from "../clock";
-import type { ItemRow } from "../inventory/items";
+import type { ItemRow } from "./items";
 
 /** How often agents call in, and how long a host may stay silent before its items' health says so. */
 export const HEARTBEAT_MS = 5 * SECOND;

@@ -1,6 +1,6 @@
 import { decompress } from "zstd-napi";
 import { CCtx, DCtx, compressBound, getFrameContentSize } from "zstd-napi/binding";
-import { EngineError } from "../../errors";
+import { EngineError } from "../errors";
 
 /**
  * The stored form of a block: one codec byte, then the payload. Shared by the compressing store and the

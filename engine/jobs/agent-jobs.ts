@@ -1,5 +1,5 @@
 import type { Vault } from "../vault";
-import { Job, SuspendSignal, type JobView } from "../jobs/jobs";
+import { Job, SuspendSignal, type JobView } from "./jobs";
 
 /** Job types that wait for a machine's agent when the machine is on an agent's host. */
 export const WAITING_TYPES = ["EnableProtection", "Replicate", "Resync"];

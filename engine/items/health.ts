@@ -4,9 +4,9 @@ import type { ActiveSite, FailoverState, Health, ProtectionState, RecoverySettin
 import { describe, machineOf } from "../failover/machines";
 import { allDisks, hooksOf, recoveryOf, type ItemRow } from "../inventory/items";
 import { policyView, type PolicyRow } from "../inventory/policies";
-import { latestPointRow } from "./points";
-import { damagedPointsOf, pointsText } from "./damage";
-import { agentHostOf, isSilent, SILENCE_MS } from "../agents/hosts";
+import { latestPointRow } from "../replication/points";
+import { damagedPointsOf, pointsText } from "../replication/damage";
+import { agentHostOf, isSilent, SILENCE_MS } from "../inventory/hosts";
 import { itemEvents, type ItemEvent } from "../inventory/events";
 
 export interface HealthError {
