@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import type { BenchContext } from "./replication";
-import { runWorker, type MaterializeFigures, type Measured, type ProtectFigures } from "./worker-protocol";
+import { runWorker, type MaterializeFigures, type Measured, type ProtectFigures } from "../common/worker-protocol";
 
 /** One vault's initial replication and the materialize of its point, encrypted at rest or not. */
 export interface EncryptionRun {

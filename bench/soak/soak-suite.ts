@@ -9,12 +9,12 @@ import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { COPY_FREQUENCY_MS } from "../schema";
-import { BLOCK_BYTES } from "./image";
-import { describeMachine, MIB, PageCache, runCommand, timed } from "./measure";
-import { Random } from "./random";
+import { COPY_FREQUENCY_MS } from "../../schema";
+import { BLOCK_BYTES } from "../common/image";
+import { describeMachine, MIB, PageCache, runCommand, timed } from "../common/measure";
+import { Random } from "../common/random";
 import { cycleFigures, tickFigures, vaultFigures } from "./soak-cycles";
-import { Daemon } from "./soak-daemon";
+import { Daemon } from "../../engine/server/launch";
 import { probe, type StatusBody } from "./soak-probe";
 import { analyzeProfiles } from "./soak-profile";
 import type { SqlTrace } from "./soak-sqltrace";
@@ -23,7 +23,7 @@ import { makeDisks, POLICY, protectAll, readBaselines, SOAK_FREQUENCY } from "./
 import { perMinute, windowFigures } from "./soak-stats";
 import { soakRows, verdictOf, type SoakResults, type SoakSettings } from "./soak-summary";
 import type { WriterConfig, WriterFigures } from "./soak-writer";
-import { mibFromEnv, SEED, type SuiteContext } from "./suite";
+import { mibFromEnv, SEED, type SuiteContext } from "../common/suite";
 
 /** Writes per disk per interval, their size and the interval: light, continuous writes (about 3 KiB/s a disk). */
 const WRITER = { intervalMs: 5000, writesPerDisk: 4, writeBytes: 4096 };
@@ -58,7 +58,7 @@ async function checkSpace(dir: string, settings: SoakSettings): Promise<void> {
 }
 
 async function sourceState(): Promise<SoakResults["source"]> {
-  const root = path.resolve(__dirname, "../..");
+  const root = path.resolve(__dirname, "../../..");
   const git = (args: string[]) => runCommand("git", ["-C", root, ...args]).then((r) => r.stdout.trim(), () => "");
   const commit = (await git(["rev-parse", "--short", "HEAD"])) || "unknown";
   const dirty = await git(["status", "--porcelain", "--", "engine"]);

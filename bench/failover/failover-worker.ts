@@ -3,11 +3,12 @@
  * failover-protocol.ts). The measured operations each open the vault in a fresh process, so their time
  * and peak RSS are theirs alone; setup runs in processes of its own.
  */
-import { Engine, type JobView, type TaskView } from "../engine";
-import type { FailbackOutcome } from "../engine/failover/failback";
-import { timed, timedWithCpu } from "./measure";
-import { DISK, FAILBACK_MACHINE, machineName, PLANS, type FailbackMode, type FailoverOp, type FailoverOps } from "./failover-protocol";
-import { resultOf, serveOperation, type ChildOperation } from "./worker-protocol";
+import { Engine, type JobView, type TaskView } from "../../engine";
+import type { FailbackOutcome } from "../../engine/failover/failback";
+import { timed, timedWithCpu } from "../common/measure";
+import { machineName } from "../common/suite";
+import { DISK, FAILBACK_MACHINE, PLANS, type FailbackMode, type FailoverOp, type FailoverOps } from "./failover-protocol";
+import { resultOf, serveOperation, type ChildOperation } from "../common/worker-protocol";
 
 type Operation<Op extends FailoverOp> = ChildOperation<FailoverOps[Op]>;
 

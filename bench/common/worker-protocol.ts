@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import type { JobView } from "../engine";
+import type { JobView } from "../../engine";
 import { peakRssKiB, runCommand } from "./measure";
 
 /** What every measured child reports: the operation's time inside the child, and the child's peak memory. */
@@ -99,4 +99,9 @@ export async function runChild<T extends ChildFigures>(script: string, op: strin
 /** Parent side: run one engine-worker operation in a fresh Node process. */
 export function runWorker<Op extends WorkerOp>(op: Op, args: string[] = []): Promise<Measured<WorkerOps[Op]>> {
   return runChild(WORKER_SCRIPT, op, args);
+}
+
+/** Peak memory of a Node process that only loads the engine: the floor under the measured operations. */
+export async function benchIdle(): Promise<Measured<ChildFigures>> {
+  return runWorker("idle");
 }

@@ -1,13 +1,12 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { durableCopyAll, plainCopy } from "./baselines";
-import { changeBlocks } from "./image";
-import { allocatedBytes, runCommand, type PageCache } from "./measure";
-import { Random } from "./random";
-import { CHANGED_FRACTION, RUNS } from "./replication";
+import { durableCopyAll, plainCopy } from "../common/baselines";
+import { changeBlocks } from "../common/image";
+import { allocatedBytes, runCommand, type PageCache } from "../common/measure";
+import { Random } from "../common/random";
+import { CHANGED_FRACTION, machineName, RUNS } from "../common/suite";
 import {
   FAILBACK_MACHINE,
-  machineName,
   PLANS,
   recoveredDisk,
   runFailoverWorker,
@@ -17,7 +16,7 @@ import {
   type PlanVariant,
   type ProtectPlanFigures,
 } from "./failover-protocol";
-import type { Measured } from "./worker-protocol";
+import type { Measured } from "../common/worker-protocol";
 
 export interface FailoverContext {
   /** The suite's work directory: everything here is on one file system. */

@@ -5,8 +5,8 @@
  */
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { Engine } from "../engine";
-import { MIB } from "./measure";
+import { Engine } from "../../engine";
+import { MIB } from "../common/measure";
 import { distribution, type Distribution } from "./soak-stats";
 
 export interface CycleFigures {

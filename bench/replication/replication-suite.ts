@@ -4,15 +4,17 @@
  * rest against the same without, all in one run; writes replication.{md,json}.
  */
 import * as path from "node:path";
-import { ensureRsync } from "./baselines";
-import { BLOCK_BYTES, makeImage } from "./image";
-import { describeMachine, MIB, PageCache } from "./measure";
-import { Random } from "./random";
+import { ensureRsync } from "../common/baselines";
+import { BLOCK_BYTES, makeImage } from "../common/image";
+import { describeMachine, MIB, PageCache } from "../common/measure";
+import { Random } from "../common/random";
 import { benchEncryption } from "./encryption";
-import { benchDelta, benchIdle, benchInitial, RUNS, type BenchContext, type Workspace } from "./replication";
-import { textTable, writeResults } from "./report";
-import { mibFromEnv, SEED, type SuiteContext } from "./suite";
-import { summarize, type BenchResults } from "./summary";
+import { benchDelta, benchInitial, type BenchContext, type Workspace } from "./replication";
+import { textTable } from "../common/report";
+import { writeResults } from "./replication-report";
+import { mibFromEnv, RUNS, SEED, type SuiteContext } from "../common/suite";
+import { benchIdle } from "../common/worker-protocol";
+import { summarize, type BenchResults } from "./replication-summary";
 
 function workspaceIn(dir: string): Workspace {
   return {

@@ -1,14 +1,10 @@
 import { promises as fs } from "node:fs";
-import { changeBlocks } from "./image";
-import { directoryBytes, type PageCache } from "./measure";
-import type { Random } from "./random";
-import { durableCopy, plainCopy, rsyncDelta, type RsyncFigures } from "./baselines";
-import { runWorker, type ChildFigures, type CycleFigures, type Measured, type ProtectFigures } from "./worker-protocol";
-
-/** Runs per timing; the fastest counts. */
-export const RUNS = 3;
-/** Share of the image's blocks each delta round rewrites. */
-export const CHANGED_FRACTION = 0.01;
+import { changeBlocks } from "../common/image";
+import { directoryBytes, type PageCache } from "../common/measure";
+import type { Random } from "../common/random";
+import { durableCopy, plainCopy, rsyncDelta, type RsyncFigures } from "../common/baselines";
+import { CHANGED_FRACTION, RUNS } from "../common/suite";
+import { runWorker, type CycleFigures, type Measured, type ProtectFigures } from "../common/worker-protocol";
 
 /** Files of one bench run, all in one directory on one file system. */
 export interface Workspace {
@@ -95,9 +91,4 @@ export async function benchDelta(context: BenchContext, blocks: number, withRsyn
   }
   await fs.rm(workspace.replica, { force: true });
   return rounds;
-}
-
-/** Peak memory of a Node process that only loads the engine: the floor under the measured operations. */
-export async function benchIdle(): Promise<Measured<ChildFigures>> {
-  return runWorker("idle");
 }

@@ -5,9 +5,9 @@
  */
 import { promises as fs } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { Random } from "./random";
-import { emitFigures, type ChildFigures } from "./worker-protocol";
-import { peakRssKiB } from "./measure";
+import { Random } from "../common/random";
+import { emitFigures, type ChildFigures } from "../common/worker-protocol";
+import { peakRssKiB } from "../common/measure";
 
 export interface WriterConfig {
   disks: string[];

@@ -7,15 +7,14 @@ import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { benchFailback, benchPlan, type FailoverContext } from "./failover";
-import { machineName } from "./failover-protocol";
 import { writeFailoverResults } from "./failover-report";
 import { summarizeFailover, type FailoverResults } from "./failover-summary";
-import { BLOCK_BYTES, makeImage, type ImageLayout } from "./image";
-import { describeMachine, MIB, PageCache } from "./measure";
-import { Random } from "./random";
-import { benchIdle, RUNS } from "./replication";
-import { textTable } from "./report";
-import { mibFromEnv, SEED, type SuiteContext } from "./suite";
+import { BLOCK_BYTES, makeImage, type ImageLayout } from "../common/image";
+import { describeMachine, MIB, PageCache } from "../common/measure";
+import { Random } from "../common/random";
+import { textTable } from "../common/report";
+import { machineName, mibFromEnv, RUNS, SEED, type SuiteContext } from "../common/suite";
+import { benchIdle } from "../common/worker-protocol";
 
 const PLAN_MACHINES = 10;
 

@@ -1,8 +1,8 @@
 /** Everything one soak run measured (soak.json), what it says against the target, and whether the run is valid. */
-import type { ImageLayout } from "./image";
-import { MIB, type MachineInfo } from "./measure";
+import type { ImageLayout } from "../common/image";
+import { MIB, type MachineInfo } from "../common/measure";
 import type { CycleFigures, TickFigures, VaultFigures } from "./soak-cycles";
-import type { DaemonExit } from "./soak-daemon";
+import type { DaemonExit } from "../../engine/server/launch";
 import type { ThreadProfile } from "./soak-profile";
 import type { SqlTrace } from "./soak-sqltrace";
 import type { ProtectSetup, ReadBaselines } from "./soak-setup";

@@ -1,6 +1,6 @@
-import type { MachineInfo } from "./measure";
-import { comparisonsMarkdown, machineLines, markdownTable, RATIO_NOTE, writeResultFiles } from "./report";
-import type { Comparison } from "./summary";
+import type { MachineInfo } from "../common/measure";
+import { comparisonsMarkdown, loadAverageLine, markdownTable, RATIO_NOTE, reportHead, writeResultFiles } from "../common/report";
+import type { Comparison } from "../common/summary";
 
 /** One harness operation: its wall time and its steps by kind (create, same, delete, ...). */
 export interface HarnessRun {
@@ -39,15 +39,13 @@ function runsTable(results: DeployResults): string {
 function markdownReport(results: DeployResults, comparisons: Comparison[]): string {
   const { layout, loadAverage, machine } = results;
   return [
-    "# Deploy benchmark",
-    "",
-    ...machineLines(machine),
+    ...reportHead("Deploy benchmark", machine),
     `- Program: ${results.resources} resources — 1 vault, ${layout.sites} sites, ${layout.policies} policies, ${layout.networks} networks, ${layout.mappings} network mappings, ${layout.items} protected items (one 1 MiB sparse disk each, 2 data blocks), ${layout.plans} recovery plans`,
     "- Ours: the generated program through the deployment harness (real `cmd/run` and dynamic-provider processes) against `lifeboat serve`; each run is one wall time, program start to state saved",
     "- Baseline: the same specs sent straight to a fresh daemon with EngineClient, in the same dependency order, each step's calls at once",
     `- Fixed cost of a harness run (a preview of the Vault alone: program host, provider process, one check): ${results.fixedMs.toFixed(0)} ms`,
     "- The harness deletes one resource at a time (the Pulumi engine deletes independent ones in parallel); creates and updates of independent resources run at once",
-    `- Load average (1 min) at start / end: ${loadAverage.start.toFixed(2)} / ${loadAverage.end.toFixed(2)} on ${machine.cpus} CPUs${loadAverage.start + loadAverage.end > 1 ? " (other processes shared the machine: times vary with them)" : ""}`,
+    loadAverageLine([["start", loadAverage.start], ["end", loadAverage.end]], machine.cpus, loadAverage.start + loadAverage.end > 1 && "other processes shared the machine: times vary with them"),
     "",
     comparisonsMarkdown(comparisons),
     "",

@@ -3,7 +3,7 @@
  * runs alone in its own process so its peak RSS is its own, not the bench's (which holds image buffers).
  */
 import { promises as fs } from "node:fs";
-import { Engine, type PointView } from "../engine";
+import { Engine, type PointView } from "../../engine";
 import { timed, timedWithCpu } from "./measure";
 import { ITEM, resultOf, serveOperation, type ChildOperation, type WorkerOp, type WorkerOps } from "./worker-protocol";
 

@@ -1,14 +1,14 @@
 /** The soak's setup (disk images, a vault with every machine protected) and its read-rate baselines. */
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { Engine } from "../engine";
-import { BLOCK_BYTES, makeImage, type ImageLayout } from "./image";
-import { machineName } from "./failover-protocol";
-import { runCommand, timed, timedWithCpu } from "./measure";
-import type { Random } from "./random";
-import { resultOf } from "./worker-protocol";
-import { readBlocks } from "../engine/disks/block-reader";
-import { changeHash } from "../engine/disks/hashing";
+import { Engine } from "../../engine";
+import { BLOCK_BYTES, makeImage, type ImageLayout } from "../common/image";
+import { machineName } from "../common/suite";
+import { runCommand, timed, timedWithCpu } from "../common/measure";
+import type { Random } from "../common/random";
+import { resultOf } from "../common/worker-protocol";
+import { readBlocks } from "../../engine/disks/block-reader";
+import { changeHash } from "../../engine/disks/hashing";
 
 export const SITE = "hq";
 export const POLICY = "soak";

@@ -1,5 +1,5 @@
 /** Percentiles and the per-window figures the soak reports, from the probe's rounds. */
-import { mean } from "./measure";
+import { mean } from "../common/measure";
 import { machineRates, processRates } from "./soak-proc";
 import type { ProbeRound } from "./soak-probe";
 

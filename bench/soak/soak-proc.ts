@@ -1,6 +1,6 @@
 /** What Linux's /proc says about a process and about the machine, read between two moments. */
 import { promises as fs } from "node:fs";
-import { runCommand } from "./measure";
+import { runCommand } from "../common/measure";
 
 /** One reading of a process: cumulative counters, and memory now. */
 export interface ProcessReading {

@@ -1,10 +1,10 @@
-import { CP_ALL_BASELINE } from "./baselines";
+import { CP_ALL_BASELINE } from "../common/baselines";
 import type { FailbackResult, FailbackRun, PlanResult, PlanRun } from "./failover";
 import type { PlanVariant } from "./failover-protocol";
-import type { ImageLayout } from "./image";
-import { mean, type MachineInfo } from "./measure";
-import { compare, type Comparison } from "./summary";
-import type { ChildFigures, Measured } from "./worker-protocol";
+import type { ImageLayout } from "../common/image";
+import { mean, type MachineInfo } from "../common/measure";
+import { compare, type Comparison } from "../common/summary";
+import type { ChildFigures, Measured } from "../common/worker-protocol";
 
 /** Everything one failover run measured, as written to failover.json. */
 export interface FailoverResults {

@@ -1,4 +1,4 @@
-import type { Daemon } from "./soak-daemon";
+import type { Daemon } from "../../engine/server/launch";
 import { readMachine, readProcess, type MachineReading, type ProcessReading } from "./soak-proc";
 
 /** The part of GET /v1/status the soak reads (engine VaultStatus / ItemStatus). */

@@ -7,17 +7,17 @@
  */
 import * as os from "node:os";
 import * as path from "node:path";
-import { EngineClient } from "../client/engine-client";
-import { Engine } from "../engine";
-import { deploy, type Action, type DeployResult } from "../test/harness/deploy";
+import { EngineClient } from "../../client/engine-client";
+import { Engine } from "../../engine";
+import { deploy, type Action, type DeployResult } from "../../test/harness/deploy";
 import { makeDisks, makeLayout, resourceCount, vaultOnly, writeLayout, writeProgram, type DeployLayout } from "./deploy-layout";
 import { writeDeployResults, type DeployResults, type HarnessRun } from "./deploy-report";
-import { describeMachine, PageCache, timed } from "./measure";
-import { Random } from "./random";
-import { textTable } from "./report";
-import { Daemon } from "./soak-daemon";
-import { compare, type Comparison } from "./summary";
-import { SEED, type SuiteContext } from "./suite";
+import { describeMachine, PageCache, timed } from "../common/measure";
+import { Random } from "../common/random";
+import { textTable } from "../common/report";
+import { Daemon } from "../../engine/server/launch";
+import { compare, type Comparison } from "../common/summary";
+import { SEED, type SuiteContext } from "../common/suite";
 
 export const DIRECT_BASELINE = "EngineClient direct calls";
 

@@ -4,9 +4,9 @@
 // declare exactly the same things.
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import type { ItemSpecInput, NetworkMappingSpec, NetworkSpec, PlanSpecInput, PolicySpecInput, SiteSpecInput } from "../schema";
-import { BLOCK_BYTES } from "./image";
-import { Random } from "./random";
+import type { ItemSpecInput, NetworkMappingSpec, NetworkSpec, PlanSpecInput, PolicySpecInput, SiteSpecInput } from "../../schema";
+import { BLOCK_BYTES } from "../common/image";
+import { Random } from "../common/random";
 
 export interface DeployLayout {
   vault: string;

@@ -1,6 +1,7 @@
 /** What the parent and failover-worker.ts agree on: operations, what each reports, and names. */
 import * as path from "node:path";
-import { runChild, type ChildFigures, type Measured } from "./worker-protocol";
+import { machineName } from "../common/suite";
+import { runChild, type ChildFigures, type Measured } from "../common/worker-protocol";
 
 export interface ProtectPlanFigures extends ChildFigures {
   machines: number;
@@ -43,7 +44,6 @@ export type FailbackMode = "delta" | "full";
 export const PLANS = { oneGroup: "one-group", twoGroups: "two-groups" } as const;
 export type PlanVariant = keyof typeof PLANS;
 
-export const machineName = (index: number): string => `vm${String(index + 1).padStart(2, "0")}`;
 export const FAILBACK_MACHINE = machineName(0);
 /** Each machine's one disk. */
 export const DISK = "os";

@@ -1,9 +1,9 @@
 import type { FailbackRun, PlanRun } from "./failover";
 import { PLANS } from "./failover-protocol";
 import { PLAN_MAX_RATIO, type FailoverResults } from "./failover-summary";
-import { MIB } from "./measure";
-import { cacheLine, comparisonsMarkdown, machineLines, markdownTable, mib, RATIO_NOTE, rssMiB, writeResultFiles } from "./report";
-import type { Comparison } from "./summary";
+import { MIB } from "../common/measure";
+import { cacheLine, comparisonsMarkdown, loadAverageLine, markdownTable, mib, RATIO_NOTE, reportHead, rssMiB, writeResultFiles } from "../common/report";
+import type { Comparison } from "../common/summary";
 
 const ms = (value: number) => value.toFixed(0);
 const groupTimes = (run: PlanRun) => run.groupMs.map(ms).join(" + ");
@@ -50,12 +50,10 @@ function markdownReport(results: FailoverResults, comparisons: Comparison[]): st
   const layout = Object.entries(disks.layout).map(([kind, blocks]) => `${blocks} ${kind}`).join(", ");
   const { protect } = plan;
   return [
-    "# Failover benchmark",
-    "",
-    ...machineLines(machine),
+    ...reportHead("Failover benchmark", machine),
     `- Disks: ${disks.machines} machines, one ${disks.bytesEach / MIB} MiB disk each, in ${disks.blockBytes / 1024} KiB blocks (all disks together: ${layout}; seed ${disks.seed})`,
     cacheLine(machine.cache),
-    `- Load average (1 min) at start / end: ${loadAverage.start.toFixed(2)} / ${loadAverage.end.toFixed(2)} on ${machine.cpus} CPUs${loadAverage.start + loadAverage.end > 0.5 ? " (other processes shared the machine: times vary with them; CPU times vary less)" : ""}`,
+    loadAverageLine([["start", loadAverage.start], ["end", loadAverage.end]], machine.cpus, loadAverage.start + loadAverage.end > 0.5 && "other processes shared the machine: times vary with them; CPU times vary less"),
     `- Times: fastest of ${runs} runs; peak RSS: largest of them; bytes: mean; CPU: the child process's user + system time, every thread`,
     "",
     comparisonsMarkdown(comparisons),

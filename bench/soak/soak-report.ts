@@ -1,5 +1,5 @@
-import { mib, machineLines, markdownTable, writeResultFiles } from "./report";
-import { MIB } from "./measure";
+import { loadAverageLine, markdownTable, mib, reportHead, writeResultFiles } from "../common/report";
+import { MIB } from "../common/measure";
 import { PROBE_INTERVAL_MS } from "./soak-probe";
 import type { ThreadProfile } from "./soak-profile";
 import type { SqlTrace } from "./soak-sqltrace";
@@ -87,14 +87,12 @@ function markdownReport(results: SoakResults, verdict: Verdict): string {
   const totalMiB = (disks.items * disks.bytesEach) / MIB;
   const status = verdict.valid ? (verdict.targetMet ? "target met" : "target missed") : "INVALID RUN: items did not replicate";
   return [
-    "# Soak benchmark",
-    "",
-    ...machineLines(machine),
+    ...reportHead("Soak benchmark", machine),
     `- Engine: commit ${results.source.commit}${results.source.uncommittedEngineFiles ? ` with ${results.source.uncommittedEngineFiles} uncommitted files under engine/ (work in progress)` : ""}`,
     `- Workload: ${disks.items} protected machines, one ${disks.bytesEach / MIB} MiB disk each (${(totalMiB / 1024).toFixed(1)} GiB in all; blocks of ${disks.blockBytes / 1024} KiB: ${layout}; seed ${disks.seed}), copy frequency ${results.copyFrequencySeconds} s, one daemon, measured for ${(w.seconds / 60).toFixed(1)} minutes`,
     `- Writes: every disk gets ${writer.config.writesPerDisk} writes of ${writer.config.writeBytes / 1024} KiB every ${writer.config.intervalMs / 1000} s, the disks in turn${writer.figures ? ` (${writer.figures.writes} writes done, at most ${writer.figures.maxLagMs.toFixed(0)} ms behind schedule)` : ""}`,
     `- Page cache: warm, not dropped (the images, ${(totalMiB / 1024).toFixed(1)} GiB, and the vault share the machine's memory with everything else)`,
-    `- Load average (1 min) at start / window start / end: ${loadAverage.start.toFixed(2)} / ${loadAverage.windowStart.toFixed(2)} / ${loadAverage.end.toFixed(2)} on ${machine.cpus} CPUs${loadAverage.windowStart + loadAverage.end > 1 ? " (other processes shared the machine)" : ""}`,
+    loadAverageLine([["start", loadAverage.start], ["window start", loadAverage.windowStart], ["end", loadAverage.end]], machine.cpus, loadAverage.windowStart + loadAverage.end > 1 && "other processes shared the machine"),
     "",
     `**Result: ${status}.** RPO p50 ${n(w.rpoSeconds.p50)} s, p99 ${n(w.rpoSeconds.p99)} s, max ${n(w.rpoSeconds.max)} s (target p99 <= ${TARGET_P99_RPO_SECONDS} s); ` +
       `${cycles.cycles} points made, ${n(cycles.pointsPerItem.min)} to ${n(cycles.pointsPerItem.max)} per item (at least ${cycles.pointsExpectedPerItem} when every cycle starts on time); ` +
