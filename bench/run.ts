@@ -1,17 +1,17 @@
 /**
  * Benchmarks: `npm run bench` runs every suite; BENCH_SUITE=replication|failover|soak|deploy runs one. Each suite
  * measures against named baselines in the same run and writes bench/results/<suite>.{md,json}. Progress
- * goes to stderr, the results tables to stdout. See replication-suite.ts, failover-suite.ts and
- * soak-suite.ts and deploy-suite.ts for their size settings (BENCH_IMAGE_MIB, BENCH_PLAN_DISK_MIB, BENCH_SOAK_*,
- * BENCH_DEPLOY_RESOURCES).
+ * goes to stderr, the results tables to stdout. Each suite has its folder (replication/, failover/, soak/,
+ * deploy/; what they share is in common/): see its <suite>-suite.ts for its size settings (BENCH_IMAGE_MIB,
+ * BENCH_PLAN_DISK_MIB, BENCH_SOAK_*, BENCH_DEPLOY_RESOURCES).
  */
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { deploySuite } from "./deploy-suite";
-import { failoverSuite } from "./failover-suite";
-import { replicationSuite } from "./replication-suite";
-import { soakSuite } from "./soak-suite";
-import type { Suite } from "./suite";
+import { deploySuite } from "./deploy/deploy-suite";
+import { failoverSuite } from "./failover/failover-suite";
+import { replicationSuite } from "./replication/replication-suite";
+import { soakSuite } from "./soak/soak-suite";
+import type { Suite } from "./common/suite";
 
 const WORK_DIR = path.resolve(__dirname, "../../bench/work");
 const RESULTS_DIR = path.resolve(__dirname, "../../bench/results");

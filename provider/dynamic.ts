@@ -5,11 +5,10 @@
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import type * as Runtime from "./runtime";
+import type { Kind } from "./runtime/resource";
 
 /** Absolute path of the compiled runtime, recorded in each resource's serialized provider. */
 const RUNTIME = path.join(__dirname, "runtime");
-
-export type Kind = "Vault" | "Site" | "ReplicationPolicy" | "Network" | "NetworkMapping" | "ProtectedItem" | "RecoveryPlan" | "Drill";
 
 /**
  * Loads the runtime by its recorded path; a state written where the package has since moved falls

@@ -6,7 +6,7 @@ import { buildServer } from "../engine/server/app";
 import { Agent } from "../agent/agent";
 import { AgentLink } from "../agent/link";
 import { DAY, MINUTE } from "../engine";
-import { SILENCE_MS } from "../engine/agents/hosts";
+import { SILENCE_MS } from "../engine/inventory/hosts";
 import { makeDisk, newVault, overwriteBlocks, tempDir } from "./helpers";
 
 type Vault = Awaited<ReturnType<typeof newVault>>;

@@ -5,7 +5,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Daemon } from "../bench/soak-daemon";
+import { Daemon } from "../engine/server/launch";
 import { EngineClient } from "../client/engine-client";
 import { Engine } from "../engine";
 import type { ImpactReport } from "../provider/runtime/active-site";

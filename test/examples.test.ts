@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import Database from "better-sqlite3";
-import { Daemon } from "../bench/soak-daemon";
+import { Daemon } from "../engine/server/launch";
 import { EngineClient } from "../client/engine-client";
 import { Engine } from "../engine";
 import { environmentResources } from "../schema";

@@ -3,7 +3,7 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { makeDisk, tempDir } from "./helpers";
 import { CLI, vaultCli } from "./cli";
-import { Daemon } from "../bench/soak-daemon";
+import { Daemon } from "../engine/server/launch";
 import { loadState, saveState } from "./harness/state";
 
 /** Every directory and file under `root` (root included) with its permission bits, as octal text. */

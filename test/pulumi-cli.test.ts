@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { Daemon } from "../bench/soak-daemon";
+import { Daemon } from "../engine/server/launch";
 import { EngineClient } from "../client/engine-client";
 import { Engine } from "../engine";
 import { CLI } from "./cli";

@@ -2,7 +2,7 @@ import type { Vault } from "../vault";
 import { AgentRegistration, parse, ValidationError } from "../../schema";
 import { EngineError } from "../errors";
 import { issueAgentToken } from "../auth/tokens";
-import { HEARTBEAT_MS } from "./hosts";
+import { HEARTBEAT_MS } from "../inventory/hosts";
 import { registeredHost } from "./work";
 import type { AgentIdentity } from "../../schema";
 export type { AgentIdentity };

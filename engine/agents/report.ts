@@ -13,7 +13,7 @@ import type { PointView } from "../replication/points";
 import { ZERO_ID } from "../replication/block-map";
 import { registeredHost } from "./work";
 import { applyChanges } from "./wire";
-import { completeAgentJobs, failAgentJobs } from "./jobs";
+import { completeAgentJobs, failAgentJobs } from "../jobs/agent-jobs";
 
 /** The check that an agent's window may land in the item's state, by what the agent was doing. */
 const ACCEPTS: Record<AgentWindowReport["mode"], ItemOperation> = { initial: "acceptInitialWindow", delta: "acceptDeltaWindow", resync: "acceptResyncWindow" };

@@ -3,8 +3,8 @@ import { Job, type JobView } from "../jobs/jobs";
 import type { ItemRow } from "../inventory/items";
 import { writeItemState } from "../inventory/item-state-write";
 import { EngineError } from "../errors";
-import type { AgentHost } from "./hosts";
-import { waitForAgent } from "./jobs";
+import type { AgentHost } from "../inventory/hosts";
+import { waitForAgent } from "../jobs/agent-jobs";
 
 /** "Replicate now" for a machine its agent reads: due at once; the job ends when the agent's point lands. */
 export async function requestAgentSync(vault: Vault, item: ItemRow, host: AgentHost, appConsistent: boolean): Promise<JobView> {

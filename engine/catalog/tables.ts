@@ -126,7 +126,7 @@ export interface Tables {
     error_message: string | null;
     result: string | null;
     cancel_requested: Generated<number>;
-    /** The process running the job (see crash/owner.ts); null while an agent holds it (the item's lease) or before owners were recorded. */
+    /** The process running the job (see process/owner.ts); null while an agent holds it (the item's lease) or before owners were recorded. */
     owner_host: string | null;
     owner_pid: number | null;
     /** The owner's boot id and start time (/proc/<pid>/stat field 22): a reused pid has another. */

@@ -1,9 +1,9 @@
 import type { Vault } from "../vault";
 import { errorMessage } from "../errors";
-import { agentHostOf } from "../agents/hosts";
-import { WAITING_TYPES } from "../agents/jobs";
+import { agentHostOf } from "../inventory/hosts";
+import { WAITING_TYPES } from "../jobs/agent-jobs";
 import { recordItemEvent } from "../inventory/events";
-import { ownerState, ownerText } from "./owner";
+import { ownerState, ownerText } from "../process/owner";
 import { repairAfter } from "./repairs";
 
 /** A running job nobody runs any more. */

@@ -1,5 +1,5 @@
 import { BLOCK_ID_BYTES, blockId } from "../store/block-id";
-import { encodeFrameInto, frameBound, frameParts } from "../store/compress/frame";
+import { encodeFrameInto, frameBound, frameParts } from "../codec/frame";
 import { SEAL_OVERHEAD, SealingKey } from "../store/encrypt/sealing-key";
 
 /**

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { transfers, type AddressJob, type AddressResult } from "./address-job";
-import { poolThreads, WorkerPool } from "./worker-pool";
+import { poolThreads, WorkerPool } from "../workers/worker-pool";
 
 /** Worker threads that address blocks (SHA-256, and zstd frames) beside the main thread. */
 export type AddressPool = WorkerPool<AddressJob, AddressResult>;

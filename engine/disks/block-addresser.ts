@@ -2,7 +2,7 @@ import type { SealingKey } from "../store/encrypt/sealing-key";
 import { addressedBlock, frameBytesPerBlock, runAddressJob, type AddressJob, type AddressResult } from "./address-job";
 import { sharedAddressPool, type AddressPool } from "./address-pool";
 import { chunkBytes } from "./block-reader";
-import { BufferPool } from "./buffer-pool";
+import { BufferPool } from "../workers/buffer-pool";
 
 /**
  * Below this many bytes to address in one read, the main thread hashes them itself: the round trip to a

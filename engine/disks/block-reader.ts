@@ -1,5 +1,5 @@
 import { promises as fs } from "node:fs";
-import { BufferPool } from "./buffer-pool";
+import { BufferPool } from "../workers/buffer-pool";
 
 export const BLOCK_SIZE = 64 * 1024;
 /**

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { errorMessage } from "../errors";
 import { VaultLock } from "../lock";
-import { ownerState, ownerText, thisProcess, type ProcessOwner } from "../crash/owner";
+import { ownerState, ownerText, thisProcess, type ProcessOwner } from "../process/owner";
 import { makePrivateDir, syncDir, writePrivateFile } from "../private-files";
 import { runHook } from "./hooks";
 

@@ -6,7 +6,7 @@ import { assertAllowed, failoverFlags } from "../inventory/item-state";
 import { writeItemState } from "../inventory/item-state-write";
 import { runHook } from "../disks/hooks";
 import { replicateWindow } from "../replication/cycle";
-import { agentHostOf, type AgentHost } from "../agents/hosts";
+import { agentHostOf, type AgentHost } from "../inventory/hosts";
 import { pointView, type PointView } from "../replication/points";
 import type { FailoverRequest, PointOption } from "../../schema";
 import { resolvePoints } from "./point-options";

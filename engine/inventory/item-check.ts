@@ -1,7 +1,7 @@
 import type { Vault } from "../vault";
 import { failuresOf, ItemSpec, type FieldFailure, type ItemCheckResult } from "../../schema";
 import { checkDisk } from "../disks/disk-check";
-import { hostHasAgent } from "../agents/hosts";
+import { hostHasAgent } from "./hosts";
 
 /** Why a path may not be used here (the daemon's allowed directories), or undefined. */
 export type Confine = (value: unknown) => string | undefined;

@@ -3,7 +3,7 @@ import { ItemSpec, ItemUpdate, failuresOf, parse, ValidationError, type FieldFai
 import { ConflictError } from "../errors";
 import { allDisks, hooksOf, itemRow, recoveryFailures, type DiskRow, type ItemRow } from "./items";
 import { policyRow } from "./policies";
-import { agentHostOf } from "../agents/hosts";
+import { agentHostOf } from "./hosts";
 import { checkDisk } from "../disks/disk-check";
 import type { Confine } from "./item-check";
 import { assertAllowed } from "./item-state";

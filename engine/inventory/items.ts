@@ -8,7 +8,7 @@ import { NotFoundError } from "../errors";
 import { checkDisk } from "../disks/disk-check";
 import { policyRow } from "./policies";
 import type { StoredProtectionState } from "./item-state";
-import { agentHostOf } from "../agents/hosts";
+import { agentHostOf } from "./hosts";
 
 export type ItemRow = Selectable<Tables["items"]>;
 export type DiskRow = Selectable<Tables["disks"]>;

@@ -4,7 +4,7 @@ import { iso, type Clock } from "../clock";
 import { classify } from "../errors";
 import { storedErrorCode, type JobState, type JobType } from "../../schema";
 import { announceJob } from "./job-started";
-import { thisProcess } from "../crash/owner";
+import { thisProcess } from "../process/owner";
 import type { JobView, TaskView } from "../../schema";
 export type { JobView, TaskView };
 

@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import * as path from "node:path";
 import type { Vault } from "../vault";
 import { ORPHAN_GRACE_MS } from "../store/packed/packed-block-store";
-import { ownerState } from "../crash/owner";
+import { ownerState } from "../process/owner";
 
 /** A file written outside the vault takes its name only when complete; until then it has this suffix. */
 export const PARTIAL_SUFFIX = ".partial";

@@ -1,8 +1,8 @@
 import { promises as fs, constants } from "node:fs";
 import type { Vault } from "../vault";
 import { Job, type JobView } from "../jobs/jobs";
-import { agentHostOf } from "../agents/hosts";
-import { waitForAgent } from "../agents/jobs";
+import { agentHostOf } from "../inventory/hosts";
+import { waitForAgent } from "../jobs/agent-jobs";
 import { includedDisks, insertItem, itemRowById, validateItem, type ItemRow } from "../inventory/items";
 import { protectedState } from "../inventory/item-state";
 import { writeItemState } from "../inventory/item-state-write";

@@ -5,7 +5,7 @@ import { resync } from "./resync";
 import { recordFailure } from "./retry";
 import { applyRetention, expiredPoints, type RetentionResult } from "./retention";
 import { dueWork, scheduledItems } from "./due";
-import { agentHostOf } from "../agents/hosts";
+import { agentHostOf } from "../inventory/hosts";
 import { durationMs, VerifySchedule } from "../../schema";
 import { verifyInBackground, verifyRunning } from "./verify";
 import { verifyDue, verifyStarted } from "./verify-schedule";

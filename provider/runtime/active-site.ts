@@ -3,7 +3,7 @@
 // machine through failover → commit → reprotect, or failback → commit → reprotect, from whatever state
 // the engine reports, so an interrupted run (or one begun with the CLI) is finished, never repeated.
 import type { EngineClient } from "../../client/engine-client";
-import type { ItemStatus } from "../../engine/replication/health";
+import type { ItemStatus } from "../../engine/items/health";
 import type { ActiveSite, FailoverImpact, FailbackRequest, FailoverIntent, ItemImpact } from "../../schema";
 import { FailbackRequest as FailbackSchema, FailoverIntent as IntentSchema } from "../../schema";
 import { succeeded } from "./jobs";

@@ -2,10 +2,9 @@
 // check (so a stack never holds, or deletes on removal, what it did not make) unless it says
 // `adopt: true`: then its create reads the object, refuses what only a new object could change, and
 // applies the declared settings. `pulumi import` cannot do this for dynamic resources.
-import type { Kind } from "../dynamic";
 import type { FieldFailure } from "../../schema";
 import type { Connection } from "./connection";
-import { diffInputs, type Context, type KindDefinition } from "./resource";
+import { diffInputs, type Context, type Kind, type KindDefinition } from "./resource";
 import { containsUnknown, same, type Props } from "./values";
 
 /** The object's name in the engine; undefined for a kind without one, or while a preview does not know it. */

@@ -2,15 +2,16 @@
 // configure), else LIFEBOAT_ENDPOINT/LIFEBOAT_TOKEN, else the embedded default: the daemon of the
 // resource's vault directory, started detached when none runs (its URL in daemon.json, its admin
 // token in admin.token, both beside the vault), allowing the directories of `lifeboat:allowedPaths`.
-import { execFile, spawn } from "node:child_process";
-import { promises as fs, openSync, closeSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { EngineClient } from "../../client/engine-client";
 import { requestJson } from "../../client/http";
-import { processExists } from "../../engine/crash/owner";
+import { processExists } from "../../engine/process/owner";
 import { exists } from "../../engine/io/exists";
-import { DAEMON_FILE, LOCAL_TOKEN_FILE, type DaemonRecord } from "../../engine/server/daemon-files";
+import { LOCAL_TOKEN_FILE } from "../../engine/server/daemon-files";
+import { launchDaemon, readDaemonRecord } from "../../engine/server/launch";
 import { defaultAllowedPaths } from "../../schema/paths";
 
 export interface ProviderConfig {
@@ -134,18 +135,10 @@ async function startDaemon(dir: string): Promise<{ url: string; token: string }>
   return { url, token };
 }
 
-async function readRecord(dir: string): Promise<DaemonRecord | undefined> {
-  try {
-    return JSON.parse(await fs.readFile(path.join(dir, DAEMON_FILE), "utf8")) as DaemonRecord;
-  } catch {
-    return undefined;
-  }
-}
-
 
 /** The URL of a daemon that serves the vault now, if its record is not stale. */
 async function liveDaemon(dir: string): Promise<string | undefined> {
-  const record = await readRecord(dir);
+  const record = await readDaemonRecord(dir);
   if (!record || !processExists(record.pid)) return undefined;
   return (await answers(record.url)) ? record.url : undefined;
 }
@@ -190,32 +183,17 @@ async function readStarted(dir: string): Promise<StartedRecord | undefined> {
 /** The vault's daemon runs, was started by this provider, and allows other directories than the config says. */
 async function startedWithOtherPaths(dir: string): Promise<boolean> {
   const started = await readStarted(dir);
-  const record = await readRecord(dir);
+  const record = await readDaemonRecord(dir);
   if (!started || record?.pid !== started.pid || !processExists(started.pid)) return false;
   return JSON.stringify(started.allowedPaths ?? defaultAllowedPaths(dir)) !== JSON.stringify(allowedPathsOf(dir));
 }
 
 /** `lifeboat serve` for the vault on a free loopback port, detached: it outlives the deployment. */
 async function spawnDaemon(dir: string): Promise<string> {
-  const log = openSync(path.join(dir, DAEMON_LOG), "a", 0o600);
   const allowedPaths = allowedPathsOf(dir);
-  const allow = allowedPaths.flatMap((d) => ["--allow-path", d]);
-  const child = spawn(process.execPath, [CLI, "--vault", dir, "serve", "--port", "0", ...allow], { cwd: dir, detached: true, stdio: ["ignore", log, log] });
-  closeSync(log);
-  child.unref();
-  await fs.writeFile(path.join(dir, STARTED_FILE), JSON.stringify({ pid: child.pid, allowedPaths } satisfies Partial<StartedRecord>), { mode: 0o600 });
-  let exited: number | null = null;
-  child.once("exit", (code) => (exited = code ?? 1));
-  const deadline = Date.now() + DAEMON_START_MS;
-  while (Date.now() < deadline) {
-    const record = await readRecord(dir);
-    if (record && record.pid === child.pid) return record.url;
-    if (exited !== null) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const tail = (await fs.readFile(path.join(dir, DAEMON_LOG), "utf8").catch(() => "")).split("\n").slice(-5).join("\n");
-  if (exited === null) child.kill();
-  throw new Error(`could not start the engine daemon for ${dir}${exited !== null ? ` (it exited with ${exited})` : " in time"}; see ${path.join(dir, DAEMON_LOG)}:\n${tail}`);
+  const recordStart = (pid: number) => fs.writeFile(path.join(dir, STARTED_FILE), JSON.stringify({ pid, allowedPaths } satisfies Partial<StartedRecord>), { mode: 0o600 });
+  const options = { vault: dir, logFile: path.join(dir, DAEMON_LOG), appendLog: true, allowedPaths, detached: true, cwd: dir, cli: CLI };
+  return (await launchDaemon({ ...options, startTimeoutMs: DAEMON_START_MS, onSpawn: recordStart })).url;
 }
 
 /**
@@ -225,7 +203,7 @@ async function spawnDaemon(dir: string): Promise<string> {
 export async function stopEmbeddedDaemon(vault: string): Promise<void> {
   const dir = path.resolve(vault);
   const started = (await readStarted(dir))?.pid;
-  const record = await readRecord(dir);
+  const record = await readDaemonRecord(dir);
   if (started && record?.pid === started && processExists(started)) {
     process.kill(started, "SIGTERM");
     const deadline = Date.now() + DAEMON_START_MS;

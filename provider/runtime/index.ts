@@ -1,9 +1,8 @@
 // The runtime of the Lifeboat dynamic provider: what each serialized hook loads and calls, with the
 // resource kind's name. It holds the real imports (zod schemas, the engine client).
-import type { Kind } from "../dynamic";
 import { configure as configureConnection, connect, connectIfRunning, type ProviderConfig } from "./connection";
 import { adopt, takenName } from "./adoption";
-import { diffInputs, validate, type Context, type KindDefinition, type Replacement } from "./resource";
+import { diffInputs, validate, type Context, type Kind, type KindDefinition, type Replacement } from "./resource";
 import { confinedPaths } from "./path-check";
 import { hookTimeoutMs, withTimeout } from "./timeout";
 import { containsUnknown, PREVIEW_FLAG, type Props } from "./values";

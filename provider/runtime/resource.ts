@@ -7,6 +7,9 @@ import type { PathInput } from "./path-check";
 import { Adoption, failuresOf, type FieldFailure } from "../../schema";
 import { canonical, containsUnknown, isPlumbing, UNKNOWN, valueAt, type Props } from "./values";
 
+/** The resource kinds, one per provider resource (their type tokens end in these names). */
+export type Kind = "Vault" | "Site" | "ReplicationPolicy" | "Network" | "NetworkMapping" | "ProtectedItem" | "RecoveryPlan" | "Drill";
+
 /** A replacement the diff decided: the object replaced (its name) and the inputs that force it. */
 export interface Replacement {
   name: string;

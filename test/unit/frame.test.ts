@@ -4,7 +4,7 @@ import { strict as assert } from "node:assert";
 import { randomBytes } from "node:crypto";
 import { BLOCK_SIZE } from "../../engine/disks/block-reader";
 import { EngineError } from "../../engine/errors";
-import { decodedSize, decodeFrame, decodeFrameInto, encodeFrame, frameBound, frameParts, rawBlock } from "../../engine/store/compress/frame";
+import { decodedSize, decodeFrame, decodeFrameInto, encodeFrame, frameBound, frameParts, rawBlock } from "../../engine/codec/frame";
 
 const RAW = 0;
 const ZSTD = 1;

@@ -2,7 +2,7 @@ import { BlockStoreDecorator, type PutOptions, type StoredBlock } from "../block
 import { openBlock } from "../encrypt/encrypting-block-store";
 import { SealingKey } from "../encrypt/sealing-key";
 import { FrameDecoder } from "./decoder";
-import { decodedSize, decodedSizeOf, decodeFrame, encodeFrame, FRAME_HEAD_BYTES } from "./frame";
+import { decodedSize, decodedSizeOf, decodeFrame, encodeFrame, FRAME_HEAD_BYTES } from "../../codec/frame";
 
 /** Compresses blocks with zstd (see frame.ts for the stored form); a block that does not shrink is kept raw. */
 export class CompressingBlockStore extends BlockStoreDecorator {

@@ -1,5 +1,5 @@
 import { SealingKey } from "../encrypt/sealing-key";
-import { decodeFrameInto, rawBlock } from "./frame";
+import { decodeFrameInto, rawBlock } from "../../codec/frame";
 import { BLOCK_ID_BYTES, blockId } from "../block-id";
 
 /**

@@ -1,9 +1,9 @@
 import * as path from "node:path";
 import type { StoredBlock } from "../block-store";
-import { SharedBufferPool } from "../../disks/buffer-pool";
-import { poolThreads, WorkerPool } from "../../disks/worker-pool";
+import { SharedBufferPool } from "../../workers/buffer-pool";
+import { poolThreads, WorkerPool } from "../../workers/worker-pool";
 import { runDecodeJob, transfers, type DecodeJob, type DecodeResult } from "./decode-job";
-import { decodeFrame } from "./frame";
+import { decodeFrame } from "../../codec/frame";
 import { BLOCK_ID_BYTES } from "../block-id";
 import type { SealingKey } from "../encrypt/sealing-key";
 import { openBlock } from "../encrypt/encrypting-block-store";

@@ -1,5 +1,5 @@
 import type { EngineClient } from "../../../client/engine-client";
-import type { ItemStatus } from "../../../engine/replication/health";
+import type { ItemStatus } from "../../../engine/items/health";
 import { ActiveSiteIntent, INTENT_KEYS, ItemSpec, type FieldFailure } from "../../../schema";
 import { declaredHosts, declareItemIntent } from "../declared";
 import { impactInputs, impactOf, NO_IMPACT, reconcile } from "../active-site";
