@@ -15,6 +15,8 @@ export const ProtectionState = z.enum([
   "Migrated",
 ]);
 export type ProtectionState = z.infer<typeof ProtectionState>;
+/** Protection states a catalog row holds. "Migrated" is none: a migration lives in the failover state (see engine/inventory/item-state.ts reportedState). */
+export type StoredProtectionState = Exclude<ProtectionState, "Migrated">;
 
 /** Why an item in ResyncRequired needs its resync. */
 export const ResyncReason = z.enum(["Requested", "ChainBroken", "PendingChangeData", "ResyncFailed", "ReplicaDamaged"]);

@@ -1,6 +1,5 @@
 import type { Generated } from "kysely";
-import type { ActiveSite, FailoverState, ResyncReason } from "../../schema";
-import type { StoredProtectionState } from "../inventory/item-state";
+import type { ActiveSite, FailoverState, ResyncReason, StoredProtectionState } from "../../schema";
 
 /** Row types of the catalog. Times are epoch milliseconds; JSON columns are text. */
 export interface Tables {

@@ -1,5 +1,5 @@
 import { ConflictError, EngineError } from "../errors";
-import type { ActiveSite, FailoverState, ProtectionState, ResyncReason } from "../../schema";
+import type { ActiveSite, FailoverState, ProtectionState, ResyncReason, StoredProtectionState } from "../../schema";
 
 /**
  * The state machine of a protected item: its protection state (replication) and its failover state, each
@@ -7,8 +7,7 @@ import type { ActiveSite, FailoverState, ProtectionState, ResyncReason } from ".
  * write of an item's state goes through writeItemState (item-state-write.ts), which asks this module.
  */
 
-/** Protection states a catalog row holds. "Migrated" is none: a migration lives in the failover state (see reportedState). */
-export type StoredProtectionState = Exclude<ProtectionState, "Migrated">;
+export type { StoredProtectionState };
 /** An item's failover progress; null: none, the machine runs at the primary site. */
 export type ItemFailoverState = FailoverState | null;
 
