@@ -1,0 +1,59 @@
+import type { Selectable } from "kysely";
+import type { Db } from "./db";
+import type { Tables } from "./tables";
+
+export type ItemRow = Selectable<Tables["items"]>;
+
+export function findItem(db: Db, name: string): Promise<ItemRow | undefined> {
+  return db.selectFrom("items").selectAll().where("name", "=", name).executeTakeFirst();
+}
+
+/** An item by id; throws when there is none (callers hold an id they just read). */
+export function itemById(db: Db, id: number): Promise<ItemRow> {
+  return db.selectFrom("items").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+}
+
+export function findItemId(db: Db, name: string): Promise<{ id: number } | undefined> {
+  return db.selectFrom("items").select("id").where("name", "=", name).executeTakeFirst();
+}
+
+/** Every item, in name order. */
+export function allItems(db: Db): Promise<ItemRow[]> {
+  return db.selectFrom("items").selectAll().orderBy("name").execute();
+}
+
+export async function itemNames(db: Db): Promise<string[]> {
+  return (await db.selectFrom("items").select("name").execute()).map((r) => r.name);
+}
+
+/** Names of the items of a site, in name order. */
+export async function itemNamesOfSite(db: Db, siteId: number): Promise<string[]> {
+  return (await db.selectFrom("items").select("name").where("site_id", "=", siteId).orderBy("name").execute()).map((r) => r.name);
+}
+
+/** Names of the items using any of these policies, in name order. */
+export async function itemNamesOfPolicies(db: Db, policyIds: number[]): Promise<string[]> {
+  return (await db.selectFrom("items").select("name").where("policy_id", "in", policyIds).orderBy("name").execute()).map((r) => r.name);
+}
+
+/** The items of a site that run on any of these hosts, in name order. */
+export function itemsOnHosts(db: Db, siteId: number, hosts: string[]): Promise<Array<{ name: string; host: string | null }>> {
+  return db.selectFrom("items").select(["name", "host"]).where("site_id", "=", siteId).where("host", "in", hosts).orderBy("name").execute();
+}
+
+/** Items with recovery settings (JSON), in name order. */
+export function itemsWithRecovery(db: Db): Promise<Array<{ name: string; recovery: string | null }>> {
+  return db.selectFrom("items").select(["name", "recovery"]).where("recovery", "is not", null).orderBy("name").execute();
+}
+
+/** An item by name that runs on a host of a site. */
+export function findItemOnHost(db: Db, name: string, host: string, siteId: number): Promise<{ id: number } | undefined> {
+  return db.selectFrom("items").select("id").where("name", "=", name).where("host", "=", host).where("site_id", "=", siteId).executeTakeFirst();
+}
+
+/** Set columns of one item other than its state and failover state (those go through the state machines). */
+export async function updateItemColumns(db: Db, id: number, changes: ItemColumns): Promise<void> {
+  await db.updateTable("items").set(changes).where("id", "=", id).execute();
+}
+
+export type ItemColumns = Partial<Omit<ItemRow, "id" | "name" | "state" | "failover_state">>;
