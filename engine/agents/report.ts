@@ -13,6 +13,7 @@ import { addIndexEntries, SqlPackIndex } from "../catalog/sql-pack-index";
 import { registeredHost } from "./work";
 import { applyChanges } from "./wire";
 import { completeAgentJobs, failAgentJobs } from "./jobs";
+import { updateItemColumns } from "../catalog/items";
 
 /** Item states in which an agent's window may land, by what the agent was doing. */
 const ACCEPTS: Record<AgentWindowReport["mode"], string[]> = {
@@ -105,7 +106,7 @@ export async function recordAgentFailure(vault: Vault, hostName: string, input: 
   for (const item of items) {
     if (item.state === "InitialReplicationInProgress") await setItemState(vault, item.id, "InitialReplicationPending");
     if (item.state === "Resynchronizing") await setItemState(vault, item.id, "ResyncRequired", item.resync_reason ?? "ResyncFailed");
-    await vault.db.updateTable("items").set({ lease_until: null }).where("id", "=", item.id).execute();
+    await updateItemColumns(vault.db, item.id, { lease_until: null });
     await failAgentJobs(vault, item.name, error);
   }
   await recordFailure(vault, items, error, { measurePending: false }); // the disks are the agent's to read

@@ -57,3 +57,13 @@ export async function updateItemColumns(db: Db, id: number, changes: ItemColumns
 }
 
 export type ItemColumns = Partial<Omit<ItemRow, "id" | "name" | "state" | "failover_state">>;
+
+/** End the leases a host's agent holds on items of a site (set to `now`: an expired lease marks work abandoned mid-way). */
+export async function endHostLeases(db: Db, host: string, siteId: number, now: number): Promise<void> {
+  await db.updateTable("items").set({ lease_until: now }).where("host", "=", host).where("site_id", "=", siteId).where("lease_until", ">", now).execute();
+}
+
+/** Extend the leases of the named items of a host of a site. */
+export async function extendLeases(db: Db, host: string, siteId: number, names: string[], until: number): Promise<void> {
+  await db.updateTable("items").set({ lease_until: until }).where("host", "=", host).where("site_id", "=", siteId).where("name", "in", names).execute();
+}
