@@ -67,3 +67,29 @@ export async function endHostLeases(db: Db, host: string, siteId: number, now: n
 export async function extendLeases(db: Db, host: string, siteId: number, names: string[], until: number): Promise<void> {
   await db.updateTable("items").set({ lease_until: until }).where("host", "=", host).where("site_id", "=", siteId).where("name", "in", names).execute();
 }
+
+/** Any one item whose last failure has this error code. */
+export function anyItemFailingWith(db: Db, code: string): Promise<{ id: number } | undefined> {
+  return db.selectFrom("items").select("id").where("error_code", "=", code).executeTakeFirst();
+}
+
+/** Delete an item's row (its points, disks and drills go first: see replication/unprotect.ts). */
+export async function deleteItem(db: Db, id: number): Promise<void> {
+  await db.deleteFrom("items").where("id", "=", id).execute();
+}
+
+/** Items with their policy's scheduling columns (of one host of a site, when given), in id order. */
+export function itemsWithSchedule(db: Db, host?: { siteId: number; name: string }) {
+  let query = db
+    .selectFrom("items")
+    .innerJoin("policies", "policies.id", "items.policy_id")
+    .selectAll("items")
+    .select(["policies.copy_frequency", "policies.app_consistent_hours", "policies.initial_replication_start", "policies.resync_start", "policies.resync_end"]);
+  if (host) query = query.where("items.site_id", "=", host.siteId).where("items.host", "=", host.name);
+  return query.orderBy("items.id").execute();
+}
+
+/** Items in any of these states. */
+export function itemsInStates(db: Db, states: string[]): Promise<ItemRow[]> {
+  return db.selectFrom("items").selectAll().where("state", "in", states).execute();
+}

@@ -37,3 +37,8 @@ export async function updatePoliciesNamed(db: Db, names: string[], changes: Upda
 export async function deletePolicy(db: Db, id: number): Promise<void> {
   await db.deleteFrom("policies").where("id", "=", id).execute();
 }
+
+/** A policy by id; throws when there is none (items refer to theirs). */
+export function policyById(db: Db, id: number): Promise<PolicyRow> {
+  return db.selectFrom("policies").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+}

@@ -24,3 +24,8 @@ export async function deleteSite(db: Db, id: number): Promise<void> {
 export async function siteNames(db: Db): Promise<string[]> {
   return (await db.selectFrom("sites").select("name").orderBy("name").execute()).map((r) => r.name);
 }
+
+/** A site by id; throws when there is none (items and networks refer to theirs). */
+export function siteById(db: Db, id: number): Promise<SiteRow> {
+  return db.selectFrom("sites").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+}

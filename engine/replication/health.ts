@@ -3,11 +3,15 @@ import { DAY, MINUTE } from "../clock";
 import type { ActiveSite, FailoverState, Health, ProtectionState, RecoverySettings } from "../../schema";
 import { describe, machineOf } from "../failover/machines";
 import { allDisks, hooksOf, recoveryOf, type ItemRow } from "../inventory/items";
-import { policyView, type PolicyRow } from "../inventory/policies";
+import { policyView } from "../inventory/policies";
 import { latestPointRow } from "./points";
 import { damagedPointsOf, pointsText } from "./damage";
 import { agentHostOf, isSilent, SILENCE_MS } from "../agents/hosts";
 import { itemEvents, type ItemEvent } from "../inventory/events";
+import { policyById } from "../catalog/policies";
+import { siteById } from "../catalog/sites";
+import { countPoints } from "../catalog/points";
+import { openDrill } from "../catalog/drills";
 
 export interface HealthError {
   code: string;
@@ -63,10 +67,10 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 /** Health is derived when asked, from stored facts and the clock, so RPO is always current. */
 export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatus> {
-  const policy = (await vault.db.selectFrom("policies").selectAll().where("id", "=", item.policy_id).executeTakeFirstOrThrow()) as PolicyRow;
-  const site = await vault.db.selectFrom("sites").select("name").where("id", "=", item.site_id).executeTakeFirstOrThrow();
+  const policy = await policyById(vault.db, item.policy_id);
+  const site = await siteById(vault.db, item.site_id);
   const latest = await latestPointRow(vault, item.id);
-  const count = await vault.db.selectFrom("points").select((eb) => eb.fn.countAll<number>().as("n")).where("item_id", "=", item.id).executeTakeFirstOrThrow();
+  const count = await countPoints(vault.db, item.id);
   const now = vault.clock.now();
   const rpoSeconds = latest ? Math.max(0, Math.round((now - latest.captured_at) / 1000)) : null;
   const threshold = policyView(policy, null).rpoThresholdMinutes * MINUTE;
@@ -110,7 +114,7 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
   const disks = await allDisks(vault, item.id);
   const machineRow = await machineOf(vault, item, "failover");
   const machine = machineRow ? describe(machineRow) : null;
-  const drill = await vault.db.selectFrom("drills").select(["id", "started_at"]).where("item_id", "=", item.id).where("cleaned_at", "is", null).executeTakeFirst();
+  const drill = await openDrill(vault.db, item.id);
   return {
     name: item.name,
     site: site.name,
@@ -126,7 +130,7 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
     rpoThresholdSeconds: threshold / 1000,
     latestPoint: latest ? { id: latest.id, capturedAt: iso(latest.captured_at)!, kind: latest.kind } : null,
     lastAppConsistentAt: iso(item.last_app_point_at),
-    points: Number(count.n),
+    points: Number(count),
     resyncRequired: item.state === "ResyncRequired" ? item.resync_reason : null,
     failures: item.failures,
     nextAttemptAt: iso(item.next_attempt_at),
