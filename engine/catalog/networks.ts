@@ -60,3 +60,17 @@ export function allocationsOnNetwork(db: Db, networkId: number): Promise<Array<{
     .where("ip_allocations.network_id", "=", networkId)
     .execute();
 }
+
+/** The recovery network a source network is mapped to. */
+export async function mappedNetworkName(db: Db, source: string): Promise<string | undefined> {
+  return (await db.selectFrom("network_mappings").innerJoin("networks", "networks.id", "network_mappings.target_id").select("networks.name").where("source", "=", source).executeTakeFirst())?.name;
+}
+
+/** The addresses of a network machines of a purpose hold. */
+export async function takenAddresses(db: Db, networkId: number, purpose: string): Promise<string[]> {
+  return (await db.selectFrom("ip_allocations").select("ip").where("network_id", "=", networkId).where("purpose", "=", purpose).execute()).map((r) => r.ip);
+}
+
+export async function insertAddresses(db: Db, rows: Array<{ network_id: number; purpose: string; ip: string; machine_id: number }>): Promise<void> {
+  await db.insertInto("ip_allocations").values(rows).execute();
+}
