@@ -42,6 +42,7 @@ import { disableProtection } from "./replication/unprotect";
 import type { ItemCheckResult } from "../schema";
 import type { EncodedMap } from "./agents/wire";
 import type { IndexEntry } from "./store/packed/pack-index";
+import { allItems, groupItemsInState } from "./catalog/items";
 
 export interface VaultStatus {
   vault: { dir: string; id: string; registrationKey: Awaited<ReturnType<Vault["registrationKeyState"]>>; store: StoreStats; encryption: VaultEncryption };
@@ -177,7 +178,7 @@ export class Engine {
 
   private async unitOf(item: ItemRow): Promise<ItemRow[]> {
     if (!item.group_name) return [item];
-    return this.vault.db.selectFrom("items").selectAll().where("group_name", "=", item.group_name).where("state", "=", "Protected").orderBy("id").execute();
+    return groupItemsInState(this.vault.db, item.group_name, "Protected");
   }
 
   resync(name: string): Promise<JobView> {
@@ -233,7 +234,7 @@ export class Engine {
     return itemStatus(this.vault, await itemRow(this.vault, name));
   }
   async status(): Promise<VaultStatus> {
-    const rows = await this.vault.db.selectFrom("items").selectAll().orderBy("name").execute();
+    const rows = await allItems(this.vault.db);
     return {
       vault: { dir: this.vault.dir, id: this.vault.id, registrationKey: await this.vault.registrationKeyState(), store: await this.vault.store.stats(), encryption: this.vault.encryption },
       items: await Promise.all(rows.map((r) => itemStatus(this.vault, r))),

@@ -93,3 +93,8 @@ export function itemsWithSchedule(db: Db, host?: { siteId: number; name: string 
 export function itemsInStates(db: Db, states: string[]): Promise<ItemRow[]> {
   return db.selectFrom("items").selectAll().where("state", "in", states).execute();
 }
+
+/** The items of a replication group in a state, in id order. */
+export function groupItemsInState(db: Db, group: string, state: string): Promise<ItemRow[]> {
+  return db.selectFrom("items").selectAll().where("group_name", "=", group).where("state", "=", state).orderBy("id").execute();
+}

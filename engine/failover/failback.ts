@@ -10,6 +10,7 @@ import { latestIsDamaged } from "../replication/damage";
 import type { FailbackRequest } from "../../schema";
 import { applyPoint } from "./apply";
 import { machineOf, stopMachine } from "./machines";
+import { updateDisk } from "../catalog/disks";
 
 export interface FailbackOutcome {
   item: string;
@@ -87,7 +88,7 @@ export async function failback(vault: Vault, item: ItemRow, request: FailbackReq
         if (start) await runHook(`${item.name} start`, start, { LIFEBOAT_ITEM: item.name });
       });
       await vault.db.transaction().execute(async (trx) => {
-        for (const t of targets) await trx.updateTable("disks").set({ primary_path: t.path }).where("id", "=", t.diskId).execute();
+        for (const t of targets) await updateDisk(trx, t.diskId, { primary_path: t.path });
         await trx.updateTable("items").set({ active_site: "primary", failover_state: "FailedBack", failover_point: point.id }).where("id", "=", item.id).execute();
       });
       const outcome: FailbackOutcome = {

@@ -11,6 +11,9 @@ import { resolvePoints } from "./point-options";
 import { latestIsDamaged } from "../replication/damage";
 import { planTarget } from "./targets";
 import { createMachine, describe, machineOf, removeHalfMadeMachine, removeMachine, startMachine } from "./machines";
+import { findJob, updateJob } from "../catalog/jobs";
+import { updateItemColumns } from "../catalog/items";
+import { deletePointsOfItem } from "../catalog/points";
 
 export interface FailoverOutcome {
   item: string;
@@ -173,11 +176,11 @@ async function cancelled(job: Job, notes: string[], shutdown: FailoverOutcome["s
 
 /** Ask a running failover, drill or failback to stop before its start task (a verify stops where it is). */
 export async function requestCancel(vault: Vault, jobId: string): Promise<void> {
-  const job = await vault.db.selectFrom("jobs").select(["state", "type"]).where("id", "=", jobId).executeTakeFirst();
+  const job = await findJob(vault.db, jobId);
   if (!job) throw new NotFoundError("job", jobId, "id");
   if (job.state !== "InProgress") throw new ConflictError(`job '${jobId}' is ${job.state}; only a running job can be cancelled`, "id");
   if (!["Failover", "TestFailover", "Failback", "Verify"].includes(job.type)) throw new ConflictError(`a ${job.type} job cannot be cancelled`, "id");
-  await vault.db.updateTable("jobs").set({ cancel_requested: 1 }).where("id", "=", jobId).execute();
+  await updateJob(vault.db, jobId, { cancel_requested: 1 });
 }
 
 /** After a failover and before commit: bring the recovery machine up again from another point. */
@@ -193,7 +196,7 @@ export async function changeRecoveryPoint(vault: Vault, item: ItemRow, option: P
       });
       const machine = await job.step(PREPARE, async (task) => createMachine(vault, item, point.id, await planTarget(vault, item, "failover"), "failover", task));
       await job.step(START, () => startMachine(vault, item, machine));
-      await vault.db.updateTable("items").set({ failover_point: point.id }).where("id", "=", item.id).execute();
+      await updateItemColumns(vault.db, item.id, { failover_point: point.id });
       return { item: item.name, point: { id: point.id, capturedAt: point.capturedAt, kind: point.kind } };
     })
     .catch(() => undefined);
@@ -217,9 +220,9 @@ export async function commitFailover(vault: Vault, item: ItemRow): Promise<JobVi
   await job
     .run(async () => {
       const deleted = await job.step("Delete recovery points", async () => {
-        const result = await vault.db.deleteFrom("points").where("item_id", "=", item.id).executeTakeFirst();
+        const deleted = await deletePointsOfItem(vault.db, item.id);
         await vault.db.updateTable("items").set({ failover_state: failback ? "FailbackCommitted" : "Committed", failover_point: null }).where("id", "=", item.id).execute();
-        return Number(result.numDeletedRows);
+        return deleted;
       });
       if (failback) {
         await job.step("Remove recovery machine", async () => {
@@ -240,9 +243,9 @@ export async function completeMigration(vault: Vault, item: ItemRow): Promise<Jo
   await job
     .run(() =>
       job.step("Complete migration", async () => {
-        const deleted = await vault.db.deleteFrom("points").where("item_id", "=", item.id).executeTakeFirst();
+        const deleted = await deletePointsOfItem(vault.db, item.id);
         await vault.db.updateTable("items").set({ failover_state: "Migrated", failover_point: null, state: "Migrated" }).where("id", "=", item.id).execute();
-        return { item: item.name, pointsDeleted: Number(deleted.numDeletedRows), migrated: true };
+        return { item: item.name, pointsDeleted: deleted, migrated: true };
       }),
     )
     .catch(() => undefined);
