@@ -1,5 +1,6 @@
 import type { Vault } from "../vault";
 import type { Db } from "../catalog/db";
+import { batches } from "../catalog/batch";
 import { itemsInStates } from "../catalog/items";
 import { findManifestChunk, manifestChunksByIds, type PointDisk } from "../catalog/manifests";
 import { latestPoint, pointsByIds } from "../catalog/points";
@@ -87,12 +88,15 @@ export async function refreshPointDamage(db: Db, dataKey: SealingKey | undefined
   const perChunk = new Map<string, number>();
   if (damage.size > 0) {
     const chunkIds = [...new Set(candidates.flatMap((c) => chunkIdsOf(c.chunks)))];
-    for (const row of await manifestChunksByIds(db, chunkIds)) {
-      let count = 0;
-      // A damaged chunk is on record itself (its points count it); its ids cannot be read.
-      const ids = intactChunk(dataKey, row.id, row.data);
-      for (const id of ids ? nonZeroIds(ids) : []) if (damage.has(id)) count++;
-      perChunk.set(row.id, count);
+    // A batch at a time: only one batch of chunks is held in memory.
+    for (const batch of batches(chunkIds)) {
+      for (const row of await manifestChunksByIds(db, batch)) {
+        let count = 0;
+        // A damaged chunk is on record itself (its points count it); its ids cannot be read.
+        const ids = intactChunk(dataKey, row.id, row.data);
+        for (const id of ids ? nonZeroIds(ids) : []) if (damage.has(id)) count++;
+        perChunk.set(row.id, count);
+      }
     }
   }
   const existing = new Set((await pointsByIds(db, [...new Set(candidates.map((c) => c.point_id))])).map((row) => row.id));
