@@ -43,6 +43,7 @@ import type { AgentEngineApi, EngineApi, ItemCheckResult, VaultStatus } from "..
 import { catalogMetrics, probeCatalog, type CatalogMetrics } from "./catalog/metrics";
 import type { EncodedMap } from "./agents/wire";
 import type { IndexEntry } from "./store/packed/pack-index";
+import { allItems, groupItemsInState } from "./catalog/items";
 
 export type { VaultStatus };
 
@@ -192,7 +193,7 @@ export class Engine implements EngineApi, AgentEngineApi {
 
   private async itemsReplicatedWith(item: ItemRow): Promise<ItemRow[]> {
     if (!item.group_name) return [item];
-    const members = await this.vault.db.selectFrom("items").selectAll().where("group_name", "=", item.group_name).where("state", "=", "Protected").orderBy("id").execute();
+    const members = await groupItemsInState(this.vault.db, item.group_name, "Protected");
     return members.filter((m) => reportedState(m) === "Protected"); // not a migrated one
   }
 
@@ -249,7 +250,7 @@ export class Engine implements EngineApi, AgentEngineApi {
     return itemStatus(this.vault, await itemRow(this.vault, name));
   }
   async status(): Promise<VaultStatus> {
-    const rows = await this.vault.db.selectFrom("items").selectAll().orderBy("name").execute();
+    const rows = await allItems(this.vault.db);
     return {
       vault: { dir: this.vault.dir, id: this.vault.id, registrationKey: await this.vault.registrationKeyState(), store: await this.vault.store.stats(), encryption: this.vault.encryption },
       items: await Promise.all(rows.map((r) => itemStatus(this.vault, r))),

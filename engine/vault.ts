@@ -21,6 +21,7 @@ import { createVaultKey, unlockVaultKey, wrapVaultKey, type VaultKey } from "./k
 import { parse, VaultMarker, type RegistrationKeyState, type VaultEncryption } from "../schema";
 import { WindowJournal } from "./disks/window-journal";
 import { exists } from "./io/exists";
+import { allMeta, setMetaValue } from "./catalog/meta";
 
 const MARKER = "vault.json";
 export const REGISTRATION_KEY_LIFETIME_MS = 5 * DAY;
@@ -146,14 +147,14 @@ export class Vault {
       { key: "registration_key_expires", value: String(now + REGISTRATION_KEY_LIFETIME_MS) },
       { key: "registration_key_revoked", value: "" },
     ];
-    for (const row of rows) await this.db.insertInto("meta").values(row).onConflict((oc) => oc.column("key").doUpdateSet({ value: row.value })).execute();
+    for (const row of rows) await setMetaValue(this.db, row.key, row.value);
     return key;
   }
 
   /** Revoke the registration key before it expires: agents can no longer register with it. */
   async revokeRegistrationKey(): Promise<void> {
     const value = String(this.clock.now());
-    await this.db.insertInto("meta").values({ key: "registration_key_revoked", value }).onConflict((oc) => oc.column("key").doUpdateSet({ value })).execute();
+    await setMetaValue(this.db, "registration_key_revoked", value);
   }
 
   async registrationKeyState(): Promise<RegistrationKeyState> {
@@ -175,7 +176,7 @@ export class Vault {
   }
 
   private async meta(): Promise<Record<string, string>> {
-    const rows = await this.db.selectFrom("meta").selectAll().execute();
+    const rows = await allMeta(this.db);
     return Object.fromEntries(rows.map((r) => [r.key, r.value]));
   }
 

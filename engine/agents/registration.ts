@@ -6,6 +6,8 @@ import { HEARTBEAT_MS } from "../inventory/hosts";
 import { registeredHost } from "./work";
 import type { AgentIdentity } from "../../schema";
 export type { AgentIdentity };
+import { registerHostAgent, sitesWithHost } from "../catalog/hosts";
+import { findSite } from "../catalog/sites";
 
 
 const REFUSED = {
@@ -24,11 +26,7 @@ export async function registerAgent(vault: Vault, input: unknown): Promise<Agent
   if (key !== "valid") throw new EngineError("Unauthorized", REFUSED[key], { field: "registrationKey" });
   const site = await siteOfHost(vault, spec.host, spec.site);
   const now = vault.clock.now();
-  await vault.db.transaction().execute(async (trx) => {
-    const known = await trx.selectFrom("hosts").select("id").where("site_id", "=", site.id).where("name", "=", spec.host).executeTakeFirst();
-    if (known) await trx.updateTable("hosts").set({ agent_registered_at: now, last_seen_at: now }).where("id", "=", known.id).execute();
-    else await trx.insertInto("hosts").values({ site_id: site.id, name: spec.host, agent_registered_at: now, last_seen_at: now }).execute();
-  });
+  await vault.db.transaction().execute((trx) => registerHostAgent(trx, site.id, spec.host, now));
   const token = await issueAgentToken(vault, spec.host);
   return { host: spec.host, site: site.name, token, storeDir: vault.packs.where, blockSize: vault.blockSize, heartbeatMs: HEARTBEAT_MS };
 }
@@ -48,12 +46,12 @@ export async function agentDataKey(vault: Vault, host: string): Promise<{ dataKe
 async function siteOfHost(vault: Vault, host: string, siteName: string | undefined): Promise<{ id: number; name: string }> {
   const fail = (property: string, reason: string) => new ValidationError("agent registration", [{ property, reason }]);
   if (siteName) {
-    const site = await vault.db.selectFrom("sites").select(["id", "name", "kind"]).where("name", "=", siteName).executeTakeFirst();
+    const site = await findSite(vault.db, siteName);
     if (!site) throw fail("site", `no site named '${siteName}'`);
     if (site.kind === "recovery") throw fail("site", `'${siteName}' is a recovery site; agents run on source hosts`);
     return site;
   }
-  const sites = await vault.db.selectFrom("hosts").innerJoin("sites", "sites.id", "hosts.site_id").select(["sites.id", "sites.name"]).where("hosts.name", "=", host).execute();
+  const sites = await sitesWithHost(vault.db, host);
   if (sites.length === 1) return sites[0];
   throw fail("site", sites.length ? `host '${host}' is in several sites (${sites.map((s) => s.name).join(", ")}); name one` : `host '${host}' is in no site yet; name the site to add it to`);
 }

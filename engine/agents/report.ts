@@ -14,6 +14,7 @@ import { ZERO_ID } from "../replication/block-map";
 import { registeredHost } from "./work";
 import { applyChanges } from "./wire";
 import { completeAgentJobs, failAgentJobs } from "../jobs/agent-jobs";
+import { updateItemColumns } from "../catalog/items";
 
 /** The check that an agent's window may land in the item's state, by what the agent was doing. */
 const ACCEPTS: Record<AgentWindowReport["mode"], ItemOperation> = { initial: "acceptInitialWindow", delta: "acceptDeltaWindow", resync: "acceptResyncWindow" };
@@ -98,7 +99,7 @@ export async function recordAgentFailure(vault: Vault, hostName: string, input: 
   const error = new EngineError(report.error.code, `agent on ${host.name}: ${report.error.message}`, { recoverable: report.error.recoverable });
   for (const item of items) {
     await stopHeldWork(vault.db, item.id);
-    await vault.db.updateTable("items").set({ lease_until: null }).where("id", "=", item.id).execute();
+    await updateItemColumns(vault.db, item.id, { lease_until: null });
     await failAgentJobs(vault, item.name, error);
   }
   await recordFailure(vault, items, error, { measurePending: false }); // the disks are the agent's to read

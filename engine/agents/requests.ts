@@ -5,6 +5,7 @@ import { writeItemState } from "../inventory/item-state-write";
 import { EngineError } from "../errors";
 import type { AgentHost } from "../inventory/hosts";
 import { waitForAgent } from "../jobs/agent-jobs";
+import { updateItemColumns } from "../catalog/items";
 
 /** "Replicate now" for a machine its agent reads: due at once; the job ends when the agent's point lands. */
 export async function requestAgentSync(vault: Vault, item: ItemRow, host: AgentHost, appConsistent: boolean): Promise<JobView> {
@@ -12,7 +13,7 @@ export async function requestAgentSync(vault: Vault, item: ItemRow, host: AgentH
     throw new EngineError("InvalidInput", `'${item.name}' is read by the agent on host ${host.name}: its app-consistent points follow the policy's app-consistent frequency`, { field: "appConsistent" });
   }
   const job = await Job.start(vault.db, vault.clock, "Replicate", item.name, ["Replicate"]);
-  await vault.db.updateTable("items").set({ last_attempt_at: null }).where("id", "=", item.id).execute();
+  await updateItemColumns(vault.db, item.id, { last_attempt_at: null });
   return waitForAgent(job, "Replicate", host.name);
 }
 

@@ -14,6 +14,9 @@ import { agentJobs } from "../jobs/agent-jobs";
 import { recordItemEvent } from "../inventory/events";
 import type { AgentWork, HeartbeatAnswer } from "../../schema";
 export type { AgentWork, HeartbeatAnswer };
+import { findRegisteredHost, setHostSeen } from "../catalog/hosts";
+import { endHostLeases, extendLeases, findItemOnHost } from "../catalog/items";
+import { updateJob } from "../catalog/jobs";
 
 /** An item handed to an agent stays its for this long, extended while the agent reports it busy. */
 export const LEASE_MS = 5 * MINUTE;
@@ -22,7 +25,7 @@ export const LEASE_MS = 5 * MINUTE;
 
 /** The registered host an agent's token stands for. */
 export async function registeredHost(vault: Vault, host: string): Promise<{ id: number; siteId: number; name: string }> {
-  const row = await vault.db.selectFrom("hosts").select(["id", "site_id", "name"]).where("name", "=", host).where("agent_registered_at", "is not", null).executeTakeFirst();
+  const row = await findRegisteredHost(vault.db, host);
   if (!row) throw new NotFoundError("agent host", host);
   return { id: row.id, siteId: row.site_id, name: row.name };
 }
@@ -35,17 +38,15 @@ export async function heartbeat(vault: Vault, hostName: string, input: unknown):
   const { busy, takeWork, windowsClosed, fresh } = parse(AgentHeartbeat, input ?? {}, "heartbeat");
   const host = await registeredHost(vault, hostName);
   const now = vault.clock.now();
-  await vault.db.updateTable("hosts").set({ last_seen_at: now }).where("id", "=", host.id).execute();
+  await setHostSeen(vault.db, host.id, now);
   for (const closed of windowsClosed) {
     // Only this host's machines; one unprotected meanwhile has no history to add to.
-    const item = await vault.db.selectFrom("items").select("id").where("name", "=", closed.item).where("host", "=", host.name).where("site_id", "=", host.siteId).executeTakeFirst();
+    const item = await findItemOnHost(vault.db, closed.item, host.name, host.siteId);
     if (item) await recordItemEvent(vault.db, item.id, now, "WindowClosedAfterCrash", `agent on ${host.name}: ${closed.message}`);
   }
   // A restarted agent holds nothing: its old leases end now (not unset: an expired lease marks work abandoned mid-way, due again).
-  if (fresh) await vault.db.updateTable("items").set({ lease_until: now }).where("host", "=", host.name).where("site_id", "=", host.siteId).where("lease_until", ">", now).execute();
-  if (busy.length) {
-    await vault.db.updateTable("items").set({ lease_until: now + LEASE_MS }).where("host", "=", host.name).where("site_id", "=", host.siteId).where("name", "in", busy).execute();
-  }
+  if (fresh) await endHostLeases(vault.db, host.name, host.siteId, now);
+  if (busy.length) await extendLeases(vault.db, host.name, host.siteId, busy, now + LEASE_MS);
   const work: AgentWork[] = [];
   if (!takeWork) return { now, heartbeatMs: HEARTBEAT_MS, work };
   const due = dueWork(await scheduledItems(vault, { host }), now, { leased: true });
@@ -55,7 +56,7 @@ export async function heartbeat(vault: Vault, hostName: string, input: unknown):
       if (start) await writeItemState(vault.db, item.id, start, { also });
       else await vault.db.updateTable("items").set(also).where("id", "=", item.id).execute();
       // The agent does the work now: the job is held by the item's lease, not by a process here.
-      for (const job of await agentJobs(vault, item.name)) await vault.db.updateTable("jobs").set({ state: "InProgress", owner_host: null, owner_pid: null, owner_start: null }).where("id", "=", job).execute();
+      for (const job of await agentJobs(vault, item.name)) await updateJob(vault.db, job, { state: "InProgress", owner_host: null, owner_pid: null, owner_start: null });
     }
     work.push({ mode, appConsistent, items: await Promise.all(items.map((i) => agentWorkItem(vault, i))) });
   };

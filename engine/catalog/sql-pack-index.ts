@@ -1,16 +1,17 @@
 import type { BlockLocation, IndexEntry, PackIndex, TransactionalPackIndex } from "../store/packed/pack-index";
 import type { Kysely, Transaction } from "kysely";
-import type { CatalogDb } from "./catalog";
 import type { Tables } from "./tables";
-
-const BATCH = 400; // stays under SQLite's bound-variable limit
+import type { CatalogDb } from "./catalog";
+import type { Db } from "./db";
+import { batches, inBatches } from "./batch";
 
 /** Insert block locations, moving a block already indexed to its new copy (written again: a repair). */
-async function addIndexEntries(db: Kysely<Tables>, entries: IndexEntry[]): Promise<void> {
-  for (let i = 0; i < entries.length; i += BATCH) {
+async function addIndexEntries(db: Db, entries: IndexEntry[]): Promise<void> {
+  // Four bound variables per entry (id, pack, offset, length).
+  for (const batch of batches(entries, 4)) {
     await db
       .insertInto("blocks")
-      .values(entries.slice(i, i + BATCH))
+      .values(batch)
       .onConflict((oc) => oc.column("id").doUpdateSet((eb) => ({ pack: eb.ref("excluded.pack"), offset: eb.ref("excluded.offset"), length: eb.ref("excluded.length") })))
       .execute();
   }
@@ -33,9 +34,7 @@ export class SqlPackIndex implements TransactionalPackIndex<Transaction<Tables>>
   }
 
   async lookupMany(ids: string[]): Promise<IndexEntry[]> {
-    const found: IndexEntry[] = [];
-    for (let i = 0; i < ids.length; i += BATCH) found.push(...(await this.db.selectFrom("blocks").selectAll().where("id", "in", ids.slice(i, i + BATCH)).execute()));
-    return found;
+    return inBatches(ids, (batch) => this.db.selectFrom("blocks").selectAll().where("id", "in", batch).execute());
   }
 
   /** Run a change in one transaction: the one this index is within, else a new one. */
@@ -49,7 +48,7 @@ export class SqlPackIndex implements TransactionalPackIndex<Transaction<Tables>>
 
   remove(ids: string[]): Promise<void> {
     return this.change(async (trx) => {
-      for (let i = 0; i < ids.length; i += BATCH) await trx.deleteFrom("blocks").where("id", "in", ids.slice(i, i + BATCH)).execute();
+      for (const batch of batches(ids)) await trx.deleteFrom("blocks").where("id", "in", batch).execute();
     });
   }
 

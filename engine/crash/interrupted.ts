@@ -5,6 +5,8 @@ import { WAITING_TYPES } from "../jobs/agent-jobs";
 import { recordItemEvent } from "../inventory/events";
 import { ownerState, ownerText } from "../process/owner";
 import { repairAfter } from "./repairs";
+import { failRunningTasks, findJob, runningJobs, topTaskNames, updateJob, updateJobIn } from "../catalog/jobs";
+import { findItem } from "../catalog/items";
 
 /** A running job nobody runs any more. */
 export interface StaleJob {
@@ -24,7 +26,7 @@ export interface StaleJob {
  * recorded; every such job ran under the vault lock, so when the caller holds it, that process is gone.
  */
 export async function staleJobs(vault: Vault): Promise<StaleJob[]> {
-  const rows = await vault.db.selectFrom("jobs").select(["id", "type", "target", "owner_host", "owner_pid", "owner_start"]).where("state", "=", "InProgress").execute();
+  const rows = await runningJobs(vault.db);
   const stale: StaleJob[] = [];
   for (const row of rows) {
     const job = { id: row.id, type: row.type, target: row.target };
@@ -33,7 +35,7 @@ export async function staleJobs(vault: Vault): Promise<StaleJob[]> {
       if (ownerState(owner) === "gone") stale.push({ ...job, why: `its ${ownerText(owner)} ended without finishing it` });
       continue;
     }
-    const item = WAITING_TYPES.includes(row.type) ? await vault.db.selectFrom("items").selectAll().where("name", "=", row.target).executeTakeFirst() : undefined;
+    const item = WAITING_TYPES.includes(row.type) ? await findItem(vault.db, row.target) : undefined;
     const agent = item && (await agentHostOf(vault, item));
     if (!agent) stale.push({ ...job, why: "no process owns it any more (it was started before jobs recorded their owner)" });
     else if ((item.lease_until ?? 0) <= vault.clock.now()) stale.push({ ...job, agent: agent.name, why: `the agent on host ${agent.name} let its lease run out` });
@@ -49,19 +51,19 @@ export async function staleJobs(vault: Vault): Promise<StaleJob[]> {
 export async function endStaleJobs(vault: Vault, jobs: StaleJob[], options: { cancelled?: boolean } = {}): Promise<void> {
   for (const job of jobs) {
     if (job.agent) {
-      await vault.db.updateTable("jobs").set({ state: "Suspended" }).where("id", "=", job.id).where("state", "=", "InProgress").execute();
+      await updateJobIn(vault.db, job.id, "InProgress", { state: "Suspended" });
       continue;
     }
-    const current = await vault.db.selectFrom("jobs").select("state").where("id", "=", job.id).executeTakeFirst();
+    const current = await findJob(vault.db, job.id);
     if (current?.state !== "InProgress") continue;
-    const item = await vault.db.selectFrom("items").selectAll().where("name", "=", job.target).executeTakeFirst();
-    const done = new Set((await vault.db.selectFrom("tasks").select("name").where("job_id", "=", job.id).where("parent_id", "is", null).where("state", "=", "Succeeded").execute()).map((t) => t.name));
+    const item = await findItem(vault.db, job.target);
+    const done = new Set(await topTaskNames(vault.db, job.id, "=", "Succeeded"));
     const repaired = item ? await repairAfter(job.type, vault, item, done).catch((error) => `putting the item back failed: ${errorMessage(error)}`) : undefined;
     const message = `interrupted: ${job.why}${options.cancelled ? "; cancelled" : ""}${repaired ? `; ${repaired}` : ""}`;
     const now = vault.clock.now();
     await vault.db.transaction().execute(async (trx) => {
-      await trx.updateTable("tasks").set({ state: "Failed", ended_at: now, error_message: "interrupted" }).where("job_id", "=", job.id).where("state", "=", "InProgress").execute();
-      await trx.updateTable("jobs").set({ state: options.cancelled ? "Cancelled" : "Failed", ended_at: now, error_code: "Interrupted", error_message: message }).where("id", "=", job.id).execute();
+      await failRunningTasks(trx, job.id, now, "interrupted");
+      await updateJob(trx, job.id, { state: options.cancelled ? "Cancelled" : "Failed", ended_at: now, error_code: "Interrupted", error_message: message });
       if (item) await recordItemEvent(trx, item.id, now, "JobInterrupted", `${job.type} job ${job.id} ${message}`);
     });
   }

@@ -6,6 +6,8 @@ import type { PointOption } from "../../schema";
 import { resolvePoints } from "./point-options";
 import { planTarget } from "./targets";
 import { createMachine, machineDetails, machineOf, removeHalfMadeMachine, removeMachine, startMachine } from "./machines";
+import { insertDrill, markDrillCleaned, openDrill } from "../catalog/drills";
+import { updateItemColumns } from "../catalog/items";
 
 export interface DrillReport {
   drill: string;
@@ -47,7 +49,7 @@ export async function testFailover(vault: Vault, item: ItemRow, option: PointOpt
         isolatedNetwork: true,
         durations: { prepareMs: t1 - t0, startMs: Date.now() - t1 },
       };
-      await vault.db.insertInto("drills").values({ id: report.drill, item_id: item.id, machine_id: machine.id, point_id: point.id, started_at: vault.clock.now(), cleaned_at: null, notes: null, report: JSON.stringify(report) }).execute();
+      await insertDrill(vault.db, { id: report.drill, item_id: item.id, machine_id: machine.id, point_id: point.id, started_at: vault.clock.now(), cleaned_at: null, notes: null, report: JSON.stringify(report) });
       return report;
     })
     .catch(() => undefined);
@@ -56,7 +58,7 @@ export async function testFailover(vault: Vault, item: ItemRow, option: PointOpt
 
 /** One drill per machine at a time. */
 export async function assertNoOpenDrill(vault: Vault, item: ItemRow): Promise<void> {
-  const open = await vault.db.selectFrom("drills").select("id").where("item_id", "=", item.id).where("cleaned_at", "is", null).executeTakeFirst();
+  const open = await openDrill(vault.db, item.id);
   if (open) throw new ConflictError(`'${item.name}' already has a drill (${open.id}); clean it up first with 'lifeboat drill cleanup ${item.name}'`, "name");
 }
 
@@ -65,14 +67,14 @@ export async function assertNoOpenDrill(vault: Vault, item: ItemRow): Promise<vo
  * otherwise its half-made test machine goes, so a new drill can run.
  */
 export async function afterInterruptedDrill(vault: Vault, item: ItemRow): Promise<string | undefined> {
-  const open = await vault.db.selectFrom("drills").select("id").where("item_id", "=", item.id).where("cleaned_at", "is", null).executeTakeFirst();
+  const open = await openDrill(vault.db, item.id);
   if (open) return `its drill ${open.id} was recorded: clean it up with 'lifeboat drill cleanup ${item.name}'`;
   return removeHalfMadeMachine(vault, item, "drill");
 }
 
 /** Cleanup: remove everything the drill created and record notes; only now does the drill count as done. */
 export async function cleanupTestFailover(vault: Vault, item: ItemRow, notes: string | undefined): Promise<JobView> {
-  const drill = await vault.db.selectFrom("drills").selectAll().where("item_id", "=", item.id).where("cleaned_at", "is", null).executeTakeFirst();
+  const drill = await openDrill(vault.db, item.id);
   if (!drill) throw new ConflictError(`'${item.name}' has no drill to clean up`, "name");
   const job = await Job.start(vault.db, vault.clock, "TestFailoverCleanup", item.name, ["Remove test machine", "Record drill"]);
   await job
@@ -83,8 +85,8 @@ export async function cleanupTestFailover(vault: Vault, item: ItemRow, notes: st
       });
       return job.step("Record drill", async () => {
         const now = vault.clock.now();
-        await vault.db.updateTable("drills").set({ cleaned_at: now, notes: notes ?? null }).where("id", "=", drill.id).execute();
-        await vault.db.updateTable("items").set({ last_drill_at: now }).where("id", "=", item.id).execute();
+        await markDrillCleaned(vault.db, drill.id, now, notes ?? null);
+        await updateItemColumns(vault.db, item.id, { last_drill_at: now });
         return { drill: drill.id, notes: notes ?? null, report: JSON.parse(drill.report) as DrillReport, item: (await itemRowById(vault, item.id)).name };
       });
     })

@@ -12,6 +12,7 @@ import { latestIsDamaged } from "../replication/damage";
 import type { FailbackRequest } from "../../schema";
 import { applyPoint } from "./apply";
 import { machineOf, stopMachine } from "./machines";
+import { updateDisk } from "../catalog/disks";
 
 export interface FailbackOutcome {
   item: string;
@@ -88,7 +89,7 @@ export async function failback(vault: Vault, item: ItemRow, request: FailbackReq
         if (start) await runHook(`${item.name} start`, start, { LIFEBOAT_ITEM: item.name });
       });
       await vault.db.transaction().execute(async (trx) => {
-        for (const t of targets) await trx.updateTable("disks").set({ primary_path: t.path }).where("id", "=", t.diskId).execute();
+        for (const t of targets) await updateDisk(trx, t.diskId, { primary_path: t.path });
         await writeItemState(trx, item.id, "failback", { also: { failover_point: point.id } });
       });
       const outcome: FailbackOutcome = {

@@ -13,6 +13,8 @@ import { resolvePoints } from "./point-options";
 import { latestIsDamaged } from "../replication/damage";
 import { planTarget } from "./targets";
 import { createMachine, machineDetails, machineOf, removeHalfMadeMachine, removeMachine, startMachine } from "./machines";
+import { findJob, updateJob } from "../catalog/jobs";
+import { deletePointsOfItem } from "../catalog/points";
 
 export interface FailoverOutcome {
   item: string;
@@ -173,11 +175,11 @@ async function cancelled(job: Job, notes: string[], shutdown: FailoverOutcome["s
 
 /** Ask a running failover, drill or failback to stop before its start task (a verify stops where it is). */
 export async function requestCancel(vault: Vault, jobId: string): Promise<void> {
-  const job = await vault.db.selectFrom("jobs").select(["state", "type"]).where("id", "=", jobId).executeTakeFirst();
+  const job = await findJob(vault.db, jobId);
   if (!job) throw new NotFoundError("job", jobId, "id");
   if (job.state !== "InProgress") throw new ConflictError(`job '${jobId}' is ${job.state}; only a running job can be cancelled`, "id");
   if (!["Failover", "TestFailover", "Failback", "Verify"].includes(job.type)) throw new ConflictError(`a ${job.type} job cannot be cancelled`, "id");
-  await vault.db.updateTable("jobs").set({ cancel_requested: 1 }).where("id", "=", jobId).execute();
+  await updateJob(vault.db, jobId, { cancel_requested: 1 });
 }
 
 /** After a failover and before commit: bring the recovery machine up again from another point. */
@@ -217,9 +219,9 @@ export async function commitFailover(vault: Vault, item: ItemRow): Promise<JobVi
   await job
     .run(async () => {
       const deleted = await job.step("Delete recovery points", async () => {
-        const result = await vault.db.deleteFrom("points").where("item_id", "=", item.id).executeTakeFirst();
+        const deleted = await deletePointsOfItem(vault.db, item.id);
         await writeItemState(vault.db, item.id, "commit", { also: { failover_point: null } });
-        return Number(result.numDeletedRows);
+        return deleted;
       });
       if (failback) {
         await job.step("Remove recovery machine", async () => {
@@ -240,9 +242,9 @@ export async function completeMigration(vault: Vault, item: ItemRow): Promise<Jo
   await job
     .run(() =>
       job.step("Complete migration", async () => {
-        const deleted = await vault.db.deleteFrom("points").where("item_id", "=", item.id).executeTakeFirst();
+        const deleted = await deletePointsOfItem(vault.db, item.id);
         await writeItemState(vault.db, item.id, "migrate", { also: { failover_point: null } });
-        return { item: item.name, pointsDeleted: Number(deleted.numDeletedRows), migrated: true };
+        return { item: item.name, pointsDeleted: deleted, migrated: true };
       }),
     )
     .catch(() => undefined);

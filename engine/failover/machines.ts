@@ -1,8 +1,7 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import type { Selectable } from "kysely";
 import type { Vault } from "../vault";
-import type { Tables } from "../catalog/tables";
+import { deleteMachine, findMachine, insertMachine, updateMachine, type MachineRow } from "../catalog/machines";
 import { ComputeSpec, type SizeName } from "../../schema";
 import { recoveryOf, type ItemRow } from "../inventory/items";
 import type { Task } from "../jobs/jobs";
@@ -10,7 +9,7 @@ import { materialize } from "../replication/materialize";
 import { forgetSpawned, spawnedPid, startCompute, stopCompute, type MachineState } from "./compute";
 import { allocateAddresses, machineDir, type Nic, type Purpose, type TargetPlan } from "./targets";
 
-export type MachineRow = Selectable<Tables["machines"]>;
+export type { MachineRow };
 
 /** machine.json in the machine's directory: what was brought up, from which point, on which network. */
 export interface MachineDescription {
@@ -37,14 +36,10 @@ export interface MachineDescription {
 export async function createMachine(vault: Vault, item: ItemRow, pointId: string, plan: TargetPlan, purpose: Purpose, task?: Task): Promise<MachineRow> {
   await fs.rm(plan.dir, { recursive: true, force: true }); // leftovers of an interrupted attempt
   const reserved = await vault.db.transaction().execute(async (trx) => {
-    const row = await trx
-      .insertInto("machines")
-      .values({ item_id: item.id, purpose, dir: plan.dir, point_id: pointId, description: "{}", pid: null, state: "Preparing", created_at: vault.clock.now() })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const row = await insertMachine(trx, { item_id: item.id, purpose, dir: plan.dir, point_id: pointId, description: "{}", pid: null, state: "Preparing", created_at: vault.clock.now() });
     const nics = await allocateAddresses(trx, plan, purpose, row.id);
     const description = JSON.stringify({ item: item.name, name: plan.name, purpose, nics, disks: [] });
-    await trx.updateTable("machines").set({ description }).where("id", "=", row.id).execute();
+    await updateMachine(trx, row.id, { description });
     return { row: { ...row, description }, nics };
   });
   try {
@@ -65,7 +60,7 @@ export async function createMachine(vault: Vault, item: ItemRow, pointId: string
     };
     await fs.writeFile(path.join(plan.dir, "machine.json"), JSON.stringify(description, null, 2) + "\n");
     const made = { point_id: point.id, description: JSON.stringify(description), state: "Materialized" };
-    await vault.db.updateTable("machines").set(made).where("id", "=", reserved.row.id).execute();
+    await updateMachine(vault.db, reserved.row.id, made);
     return { ...reserved.row, ...made };
   } catch (error) {
     await fs.rm(plan.dir, { recursive: true, force: true });
@@ -84,9 +79,9 @@ function machineEnv(machine: MachineRow): Record<string, string> {
 }
 
 export async function startMachine(vault: Vault, item: ItemRow, machine: MachineRow): Promise<MachineState> {
-  const recordPid = async (pid: number) => void (await vault.db.updateTable("machines").set({ pid }).where("id", "=", machine.id).execute());
+  const recordPid = (pid: number) => updateMachine(vault.db, machine.id, { pid });
   const { pid, state } = await startCompute(computeOf(item), machine.dir, machineEnv(machine), recordPid);
-  await vault.db.updateTable("machines").set({ pid, state }).where("id", "=", machine.id).execute();
+  await updateMachine(vault.db, machine.id, { pid, state });
   return state;
 }
 
@@ -116,21 +111,18 @@ export async function removeHalfMadeMachine(vault: Vault, item: ItemRow, purpose
 
 /** Drop a machine from the catalog and give its addresses back; the machine itself is left as it is. */
 export async function forgetMachine(vault: Vault, machine: MachineRow): Promise<void> {
-  await vault.db.transaction().execute(async (trx) => {
-    await trx.deleteFrom("ip_allocations").where("machine_id", "=", machine.id).execute();
-    await trx.deleteFrom("machines").where("id", "=", machine.id).execute();
-  });
+  await vault.db.transaction().execute((trx) => deleteMachine(trx, machine.id));
 }
 
 /** Stop a machine but keep its disks (failback stops the recovery machine before the final switch). */
 export async function stopMachine(vault: Vault, item: ItemRow, machine: MachineRow): Promise<void> {
   await stopCompute(computeOf(item), machine.pid, machineEnv(machine));
   forgetSpawned(machine.dir);
-  await vault.db.updateTable("machines").set({ pid: null, state: "Stopped" }).where("id", "=", machine.id).execute();
+  await updateMachine(vault.db, machine.id, { pid: null, state: "Stopped" });
 }
 
 export function machineOf(vault: Vault, item: ItemRow, purpose: Purpose): Promise<MachineRow | undefined> {
-  return vault.db.selectFrom("machines").selectAll().where("item_id", "=", item.id).where("purpose", "=", purpose).executeTakeFirst();
+  return findMachine(vault.db, item.id, purpose);
 }
 
 export function machineDetails(machine: MachineRow): MachineDescription & { dir: string; state: string; pid: number | null } {

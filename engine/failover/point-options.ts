@@ -1,12 +1,11 @@
-import type { Selectable } from "kysely";
 import type { Vault } from "../vault";
-import type { Tables } from "../catalog/tables";
+import { pointsNewestFirst, type PointRow } from "../catalog/points";
 import type { PointOption } from "../../schema";
 import { EngineError } from "../errors";
 import type { ItemRow } from "../inventory/items";
 import { assertRestorable, damageOfPoints, pointsText } from "../replication/damage";
 
-export type PointRow = Selectable<Tables["points"]>;
+export type { PointRow };
 
 /**
  * The recovery point each machine fails over to:
@@ -23,7 +22,7 @@ export async function resolvePoints(vault: Vault, items: ItemRow[], option: Poin
   const chosen = new Map<number, PointRow>();
   const damaged = new Set<string>();
   const pointsOf = async (item: ItemRow) => {
-    const points = await vault.db.selectFrom("points").selectAll().where("item_id", "=", item.id).orderBy("captured_at", "desc").orderBy("id", "desc").execute();
+    const points = await pointsNewestFirst(vault.db, item.id);
     for (const id of (await damageOfPoints(vault.db, points.map((p) => p.id))).keys()) damaged.add(id);
     return points;
   };

@@ -8,6 +8,7 @@ import { writeItemState } from "../inventory/item-state-write";
 import { replicateWindow, scanDisks, sum } from "../replication/cycle";
 import { loadDiskState } from "../replication/manifests";
 import { machineOf } from "./machines";
+import { updateDisk } from "../catalog/disks";
 
 export interface ReprotectResult {
   direction: "recovery-to-primary" | "primary-to-recovery";
@@ -37,7 +38,7 @@ export async function reprotect(vault: Vault, item: ItemRow): Promise<JobView> {
       const disks = await job.step("Switch replication direction", async () => {
         for (const disk of await includedDisks(vault, item.id)) {
           const next = reverse ? { path: path.join(machine!.dir, disk.name), primary_path: disk.primary_path ?? disk.path } : { path: disk.primary_path ?? disk.path, primary_path: null };
-          await vault.db.updateTable("disks").set(next).where("id", "=", disk.id).execute();
+          await updateDisk(vault.db, disk.id, next);
         }
         await writeItemState(vault.db, item.id, "reprotect");
         return includedDisks(vault, item.id);

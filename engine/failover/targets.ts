@@ -8,6 +8,7 @@ import { recoveryOf, type ItemRow } from "../inventory/items";
 import { siteRow } from "../inventory/sites";
 import { networkRow } from "../inventory/networks";
 import { hostAddresses, inSubnet } from "../inventory/addresses";
+import { insertAddresses, mappedNetworkName, takenAddresses } from "../catalog/networks";
 
 export type Purpose = "failover" | "drill";
 
@@ -79,7 +80,7 @@ export async function planTarget(vault: Vault, item: ItemRow, purpose: Purpose):
 export async function allocateAddresses(trx: Transaction<Tables>, plan: TargetPlan, purpose: Purpose, machineId: number): Promise<Nic[]> {
   const a = plan.addressing;
   if (!a) return [];
-  const taken = new Set((await trx.selectFrom("ip_allocations").select("ip").where("network_id", "=", a.networkId).where("purpose", "=", purpose).execute()).map((r) => r.ip));
+  const taken = new Set(await takenAddresses(trx, a.networkId, purpose));
   const nics: Nic[] = [];
   if (a.staticIp) {
     if (taken.has(a.staticIp)) throw new EngineError("IpAddressInUse", `${a.staticIp} is already in use in network '${a.network}'; '${plan.item}' cannot take it`, { field: "recovery.ip" });
@@ -94,11 +95,10 @@ export async function allocateAddresses(trx: Transaction<Tables>, plan: TargetPl
     }
   }
   if (nics.length < a.count) throw new EngineError("SubnetFull", `subnet ${a.subnet} of '${a.network}' has no free address for '${plan.item}'`, { field: "recovery.subnet" });
-  await trx.insertInto("ip_allocations").values(nics.map((n) => ({ network_id: a.networkId, purpose, ip: n.ip, machine_id: machineId }))).execute();
+  await insertAddresses(trx, nics.map((n) => ({ network_id: a.networkId, purpose, ip: n.ip, machine_id: machineId })));
   return nics;
 }
 
 async function mappedNetwork(vault: Vault, source: string): Promise<string | undefined> {
-  const row = await vault.db.selectFrom("network_mappings").innerJoin("networks", "networks.id", "network_mappings.target_id").select("networks.name").where("source", "=", source).executeTakeFirst();
-  return row?.name;
+  return mappedNetworkName(vault.db, source);
 }

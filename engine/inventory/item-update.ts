@@ -8,6 +8,9 @@ import { checkDisk } from "../disks/disk-check";
 import type { Confine } from "./item-check";
 import { assertAllowed } from "./item-state";
 import { stopHeldWork } from "./item-state-write";
+import { openDrill } from "../catalog/drills";
+import { findHost } from "../catalog/hosts";
+import { updateDisk } from "../catalog/disks";
 
 /** Fields that say where and how the machine runs: fixed while it is failed over (until a failback is committed). */
 const PLACEMENT = ["recovery", "nics", "excludedDisks", "generation", "osType", "group"] as const;
@@ -53,12 +56,12 @@ export async function updateItem(vault: Vault, name: string, input: unknown, con
   const item = await itemRow(vault, name);
   assertUpdatable(item, update);
   // A drill machine is stopped by the compute settings it was started with.
-  if (update.recovery !== undefined && (await vault.db.selectFrom("drills").select("id").where("item_id", "=", item.id).where("cleaned_at", "is", null).executeTakeFirst())) {
+  if (update.recovery !== undefined && (await openDrill(vault.db, item.id))) {
     throw new ConflictError(`'${name}' has a drill running; clean it up before changing its recovery settings`, "recovery");
   }
   const failures: FieldFailure[] = [];
   const host = update.host ?? item.host;
-  if (update.host !== undefined && !(await vault.db.selectFrom("hosts").select("id").where("site_id", "=", item.site_id).where("name", "=", update.host).executeTakeFirst())) {
+  if (update.host !== undefined && !(await findHost(vault.db, item.site_id, update.host))) {
     failures.push({ property: "host", reason: `the site of '${name}' has no host named '${update.host}'` });
   }
   // The engine reads the disks itself unless the host has an agent: then they are paths of the daemon's host.
@@ -105,7 +108,7 @@ export async function updateItem(vault: Vault, name: string, input: unknown, con
     if (changes.host !== undefined) await stopHeldWork(trx, item.id);
     for (const disk of disks) {
       const next = { path: paths.get(disk.name)!, excluded: excluded.has(disk.name) ? 1 : 0 };
-      if (next.path !== disk.path || (update.excludedDisks && next.excluded !== disk.excluded)) await trx.updateTable("disks").set(next).where("id", "=", disk.id).execute();
+      if (next.path !== disk.path || (update.excludedDisks && next.excluded !== disk.excluded)) await updateDisk(trx, disk.id, next);
     }
   });
   return itemRow(vault, name);

@@ -1,6 +1,8 @@
-import type { Selectable } from "kysely";
 import type { Vault } from "../vault";
-import type { Tables } from "../catalog/tables";
+import { findItem, itemById, type ItemRow } from "../catalog/items";
+import { allDisks as disksOf, includedDisks as includedDisksOf, insertDisks, type DiskRow } from "../catalog/disks";
+import { findSite } from "../catalog/sites";
+import { findHost } from "../catalog/hosts";
 import { ItemSpec, parse, ValidationError, type FieldFailure, type Hooks, type RecoverySettings } from "../../schema";
 import { networkRow } from "./networks";
 import { inSubnet } from "./addresses";
@@ -10,8 +12,7 @@ import { policyRow } from "./policies";
 import type { StoredProtectionState } from "./item-state";
 import { agentHostOf } from "./hosts";
 
-export type ItemRow = Selectable<Tables["items"]>;
-export type DiskRow = Selectable<Tables["disks"]>;
+export type { ItemRow, DiskRow };
 
 export interface ValidatedItem {
   spec: ItemSpec;
@@ -27,13 +28,13 @@ export interface ValidatedItem {
 export async function validateItem(vault: Vault, input: unknown): Promise<ValidatedItem> {
   const spec = parse(ItemSpec, input, "protected item");
   const failures: FieldFailure[] = [];
-  if (await vault.db.selectFrom("items").select("id").where("name", "=", spec.name).executeTakeFirst()) {
+  if (await findItem(vault.db, spec.name)) {
     failures.push({ property: "name", reason: `a protected item named '${spec.name}' already exists` });
   }
-  const site = await vault.db.selectFrom("sites").select(["id", "kind"]).where("name", "=", spec.site).executeTakeFirst();
+  const site = await findSite(vault.db, spec.site);
   if (!site) failures.push({ property: "site", reason: `no site named '${spec.site}'` });
   else if (site.kind === "recovery") failures.push({ property: "site", reason: `'${spec.site}' is a recovery site; protected machines live on a source site` });
-  else if (spec.host && !(await vault.db.selectFrom("hosts").select("id").where("site_id", "=", site.id).where("name", "=", spec.host).executeTakeFirst())) {
+  else if (spec.host && !(await findHost(vault.db, site.id, spec.host))) {
     failures.push({ property: "host", reason: `site '${spec.site}' has no host named '${spec.host}'` });
   }
   const policy = await policyRow(vault, spec.policy).catch(() => undefined);
@@ -58,7 +59,7 @@ export const NO_FAILURE = { failures: 0, next_attempt_at: null, error_code: null
 /** Recovery settings must name a recovery site, and a network of that site whose subnet holds the IP. */
 export async function recoveryFailures(vault: Vault, recovery: RecoverySettings): Promise<FieldFailure[]> {
   const failures: FieldFailure[] = [];
-  const site = await vault.db.selectFrom("sites").select(["id", "kind"]).where("name", "=", recovery.site).executeTakeFirst();
+  const site = await findSite(vault.db, recovery.site);
   if (!site) failures.push({ property: "recovery.site", reason: `no site named '${recovery.site}'` });
   else if (site.kind !== "recovery") failures.push({ property: "recovery.site", reason: `'${recovery.site}' is not a recovery site` });
   if (recovery.network) {
@@ -105,31 +106,28 @@ export async function insertItem(vault: Vault, item: ValidatedItem, state: Store
       })
       .returning("id")
       .executeTakeFirstOrThrow();
-    await trx
-      .insertInto("disks")
-      .values(spec.disks.map((d) => ({ item_id: id, name: d.name, path: d.path, primary_path: null, os: d.os ? 1 : 0, excluded: spec.excludedDisks.includes(d.name) ? 1 : 0, state_size: null, state_xxh: null, state_chunks: null })))
-      .execute();
+    await insertDisks(trx, spec.disks.map((d) => ({ item_id: id, name: d.name, path: d.path, primary_path: null, os: d.os ? 1 : 0, excluded: spec.excludedDisks.includes(d.name) ? 1 : 0, state_size: null, state_xxh: null, state_chunks: null })));
   });
   return itemRow(vault, spec.name);
 }
 
 export async function itemRow(vault: Vault, name: string): Promise<ItemRow> {
-  const row = await vault.db.selectFrom("items").selectAll().where("name", "=", name).executeTakeFirst();
+  const row = await findItem(vault.db, name);
   if (!row) throw new NotFoundError("protected item", name);
   return row;
 }
 
 export async function itemRowById(vault: Vault, id: number): Promise<ItemRow> {
-  return vault.db.selectFrom("items").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+  return itemById(vault.db, id);
 }
 
 /** The disks replication copies (excluded disks are left out). */
 export function includedDisks(vault: Vault, itemId: number): Promise<DiskRow[]> {
-  return vault.db.selectFrom("disks").selectAll().where("item_id", "=", itemId).where("excluded", "=", 0).orderBy("id").execute();
+  return includedDisksOf(vault.db, itemId);
 }
 
 export function allDisks(vault: Vault, itemId: number): Promise<DiskRow[]> {
-  return vault.db.selectFrom("disks").selectAll().where("item_id", "=", itemId).orderBy("id").execute();
+  return disksOf(vault.db, itemId);
 }
 
 export const hooksOf = (item: ItemRow): Hooks => JSON.parse(item.hooks) as Hooks;

@@ -1,12 +1,11 @@
-import type { Selectable } from "kysely";
 import type { Vault } from "../vault";
-import type { Tables } from "../catalog/tables";
+import { anyPolicyNamed, findPolicy, insertPolicy, policyNameById, policyNames, updatePoliciesNamed, type PolicyRow } from "../catalog/policies";
 import { parse, PolicySpec, PolicyUpdate, ValidationError, type CopyFrequency } from "../../schema";
 import { NotFoundError } from "../errors";
 import type { PolicyView } from "../../schema";
 export type { PolicyView };
 
-export type PolicyRow = Selectable<Tables["policies"]>;
+export type { PolicyRow };
 
 
 const FAILBACK_SUFFIX = "-failback";
@@ -26,12 +25,12 @@ function columns(spec: PolicySpec) {
 /** Create a policy and, like ASR, its failback policy `<name>-failback` with the same settings. */
 export async function addPolicy(vault: Vault, input: unknown): Promise<{ policy: PolicyView; failback: PolicyView }> {
   const spec = parse(PolicySpec, input, "policy");
-  const taken = await vault.db.selectFrom("policies").select("name").where("name", "in", [spec.name, spec.name + FAILBACK_SUFFIX]).executeTakeFirst();
+  const taken = await anyPolicyNamed(vault.db, [spec.name, spec.name + FAILBACK_SUFFIX]);
   if (taken) throw new ValidationError("policy", [{ property: "name", reason: `a policy named '${taken.name}' already exists` }]);
   await vault.db.transaction().execute(async (trx) => {
     const now = vault.clock.now();
-    const { id } = await trx.insertInto("policies").values({ name: spec.name, ...columns(spec), failback_of: null, created_at: now }).returning("id").executeTakeFirstOrThrow();
-    await trx.insertInto("policies").values({ name: spec.name + FAILBACK_SUFFIX, ...columns(spec), failback_of: id, created_at: now }).execute();
+    const id = await insertPolicy(trx, { name: spec.name, ...columns(spec), failback_of: null, created_at: now });
+    await insertPolicy(trx, { name: spec.name + FAILBACK_SUFFIX, ...columns(spec), failback_of: id, created_at: now });
   });
   return { policy: await getPolicy(vault, spec.name), failback: await getPolicy(vault, spec.name + FAILBACK_SUFFIX) };
 }
@@ -43,12 +42,12 @@ export async function updatePolicy(vault: Vault, name: string, input: unknown): 
   if (current.failbackOf) throw new ValidationError("policy update", [{ property: "name", reason: `'${name}' is a failback policy; change '${current.failbackOf}' instead` }]);
   const { failbackOf: _, ...settings } = current;
   const merged = parse(PolicySpec, { ...settings, initialReplicationStart: settings.initialReplicationStart ?? undefined, ...update }, "policy update");
-  await vault.db.updateTable("policies").set(columns(merged)).where("name", "in", [name, name + FAILBACK_SUFFIX]).execute();
+  await updatePoliciesNamed(vault.db, [name, name + FAILBACK_SUFFIX], columns(merged));
   return getPolicy(vault, name);
 }
 
 export async function policyRow(vault: Vault, name: string): Promise<PolicyRow> {
-  const row = await vault.db.selectFrom("policies").selectAll().where("name", "=", name).executeTakeFirst();
+  const row = await findPolicy(vault.db, name);
   if (!row) throw new NotFoundError("policy", name);
   return row;
 }
@@ -68,11 +67,10 @@ export function policyView(row: PolicyRow, failbackOf: string | null): PolicyVie
 
 export async function getPolicy(vault: Vault, name: string): Promise<PolicyView> {
   const row = await policyRow(vault, name);
-  const parent = row.failback_of === null ? undefined : await vault.db.selectFrom("policies").select("name").where("id", "=", row.failback_of).executeTakeFirst();
+  const parent = row.failback_of === null ? undefined : await policyNameById(vault.db, row.failback_of);
   return policyView(row, parent?.name ?? null);
 }
 
 export async function listPolicies(vault: Vault): Promise<PolicyView[]> {
-  const rows = await vault.db.selectFrom("policies").select("name").orderBy("name").execute();
-  return Promise.all(rows.map((r) => getPolicy(vault, r.name)));
+  return Promise.all((await policyNames(vault.db)).map((name) => getPolicy(vault, name)));
 }

@@ -2,6 +2,9 @@ import type { Vault } from "../vault";
 import { parse, SiteUpdate, ValidationError } from "../../schema";
 import { EngineError } from "../errors";
 import { getSite, siteRow, type SiteView } from "./sites";
+import { setSitePath } from "../catalog/sites";
+import { deleteHosts, insertHosts } from "../catalog/hosts";
+import { itemsOnHosts } from "../catalog/items";
 
 /**
  * Change a site in place: `hosts` is the full list (new ones are added, missing ones removed; removing a
@@ -18,16 +21,16 @@ export async function updateSite(vault: Vault, name: string, input: unknown): Pr
   const removed = update.hosts ? current.hosts.filter((h) => !update.hosts!.includes(h)) : [];
   const added = update.hosts ? update.hosts.filter((h) => !current.hosts.includes(h)) : [];
   if (removed.length) {
-    const users = await vault.db.selectFrom("items").select(["name", "host"]).where("site_id", "=", site.id).where("host", "in", removed).orderBy("name").execute();
+    const users = await itemsOnHosts(vault.db, site.id, removed);
     if (users.length) {
       const list = users.map((u) => `'${u.name}' on ${u.host}`).join(", ");
       throw new EngineError("HostInUse", `cannot remove host(s) ${[...new Set(users.map((u) => u.host))].join(", ")} of site '${name}': machines run there (${list}); move or unprotect them first`, { field: "hosts" });
     }
   }
   await vault.db.transaction().execute(async (trx) => {
-    if (removed.length) await trx.deleteFrom("hosts").where("site_id", "=", site.id).where("name", "in", removed).execute();
-    if (added.length) await trx.insertInto("hosts").values(added.map((h) => ({ site_id: site.id, name: h }))).execute();
-    if (update.path !== undefined) await trx.updateTable("sites").set({ path: update.path }).where("id", "=", site.id).execute();
+    await deleteHosts(trx, site.id, removed);
+    await insertHosts(trx, site.id, added);
+    if (update.path !== undefined) await setSitePath(trx, site.id, update.path);
   });
   return getSite(vault, name);
 }

@@ -4,12 +4,16 @@ import { storedHealthCode, type Health, type HealthError, type ItemStatus, type 
 import { reportedState } from "../inventory/item-state";
 import { machineDetails, machineOf } from "../failover/machines";
 import { allDisks, hooksOf, recoveryOf, type ItemRow } from "../inventory/items";
-import { policyView, type PolicyRow } from "../inventory/policies";
+import { policyView } from "../inventory/policies";
 import { latestPointRow } from "../replication/points";
 import { damagedPointsOf, pointsText } from "../replication/damage";
 import { agentHostOf, isSilent, SILENCE_MS } from "../inventory/hosts";
 import { itemEvents } from "../inventory/events";
 export type { HealthError, ItemStatus };
+import { policyById } from "../catalog/policies";
+import { siteById } from "../catalog/sites";
+import { countPoints } from "../catalog/points";
+import { openDrill } from "../catalog/drills";
 
 
 
@@ -17,10 +21,10 @@ const DRILL_INTERVAL_MS = 180 * DAY;
 
 /** Health is derived when asked, from stored facts and the clock, so RPO is always current. */
 export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatus> {
-  const policy = (await vault.db.selectFrom("policies").selectAll().where("id", "=", item.policy_id).executeTakeFirstOrThrow()) as PolicyRow;
-  const site = await vault.db.selectFrom("sites").select("name").where("id", "=", item.site_id).executeTakeFirstOrThrow();
+  const policy = await policyById(vault.db, item.policy_id);
+  const site = await siteById(vault.db, item.site_id);
   const latest = await latestPointRow(vault, item.id);
-  const count = await vault.db.selectFrom("points").select((eb) => eb.fn.countAll<number>().as("n")).where("item_id", "=", item.id).executeTakeFirstOrThrow();
+  const count = await countPoints(vault.db, item.id);
   const now = vault.clock.now();
   const rpoSeconds = latest ? Math.max(0, Math.round((now - latest.captured_at) / 1000)) : null;
   const threshold = policyView(policy, null).rpoThresholdMinutes * MINUTE;
@@ -65,7 +69,7 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
   const disks = await allDisks(vault, item.id);
   const machineRow = await machineOf(vault, item, "failover");
   const machine = machineRow ? machineDetails(machineRow) : null;
-  const drill = await vault.db.selectFrom("drills").select(["id", "started_at"]).where("item_id", "=", item.id).where("cleaned_at", "is", null).executeTakeFirst();
+  const drill = await openDrill(vault.db, item.id);
   return {
     name: item.name,
     site: site.name,
@@ -81,7 +85,7 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
     rpoThresholdSeconds: threshold / 1000,
     latestPoint: latest ? { id: latest.id, capturedAt: iso(latest.captured_at)!, kind: latest.kind as PointKind } : null,
     lastAppConsistentAt: iso(item.last_app_point_at),
-    points: Number(count.n),
+    points: Number(count),
     resyncRequired: state === "ResyncRequired" ? item.resync_reason : null,
     failures: item.failures,
     nextAttemptAt: iso(item.next_attempt_at),

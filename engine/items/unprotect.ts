@@ -4,13 +4,18 @@ import { Job, type JobView } from "../jobs/jobs";
 import { itemRowById, type ItemRow } from "../inventory/items";
 import { assertAllowed } from "../inventory/item-state";
 import { forgetMachine, machineOf, removeMachine } from "../failover/machines";
+import { findJobOf } from "../catalog/jobs";
+import { deletePointsOfItem } from "../catalog/points";
+import { deleteDisksOfItem } from "../catalog/disks";
+import { deleteItemDrills } from "../catalog/drills";
+import { deleteItem } from "../catalog/items";
 
 /** Jobs during which the item must not disappear. */
 const MOVING = ["Failover", "Failback", "ChangeRecoveryPoint", "Commit", "Reprotect", "TestFailover", "TestFailoverCleanup", "Migrate"];
 
 /** Checks that change nothing: protection of this item may be disabled now. */
 async function assertCanUnprotect(vault: Vault, item: ItemRow): Promise<void> {
-  const running = await vault.db.selectFrom("jobs").select(["id", "type"]).where("target", "=", item.name).where("state", "=", "InProgress").where("type", "in", MOVING).executeTakeFirst();
+  const running = await findJobOf(vault.db, item.name, MOVING, "InProgress");
   if (running) throw new ConflictError(`a ${running.type} of '${item.name}' is in progress (job ${running.id}); wait for it to end`, "name");
   assertAllowed(item, "unprotect");
 }
@@ -32,11 +37,11 @@ export async function disableProtection(vault: Vault, item: ItemRow): Promise<Jo
       if (kept) await forgetMachine(vault, kept);
       const pointsDeleted = await job.step("Delete recovery points and replication state", () =>
         vault.db.transaction().execute(async (trx) => {
-          const points = await trx.deleteFrom("points").where("item_id", "=", item.id).executeTakeFirst();
-          await trx.deleteFrom("disks").where("item_id", "=", item.id).execute();
-          await trx.deleteFrom("drills").where("item_id", "=", item.id).execute();
-          await trx.deleteFrom("items").where("id", "=", item.id).execute();
-          return Number(points.numDeletedRows);
+          const points = await deletePointsOfItem(trx, item.id);
+          await deleteDisksOfItem(trx, item.id);
+          await deleteItemDrills(trx, item.id);
+          await deleteItem(trx, item.id);
+          return points;
         }),
       );
       return { item: item.name, pointsDeleted, drillRemoved: Boolean(drill), ...(kept ? { machineKept: kept.dir } : {}) };

@@ -1,21 +1,20 @@
 import type { Vault } from "../vault";
 import { Job, SuspendSignal, type JobView } from "./jobs";
+import { jobIdsOf, topTaskNames } from "../catalog/jobs";
 
 /** Job types that wait for a machine's agent when the machine is on an agent's host. */
 export const WAITING_TYPES = ["EnableProtection", "Replicate", "Resync"];
 
 /** Ids of an item's jobs that wait for (or are being done by) its agent. */
 export async function agentJobs(vault: Vault, itemName: string): Promise<string[]> {
-  const rows = await vault.db.selectFrom("jobs").select("id").where("target", "=", itemName).where("type", "in", WAITING_TYPES).where("state", "in", ["Suspended", "InProgress"]).execute();
-  return rows.map((r) => r.id);
+  return jobIdsOf(vault.db, itemName, WAITING_TYPES, ["Suspended", "InProgress"]);
 }
 
 /** The agent delivered: each waiting job's remaining tasks are done and the job ends with the result. */
 export async function completeAgentJobs(vault: Vault, itemName: string, result: unknown): Promise<void> {
   for (const id of await agentJobs(vault, itemName)) {
     const job = await Job.resume(vault.db, vault.clock, id);
-    const open = await vault.db.selectFrom("tasks").select("name").where("job_id", "=", id).where("parent_id", "is", null).where("state", "!=", "Succeeded").orderBy("seq").execute();
-    for (const task of open) await job.step(task.name, async () => undefined);
+    for (const task of await topTaskNames(vault.db, id, "!=", "Succeeded")) await job.step(task, async () => undefined);
     await job.finish("Succeeded", result);
   }
 }

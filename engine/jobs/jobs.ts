@@ -7,6 +7,7 @@ import { announceJob } from "./job-started";
 import { thisProcess } from "../process/owner";
 import type { JobView, TaskView } from "../../schema";
 export type { JobView, TaskView };
+import { findJob, findTask, insertJob, insertTask, lastTaskSeq, latestJobIds, tasksOf, updateJob, updateTask } from "../catalog/jobs";
 
 
 
@@ -37,7 +38,7 @@ export class Task {
     const now = Date.now();
     if (fraction < 1 && now - this.lastWrite < PROGRESS_INTERVAL_MS) return;
     this.lastWrite = now;
-    await this.job.db.updateTable("tasks").set({ progress: Math.min(1, fraction), detail: detail ?? null }).where("id", "=", this.id).execute();
+    await updateTask(this.job.db, this.id, { progress: Math.min(1, fraction), detail: detail ?? null });
   }
 
   child<T>(name: string, run: (task: Task) => Promise<T>): Promise<T> {
@@ -67,7 +68,7 @@ export class Job {
   static async start(db: CatalogDb, clock: Clock, type: JobType, target: string, plan: string[]): Promise<Job> {
     const now = clock.now();
     const job = new Job(db, clock, newId("job", now));
-    await db.insertInto("jobs").values({ id: job.id, type, target, state: "InProgress", created_at: now, started_at: now, ended_at: null, error_code: null, error_message: null, result: null, ...ownedHere() }).execute();
+    await insertJob(db, { id: job.id, type, target, state: "InProgress", created_at: now, started_at: now, ended_at: null, error_code: null, error_message: null, result: null, ...ownedHere() });
     for (const name of plan) await job.insertTask(name, null, "NotStarted");
     announceJob(job.id);
     return job;
@@ -75,28 +76,20 @@ export class Job {
 
   /** Take a Suspended job up again; its NotStarted tasks run as planned. */
   static async resume(db: CatalogDb, clock: Clock, id: string): Promise<Job> {
-    await db.updateTable("jobs").set({ state: "InProgress", ...ownedHere() }).where("id", "=", id).execute();
+    await updateJob(db, id, { state: "InProgress", ...ownedHere() });
     const job = new Job(db, clock, id);
-    const last = await db.selectFrom("tasks").select((eb) => eb.fn.max("seq").as("seq")).where("job_id", "=", id).executeTakeFirst();
-    job.seq = (last?.seq ?? 0) + 1;
+    job.seq = ((await lastTaskSeq(db, id)) ?? 0) + 1;
     announceJob(id);
     return job;
   }
 
   /** A task of this job by name under a parent (top level: null). */
   findTask(name: string, parent: number | null) {
-    let query = this.db.selectFrom("tasks").select(["id", "state", "error_message"]).where("job_id", "=", this.id).where("name", "=", name);
-    query = parent === null ? query.where("parent_id", "is", null) : query.where("parent_id", "=", parent);
-    return query.orderBy("id", "desc").executeTakeFirst();
+    return findTask(this.db, this.id, name, parent);
   }
 
   async insertTask(name: string, parent: number | null, state: JobState): Promise<number> {
-    const row = await this.db
-      .insertInto("tasks")
-      .values({ job_id: this.id, parent_id: parent, seq: this.seq++, name, state, progress: 0, detail: null, started_at: state === "InProgress" ? this.clock.now() : null, ended_at: null, error_message: null })
-      .returning("id")
-      .executeTakeFirstOrThrow();
-    return row.id;
+    return insertTask(this.db, { job_id: this.id, parent_id: parent, seq: this.seq++, name, state, progress: 0, detail: null, started_at: state === "InProgress" ? this.clock.now() : null, ended_at: null, error_message: null });
   }
 
   /** Run a planned top-level task (or a new one). Failure marks the task Failed and rethrows. */
@@ -109,18 +102,14 @@ export class Job {
     const found = await this.findTask(name, parent);
     const planned = found && (found.state === "NotStarted" || found.state === "Suspended") ? found : undefined;
     const id = planned ? planned.id : await this.insertTask(name, parent, "InProgress");
-    if (planned) await this.db.updateTable("tasks").set({ state: "InProgress", started_at: this.clock.now() }).where("id", "=", id).execute();
+    if (planned) await updateTask(this.db, id, { state: "InProgress", started_at: this.clock.now() });
     try {
       const value = await run(new Task(this, id));
-      await this.db.updateTable("tasks").set({ state: "Succeeded", progress: 1, ended_at: this.clock.now() }).where("id", "=", id).execute();
+      await updateTask(this.db, id, { state: "Succeeded", progress: 1, ended_at: this.clock.now() });
       return value;
     } catch (error) {
       const suspended = error instanceof SuspendSignal;
-      await this.db
-        .updateTable("tasks")
-        .set(suspended ? { state: "Suspended", detail: error.reason } : { state: "Failed", ended_at: this.clock.now(), error_message: classify(error).message })
-        .where("id", "=", id)
-        .execute();
+      await updateTask(this.db, id, suspended ? { state: "Suspended", detail: error.reason } : { state: "Failed", ended_at: this.clock.now(), error_message: classify(error).message });
       throw error;
     }
   }
@@ -132,21 +121,16 @@ export class Job {
 
   /** Whether someone asked to cancel this job (checked by the job between its tasks). */
   async cancelRequested(): Promise<boolean> {
-    const row = await this.db.selectFrom("jobs").select("cancel_requested").where("id", "=", this.id).executeTakeFirst();
-    return row?.cancel_requested === 1;
+    return (await findJob(this.db, this.id))?.cancel_requested === 1;
   }
 
   async finish(state: "Succeeded" | "Suspended" | "Cancelled", result?: unknown): Promise<void> {
-    await this.db
-      .updateTable("jobs")
-      .set({ state, ended_at: state === "Suspended" ? null : this.clock.now(), result: result === undefined ? null : JSON.stringify(result) })
-      .where("id", "=", this.id)
-      .execute();
+    await updateJob(this.db, this.id, { state, ended_at: state === "Suspended" ? null : this.clock.now(), result: result === undefined ? null : JSON.stringify(result) });
   }
 
   async fail(error: unknown): Promise<void> {
     const e = classify(error);
-    await this.db.updateTable("jobs").set({ state: "Failed", ended_at: this.clock.now(), error_code: e.code, error_message: e.message }).where("id", "=", this.id).execute();
+    await updateJob(this.db, this.id, { state: "Failed", ended_at: this.clock.now(), error_code: e.code, error_message: e.message });
   }
 
   /** Run body as this job's work: the job ends Succeeded with its result, or Failed with the error (rethrown). */
@@ -169,9 +153,9 @@ function ownedHere() {
 }
 
 export async function readJob(db: CatalogDb, id: string): Promise<JobView | undefined> {
-  const job = await db.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirst();
+  const job = await findJob(db, id);
   if (!job) return undefined;
-  const tasks = await db.selectFrom("tasks").selectAll().where("job_id", "=", id).orderBy("seq").execute();
+  const tasks = await tasksOf(db, id);
   const views = new Map<number, TaskView>();
   const roots: TaskView[] = [];
   for (const t of tasks) {
@@ -196,8 +180,6 @@ export async function readJob(db: CatalogDb, id: string): Promise<JobView | unde
 }
 
 export async function listJobs(db: CatalogDb, filter: { target?: string; limit?: number } = {}): Promise<JobView[]> {
-  let query = db.selectFrom("jobs").select("id").orderBy("created_at", "desc").orderBy("id", "desc").limit(filter.limit ?? 50);
-  if (filter.target) query = query.where("target", "=", filter.target);
-  const rows = await query.execute();
-  return (await Promise.all(rows.map((r) => readJob(db, r.id)))).filter((j): j is JobView => j !== undefined);
+  const ids = await latestJobIds(db, { target: filter.target, limit: filter.limit ?? 50 });
+  return (await Promise.all(ids.map((id) => readJob(db, id)))).filter((j): j is JobView => j !== undefined);
 }

@@ -12,6 +12,9 @@ import { captureDisk, type CaptureResult } from "./capture";
 import { loadDiskState, saveDiskState, saveManifest } from "./manifests";
 import { pointView, type PointView } from "./points";
 import { damageOfNewMap } from "./damage";
+import { insertPoint, pointsByIds } from "../catalog/points";
+import { insertPointDisk } from "../catalog/manifests";
+import { insertPointDamage } from "../catalog/damage";
 
 export interface WindowOptions {
   /** Run the quiesce hooks too (for items that have them) and mark their points app-consistent. */
@@ -79,9 +82,7 @@ export async function recordWindow(vault: Vault, entries: WindowEntry[], capture
     await alsoInside?.(trx);
     for (const [n, p] of entries.entries()) {
       const { results } = p;
-      await trx
-        .insertInto("points")
-        .values({
+      await insertPoint(trx, {
           id: ids[n],
           item_id: p.item.id,
           captured_at: capturedAt,
@@ -92,13 +93,12 @@ export async function recordWindow(vault: Vault, entries: WindowEntry[], capture
           blocks_changed: sum(results, (r) => r.blocksChanged),
           bytes_stored: sum(results, (r) => r.bytesStored),
           duration_ms: durationMs,
-        })
-        .execute();
+        });
       for (const [i, disk] of p.disks.entries()) {
         const map = results[i].map;
         const chunks = await saveManifest({ db: trx, dataKey: vault.dataKey }, map);
-        await trx.insertInto("point_disks").values({ point_id: ids[n], disk_id: disk.id, size: map.size, block_size: map.blockSize, chunks }).execute();
-        if (damage[n][i] > 0) await trx.insertInto("point_damage").values({ point_id: ids[n], disk_id: disk.id, blocks: damage[n][i], found_at: vault.clock.now() }).execute();
+        await insertPointDisk(trx, { point_id: ids[n], disk_id: disk.id, size: map.size, block_size: map.blockSize, chunks });
+        if (damage[n][i] > 0) await insertPointDamage(trx, ids[n], disk.id, damage[n][i], vault.clock.now());
         await saveDiskState(trx, disk.id, map, chunks);
       }
       const damaged = damage[n].some((blocks) => blocks > 0);
@@ -107,7 +107,7 @@ export async function recordWindow(vault: Vault, entries: WindowEntry[], capture
       });
     }
   });
-  const rows = await vault.db.selectFrom("points").selectAll().where("id", "in", ids).execute();
+  const rows = await pointsByIds(vault.db, ids);
   const byId = new Map(rows.map((r) => [r.id, r]));
   return Promise.all(entries.map((p, n) => pointView(vault, byId.get(ids[n])!, p.item.name)));
 }

@@ -1,6 +1,10 @@
-import type { Kysely, Transaction } from "kysely";
 import type { Vault } from "../vault";
-import type { Tables } from "../catalog/tables";
+import type { Db } from "../catalog/db";
+import { batches } from "../catalog/batch";
+import { itemsInStates } from "../catalog/items";
+import { findManifestChunk, manifestChunksByIds, type PointDisk } from "../catalog/manifests";
+import { latestPoint, pointsByIds } from "../catalog/points";
+import { clearPointDamage, damagedDisksOfItem, damagedElements, damagedPointDisks, damageOfPointIds, deleteDamagedElements, recordDamagedElement, setPointDamage } from "../catalog/damage";
 import { EngineError } from "../errors";
 import type { ItemRow } from "../inventory/items";
 import { failoverFlags } from "../inventory/item-state";
@@ -12,8 +16,6 @@ import type { SealingKey } from "../store/encrypt/sealing-key";
 import type { DiskDamage } from "../../schema";
 export type { DiskDamage };
 
-type Db = Kysely<Tables> | Transaction<Tables>;
-
 /**
  * What verify found, kept in the catalog: damaged_blocks holds the stored copies (and manifest chunks)
  * found bad, until they are found intact again (resync rewrites them); point_damage says how many of
@@ -22,49 +24,20 @@ type Db = Kysely<Tables> | Transaction<Tables>;
  */
 
 
-/** A disk of a point, as the catalog keeps its manifest: the chunk list. */
-export interface PointDisk {
-  point_id: string;
-  disk_id: number;
-  chunks: Buffer;
-}
+export type { PointDisk };
 
 export type DamageKind = "block" | "chunk";
-
-const BATCH = 400;
-
-function* batches<T>(list: T[]): Generator<T[]> {
-  for (let i = 0; i < list.length; i += BATCH) yield list.slice(i, i + BATCH);
-}
 
 /** The damaged disks of these points (points without damage are absent). */
 export async function damageOfPoints(db: Db, pointIds: string[]): Promise<Map<string, DiskDamage[]>> {
   const out = new Map<string, DiskDamage[]>();
-  for (const ids of batches(pointIds)) {
-    const rows = await db
-      .selectFrom("point_damage")
-      .innerJoin("disks", "disks.id", "point_damage.disk_id")
-      .select(["point_damage.point_id", "disks.name", "point_damage.blocks"])
-      .where("point_damage.point_id", "in", ids)
-      .orderBy("disks.id")
-      .execute();
-    for (const row of rows) out.set(row.point_id, [...(out.get(row.point_id) ?? []), { disk: row.name, blocks: row.blocks }]);
-  }
+  for (const row of await damageOfPointIds(db, pointIds)) out.set(row.point_id, [...(out.get(row.point_id) ?? []), { disk: row.name, blocks: row.blocks }]);
   return out;
 }
 
 /** An item's damaged points, newest first, with when their damage was first found. */
 export async function damagedPointsOf(db: Db, itemId: number): Promise<Array<{ id: string; capturedAt: number; foundAt: number; disks: DiskDamage[] }>> {
-  const rows = await db
-    .selectFrom("point_damage")
-    .innerJoin("points", "points.id", "point_damage.point_id")
-    .innerJoin("disks", "disks.id", "point_damage.disk_id")
-    .select(["points.id", "points.captured_at", "point_damage.found_at", "disks.name", "point_damage.blocks"])
-    .where("points.item_id", "=", itemId)
-    .orderBy("points.captured_at", "desc")
-    .orderBy("points.id", "desc")
-    .orderBy("disks.id")
-    .execute();
+  const rows = await damagedDisksOfItem(db, itemId);
   const byPoint = new Map<string, { id: string; capturedAt: number; foundAt: number; disks: DiskDamage[] }>();
   for (const row of rows) {
     const entry = byPoint.get(row.id) ?? { id: row.id, capturedAt: row.captured_at, foundAt: row.found_at, disks: [] };
@@ -93,13 +66,13 @@ export async function assertRestorable(vault: Vault, item: ItemRow, pointId: str
 
 /** Whether the item's latest point is damaged: the next capture would rely on the same damaged copies. */
 export async function latestIsDamaged(vault: Vault, itemId: number): Promise<boolean> {
-  const latest = await vault.db.selectFrom("points").select("id").where("item_id", "=", itemId).orderBy("captured_at", "desc").orderBy("id", "desc").executeTakeFirst();
+  const latest = await latestPoint(vault.db, itemId);
   return latest !== undefined && (await damageOfPoints(vault.db, [latest.id])).has(latest.id);
 }
 
 /** The damaged elements on record. */
 async function knownDamage(db: Db): Promise<Map<string, DamageKind>> {
-  const rows = await db.selectFrom("damaged_blocks").select(["id", "kind"]).execute();
+  const rows = await damagedElements(db);
   return new Map(rows.map((r) => [r.id, r.kind as DamageKind]));
 }
 
@@ -114,8 +87,9 @@ export async function refreshPointDamage(db: Db, dataKey: SealingKey | undefined
   const perChunk = new Map<string, number>();
   if (damage.size > 0) {
     const chunkIds = [...new Set(candidates.flatMap((c) => chunkIdsOf(c.chunks)))];
-    for (const ids of batches(chunkIds)) {
-      for (const row of await db.selectFrom("manifest_chunks").select(["id", "data"]).where("id", "in", ids).execute()) {
+    // A batch at a time: only one batch of chunks is held in memory.
+    for (const batch of batches(chunkIds)) {
+      for (const row of await manifestChunksByIds(db, batch)) {
         let count = 0;
         // A damaged chunk is on record itself (its points count it); its ids cannot be read.
         const ids = intactChunk(dataKey, row.id, row.data);
@@ -124,33 +98,14 @@ export async function refreshPointDamage(db: Db, dataKey: SealingKey | undefined
       }
     }
   }
-  const existing = new Set<string>();
-  for (const ids of batches([...new Set(candidates.map((c) => c.point_id))])) {
-    for (const row of await db.selectFrom("points").select("id").where("id", "in", ids).execute()) existing.add(row.id);
-  }
+  const existing = new Set((await pointsByIds(db, [...new Set(candidates.map((c) => c.point_id))])).map((row) => row.id));
   for (const c of candidates) {
     if (!existing.has(c.point_id)) continue;
     // A chunk that is itself damaged (or gone) counts once: its ids cannot be trusted.
     const blocks = damage.size === 0 ? 0 : chunkIdsOf(c.chunks).reduce((sum, id) => sum + (damage.has(id) || !perChunk.has(id) ? 1 : perChunk.get(id)!), 0);
-    if (blocks === 0) {
-      await db.deleteFrom("point_damage").where("point_id", "=", c.point_id).where("disk_id", "=", c.disk_id).execute();
-    } else {
-      await db
-        .insertInto("point_damage")
-        .values({ point_id: c.point_id, disk_id: c.disk_id, blocks, found_at: now })
-        .onConflict((oc) => oc.columns(["point_id", "disk_id"]).doUpdateSet({ blocks }))
-        .execute();
-    }
+    if (blocks === 0) await clearPointDamage(db, c.point_id, c.disk_id);
+    else await setPointDamage(db, c.point_id, c.disk_id, blocks, now);
   }
-}
-
-/** The disks of points that have damage on record. */
-export async function damagedPointDisks(db: Db): Promise<PointDisk[]> {
-  return db
-    .selectFrom("point_disks")
-    .innerJoin("point_damage", (j) => j.onRef("point_damage.point_id", "=", "point_disks.point_id").onRef("point_damage.disk_id", "=", "point_disks.disk_id"))
-    .select(["point_disks.point_id", "point_disks.disk_id", "point_disks.chunks"])
-    .execute();
 }
 
 export interface Findings {
@@ -170,12 +125,12 @@ export async function recordFindings(vault: Vault, findings: Findings, checked: 
   const now = vault.clock.now();
   await vault.db.transaction().execute(async (trx) => {
     for (const [id, { kind, reason }] of findings.damaged) {
-      await trx.insertInto("damaged_blocks").values({ id, kind, reason, found_at: now }).onConflict((oc) => oc.column("id").doUpdateSet({ reason })).execute();
+      await recordDamagedElement(trx, id, kind, reason, now);
     }
     const known = await knownDamage(trx);
     const cleared = [...known.keys()].filter((id) => findings.intact(id) && !findings.damaged.has(id));
     if (findings.live) cleared.push(...[...known.keys()].filter((id) => !findings.live!.has(id)));
-    for (const ids of batches(cleared)) await trx.deleteFrom("damaged_blocks").where("id", "in", ids).execute();
+    await deleteDamagedElements(trx, cleared);
     await refreshPointDamage(trx, vault.dataKey, [...checked, ...(await damagedPointDisks(trx))], now);
   });
 }
@@ -201,7 +156,7 @@ export async function recheckDamage(vault: Vault): Promise<string[]> {
  * damaged copies); one that needed it for that reason alone and whose latest point is intact again does not.
  */
 export async function settleDamagedStates(vault: Vault): Promise<void> {
-  const items = await vault.db.selectFrom("items").select(["id", "state", "resync_reason", "failover_state"]).where("state", "in", ["Protected", "ResyncRequired"]).execute();
+  const items = await itemsInStates(vault.db, ["Protected", "ResyncRequired"]);
   for (const item of items) {
     if (!failoverFlags(item.failover_state).replicates) continue;
     await writeItemState(vault.db, item.id, (await latestIsDamaged(vault, item.id)) ? "replicaDamaged" : "replicaIntact");
@@ -209,7 +164,7 @@ export async function settleDamagedStates(vault: Vault): Promise<void> {
 }
 
 async function chunkIntact(vault: Vault, id: string): Promise<boolean> {
-  const row = await vault.db.selectFrom("manifest_chunks").select("data").where("id", "=", id).executeTakeFirst();
+  const row = await findManifestChunk(vault.db, id);
   return row !== undefined && intactChunk(vault.dataKey, id, row.data) !== undefined;
 }
 

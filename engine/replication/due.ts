@@ -4,6 +4,7 @@ import { COPY_FREQUENCY_MS, type CopyFrequency } from "../../schema";
 import type { ItemRow } from "../inventory/items";
 import { inWindow } from "./resync-window";
 import { failoverFlags, PROTECTION_STATES } from "../inventory/item-state";
+import { itemsWithSchedule } from "../catalog/items";
 
 /** An item with the policy settings that decide when its work is due. */
 export type ScheduledItem = ItemRow & {
@@ -22,13 +23,7 @@ export interface DueWork {
 }
 
 export function scheduledItems(vault: Vault, where: { host?: { siteId: number; name: string } } = {}): Promise<ScheduledItem[]> {
-  let query = vault.db
-    .selectFrom("items")
-    .innerJoin("policies", "policies.id", "items.policy_id")
-    .selectAll("items")
-    .select(["policies.copy_frequency", "policies.app_consistent_hours", "policies.initial_replication_start", "policies.resync_start", "policies.resync_end"]);
-  if (where.host) query = query.where("items.site_id", "=", where.host.siteId).where("items.host", "=", where.host.name);
-  return query.orderBy("items.id").execute();
+  return itemsWithSchedule(vault.db, where.host);
 }
 
 /** Whether an item may be attempted now: not waiting out a back-off, not stopped by a non-recoverable error. */

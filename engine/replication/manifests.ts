@@ -1,12 +1,11 @@
 import { createHash } from "node:crypto";
-import type { Kysely, Transaction } from "kysely";
-import type { Tables } from "../catalog/tables";
 import type { CatalogDb } from "../catalog/catalog";
+import type { Db } from "../catalog/db";
+import { findPointDisk, insertManifestChunks, manifestChunksByIds } from "../catalog/manifests";
+import { diskState, saveDiskStateRow } from "../catalog/disks";
 import { EngineError } from "../errors";
 import type { SealingKey } from "../store/encrypt/sealing-key";
 import { assembleIds, BlockMap, chunkIdsOf, chunkList } from "./block-map";
-
-type Db = Kysely<Tables> | Transaction<Tables>;
 
 /**
  * Where manifests are kept: the catalog (or a transaction of it), and the vault's data key, which seals
@@ -21,10 +20,7 @@ export interface Manifests<D extends Db = CatalogDb> {
 /** Save a map's chunks (new ones only) and return the chunk list that names them. */
 export async function saveManifest({ db, dataKey }: Manifests<Db>, map: BlockMap): Promise<Buffer> {
   const chunks = map.chunks();
-  for (let i = 0; i < chunks.length; i += 200) {
-    const rows = chunks.slice(i, i + 200).map(({ id, data }) => ({ id, data: dataKey ? dataKey.seal("manifest-chunk", id, data) : data }));
-    await db.insertInto("manifest_chunks").values(rows).onConflict((oc) => oc.column("id").doNothing()).execute();
-  }
+  await insertManifestChunks(db, chunks.map(({ id, data }) => ({ id, data: dataKey ? dataKey.seal("manifest-chunk", id, data) : data })));
   return chunkList(chunks);
 }
 
@@ -49,16 +45,13 @@ export function intactChunk(dataKey: SealingKey | undefined, id: string, stored:
 export async function loadIds({ db, dataKey }: Manifests, list: Buffer, count: number): Promise<Buffer> {
   const wanted = [...new Set(chunkIdsOf(list))];
   const found = new Map<string, Buffer>();
-  for (let i = 0; i < wanted.length; i += 400) {
-    const rows = await db.selectFrom("manifest_chunks").select(["id", "data"]).where("id", "in", wanted.slice(i, i + 400)).execute();
-    for (const row of rows) found.set(row.id, openChunk(dataKey, row.id, row.data));
-  }
+  for (const row of await manifestChunksByIds(db, wanted)) found.set(row.id, openChunk(dataKey, row.id, row.data));
   return assembleIds(list, found, count);
 }
 
 /** The block ids of one disk at one recovery point. */
 export async function loadPointMap(manifests: Manifests, pointId: string, diskId: number): Promise<BlockMap> {
-  const row = await manifests.db.selectFrom("point_disks").selectAll().where("point_id", "=", pointId).where("disk_id", "=", diskId).executeTakeFirst();
+  const row = await findPointDisk(manifests.db, pointId, diskId);
   if (!row) throw new EngineError("ChainBroken", `recovery point ${pointId} has no manifest for disk ${diskId}`);
   const count = Math.ceil(row.size / row.block_size);
   return new BlockMap(row.size, row.block_size, await loadIds(manifests, row.chunks, count), new BigUint64Array(count));
@@ -69,7 +62,7 @@ export async function loadPointMap(manifests: Manifests, pointId: string, diskId
  * Null before initial replication. A state whose chunks are gone means the chain is broken.
  */
 export async function loadDiskState(manifests: Manifests, diskId: number, blockSize: number): Promise<BlockMap | null> {
-  const row = await manifests.db.selectFrom("disks").select(["state_size", "state_xxh", "state_chunks"]).where("id", "=", diskId).executeTakeFirstOrThrow();
+  const row = await diskState(manifests.db, diskId);
   if (row.state_size === null || !row.state_xxh || !row.state_chunks) return null;
   const count = Math.ceil(row.state_size / blockSize);
   if (row.state_xxh.length !== count * 8) throw new EngineError("ChainBroken", `change map of disk ${diskId} is damaged`);
@@ -79,14 +72,5 @@ export async function loadDiskState(manifests: Manifests, diskId: number, blockS
 }
 
 export async function saveDiskState(db: Db, diskId: number, map: BlockMap, chunks: Buffer): Promise<void> {
-  await db
-    .updateTable("disks")
-    .set((eb) => ({
-      state_size: map.size,
-      state_xxh: Buffer.from(map.hashes.buffer, map.hashes.byteOffset, map.hashes.byteLength),
-      state_chunks: chunks,
-      state_version: eb("state_version", "+", 1),
-    }))
-    .where("id", "=", diskId)
-    .execute();
+  await saveDiskStateRow(db, diskId, { size: map.size, xxh: Buffer.from(map.hashes.buffer, map.hashes.byteOffset, map.hashes.byteLength), chunks });
 }

@@ -12,6 +12,7 @@ import { loadPointMap } from "./manifests";
 import { writeThroughPartial } from "./partial-outputs";
 import { pointView, resolvePoint, type PointView } from "./points";
 import { assertRestorable } from "./damage";
+import { disksOfPoint } from "../catalog/manifests";
 
 export interface MaterializedDisk {
   name: string;
@@ -28,13 +29,7 @@ export interface MaterializedDisk {
 export async function materialize(vault: Vault, item: ItemRow, selector: string, outDir: string, task?: Task): Promise<{ point: PointView; disks: MaterializedDisk[] }> {
   const point = await resolvePoint(vault, item, selector);
   await assertRestorable(vault, item, point.id);
-  const disks = await vault.db
-    .selectFrom("point_disks")
-    .innerJoin("disks", "disks.id", "point_disks.disk_id")
-    .select(["disks.id", "disks.name", "point_disks.size"])
-    .where("point_disks.point_id", "=", point.id)
-    .orderBy("disks.id")
-    .execute();
+  const disks = await disksOfPoint(vault.db, point.id);
   await fs.mkdir(outDir, { recursive: true });
   const written: MaterializedDisk[] = [];
   for (const disk of disks) {

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import type { Vault } from "../vault";
 import { ORPHAN_GRACE_MS } from "../store/packed/packed-block-store";
 import { ownerState } from "../process/owner";
+import { forgetPartialOutput, partialOutputs, recordPartialOutput } from "../catalog/partial-outputs";
 
 /** A file written outside the vault takes its name only when complete; until then it has this suffix. */
 export const PARTIAL_SUFFIX = ".partial";
@@ -17,7 +18,7 @@ export const PARTIAL_SUFFIX = ".partial";
 export async function writeThroughPartial(vault: Vault, target: string, body: (partial: string) => Promise<void>): Promise<void> {
   const partial = path.resolve(`${target}${PARTIAL_SUFFIX}`); // found again from any working directory
   const owner = { host: hostname(), pid: process.pid, started_at: Date.now() };
-  await vault.db.insertInto("partial_outputs").values({ path: partial, ...owner }).onConflict((oc) => oc.column("path").doUpdateSet(owner)).execute();
+  await recordPartialOutput(vault.db, partial, owner);
   try {
     await body(partial);
     await fs.rename(partial, target);
@@ -27,7 +28,7 @@ export async function writeThroughPartial(vault: Vault, target: string, body: (p
     throw error;
   } finally {
     // Best effort (the catalog's disk may be the full one): a record whose file is gone is dropped by GC.
-    await vault.db.deleteFrom("partial_outputs").where("path", "=", partial).execute().catch(() => undefined);
+    await forgetPartialOutput(vault.db, partial).catch(() => undefined);
   }
 }
 
@@ -37,7 +38,7 @@ export async function writeThroughPartial(vault: Vault, target: string, body: (p
  */
 export async function collectPartialOutputs(vault: Vault): Promise<number> {
   let removed = 0;
-  for (const row of await vault.db.selectFrom("partial_outputs").selectAll().execute()) {
+  for (const row of await partialOutputs(vault.db)) {
     const stats = await fs.stat(row.path).catch((e) => (e.code === "ENOENT" ? undefined : Promise.reject(e)));
     if (stats) {
       // Only the pid is kept, so a reused one keeps the file until that process ends too.
@@ -46,7 +47,7 @@ export async function collectPartialOutputs(vault: Vault): Promise<number> {
       await fs.rm(row.path, { force: true });
       removed++;
     }
-    await vault.db.deleteFrom("partial_outputs").where("path", "=", row.path).execute();
+    await forgetPartialOutput(vault.db, row.path);
   }
   return removed;
 }

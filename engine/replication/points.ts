@@ -1,6 +1,6 @@
-import type { Selectable } from "kysely";
 import type { Vault } from "../vault";
-import type { Tables } from "../catalog/tables";
+import { findPointOf, latestPoint, pointsOldestFirst, type PointRow } from "../catalog/points";
+import { disksOfPoint } from "../catalog/manifests";
 import type { PointKind } from "../../schema";
 import { EngineError, NotFoundError } from "../errors";
 import type { ItemRow } from "../inventory/items";
@@ -9,16 +9,9 @@ import type { PointView } from "../../schema";
 export type { PointView };
 
 
-type PointRow = Selectable<Tables["points"]>;
 
 export async function pointView(vault: Vault, row: PointRow, itemName: string): Promise<PointView> {
-  const disks = await vault.db
-    .selectFrom("point_disks")
-    .innerJoin("disks", "disks.id", "point_disks.disk_id")
-    .select(["disks.name", "point_disks.size"])
-    .where("point_disks.point_id", "=", row.id)
-    .orderBy("disks.id")
-    .execute();
+  const disks = (await disksOfPoint(vault.db, row.id)).map(({ name, size }) => ({ name, size }));
   const damage = (await damageOfPoints(vault.db, [row.id])).get(row.id) ?? [];
   return {
     id: row.id,
@@ -38,12 +31,12 @@ export async function pointView(vault: Vault, row: PointRow, itemName: string): 
 
 /** Points of an item, oldest first. */
 export async function listPoints(vault: Vault, item: ItemRow): Promise<PointView[]> {
-  const rows = await vault.db.selectFrom("points").selectAll().where("item_id", "=", item.id).orderBy("captured_at").orderBy("id").execute();
+  const rows = await pointsOldestFirst(vault.db, item.id);
   return Promise.all(rows.map((r) => pointView(vault, r, item.name)));
 }
 
 export async function latestPointRow(vault: Vault, itemId: number): Promise<PointRow | undefined> {
-  return vault.db.selectFrom("points").selectAll().where("item_id", "=", itemId).orderBy("captured_at", "desc").orderBy("id", "desc").executeTakeFirst();
+  return latestPoint(vault.db, itemId);
 }
 
 /** A point by id, or the latest with "latest". */
@@ -51,7 +44,7 @@ export async function resolvePoint(vault: Vault, item: ItemRow, selector: string
   const row =
     selector === "latest"
       ? await latestPointRow(vault, item.id)
-      : await vault.db.selectFrom("points").selectAll().where("id", "=", selector).where("item_id", "=", item.id).executeTakeFirst();
+      : await findPointOf(vault.db, item.id, selector);
   if (!row) {
     throw selector === "latest"
       ? new EngineError("NoRecoveryPoint", `'${item.name}' has no recovery point yet`, { field: "point" })

@@ -10,6 +10,7 @@ import { policyRow } from "../inventory/policies";
 import { diskSize } from "../disks/block-reader";
 import { replicateWindow, scanDisks, sum } from "./cycle";
 import { recordFailure } from "./retry";
+import { findJobOf } from "../catalog/jobs";
 
 const PREREQUISITES = "Prerequisites check";
 const RELATIONSHIP = "Create replication relationship";
@@ -51,7 +52,7 @@ export async function enableProtection(vault: Vault, input: unknown): Promise<Jo
 
 /** Continue a machine's protection: its suspended enable-protection job, or a new one after a failure. */
 export async function resumeInitialReplication(vault: Vault, item: ItemRow): Promise<JobView> {
-  const suspended = await vault.db.selectFrom("jobs").select("id").where("type", "=", "EnableProtection").where("target", "=", item.name).where("state", "=", "Suspended").executeTakeFirst();
+  const suspended = await findJobOf(vault.db, item.name, ["EnableProtection"], "Suspended");
   const job = suspended ? await Job.resume(vault.db, vault.clock, suspended.id) : await Job.start(vault.db, vault.clock, "EnableProtection", item.name, [INITIAL, FINALIZE]);
   await initialReplication(vault, job, item).catch((error) => job.fail(error));
   return await job.view();

@@ -3,6 +3,9 @@ import { HOUR } from "../clock";
 import { chunkIdsOf, nonZeroIds } from "./block-map";
 import { collectPartialOutputs } from "./partial-outputs";
 import { openChunk } from "./manifests";
+import { deletePoints, pointsNewestFirst, retentionOfItems } from "../catalog/points";
+import { allManifestChunks, allPointChunkLists, deleteManifestChunks, manifestChunkIds } from "../catalog/manifests";
+import { allStateChunkLists } from "../catalog/disks";
 
 export interface RetentionResult {
   pointsDeleted: number;
@@ -15,11 +18,11 @@ export interface RetentionResult {
 
 /** Points that have left their policy's retention window; each item's latest point always stays. */
 export async function expiredPoints(vault: Vault): Promise<string[]> {
-  const items = await vault.db.selectFrom("items").innerJoin("policies", "policies.id", "items.policy_id").select(["items.id", "policies.retention_hours"]).execute();
+  const items = await retentionOfItems(vault.db);
   const expired: string[] = [];
   for (const item of items) {
     const cutoff = vault.clock.now() - item.retention_hours * HOUR;
-    const rows = await vault.db.selectFrom("points").select(["id", "captured_at"]).where("item_id", "=", item.id).orderBy("captured_at", "desc").orderBy("id", "desc").execute();
+    const rows = await pointsNewestFirst(vault.db, item.id);
     expired.push(...rows.slice(1).filter((r) => r.captured_at < cutoff).map((r) => r.id));
   }
   return expired;
@@ -31,24 +34,19 @@ export async function expiredPoints(vault: Vault): Promise<string[]> {
  */
 export async function applyRetention(vault: Vault): Promise<RetentionResult> {
   const expired = await expiredPoints(vault);
-  for (let i = 0; i < expired.length; i += 400) {
-    await vault.db.deleteFrom("points").where("id", "in", expired.slice(i, i + 400)).execute();
-  }
+  await deletePoints(vault.db, expired);
   return { pointsDeleted: expired.length, ...(await collectGarbage(vault)) };
 }
 
 export async function collectGarbage(vault: Vault): Promise<Omit<RetentionResult, "pointsDeleted">> {
   const live = new Set<string>();
-  for (const row of await vault.db.selectFrom("point_disks").select("chunks").execute()) for (const id of chunkIdsOf(row.chunks)) live.add(id);
-  for (const row of await vault.db.selectFrom("disks").select("state_chunks").where("state_chunks", "is not", null).execute()) {
-    for (const id of chunkIdsOf(row.state_chunks!)) live.add(id);
-  }
-  const all = await vault.db.selectFrom("manifest_chunks").select("id").execute();
-  const dead = all.map((r) => r.id).filter((id) => !live.has(id));
-  for (let i = 0; i < dead.length; i += 400) await vault.db.deleteFrom("manifest_chunks").where("id", "in", dead.slice(i, i + 400)).execute();
+  for (const chunks of await allPointChunkLists(vault.db)) for (const id of chunkIdsOf(chunks)) live.add(id);
+  for (const chunks of await allStateChunkLists(vault.db)) for (const id of chunkIdsOf(chunks)) live.add(id);
+  const dead = (await manifestChunkIds(vault.db)).filter((id) => !live.has(id));
+  await deleteManifestChunks(vault.db, dead);
 
   const liveBlocks = new Set<string>();
-  for (const row of await vault.db.selectFrom("manifest_chunks").select(["id", "data"]).execute()) for (const id of nonZeroIds(openChunk(vault.dataKey, row.id, row.data))) liveBlocks.add(id);
+  for (const row of await allManifestChunks(vault.db)) for (const id of nonZeroIds(openChunk(vault.dataKey, row.id, row.data))) liveBlocks.add(id);
   const { blocksDeleted, bytesFreed } = await vault.store.retainOnly(liveBlocks);
   return { chunksDeleted: dead.length, blocksDeleted, bytesFreed, partialOutputsDeleted: await collectPartialOutputs(vault) };
 }

@@ -8,6 +8,7 @@ import { diskSize } from "../disks/block-reader";
 import { loadDiskState } from "./manifests";
 import { pendingBytes } from "./capture";
 import { verifyAfterStoreFull } from "./verify-schedule";
+import { itemById } from "../catalog/items";
 
 /** Back-off after the 1st..5th consecutive failure; every 30 minutes after that (as ASR retries). */
 const BACKOFF_MINUTES = [1, 2, 4, 8, 10];
@@ -29,7 +30,7 @@ export async function recordFailure(vault: Vault, items: ItemRow[], error: unkno
   const now = vault.clock.now();
   if (e.code === "StoreFull") await verifyAfterStoreFull(vault); // a full store may have left writes short
   for (const item of items) {
-    const fresh = await vault.db.selectFrom("items").select(["failures", "error_since"]).where("id", "=", item.id).executeTakeFirstOrThrow();
+    const fresh = await itemById(vault.db, item.id);
     const failures = fresh.failures + 1;
     let outcome: ItemOperation = "attemptFailed";
     if (e.code === "ChainBroken") outcome = "chainBroken";

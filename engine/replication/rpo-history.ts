@@ -4,6 +4,8 @@ import { HOUR, MINUTE } from "../clock";
 import type { ItemRow } from "../inventory/items";
 import type { RpoHistory, RpoSample } from "../../schema";
 export type { RpoHistory, RpoSample };
+import { policyById } from "../catalog/policies";
+import { captureTimes } from "../catalog/points";
 
 
 
@@ -94,11 +96,9 @@ export function parseHours(value: string | number | undefined): number {
 export async function rpoHistory(vault: Vault, item: ItemRow, hours: number, maxSamples = DEFAULT_MAX_SAMPLES): Promise<RpoHistory> {
   const to = vault.clock.now();
   const from = to - hours * HOUR;
-  const policy = await vault.db.selectFrom("policies").select("rpo_threshold_minutes").where("id", "=", item.policy_id).executeTakeFirstOrThrow();
+  const policy = await policyById(vault.db, item.policy_id);
   // The latest point before the window sets the RPO at its start; later ones are the teeth.
-  const before = await vault.db.selectFrom("points").select("captured_at").where("item_id", "=", item.id).where("captured_at", "<=", from).orderBy("captured_at", "desc").limit(1).execute();
-  const inside = await vault.db.selectFrom("points").select("captured_at").where("item_id", "=", item.id).where("captured_at", ">", from).where("captured_at", "<=", to).orderBy("captured_at").execute();
-  const series = rpoSawtooth([...before, ...inside].map((p) => p.captured_at), from, to);
+  const series = rpoSawtooth(await captureTimes(vault.db, item.id, from, to), from, to);
   const samples = decimate(series, maxSamples);
   return {
     item: item.name,

@@ -1,6 +1,7 @@
 import type { Vault } from "../vault";
 import type { Hooks } from "../../schema";
 import { hooksOf, type ItemRow } from "../inventory/items";
+import { findMachine } from "../catalog/machines";
 
 /**
  * The hooks of the machine replication reads now. Normally the protected machine's own. After reprotect
@@ -9,6 +10,6 @@ import { hooksOf, type ItemRow } from "../inventory/items";
  */
 export async function sourceHooks(vault: Vault, item: ItemRow): Promise<Hooks> {
   if (item.active_site !== "recovery") return hooksOf(item);
-  const machine = await vault.db.selectFrom("machines").select("pid").where("item_id", "=", item.id).where("purpose", "=", "failover").executeTakeFirst();
+  const machine = await findMachine(vault.db, item.id, "failover");
   return machine?.pid ? { pause: `kill -STOP -${machine.pid}`, resume: `kill -CONT -${machine.pid}` } : {};
 }

@@ -1,17 +1,14 @@
 import type { Vault } from "../vault";
+import { deleteMeta, metaValue, setMetaValue } from "../catalog/meta";
+import { anyItemFailingWith } from "../catalog/items";
 
 /** When the last scheduled verify started (epoch ms); set at the daemon's first tick, so the first runs an interval later. */
 const LAST_VERIFY = "verify_last_at";
 /** Set when a failure was StoreFull: writes may have gone wrong, so the store is verified once it takes writes again. */
 const AFTER_STORE_FULL = "verify_after_store_full";
 
-async function meta(vault: Vault, key: string): Promise<string | undefined> {
-  return (await vault.db.selectFrom("meta").select("value").where("key", "=", key).executeTakeFirst())?.value;
-}
-
-async function setMeta(vault: Vault, key: string, value: string): Promise<void> {
-  await vault.db.insertInto("meta").values({ key, value }).onConflict((oc) => oc.column("key").doUpdateSet({ value })).execute();
-}
+const meta = (vault: Vault, key: string) => metaValue(vault.db, key);
+const setMeta = (vault: Vault, key: string, value: string) => setMetaValue(vault.db, key, value);
 
 /** A StoreFull failure was recorded: verify the vault once the store has recovered. */
 export async function verifyAfterStoreFull(vault: Vault): Promise<void> {
@@ -25,7 +22,7 @@ export async function verifyAfterStoreFull(vault: Vault): Promise<void> {
 export async function verifyDue(vault: Vault, intervalMs: number | null): Promise<string | null> {
   const now = vault.clock.now();
   if (await meta(vault, AFTER_STORE_FULL)) {
-    const full = await vault.db.selectFrom("items").select("id").where("error_code", "=", "StoreFull").executeTakeFirst();
+    const full = await anyItemFailingWith(vault.db, "StoreFull");
     if (!full) return "the store was full";
   }
   const last = await meta(vault, LAST_VERIFY);
@@ -39,5 +36,5 @@ export async function verifyDue(vault: Vault, intervalMs: number | null): Promis
 /** A scheduled verify starts: the interval counts from now, and a pending StoreFull verify is this one. */
 export async function verifyStarted(vault: Vault): Promise<void> {
   await setMeta(vault, LAST_VERIFY, String(vault.clock.now()));
-  await vault.db.deleteFrom("meta").where("key", "=", AFTER_STORE_FULL).execute();
+  await deleteMeta(vault.db, AFTER_STORE_FULL);
 }

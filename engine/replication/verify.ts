@@ -9,6 +9,10 @@ import { damageOfPoints, recordFindings, settleDamagedStates, type DamageKind, t
 import { readBack } from "./read-back";
 import { intactChunk } from "./manifests";
 import { MiB, RateLimiter } from "./rate-limit";
+import { batches } from "../catalog/batch";
+import { allItems } from "../catalog/items";
+import { pointsNewestFirst } from "../catalog/points";
+import { manifestChunksByIds, pointDisksOf } from "../catalog/manifests";
 
 export interface VerifyResult {
   item: string | null;
@@ -41,7 +45,7 @@ const CANCEL_POLL_MS = 1000;
  * A Protected item whose latest point is damaged then needs a resync. Cancel stops the reads where they are.
  */
 export async function verify(vault: Vault, request: VerifyRequest, options: { signal?: AbortSignal } = {}): Promise<JobView> {
-  const items = request.item ? [await itemRow(vault, request.item)] : await vault.db.selectFrom("items").selectAll().orderBy("name").execute();
+  const items = request.item ? [await itemRow(vault, request.item)] : await allItems(vault.db);
   const job = await Job.start(vault.db, vault.clock, "Verify", request.item ?? "vault", [READ, RECORD]);
   const stop = new AbortController();
   const abort = () => stop.abort();
@@ -75,13 +79,10 @@ interface Chosen {
 async function chosenPoints(vault: Vault, items: ItemRow[], which: VerifyPoints): Promise<Chosen> {
   const chosen: Chosen = { points: [], disks: [] };
   for (const item of items) {
-    const rows = await vault.db.selectFrom("points").select(["id", "captured_at"]).where("item_id", "=", item.id).orderBy("captured_at", "desc").orderBy("id", "desc").execute();
+    const rows = await pointsNewestFirst(vault.db, item.id);
     for (const [n, row] of (which === "latest" ? rows.slice(0, 1) : rows).entries()) chosen.points.push({ item, id: row.id, capturedAt: row.captured_at, latest: n === 0 });
   }
-  const ids = chosen.points.map((p) => p.id);
-  for (let i = 0; i < ids.length; i += 400) {
-    chosen.disks.push(...(await vault.db.selectFrom("point_disks").select(["point_id", "disk_id", "chunks"]).where("point_id", "in", ids.slice(i, i + 400)).execute()));
-  }
+  chosen.disks.push(...(await pointDisksOf(vault.db, chosen.points.map((p) => p.id))));
   return chosen;
 }
 
@@ -101,9 +102,9 @@ async function readChosen(vault: Vault, disks: PointDisk[], request: VerifyReque
   const chunkIds = [...new Set(disks.flatMap((d) => chunkIdsOf(d.chunks)))];
   const damaged: ReadOutcome["damaged"] = new Map();
   const blocks = new Set<string>();
-  for (let i = 0; i < chunkIds.length; i += 400) {
-    const wanted = chunkIds.slice(i, i + 400);
-    const rows = new Map((await vault.db.selectFrom("manifest_chunks").select(["id", "data"]).where("id", "in", wanted).execute()).map((r) => [r.id, r.data]));
+  // A batch at a time: a vault-wide scrub holds only one batch of chunks in memory.
+  for (const wanted of batches(chunkIds)) {
+    const rows = new Map((await manifestChunksByIds(vault.db, wanted)).map((r) => [r.id, r.data]));
     for (const id of wanted) {
       const stored = rows.get(id);
       const data = stored && intactChunk(vault.dataKey, id, stored);
