@@ -15,7 +15,7 @@ import { recordItemEvent } from "../inventory/events";
 import type { AgentWork, HeartbeatAnswer } from "../../schema";
 export type { AgentWork, HeartbeatAnswer };
 import { findRegisteredHost, setHostSeen } from "../catalog/hosts";
-import { endHostLeases, extendLeases, findItemOnHost } from "../catalog/items";
+import { endHostLeases, extendLeases, findItemOnHost, updateItemColumns } from "../catalog/items";
 import { updateJob } from "../catalog/jobs";
 
 /** An item handed to an agent stays its for this long, extended while the agent reports it busy. */
@@ -54,7 +54,7 @@ export async function heartbeat(vault: Vault, hostName: string, input: unknown):
     for (const item of items) {
       const also = { lease_until: now + LEASE_MS };
       if (start) await writeItemState(vault.db, item.id, start, { also });
-      else await vault.db.updateTable("items").set(also).where("id", "=", item.id).execute();
+      else await updateItemColumns(vault.db, item.id, also);
       // The agent does the work now: the job is held by the item's lease, not by a process here.
       for (const job of await agentJobs(vault, item.name)) await updateJob(vault.db, job, { state: "InProgress", owner_host: null, owner_pid: null, owner_start: null });
     }

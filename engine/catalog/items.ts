@@ -1,4 +1,4 @@
-import type { Selectable } from "kysely";
+import type { Insertable, Selectable, Updateable } from "kysely";
 import type { Db } from "./db";
 import type { Tables } from "./tables";
 import type { StoredProtectionState } from "../../schema";
@@ -98,4 +98,20 @@ export function itemsInStates(db: Db, states: StoredProtectionState[]): Promise<
 /** The items of a replication group in a state, in id order. */
 export function groupItemsInState(db: Db, group: string, state: StoredProtectionState): Promise<ItemRow[]> {
   return db.selectFrom("items").selectAll().where("group_name", "=", group).where("state", "=", state).orderBy("id").execute();
+}
+
+/** An item's state columns, as the state machine reads them (inventory/item-state-write.ts). */
+export function itemStateColumns(db: Db, id: number) {
+  return db.selectFrom("items").select(["name", "state", "failover_state", "resync_reason"]).where("id", "=", id).executeTakeFirstOrThrow();
+}
+
+/** Write any columns of an item, its state among them: only the state machine's writer calls this. */
+export async function updateItemRow(db: Db, id: number, changes: Updateable<Tables["items"]>): Promise<void> {
+  await db.updateTable("items").set(changes).where("id", "=", id).execute();
+}
+
+/** Insert an item row and answer its id. */
+export async function insertItemRow(db: Db, row: Insertable<Tables["items"]>): Promise<number> {
+  const { id } = await db.insertInto("items").values(row).returning("id").executeTakeFirstOrThrow();
+  return id;
 }

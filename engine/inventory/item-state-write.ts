@@ -1,5 +1,6 @@
 import type { Kysely, Updateable } from "kysely";
 import type { Tables } from "../catalog/tables";
+import { itemStateColumns, updateItemRow } from "../catalog/items";
 import { failoverFlags, transition, type ItemOperation, type ItemStateColumns, type OperationContext } from "./item-state";
 
 /** Columns an operation writes together with the state (a failover's point, a failure's details). */
@@ -12,12 +13,12 @@ export type AlsoColumns = Omit<Updateable<Tables["items"]>, "state" | "failover_
  * Answers whether the state changed.
  */
 export async function writeItemState(db: Kysely<Tables>, itemId: number, operation: ItemOperation, options: { context?: OperationContext; also?: AlsoColumns } = {}): Promise<{ changed: boolean; after: ItemStateColumns }> {
-  const before = await db.selectFrom("items").select(["name", "state", "failover_state", "resync_reason"]).where("id", "=", itemId).executeTakeFirstOrThrow();
+  const before = await itemStateColumns(db, itemId);
   const after = transition(before, operation, options.context);
   const failoverChanged = after.failover_state !== before.failover_state;
   const changed = failoverChanged || after.state !== before.state || after.resync_reason !== before.resync_reason;
   const set: Updateable<Tables["items"]> = { ...options.also, ...(changed ? after : {}), ...(failoverChanged ? { active_site: failoverFlags(after.failover_state).site } : {}) };
-  if (Object.keys(set).length) await db.updateTable("items").set(set).where("id", "=", itemId).execute();
+  if (Object.keys(set).length) await updateItemRow(db, itemId, set);
   return { changed, after };
 }
 

@@ -11,6 +11,7 @@ import { stopHeldWork } from "./item-state-write";
 import { openDrill } from "../catalog/drills";
 import { findHost } from "../catalog/hosts";
 import { updateDisk } from "../catalog/disks";
+import { updateItemColumns } from "../catalog/items";
 
 /** Fields that say where and how the machine runs: fixed while it is failed over (until a failback is committed). */
 const PLACEMENT = ["recovery", "nics", "excludedDisks", "generation", "osType", "group"] as const;
@@ -104,7 +105,7 @@ export async function updateItem(vault: Vault, name: string, input: unknown, con
     if (update.nics) changes.nics = JSON.stringify(update.nics);
     if (update.generation !== undefined) changes.generation = update.generation;
     if (update.osType !== undefined) changes.os_type = update.osType;
-    if (Object.keys(changes).length) await trx.updateTable("items").set(changes).where("id", "=", item.id).execute();
+    if (Object.keys(changes).length) await updateItemColumns(trx, item.id, changes);
     if (changes.host !== undefined) await stopHeldWork(trx, item.id);
     for (const disk of disks) {
       const next = { path: paths.get(disk.name)!, excluded: excluded.has(disk.name) ? 1 : 0 };

@@ -1,5 +1,5 @@
 import type { Vault } from "../vault";
-import { findItem, itemById, type ItemRow } from "../catalog/items";
+import { findItem, insertItemRow, itemById, type ItemRow } from "../catalog/items";
 import { allDisks as disksOf, includedDisks as includedDisksOf, insertDisks, type DiskRow } from "../catalog/disks";
 import { findSite } from "../catalog/sites";
 import { findHost } from "../catalog/hosts";
@@ -81,9 +81,7 @@ export async function recoveryFailures(vault: Vault, recovery: RecoverySettings)
 export async function insertItem(vault: Vault, item: ValidatedItem, state: StoredProtectionState): Promise<ItemRow> {
   const { spec } = item;
   await vault.db.transaction().execute(async (trx) => {
-    const { id } = await trx
-      .insertInto("items")
-      .values({
+    const id = await insertItemRow(trx, {
         name: spec.name,
         site_id: item.siteId,
         host: spec.host ?? null,
@@ -103,9 +101,7 @@ export async function insertItem(vault: Vault, item: ValidatedItem, state: Store
         failover_state: null,
         failover_point: null,
         last_drill_at: null,
-      })
-      .returning("id")
-      .executeTakeFirstOrThrow();
+      });
     await insertDisks(trx, spec.disks.map((d) => ({ item_id: id, name: d.name, path: d.path, primary_path: null, os: d.os ? 1 : 0, excluded: spec.excludedDisks.includes(d.name) ? 1 : 0, state_size: null, state_xxh: null, state_chunks: null })));
   });
   return itemRow(vault, spec.name);
