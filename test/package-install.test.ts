@@ -41,7 +41,7 @@ export const protectionState = db.protectionState;
 `;
 
 /** Packages of this repository's dev dependencies: none may reach a user's project. */
-const DEV_ONLY = ["mocha", "playwright-core", "@types/mocha", "@types/better-sqlite3", "esbuild"];
+const DEV_ONLY = ["mocha", "playwright-core", "@types/mocha", "@types/better-sqlite3", "esbuild", "@biomejs/biome"];
 
 describe("the package as a user installs it (npm pack, a fresh Pulumi project)", function () {
   this.timeout(INSTALL_TIMEOUT_MS + 5 * 60_000);
