@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { Name } from "./common";
 import { ItemSpec, type ItemSpecInput } from "./item";
-import { PlanGroup, PlanSpec } from "./plan";
+import { type PlanGroup, PlanSpec } from "./plan";
 import { ActiveSiteIntent } from "./intent";
 import { PolicySpec, type PolicySpecInput } from "./policy";
 import { NetworkMappingSpec, NetworkSpec } from "./recovery";
@@ -124,11 +124,11 @@ function expand(env: z.infer<typeof EnvironmentSpec>, planName: string, issues: 
   const groups = (env.groups ?? defaultGroups(items)).map((g) => (Array.isArray(g) ? { items: g } : g));
   if (env.plan.name === undefined && !Name.safeParse(planName).success) issues.push({ path: ["plan", "name"], message: `must be given: the default '${planName}' is not a valid name` });
   const plan = parsePart(PlanSpec, { name: env.plan.name ?? "plan", groups }, [], issues);
-  plan?.groups.forEach((group, gi) =>
+  plan?.groups.forEach((group, gi) => {
     group.items.forEach((name, ii) => {
       if (!machineNames.has(name)) issues.push({ path: ["groups", gi, "items", ii], message: `'${name}' is not a machine of this environment` });
-    }),
-  );
+    });
+  });
   if (plan && env.plan.name === undefined) plan.name = planName;
 
   const sources = [...new Set(items.flatMap((item) => item.nics.map((nic) => nic.network)))];

@@ -39,12 +39,12 @@ export const PlanSpec = z
   .strictObject({ name: Name, groups: z.array(PlanGroup).min(1, "a plan needs at least one group") })
   .superRefine((plan, ctx) => {
     const seen = new Map<string, number>();
-    plan.groups.forEach((g, gi) =>
+    plan.groups.forEach((g, gi) => {
       g.items.forEach((item, ii) => {
         if (seen.has(item)) ctx.addIssue({ code: "custom", path: ["groups", gi, "items", ii], message: `'${item}' is already in group ${seen.get(item)! + 1}` });
         else seen.set(item, gi);
-      }),
-    );
+      });
+    });
     if (seen.size > MAX_PLAN_MACHINES) ctx.addIssue({ code: "custom", path: ["groups"], message: `a plan holds at most ${MAX_PLAN_MACHINES} machines (this one has ${seen.size})` });
   });
 export type PlanSpec = z.infer<typeof PlanSpec>;

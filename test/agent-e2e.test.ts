@@ -41,7 +41,7 @@ describe("an agent on another host replicates through the daemon", () => {
     await stop(daemon?.child);
   });
 
-  it("registers, protects a live SQLite machine, ships its cycles, and its points pass integrity check", async function () {
+  it("registers, protects a live SQLite machine, ships its cycles, and its points pass integrity check", async () => {
     const root = tempDir("lifeboat-agent-");
     const engineDir = path.join(root, "engine-host");
     const agentDir = path.join(root, "source-host");

@@ -86,7 +86,7 @@ describe("dashboard: lifeboat serve's page in headless Chromium", () => {
     }
   };
 
-  before(async function () {
+  before(async () => {
     if (!existsSync(CHROMIUM)) {
       throw new Error(`these tests drive Debian's Chromium at ${CHROMIUM}: install it with 'apt-get install -y chromium' (.ci/run does)`);
     }

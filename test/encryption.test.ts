@@ -5,7 +5,7 @@ import { createHash, randomBytes } from "node:crypto";
 import Database from "better-sqlite3";
 import { buildServer } from "../engine/server/app";
 import { Agent } from "../agent/agent";
-import { Engine, EngineError } from "../engine";
+import { Engine, type EngineError } from "../engine";
 import { lifeboat, spawnLifeboat } from "./cli";
 import { makeDisk, newVault, tempDir } from "./helpers";
 import { SealingKey } from "../engine/store/encrypt/sealing-key";

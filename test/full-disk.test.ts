@@ -178,7 +178,7 @@ describe("full disk: no listed point that cannot be restored", () => {
  * A real full filesystem: a small ext4 image, loop-mounted, holds the vault. Needs root and loop
  * devices; skipped with a message where either is missing.
  */
-describe("full disk: the vault on a real ext4 filesystem that runs out of space", function () {
+describe("full disk: the vault on a real ext4 filesystem that runs out of space", () => {
   const root = mkdtempSync(path.join(os.tmpdir(), "lifeboat-fulldisk-"));
   const image = path.join(root, "vault.img");
   const mount = path.join(root, "mnt");

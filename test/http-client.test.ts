@@ -5,7 +5,7 @@ import { strict as assert } from "node:assert";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { requestJson } from "../client/http";
-import { EngineError } from "../engine/errors";
+import type { EngineError } from "../engine/errors";
 
 /** A loopback server whose first `failures` requests answer 503, then 200 with the request's method. */
 async function flakyServer(failures: number, hang = false) {
@@ -21,7 +21,10 @@ async function flakyServer(failures: number, hang = false) {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, seen, close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))) };
+  return { url, seen, close: () => new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  }) };
 }
 
 describe("engine client transport", () => {

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { ValidationError } from "../schema";
+import type { ValidationError } from "../schema";
 import { makeDisk, recoveryVault, tempDir } from "./helpers";
 
 type Engine = Awaited<ReturnType<typeof recoveryVault>>["engine"];

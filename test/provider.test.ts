@@ -159,7 +159,7 @@ describe("Pulumi provider (programs importing lifeboat, real dynamic-provider, r
     assert.equal(fs.existsSync(drillDir), false, "cleanup removed the drill machine");
     const cleanup = (await engine.jobs({ target: "web01" })).find((j) => j.type === "TestFailoverCleanup");
     assert.equal(cleanup?.state, "Succeeded");
-    assert.equal((cleanup?.result as { notes: string }).notes, "quarterly drill");
+    assert.equal((cleanup!.result as { notes: string }).notes, "quarterly drill");
     assert.ok((await engine.item("web01")).lastDrillAt);
   });
 

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import Database from "better-sqlite3";
-import { newVault, overwriteBlocks, tempDir, vaultWithVm } from "./helpers";
+import { type newVault, overwriteBlocks, tempDir, vaultWithVm } from "./helpers";
 
 describe("resync", () => {
   it("repairs exactly the replica blocks that were damaged", async () => {

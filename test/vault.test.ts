@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { DAY, Engine, EngineError, ManualClock } from "../engine";
+import { DAY, Engine, type EngineError, ManualClock } from "../engine";
 import { VaultLock } from "../engine/lock";
 import { tempDir } from "./helpers";
 import { spawn } from "node:child_process";

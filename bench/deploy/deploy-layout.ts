@@ -6,7 +6,7 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import type { ItemSpecInput, NetworkMappingSpec, NetworkSpec, PlanSpecInput, PolicySpecInput, SiteSpecInput } from "../../schema";
 import { BLOCK_BYTES } from "../common/image";
-import { Random } from "../common/random";
+import type { Random } from "../common/random";
 
 export interface DeployLayout {
   vault: string;

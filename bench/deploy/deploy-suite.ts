@@ -124,7 +124,7 @@ export async function deploySuite({ workDir, resultsDir, log }: SuiteContext): P
 
   log("baseline: the same specs through EngineClient on a fresh vault");
   const theirs = await startDaemon(path.join(workDir, "baseline-vault"), path.join(workDir, "baseline-daemon.log"));
-  let baseline;
+  let baseline: Awaited<ReturnType<typeof direct>>;
   try {
     baseline = await direct(theirs.client, { ...layout, vault: path.join(workDir, "baseline-vault") });
   } finally {

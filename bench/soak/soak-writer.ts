@@ -35,7 +35,7 @@ async function run(config: WriterConfig): Promise<void> {
   const data = Buffer.alloc(config.writeBytes);
   const start = performance.now();
   let stopping = false;
-  let wake = () => undefined as void;
+  let wake: () => void = () => {};
   const stop = () => {
     stopping = true;
     wake();

@@ -95,7 +95,10 @@ export function register(program: Command): void {
     .description("cancel a running failover or drill before its start task")
     .action(async (job: string, _opts, command: Command) => {
       // A job whose process is gone is ended at once; a running one stops itself before its start task.
-      const state = (await withEngine(command, async (e) => (await e.cancel(job), e.job(job)))).state;
+      const state = (await withEngine(command, async (e) => {
+        await e.cancel(job);
+        return e.job(job);
+      })).state;
       print({ job, cancelRequested: true, state }, wantsJson(command), () => (state === "InProgress" ? `cancel requested for ${job}` : `job ${job} is ${state}`));
     });
 }

@@ -39,6 +39,7 @@ export async function withConsistentWindow<T>(participants: Participant[], appCo
       await window?.undone(step).catch((e) => failures.push(e));
     }
     await window?.close().catch((e) => failures.push(e));
+    // biome-ignore lint/correctness/noUnsafeFinally: an undo that failed is the error to report (a machine may still be paused), even over the capture's own
     if (failures.length) throw failures[0];
   }
 }

@@ -41,7 +41,7 @@ export async function resolvePoints(vault: Vault, items: ItemRow[], option: Poin
     const windows = lists[0].filter((p) => p.window_id && usable(p)).map((p) => p.window_id!);
     const common = windows.find((w) => lists.every((list) => list.some((p) => p.window_id === w && usable(p))));
     if (!common) throw new EngineError("NoRecoveryPoint", `replication group '${group}' has no ${appOnly ? "app-consistent " : ""}multi-VM point common to ${members.map((m) => m.name).join(", ")}${damaged.size ? " that is undamaged" : ""}`, { field: "point" });
-    members.forEach((m, i) => chosen.set(m.id, lists[i].find((p) => p.window_id === common)!));
+    for (const [i, m] of members.entries()) chosen.set(m.id, lists[i].find((p) => p.window_id === common)!);
   }
   return chosen;
 

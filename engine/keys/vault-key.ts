@@ -40,7 +40,7 @@ export async function unlockVaultKey(source: KeySource, vault: VaultRef, record:
     throw new EngineError("WrongKey", `the ${describeSource(source)} does not hold the key of vault ${vault.dir} (id ${vault.id}); nothing was opened or changed`, { field: sourceField(source) });
   }
   const raw = SealingKey.of(kek).open("data-key", vault.id, Buffer.from(record.wrappedKey, "base64"));
-  if (!raw || raw.length !== 32) throw new EngineError("KeyDamaged", `the wrapped data key in ${vault.dir}/vault.json is damaged (the key-encryption key is right); restore vault.json from a copy`, { field: "encryption" });
+  if (raw?.length !== 32) throw new EngineError("KeyDamaged", `the wrapped data key in ${vault.dir}/vault.json is damaged (the key-encryption key is right); restore vault.json from a copy`, { field: "encryption" });
   return { key: SealingKey.of(raw), record, origin: describeSource(source) };
 }
 

@@ -14,7 +14,7 @@ export const agentRoutes: Route[] = [
   { method: "GET", url: "/v1/agents/:host/items/:item/disks/:disk/state", summary: "a disk's replication state (block ids and change hashes)", access: "agent", response: "DiskStateView", handle: (e, r) => e.agentDiskState(r.params.host, r.params.item, r.params.disk) },
   { method: "POST", url: "/v1/agents/:host/blocks/lookup", summary: "which of these blocks the store has, and where", body: "BlockLookup", access: "agent", response: "BlockLookupAnswer", handle: async (e, r) => ({ blocks: await e.lookupBlocks(r.body) }) },
   { method: "POST", url: "/v1/agents/:host/windows", summary: "record a window an agent read (its blocks already in the store)", body: "AgentWindowReport", creates: true, access: "agent", bodyLimit: WINDOW_BODY_LIMIT, response: "WindowRecorded", handle: async (e, r) => ({ points: await e.agentWindow(r.params.host, r.body) }) },
-  { method: "POST", url: "/v1/agents/:host/failures", summary: "an agent could not read a window", body: "AgentFailureReport", access: "agent", response: "FailureRecorded", handle: async (e, r) => (await e.agentFailure(r.params.host, r.body), { recorded: true }) },
+  { method: "POST", url: "/v1/agents/:host/failures", summary: "an agent could not read a window", body: "AgentFailureReport", access: "agent", response: "FailureRecorded", handle: async (e, r) => { await e.agentFailure(r.params.host, r.body); return { recorded: true }; } },
 
-  { method: "POST", url: "/v1/registration-key/revoke", summary: "revoke the registration key", body: "NoBody", response: "RegistrationKeyRevoked", handle: async (e) => (await e.revokeRegistrationKey(), { revoked: true }) },
+  { method: "POST", url: "/v1/registration-key/revoke", summary: "revoke the registration key", body: "NoBody", response: "RegistrationKeyRevoked", handle: async (e) => { await e.revokeRegistrationKey(); return { revoked: true }; } },
 ];

@@ -130,12 +130,12 @@ export const routes: Route[] = [
   { method: "POST", url: "/v1/plans/:plan/run", summary: "run a recovery plan", body: "PlanRunRequest", job: true, response: "JobView", handle: (e, r) => e.runPlan(r.params.plan, r.body) },
 
   { method: "POST", url: "/v1/tokens", summary: "issue a bearer token (shown once)", body: "TokenRequest", creates: true, response: "TokenIssued", handle: async (e, r) => ({ name: r.body.name, token: await e.createToken(r.body.name, r.body.role, r.body.lifetimeMs) }) },
-  { method: "POST", url: "/v1/tokens/:token/revoke", summary: "revoke a token", body: "NoBody", response: "TokenRevoked", handle: async (e, r) => (await e.revokeToken(r.params.token), { name: r.params.token, revoked: true }) },
+  { method: "POST", url: "/v1/tokens/:token/revoke", summary: "revoke a token", body: "NoBody", response: "TokenRevoked", handle: async (e, r) => { await e.revokeToken(r.params.token); return { name: r.params.token, revoked: true }; } },
   { method: "POST", url: "/v1/registration-key", summary: "issue a new registration key (shown once)", body: "NoBody", response: "RegistrationKeyIssued", handle: async (e) => ({ registrationKey: await e.rotateRegistrationKey() }) },
 
   { method: "GET", url: "/v1/jobs", summary: "recent jobs, newest first", response: "JobList", handle: (e, r) => e.jobs({ target: r.query.target, limit: r.query.limit ? Number(r.query.limit) : undefined }) },
   { method: "GET", url: "/v1/jobs/:job", summary: "a job with its task tree", response: "JobView", handle: (e, r) => e.job(r.params.job) },
   { method: "POST", url: "/v1/jobs/:job/resume", summary: "carry on after a manual action", body: "NoBody", job: true, response: "JobView", handle: (e, r) => e.resumeJob(r.params.job) },
-  { method: "POST", url: "/v1/jobs/:job/cancel", summary: "cancel a failover, drill or failback before its start task", body: "NoBody", response: "CancelRequested", handle: async (e, r) => (await e.cancel(r.params.job), { job: r.params.job, cancelRequested: true }) },
+  { method: "POST", url: "/v1/jobs/:job/cancel", summary: "cancel a failover, drill or failback before its start task", body: "NoBody", response: "CancelRequested", handle: async (e, r) => { await e.cancel(r.params.job); return { job: r.params.job, cancelRequested: true }; } },
   { method: "GET", url: "/v1/items/:item/rpo-history", summary: "RPO over time (?hours=24), derived from the points held", response: "RpoHistory", handle: (e, r) => e.rpoHistory(r.params.item, r.query.hours) },
 ];

@@ -153,7 +153,7 @@ async function runUpdate(session: Session): Promise<DeployResult> {
       else if (severity === "warning" || severity === "info") session.out(`${severity}: ${message}`);
     },
   });
-  let exit;
+  let exit: Awaited<ReturnType<typeof runProgram>>;
   try {
     exit = await runProgram({
       project: session.project,

@@ -135,7 +135,7 @@ export async function startMonitor(handlers: MonitorHandlers): Promise<RunningMo
       // Dynamic resources register no package; answer with a stable reference for anything that does.
       callback(null, new resproto.RegisterPackageResponse().setRef(`${call.request.getName()}@${call.request.getVersion()}`));
     },
-    signalAndWaitForShutdown(call, callback) {
+    signalAndWaitForShutdown(_call, callback) {
       // Registrations are answered only once their steps are done, so there is nothing left to wait for.
       callback(null, new Empty());
     },
@@ -146,7 +146,7 @@ export async function startMonitor(handlers: MonitorHandlers): Promise<RunningMo
       handlers.log(severities[req.getSeverity()] ?? "info", req.getMessage(), req.getUrn());
       callback(null, new Empty());
     },
-    getRootResource(call, callback) {
+    getRootResource(_call, callback) {
       callback(null, new engineproto.GetRootResourceResponse().setUrn(rootResource));
     },
     setRootResource(call, callback) {

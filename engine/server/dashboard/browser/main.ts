@@ -31,8 +31,8 @@ function takeTokenFromFragment(): void {
 async function api<T>(path: string): Promise<T> {
   const response = await fetch(path, { headers: { authorization: "Bearer " + sessionStorage.getItem(TOKEN_KEY) }, cache: "no-store" });
   const body = await response.json().catch(() => null);
-  if (response.status === 401 || response.status === 403) throw new Unauthorized(body && body.error ? body.error.message : "token refused");
-  if (!response.ok) throw new Error(body && body.error ? body.error.message : "HTTP " + response.status);
+  if (response.status === 401 || response.status === 403) throw new Unauthorized(body?.error ? body.error.message : "token refused");
+  if (!response.ok) throw new Error(body?.error ? body.error.message : "HTTP " + response.status);
   return body as T;
 }
 
