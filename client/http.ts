@@ -61,6 +61,7 @@ function errorOf(res: GotResponse, json: unknown): Error {
     return new EngineError("UnexpectedResponse", `HTTP ${res.statusCode} without an engine error body: ${message}`, { recoverable: res.statusCode >= 500 });
   }
   const { code, message, field, what, failures } = body.data.error;
-  if (code === "InvalidInput" && failures) return new ValidationError(what ?? "input", failures, message);
+  // Bad input of either kind is a ValidationError here too, so a remote CLI prints what a local one does.
+  if (code === "InvalidInput") return failures ? new ValidationError(what ?? "input", failures, message) : ValidationError.refused(field ?? "", message);
   return new EngineError(code, message, { field });
 }

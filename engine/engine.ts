@@ -1,6 +1,6 @@
 import { Vault, type VaultEncryption, type VaultOptions } from "./vault";
 import type { KeyFlags } from "./keys/kek-source";
-import { EngineError, NotFoundError } from "./errors";
+import { NotFoundError } from "./errors";
 import { Job, listJobs, readJob, type JobView } from "./jobs/jobs";
 import { addHost, addSite, listSites, type SiteView } from "./inventory/sites";
 import { addPolicy, getPolicy, listPolicies, updatePolicy, type PolicyView } from "./inventory/policies";
@@ -24,7 +24,7 @@ import { cancelJob, recoverAfterCrash } from "./crash/recover";
 import { reprotect } from "./failover/reprotect";
 import { previewItemFailover, previewPlanRun } from "./plans/preview";
 import { failback } from "./failover/failback";
-import { FailbackRequest, FailoverPreviewRequest, FailoverRequest, parse, PlanRunRequest, PointOption, VerifyRequest, type FailoverImpact, type NetworkMappingSpec, type PlanSpec } from "../schema";
+import { FailbackRequest, FailoverPreviewRequest, FailoverRequest, parse, PlanRunRequest, PointOption, ValidationError, VerifyRequest, type FailoverImpact, type NetworkMappingSpec, type PlanSpec } from "../schema";
 import { addPlan, getPlan, listPlans, removePlan, replacePlan } from "./plans/plans";
 import { resumePlan, runPlan } from "./plans/runner";
 import { checkToken, createToken, revokeToken, type Role, type TokenHolder } from "./auth/tokens";
@@ -174,7 +174,7 @@ export class Engine implements EngineApi, AgentEngineApi {
     return this.locked(async () => {
       const item = await itemRow(this.vault, name);
       if (options.appConsistent && !hooksOf(item).quiesce) {
-        throw new EngineError("InvalidInput", `'${name}' has no quiesce/unquiesce hooks, so it cannot take an app-consistent point`, { field: "appConsistent" });
+        throw ValidationError.refused("appConsistent", `'${name}' has no quiesce/unquiesce hooks, so it cannot take an app-consistent point`);
       }
       assertAllowed(item, "replicateNow");
       const agent = await agentHostOf(this.vault, item);

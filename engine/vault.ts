@@ -18,7 +18,7 @@ import { ensurePrivateFile, makePrivateDir, writePrivateFile } from "./private-f
 import type { SealingKey } from "./store/encrypt/sealing-key";
 import { keySource, type KeyFlags } from "./keys/kek-source";
 import { createVaultKey, unlockVaultKey, wrapVaultKey, type VaultKey } from "./keys/vault-key";
-import { parse, VaultMarker, type RegistrationKeyState, type VaultEncryption } from "../schema";
+import { parse, ValidationError, VaultMarker, type RegistrationKeyState, type VaultEncryption } from "../schema";
 import { WindowJournal } from "./disks/window-journal";
 import { exists } from "./io/exists";
 import { allMeta, setMetaValue } from "./catalog/meta";
@@ -80,7 +80,7 @@ export class Vault {
     const root = path.resolve(dir);
     if (await exists(path.join(root, MARKER))) throw new EngineError("AlreadyExists", `${root} is already a vault`, { field: "dir" });
     const entries = await fs.readdir(root).catch((e) => (e.code === "ENOENT" ? [] : Promise.reject(e)));
-    if (entries.length > 0) throw new EngineError("InvalidInput", `${root} is not empty; a vault needs an empty or new directory`, { field: "dir" });
+    if (entries.length > 0) throw ValidationError.refused("dir", `${root} is not empty; a vault needs an empty or new directory`);
     const id = randomUUID();
     const key = options.unencrypted ? undefined : await createVaultKey(keySource(options.key ?? {}, id), { id, dir: root });
     try {

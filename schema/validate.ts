@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { EngineError } from "./errors";
 
 export interface FieldFailure {
   /** Dotted path of the offending property, e.g. "disks.0.path". */
@@ -6,12 +7,20 @@ export interface FieldFailure {
   reason: string;
 }
 
-/** Bad input: carries every failing property so CLIs, APIs and Pulumi's check can report them all. */
-export class ValidationError extends Error {
-  readonly code = "InvalidInput";
-  /** `message` is given only when rebuilding an error the engine sent (the client). */
-  constructor(readonly what: string, readonly failures: FieldFailure[], message = `invalid ${what}: ${failures.map((f) => `${f.property || "(value)"}: ${f.reason}`).join("; ")}`) {
-    super(message);
+/**
+ * Bad input, the one kind: an EngineError with code InvalidInput and `field` the first failing property,
+ * so `instanceof EngineError` sees it too. A schema's failure names what the input was and every failing
+ * property; a single refused value (ValidationError.refused) has no `what` and keeps its message as is.
+ */
+export class ValidationError extends EngineError {
+  declare readonly code: "InvalidInput";
+  /** One refused value: its property and the sentence that says why, shown as is (`error: <message> (<field>)`). */
+  static refused(field: string, message: string): ValidationError {
+    return new ValidationError(undefined, [{ property: field, reason: message }], message);
+  }
+  /** `what` is absent only for a single refused value; `message` is given when rebuilding an error the engine sent (the client). */
+  constructor(readonly what: string | undefined, readonly failures: FieldFailure[], message = `invalid ${what}: ${failures.map((f) => `${f.property || "(value)"}: ${f.reason}`).join("; ")}`) {
+    super("InvalidInput", message, { field: failures[0]?.property });
     this.name = "ValidationError";
   }
 }

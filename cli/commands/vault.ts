@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import type { Command } from "commander";
-import { Engine, EngineError } from "../../engine";
+import { Engine } from "../../engine";
+import { ValidationError } from "../../schema";
 import { keyFlags, vaultDir, wantsJson, withEngine, withLocalEngine } from "../context";
 import { print } from "../format";
 
@@ -49,7 +50,7 @@ export function register(program: Command): void {
     .option("--new-key-file <file>", "the new key-encryption key's file (made, 0600, when missing)")
     .option("--new-key-command <command>", "a shell command that prints the new key-encryption key")
     .action(async (opts: { newKeyFile?: string; newKeyCommand?: string }, command: Command) => {
-      if ((opts.newKeyFile === undefined) === (opts.newKeyCommand === undefined)) throw new EngineError("InvalidInput", "give the new key with --new-key-file or --new-key-command (one of them)", { field: "newKeyFile" });
+      if ((opts.newKeyFile === undefined) === (opts.newKeyCommand === undefined)) throw ValidationError.refused("newKeyFile", "give the new key with --new-key-file or --new-key-command (one of them)");
       const encryption = await withLocalEngine(command, (engine) => engine.changeKey({ keyFile: opts.newKeyFile, keyCommand: opts.newKeyCommand }));
       print({ encryption }, wantsJson(command), () => `the vault's data key is now wrapped by the ${encryption.key}; the old key opens it no more (keep the new one apart from the vault)`);
     });

@@ -2,7 +2,7 @@ import type { Vault } from "../vault";
 import { Job, type JobView } from "../jobs/jobs";
 import type { ItemRow } from "../inventory/items";
 import { writeItemState } from "../inventory/item-state-write";
-import { EngineError } from "../errors";
+import { ValidationError } from "../../schema";
 import type { AgentHost } from "../inventory/hosts";
 import { waitForAgent } from "../jobs/agent-jobs";
 import { updateItemColumns } from "../catalog/items";
@@ -10,7 +10,7 @@ import { updateItemColumns } from "../catalog/items";
 /** "Replicate now" for a machine its agent reads: due at once; the job ends when the agent's point lands. */
 export async function requestAgentSync(vault: Vault, item: ItemRow, host: AgentHost, appConsistent: boolean): Promise<JobView> {
   if (appConsistent) {
-    throw new EngineError("InvalidInput", `'${item.name}' is read by the agent on host ${host.name}: its app-consistent points follow the policy's app-consistent frequency`, { field: "appConsistent" });
+    throw ValidationError.refused("appConsistent", `'${item.name}' is read by the agent on host ${host.name}: its app-consistent points follow the policy's app-consistent frequency`);
   }
   const job = await Job.start(vault.db, vault.clock, "Replicate", item.name, ["Replicate"]);
   await updateItemColumns(vault.db, item.id, { last_attempt_at: null });

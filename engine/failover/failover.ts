@@ -8,7 +8,7 @@ import { runHook } from "../disks/hooks";
 import { replicateWindow } from "../replication/cycle";
 import { agentHostOf, type AgentHost } from "../inventory/hosts";
 import { pointView, type PointView } from "../replication/points";
-import type { FailoverRequest, PointOption } from "../../schema";
+import { ValidationError, type FailoverRequest, type PointOption } from "../../schema";
 import { resolvePoints } from "./point-options";
 import { latestIsDamaged } from "../replication/damage";
 import { planTarget } from "./targets";
@@ -32,7 +32,7 @@ export function assertCanFailOver(item: ItemRow, request: FailoverRequest): void
   if (!recoveryOf(item)) throw new EngineError("NoRecoveryTarget", `'${item.name}' has no recovery settings (protect it with --recovery-site)`, { field: "recovery" });
   assertAllowed(item, "failover");
   if (request.type === "planned" && !hooksOf(item).shutdown) {
-    throw new EngineError("InvalidInput", `a planned failover of '${item.name}' shuts the source down first: give it a shutdown command (--shutdown-cmd), or run an unplanned failover`, { field: "type" });
+    throw ValidationError.refused("type", `a planned failover of '${item.name}' shuts the source down first: give it a shutdown command (--shutdown-cmd), or run an unplanned failover`);
   }
 }
 
@@ -41,7 +41,7 @@ export async function assertFailoverAllowed(vault: Vault, item: ItemRow, request
   assertCanFailOver(item, request);
   const agent = await agentHostOf(vault, item);
   if (agent && (request.type === "planned" || request.shutdownSource)) {
-    throw new EngineError("InvalidInput", `'${item.name}' runs on host ${agent.name}, whose agent reads it: shut it down there, let the agent ship a last point, then run an unplanned failover`, { field: request.type === "planned" ? "type" : "shutdownSource" });
+    throw ValidationError.refused(request.type === "planned" ? "type" : "shutdownSource", `'${item.name}' runs on host ${agent.name}, whose agent reads it: shut it down there, let the agent ship a last point, then run an unplanned failover`);
   }
   // The final sync would rely on the same damaged copies, and the source would be down by then.
   if (request.type === "planned" && (await latestIsDamaged(vault, item.id))) {

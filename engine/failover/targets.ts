@@ -2,7 +2,7 @@ import * as path from "node:path";
 import type { Transaction } from "kysely";
 import type { Tables } from "../catalog/tables";
 import type { Vault } from "../vault";
-import { SIZES, type SizeName } from "../../schema";
+import { SIZES, ValidationError, type SizeName } from "../../schema";
 import { EngineError } from "../errors";
 import { recoveryOf, type ItemRow } from "../inventory/items";
 import { siteRow } from "../inventory/sites";
@@ -66,7 +66,7 @@ export async function planTarget(vault: Vault, item: ItemRow, purpose: Purpose):
   const network = await networkRow(vault, networkName);
   const subnet = recovery.subnet ?? network.subnets[0];
   const staticIp = recovery.ip && purpose === "failover" ? recovery.ip : null;
-  if (staticIp && !inSubnet(staticIp, subnet)) throw new EngineError("InvalidInput", `${staticIp} is not a host address of ${subnet}`, { field: "recovery.ip" });
+  if (staticIp && !inSubnet(staticIp, subnet)) throw ValidationError.refused("recovery.ip", `${staticIp} is not a host address of ${subnet}`);
   const count = Math.min(Math.max(1, sourceNics.length), size.maxNics);
   return { item: item.name, name, dir, size, addressing: { networkId: network.id, network: network.name, subnet, count, staticIp } };
 }

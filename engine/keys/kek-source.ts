@@ -3,6 +3,7 @@ import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
+import { ValidationError } from "../../schema";
 import { EngineError } from "../errors";
 import { KEY_BYTES } from "../store/encrypt/sealing-key";
 
@@ -34,11 +35,11 @@ const KEY_COMMAND_TIMEOUT_MS = 60_000;
  */
 export function keySource(flags: KeyFlags, vaultId: string, env: NodeJS.ProcessEnv = process.env): KeySource {
   const fromFlags = [flags.keyFile !== undefined && "--key-file", flags.keyCommand !== undefined && "--key-command"].filter(Boolean);
-  if (fromFlags.length > 1) throw new EngineError("InvalidInput", "give either --key-file or --key-command, not both", { field: "keyCommand" });
+  if (fromFlags.length > 1) throw ValidationError.refused("keyCommand", "give either --key-file or --key-command, not both");
   if (flags.keyFile !== undefined) return { kind: "file", path: path.resolve(flags.keyFile) };
   if (flags.keyCommand !== undefined) return { kind: "command", command: flags.keyCommand };
   const fromEnv = ["LIFEBOAT_VAULT_KEY", "LIFEBOAT_KEY_COMMAND", "LIFEBOAT_KEY_FILE"].filter((name) => env[name]);
-  if (fromEnv.length > 1) throw new EngineError("InvalidInput", `set only one of ${fromEnv.join(", ")}`, { field: fromEnv[1] });
+  if (fromEnv.length > 1) throw ValidationError.refused(fromEnv[1], `set only one of ${fromEnv.join(", ")}`);
   if (env.LIFEBOAT_VAULT_KEY) return { kind: "env", value: env.LIFEBOAT_VAULT_KEY };
   if (env.LIFEBOAT_KEY_COMMAND) return { kind: "command", command: env.LIFEBOAT_KEY_COMMAND };
   if (env.LIFEBOAT_KEY_FILE) return { kind: "file", path: path.resolve(env.LIFEBOAT_KEY_FILE) };

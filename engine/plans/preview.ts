@@ -21,7 +21,7 @@ export async function previewItemFailover(vault: Vault, name: string, request: F
   const item = await itemRow(vault, name);
   const run: Run = { ...request, direction: request.direction ?? (item.active_site === "recovery" ? "recovery-to-primary" : "primary-to-recovery") };
   const impact = run.direction === "recovery-to-primary" && run.type === "unplanned"
-    ? refused(item, run, new EngineError("InvalidInput", "going back to the primary site is a planned failback; preview it with type planned", { field: "type" }))
+    ? refused(item, run, ValidationError.refused("type", "going back to the primary site is a planned failback; preview it with type planned"))
     : await machineImpact(vault, item, run, undefined, false);
   return { direction: run.direction, type: run.type, groups: [{ order: 1, items: [impact] }] };
 }
@@ -48,7 +48,8 @@ export async function previewPlanRun(vault: Vault, name: string, request: PlanRu
 
 /** A refusal the operation raises (bad state, no point, bad request) is a result here; anything else is a failure. */
 function refusal(error: unknown): { error: Error } {
-  if (error instanceof ValidationError || (error instanceof EngineError && error.code !== "NotFound" && !error.recoverable)) return { error };
+  // Bad input (a ValidationError) is an EngineError that is not recoverable, so it is a refusal too.
+  if (error instanceof EngineError && error.code !== "NotFound" && !error.recoverable) return { error };
   throw error;
 }
 

@@ -4,7 +4,7 @@ import { Job, readJob, SuspendSignal, type JobView, type Task } from "../jobs/jo
 import { itemRow, type ItemRow } from "../inventory/items";
 import { allows } from "../inventory/item-state";
 import { runHook } from "../disks/hooks";
-import type { Direction, PlanAction, PlanRunRequest, PlanSpec } from "../../schema";
+import { ValidationError, type Direction, type PlanAction, type PlanRunRequest, type PlanSpec } from "../../schema";
 import { testFailover } from "../failover/drill";
 import { failover } from "../failover/failover";
 import { failback } from "../failover/failback";
@@ -63,7 +63,7 @@ export async function planMachines(vault: Vault, name: string): Promise<{ plan: 
  */
 export async function prepareRun(vault: Vault, name: string, items: ItemRow[], request: PlanRunRequest): Promise<{ run: Run; points: Map<number, PointRow> }> {
   const run: Run = { ...request, direction: request.direction ?? inferDirection(name, items) };
-  if (run.direction === "recovery-to-primary" && run.type === "unplanned") throw new EngineError("InvalidInput", "going back to the primary site is a planned failback; run the plan with --type planned", { field: "type" });
+  if (run.direction === "recovery-to-primary" && run.type === "unplanned") throw ValidationError.refused("type", "going back to the primary site is a planned failback; run the plan with --type planned");
   const movable = items.filter((i) => i.active_site === (run.direction === "primary-to-recovery" ? "primary" : "recovery"));
   if (run.direction === "recovery-to-primary" && run.type !== "test") {
     const missing = movable.filter((i) => !allows(i, "failback")).map((i) => i.name);

@@ -1,8 +1,7 @@
 import type { Vault } from "../vault";
-import { EngineError } from "../errors";
 import { HOUR, MINUTE } from "../clock";
 import type { ItemRow } from "../inventory/items";
-import type { RpoHistory, RpoSample } from "../../schema";
+import { ValidationError, type RpoHistory, type RpoSample } from "../../schema";
 export type { RpoHistory, RpoSample };
 import { policyById } from "../catalog/policies";
 import { captureTimes } from "../catalog/points";
@@ -88,7 +87,7 @@ export function parseHours(value: string | number | undefined): number {
   if (value === undefined || value === "") return DEFAULT_HOURS;
   const hours = Number(value);
   if (!Number.isFinite(hours) || hours <= 0 || hours > MAX_HOURS) {
-    throw new EngineError("InvalidInput", `hours must be a number above 0 and at most ${MAX_HOURS}`, { field: "hours" });
+    throw ValidationError.refused("hours", `hours must be a number above 0 and at most ${MAX_HOURS}`);
   }
   return hours;
 }

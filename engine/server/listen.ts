@@ -3,7 +3,7 @@ import { isIP } from "node:net";
 import * as path from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { ServedEngine } from "./served-engine";
-import { EngineError } from "../errors";
+import { ValidationError } from "../../schema";
 import { buildServer } from "./app";
 import { writePrivateFile } from "../private-files";
 import { DAEMON_FILE, LOCAL_TOKEN_FILE, type DaemonRecord } from "./daemon-files";
@@ -27,7 +27,7 @@ export { LOCAL_TOKEN_FILE, DAEMON_FILE };
 export async function listen(engine: ServedEngine, options: ListenOptions): Promise<{ app: FastifyInstance; url: string; tokenFile: string | null }> {
   const loopback = LOOPBACK.has(options.host) || (isIP(options.host) === 4 && options.host.startsWith("127."));
   if (!loopback && !(options.tlsCert && options.tlsKey)) {
-    throw new EngineError("InvalidInput", `listening on ${options.host} needs TLS: give --tls-cert and --tls-key (only loopback may serve plain HTTP)`, { field: "host" });
+    throw ValidationError.refused("host", `listening on ${options.host} needs TLS: give --tls-cert and --tls-key (only loopback may serve plain HTTP)`);
   }
   const https = options.tlsCert && options.tlsKey ? { cert: await fs.readFile(options.tlsCert), key: await fs.readFile(options.tlsKey) } : undefined;
   const tokenFile = path.join(engine.dir, LOCAL_TOKEN_FILE);
