@@ -87,7 +87,10 @@ describe("error codes", () => {
 function reported(error: unknown, json: boolean): { code: number; stderr: string } {
   let stderr = "";
   const write = process.stderr.write;
-  process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
+  process.stderr.write = ((chunk: string) => {
+    stderr += chunk;
+    return true;
+  }) as typeof process.stderr.write;
   try {
     return { code: reportError(error, json), stderr };
   } finally {
