@@ -43,7 +43,8 @@ export type { VaultStatus };
 
 /**
  * The engine's operations on one vault. Everything that changes the vault runs under the vault lock,
- * so a daemon and CLI commands can share a vault; reads run beside writers.
+ * so a daemon and CLI commands can share a vault; reads run beside writers. Each method holds no work of
+ * its own: it takes the lock, looks up what it names and calls one module function, which starts the job.
  */
 export class Engine implements EngineApi, AgentEngineApi {
   private constructor(readonly vault: Vault) {}
