@@ -1,18 +1,14 @@
 import { Vault, type VaultEncryption, type VaultOptions } from "./vault";
 import type { KeyFlags } from "./keys/kek-source";
-import { NotFoundError } from "./errors";
-import { Job, listJobs, readJob, type JobView } from "./jobs/jobs";
+import { jobView, listJobs, type JobView } from "./jobs/jobs";
 import { addHost, addSite, listSites, type SiteView } from "./inventory/sites";
 import { addPolicy, getPolicy, listPolicies, updatePolicy, type PolicyView } from "./inventory/policies";
-import { hooksOf, itemRow, type ItemRow } from "./inventory/items";
-import { assertAllowed, replicateNowWork, reportedState } from "./inventory/item-state";
-import { enableProtection, resumeInitialReplication } from "./replication/protect";
-import { replicateWindow } from "./replication/cycle";
-import { recordFailure } from "./replication/retry";
-import { resync } from "./replication/resync";
-import { applyRetention } from "./replication/retention";
-import { materialize } from "./replication/materialize";
-import { itemStatus, type ItemStatus } from "./items/health";
+import { itemRow } from "./inventory/items";
+import { enableProtection } from "./replication/protect";
+import { replicateNow, resyncNow } from "./replication/on-demand";
+import { retentionJob } from "./replication/retention";
+import { materializeJob } from "./replication/materialize";
+import { itemStatus, vaultStatus, type ItemStatus } from "./items/health";
 import { listPoints, type PointView } from "./replication/points";
 import { parseHours, rpoHistory, type RpoHistory } from "./replication/rpo-history";
 import { tick, type TickOptions, type TickReport } from "./replication/scheduler";
@@ -24,15 +20,14 @@ import { cancelJob, recoverAfterCrash } from "./crash/recover";
 import { reprotect } from "./failover/reprotect";
 import { previewItemFailover, previewPlanRun } from "./plans/preview";
 import { failback } from "./failover/failback";
-import { FailbackRequest, FailoverPreviewRequest, FailoverRequest, parse, PlanRunRequest, PointOption, ValidationError, VerifyRequest, type FailoverImpact, type NetworkMappingSpec, type PlanSpec } from "../schema";
+import { FailbackRequest, FailoverPreviewRequest, FailoverRequest, parse, PlanRunRequest, PointOption, VerifyRequest, type FailoverImpact, type NetworkMappingSpec, type PlanSpec } from "../schema";
 import { addPlan, getPlan, listPlans, removePlan, replacePlan } from "./plans/plans";
 import { resumePlan, runPlan } from "./plans/runner";
 import { checkToken, createToken, revokeToken, type Role, type TokenHolder } from "./auth/tokens";
-import { agentHostOf, hostHasAgent } from "./inventory/hosts";
+import { hostHasAgent } from "./inventory/hosts";
 import { agentDataKey, registerAgent, type AgentIdentity } from "./agents/registration";
 import { diskState, heartbeat, lookupBlocks, type HeartbeatAnswer } from "./agents/work";
 import { recordAgentFailure, recordAgentWindow } from "./agents/report";
-import { requestAgentResync, requestAgentSync } from "./agents/requests";
 import { updateItem } from "./inventory/item-update";
 import { updateSite } from "./inventory/site-update";
 import { removeNetwork, removeNetworkMapping, removePolicy, removeSite } from "./inventory/remove";
@@ -43,13 +38,13 @@ import type { AgentEngineApi, EngineApi, ItemCheckResult, VaultStatus } from "..
 import { catalogMetrics, probeCatalog, type CatalogMetrics } from "./catalog/metrics";
 import type { EncodedMap } from "./agents/wire";
 import type { IndexEntry } from "./store/packed/pack-index";
-import { allItems, groupItemsInState } from "./catalog/items";
 
 export type { VaultStatus };
 
 /**
  * The engine's operations on one vault. Everything that changes the vault runs under the vault lock,
- * so a daemon and CLI commands can share a vault; reads run beside writers.
+ * so a daemon and CLI commands can share a vault; reads run beside writers. Each method holds no work of
+ * its own: it takes the lock, looks up what it names and calls one module function, which starts the job.
  */
 export class Engine implements EngineApi, AgentEngineApi {
   private constructor(readonly vault: Vault) {}
@@ -171,56 +166,21 @@ export class Engine implements EngineApi, AgentEngineApi {
    * group's other protected machines in one window. A machine not yet initially replicated continues that.
    */
   replicateNow(name: string, options: { appConsistent?: boolean } = {}): Promise<JobView> {
-    return this.locked(async () => {
-      const item = await itemRow(this.vault, name);
-      if (options.appConsistent && !hooksOf(item).quiesce) {
-        throw ValidationError.refused("appConsistent", `'${name}' has no quiesce/unquiesce hooks, so it cannot take an app-consistent point`);
-      }
-      assertAllowed(item, "replicateNow");
-      const agent = await agentHostOf(this.vault, item);
-      if (agent) return requestAgentSync(this.vault, item, agent, options.appConsistent ?? false);
-      if (replicateNowWork(item) === "initial") return resumeInitialReplication(this.vault, item);
-      const unit = await this.itemsReplicatedWith(item);
-      const job = await Job.start(this.vault.db, this.vault.clock, "Replicate", name, ["Replicate"]);
-      try {
-        await job.run(() => job.step("Replicate", async () => ({ points: await replicateWindow(this.vault, unit, { appConsistent: options.appConsistent ?? false }) })));
-      } catch (error) {
-        await recordFailure(this.vault, unit, error);
-      }
-      return await job.view();
-    });
+    return this.locked(async () => replicateNow(this.vault, await itemRow(this.vault, name), options));
   }
 
-  private async itemsReplicatedWith(item: ItemRow): Promise<ItemRow[]> {
-    if (!item.group_name) return [item];
-    const members = await groupItemsInState(this.vault.db, item.group_name, "Protected");
-    return members.filter((m) => reportedState(m) === "Protected"); // not a migrated one
-  }
-
+  /** A resync on demand (the agent's, for a machine it reads). */
   resync(name: string): Promise<JobView> {
-    return this.locked(async () => {
-      const item = await itemRow(this.vault, name);
-      const agent = await agentHostOf(this.vault, item);
-      return agent ? requestAgentResync(this.vault, item, agent) : resync(this.vault, item);
-    });
+    return this.locked(async () => resyncNow(this.vault, await itemRow(this.vault, name)));
   }
 
   applyRetention(): Promise<JobView> {
-    return this.locked(async () => {
-      const job = await Job.start(this.vault.db, this.vault.clock, "Retention", "vault", ["Delete expired points and collect garbage"]);
-      await job.run(() => job.step("Delete expired points and collect garbage", () => applyRetention(this.vault))).catch(() => undefined);
-      return await job.view();
-    });
+    return this.locked(() => retentionJob(this.vault));
   }
 
   /** Write an item's disks at a recovery point ("latest" or an id) into outDir, one file per disk. */
   materialize(name: string, point: string, outDir: string): Promise<JobView> {
-    return this.locked(async () => {
-      const item = await itemRow(this.vault, name);
-      const job = await Job.start(this.vault.db, this.vault.clock, "Materialize", name, ["Write disks"]);
-      await job.run(() => job.step("Write disks", (task) => materialize(this.vault, item, point, outDir, task))).catch(() => undefined);
-      return await job.view();
-    });
+    return this.locked(async () => materializeJob(this.vault, await itemRow(this.vault, name), point, outDir));
   }
 
   /**
@@ -249,20 +209,14 @@ export class Engine implements EngineApi, AgentEngineApi {
   async item(name: string): Promise<ItemStatus> {
     return itemStatus(this.vault, await itemRow(this.vault, name));
   }
-  async status(): Promise<VaultStatus> {
-    const rows = await allItems(this.vault.db);
-    return {
-      vault: { dir: this.vault.dir, id: this.vault.id, registrationKey: await this.vault.registrationKeyState(), store: await this.vault.store.stats(), encryption: this.vault.encryption },
-      items: await Promise.all(rows.map((r) => itemStatus(this.vault, r))),
-    };
+  status(): Promise<VaultStatus> {
+    return vaultStatus(this.vault);
   }
   jobs(filter: { target?: string; limit?: number } = {}): Promise<JobView[]> {
     return listJobs(this.vault.db, filter);
   }
-  async job(id: string): Promise<JobView> {
-    const job = await readJob(this.vault.db, id);
-    if (!job) throw new NotFoundError("job", id, "id");
-    return job;
+  job(id: string): Promise<JobView> {
+    return jobView(this.vault.db, id);
   }
 
   // Recovery networks

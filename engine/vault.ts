@@ -10,7 +10,7 @@ import { vaultStoreOn } from "./store/stack";
 import type { BackendFactory } from "./store/backend";
 import type { SharedPacks } from "./store/packed/shared-packs";
 import type { BlockStore } from "./store/block-store";
-import { systemClock, DAY, type Clock } from "./clock";
+import { systemClock, DAY, iso, type Clock } from "./clock";
 import { VaultLock } from "./lock";
 import { EngineError } from "./errors";
 import { BLOCK_SIZE } from "./disks/block-reader";
@@ -20,7 +20,7 @@ import { keySource, type KeyFlags } from "./keys/kek-source";
 import { createVaultKey, unlockVaultKey, wrapVaultKey, type VaultKey } from "./keys/vault-key";
 import { parse, ValidationError, VaultMarker, type RegistrationKeyState, type VaultEncryption } from "../schema";
 import { WindowJournal } from "./disks/window-journal";
-import { exists } from "./io/exists";
+import { exists, unlessMissing } from "./io/exists";
 import { allMeta, setMetaValue } from "./catalog/meta";
 
 const MARKER = "vault.json";
@@ -79,7 +79,7 @@ export class Vault {
   static async init(dir: string, options: VaultOptions = {}): Promise<{ vault: Vault; registrationKey: string }> {
     const root = path.resolve(dir);
     if (await exists(path.join(root, MARKER))) throw new EngineError("AlreadyExists", `${root} is already a vault`, { field: "dir" });
-    const entries = await fs.readdir(root).catch((e) => (e.code === "ENOENT" ? [] : Promise.reject(e)));
+    const entries = (await unlessMissing(fs.readdir(root))) ?? [];
     if (entries.length > 0) throw ValidationError.refused("dir", `${root} is not empty; a vault needs an empty or new directory`);
     const id = randomUUID();
     const key = options.unencrypted ? undefined : await createVaultKey(keySource(options.key ?? {}, id), { id, dir: root });
@@ -162,7 +162,7 @@ export class Vault {
     const created = Number(meta.registration_key_created);
     const expires = Number(meta.registration_key_expires);
     const revoked = meta.registration_key_revoked ? Number(meta.registration_key_revoked) : null;
-    return { createdAt: new Date(created).toISOString(), expiresAt: new Date(expires).toISOString(), expired: this.clock.now() >= expires, revokedAt: revoked === null ? null : new Date(revoked).toISOString() };
+    return { createdAt: new Date(created).toISOString(), expiresAt: new Date(expires).toISOString(), expired: this.clock.now() >= expires, revokedAt: iso(revoked) };
   }
 
   /** Compares hashes in constant time; a key that matches but expired or was revoked says so. */

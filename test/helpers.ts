@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { Engine, ManualClock } from "../engine";
 import type { VaultOptions } from "../engine/vault";
 import { FaultyStore } from "./fixtures/faulty-store";
+import { unlessMissing } from "../engine/io/exists";
 
 /** A temporary directory removed after the current mocha suite. */
 export function tempDir(prefix = "lifeboat-test-"): string {
@@ -67,7 +68,7 @@ export async function snapshotTree(dir: string): Promise<string[]> {
       if (e.isDirectory()) await walk(full);
       else {
         // A file renamed or removed since readdir (a pack being written by another process) is left out.
-        const stat = await fs.stat(full).catch((error) => (error.code === "ENOENT" ? undefined : Promise.reject(error)));
+        const stat = await unlessMissing(fs.stat(full));
         if (stat) out.push(`${path.relative(dir, full)} ${stat.size}`);
       }
     }

@@ -3,6 +3,7 @@ import type { ChildProcess } from "node:child_process";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { Engine } from "../engine";
+import { exists } from "../engine/io/exists";
 import { hostname } from "node:os";
 import { lifeboat, spawnLifeboat } from "./cli";
 import { makeDisk, overwriteBlocks, snapshotTree, tempDir } from "./helpers";
@@ -56,10 +57,10 @@ describe("leftovers of killed processes are reported and collected", () => {
     // A materialize killed while it writes the disk: its partial file stays in the user's directory.
     const materialize = start(["--vault", vault, "materialize", "vm", "--point", "latest", "--out", out]);
     const partial = path.join(out, "os.partial");
-    assert.ok(await until(materialize.child, () => fs.access(partial).then(() => true, () => false)), "the materialize started writing");
+    assert.ok(await until(materialize.child, () => exists(partial)), "the materialize started writing");
     materialize.child.kill("SIGKILL");
     await materialize.closed;
-    assert.ok(await fs.access(partial).then(() => true, () => false), "the killed materialize left its partial file");
+    assert.ok(await exists(partial), "the killed materialize left its partial file");
 
     // A cycle killed while it writes a pack (it holds the temporary file open); a cycle that got past it is simply tried again.
     for (let attempt = 0; attempt < 5 && (await filesEnding(store, ".tmp")).length === 0; attempt++) {
@@ -88,7 +89,7 @@ describe("leftovers of killed processes are reported and collected", () => {
       assert.equal(young.state, "Succeeded", JSON.stringify(young.error));
       assert.equal((young.result as { partialOutputsDeleted: number }).partialOutputsDeleted, 0);
       assert.deepEqual(await filesEnding(store, ".tmp"), temps);
-      assert.ok(await fs.access(partial).then(() => true, () => false), "a young partial disk stays");
+      assert.ok(await exists(partial), "a young partial disk stays");
 
       // A partial file of a process that is still running stays however old it is.
       const alive = path.join(out, "other.partial");
@@ -100,8 +101,8 @@ describe("leftovers of killed processes are reported and collected", () => {
       assert.equal(old.state, "Succeeded", JSON.stringify(old.error));
       assert.equal((old.result as { partialOutputsDeleted: number }).partialOutputsDeleted, 1);
       assert.deepEqual(await filesEnding(store, ".tmp"), [], "old temporary pack files are removed");
-      assert.equal(await fs.access(partial).then(() => true, () => false), false, "the killed materialize's partial disk is removed");
-      assert.ok(await fs.access(alive).then(() => true, () => false), "the running process's partial file stays");
+      assert.equal(await exists(partial), false, "the killed materialize's partial disk is removed");
+      assert.ok(await exists(alive), "the running process's partial file stays");
       assert.deepEqual((await engine.vault.db.selectFrom("partial_outputs").select("path").execute()).map((r) => r.path), [alive]);
       assert.equal((await engine.status()).vault.store.unreferencedBytes, 0);
 

@@ -6,6 +6,7 @@ import { VaultLock } from "../lock";
 import { ownerState, ownerText, thisProcess, type ProcessOwner } from "../process/owner";
 import { makePrivateDir, syncDir, writePrivateFile } from "../private-files";
 import { runHook } from "./hooks";
+import { unlessMissing } from "../io/exists";
 
 /** A hook that undoes what an earlier hook did (resume after pause, unquiesce after quiesce). */
 export interface UndoStep {
@@ -56,10 +57,10 @@ export class WindowJournal {
   }
 
   async records(): Promise<WindowRecord[]> {
-    const names = await fs.readdir(this.dir).catch((e) => (e.code === "ENOENT" ? [] : Promise.reject(e)));
+    const names = (await unlessMissing(fs.readdir(this.dir))) ?? [];
     const out: WindowRecord[] = [];
     for (const name of names.filter((n) => n.endsWith(SUFFIX)).sort()) {
-      const text = await fs.readFile(path.join(this.dir, name), "utf8").catch((e) => (e.code === "ENOENT" ? undefined : Promise.reject(e)));
+      const text = await unlessMissing(fs.readFile(path.join(this.dir, name), "utf8"));
       if (text) out.push(JSON.parse(text) as WindowRecord);
     }
     return out;

@@ -8,6 +8,7 @@ import { loadPointMap } from "../replication/manifests";
 import { ZERO_ID } from "../replication/block-map";
 import type { Task } from "../jobs/jobs";
 import { writeAll } from "../io/write-all";
+import { exists } from "../io/exists";
 
 export interface ApplyResult {
   blocksCompared: number;
@@ -26,7 +27,7 @@ export async function applyPoint(vault: Vault, pointId: string, targets: Array<{
   for (const target of targets) {
     const map = await loadPointMap(vault, pointId, target.diskId);
     await fs.mkdir(path.dirname(target.path), { recursive: true });
-    const existed = await fs.access(target.path).then(() => true, () => false);
+    const existed = await exists(target.path);
     const handle = await fs.open(target.path, existed ? "r+" : "w");
     try {
       await handle.truncate(map.size);

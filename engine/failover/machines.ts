@@ -5,6 +5,7 @@ import { deleteMachine, findMachine, insertMachine, updateMachine, type MachineR
 import { ComputeSpec, type SizeName } from "../../schema";
 import { recoveryOf, type ItemRow } from "../inventory/items";
 import type { Task } from "../jobs/jobs";
+import { exists } from "../io/exists";
 import { materialize } from "../replication/materialize";
 import { forgetSpawned, spawnedPid, startCompute, stopCompute, type MachineState } from "./compute";
 import { allocateAddresses, machineDir, type Nic, type Purpose, type TargetPlan } from "./targets";
@@ -104,7 +105,7 @@ export async function removeHalfMadeMachine(vault: Vault, item: ItemRow, purpose
     return `its half-made ${what} was stopped and removed`;
   }
   const dir = await machineDir(vault, item, purpose);
-  if (!dir || !(await fs.access(dir).then(() => true, () => false))) return undefined;
+  if (!dir || !(await exists(dir))) return undefined;
   await fs.rm(dir, { recursive: true, force: true });
   return `the partly written disks of its ${what} were removed`;
 }

@@ -2,6 +2,7 @@ import type { Vault } from "../vault";
 import { anyPolicyNamed, findPolicy, insertPolicy, policyNameById, policyNames, updatePoliciesNamed, type PolicyRow } from "../catalog/policies";
 import { parse, PolicySpec, PolicyUpdate, ValidationError, type CopyFrequency } from "../../schema";
 import { NotFoundError } from "../errors";
+import { iso } from "../clock";
 import type { PolicyView } from "../../schema";
 export type { PolicyView };
 
@@ -59,7 +60,7 @@ export function policyView(row: PolicyRow, failbackOf: string | null): PolicyVie
     retentionHours: row.retention_hours,
     appConsistentHours: row.app_consistent_hours,
     rpoThresholdMinutes: row.rpo_threshold_minutes,
-    initialReplicationStart: row.initial_replication_start === null ? null : new Date(row.initial_replication_start).toISOString(),
+    initialReplicationStart: iso(row.initial_replication_start),
     resyncWindow: { start: row.resync_start, end: row.resync_end },
     failbackOf,
   };

@@ -1,6 +1,6 @@
 import type { Vault } from "../vault";
 import { DAY, MINUTE, iso } from "../clock";
-import { storedHealthCode, type Health, type HealthError, type ItemStatus, type PointKind } from "../../schema";
+import { storedHealthCode, type Health, type HealthError, type ItemStatus, type PointKind, type VaultStatus } from "../../schema";
 import { reportedState } from "../inventory/item-state";
 import { machineDetails, machineOf } from "../failover/machines";
 import { allDisks, hooksOf, recoveryOf, type ItemRow } from "../inventory/items";
@@ -14,6 +14,7 @@ import { policyById } from "../catalog/policies";
 import { siteById } from "../catalog/sites";
 import { countPoints } from "../catalog/points";
 import { openDrill } from "../catalog/drills";
+import { allItems } from "../catalog/items";
 
 
 
@@ -112,4 +113,13 @@ function noPointReason(item: ItemRow): string {
   if (item.state === "EnablingProtection" || item.state === "InitialReplicationInProgress") return `${base}: the initial replication is running`;
   if (item.state === "InitialReplicationPending") return `${base}: the initial replication is pending${item.next_attempt_at ? ` (next attempt at ${iso(item.next_attempt_at)})` : ""}`;
   return `${base}: the next replication cycle makes one`;
+}
+
+/** The vault as a whole (identity, registration key, store, encryption) and every item's status. */
+export async function vaultStatus(vault: Vault): Promise<VaultStatus> {
+  const rows = await allItems(vault.db);
+  return {
+    vault: { dir: vault.dir, id: vault.id, registrationKey: await vault.registrationKeyState(), store: await vault.store.stats(), encryption: vault.encryption },
+    items: await Promise.all(rows.map((r) => itemStatus(vault, r))),
+  };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { CatalogDb } from "../catalog/catalog";
 import { iso, type Clock } from "../clock";
-import { classify } from "../errors";
+import { classify, NotFoundError } from "../errors";
 import { storedErrorCode, type JobState, type JobType } from "../../schema";
 import { announceJob } from "./job-started";
 import { thisProcess } from "../process/owner";
@@ -146,6 +146,16 @@ export class Job {
   }
 }
 
+/**
+ * An operation of one task, as a job of `type` on `target`: body runs as the task, and the job ends with its
+ * result or its error. The error is the job's to tell, not thrown, once `onFailure` has recorded it.
+ */
+export async function oneTaskJob<T>(db: CatalogDb, clock: Clock, type: JobType, target: string, task: string, body: (task: Task) => Promise<T>, onFailure: (error: unknown) => Promise<unknown> = async () => undefined): Promise<JobView> {
+  const job = await Job.start(db, clock, type, target, [task]);
+  await job.run(() => job.step(task, body)).catch(onFailure);
+  return await job.view();
+}
+
 /** The owner columns of a job this process runs: if it dies, whoever opens the vault next ends the job (crash/interrupted.ts). */
 function ownedHere() {
   const owner = thisProcess();
@@ -177,6 +187,13 @@ export async function readJob(db: CatalogDb, id: string): Promise<JobView | unde
     owner: job.state === "InProgress" && job.owner_host !== null && job.owner_pid !== null ? { host: job.owner_host, pid: job.owner_pid } : null,
     tasks: roots,
   };
+}
+
+/** A job by id (readJob), where an unknown id is NotFound. */
+export async function jobView(db: CatalogDb, id: string): Promise<JobView> {
+  const job = await readJob(db, id);
+  if (!job) throw new NotFoundError("job", id, "id");
+  return job;
 }
 
 export async function listJobs(db: CatalogDb, filter: { target?: string; limit?: number } = {}): Promise<JobView[]> {

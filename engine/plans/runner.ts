@@ -1,6 +1,6 @@
 import type { Vault } from "../vault";
-import { ConflictError, EngineError, NotFoundError, errorMessage } from "../errors";
-import { Job, readJob, SuspendSignal, type JobView, type Task } from "../jobs/jobs";
+import { ConflictError, EngineError, errorMessage } from "../errors";
+import { Job, jobView, SuspendSignal, type JobView, type Task } from "../jobs/jobs";
 import { itemRow, type ItemRow } from "../inventory/items";
 import { allows } from "../inventory/item-state";
 import { runHook } from "../disks/hooks";
@@ -43,8 +43,7 @@ export async function runPlan(vault: Vault, name: string, request: PlanRunReques
 
 /** Continue a plan job suspended at a manual action. */
 export async function resumePlan(vault: Vault, jobId: string): Promise<JobView> {
-  const view = await readJob(vault.db, jobId);
-  if (!view) throw new NotFoundError("job", jobId, "id");
+  const view = await jobView(vault.db, jobId);
   if (view.type !== "RecoveryPlan" || view.state !== "Suspended") throw new ConflictError(`job '${jobId}' is a ${view.type} job in state ${view.state}; only a suspended recovery plan can be resumed`, "id");
   const state = view.result as PlanJobState;
   return runPlanSteps(vault, await Job.resume(vault.db, vault.clock, jobId), await getPlan(vault, state.plan), { ...state, waitingFor: undefined });

@@ -5,7 +5,7 @@ import { EngineError } from "../errors";
 import { blockId } from "../store/block-id";
 import { knownDigest, releaseBlock } from "../store/compress/decoder";
 import type { ItemRow } from "../inventory/items";
-import type { Task } from "../jobs/jobs";
+import { oneTaskJob, type JobView, type Task } from "../jobs/jobs";
 import { ZERO_ID, type BlockMap } from "./block-map";
 import { writevAll } from "../io/write-all";
 import { loadPointMap } from "./manifests";
@@ -51,6 +51,11 @@ export async function materialize(vault: Vault, item: ItemRow, selector: string,
     written.push({ name: disk.name, path: target, size: disk.size });
   }
   return { point: await pointView(vault, point, item.name), disks: written };
+}
+
+/** Materialize as a Materialize job of the item, each disk a subtask (its failure is the job's, not thrown). */
+export function materializeJob(vault: Vault, item: ItemRow, selector: string, outDir: string): Promise<JobView> {
+  return oneTaskJob(vault.db, vault.clock, "Materialize", item.name, "Write disks", (task) => materialize(vault, item, selector, outDir, task));
 }
 
 const WRITES_IN_FLIGHT = 4;

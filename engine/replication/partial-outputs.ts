@@ -5,6 +5,7 @@ import type { Vault } from "../vault";
 import { ORPHAN_GRACE_MS } from "../store/packed/packed-block-store";
 import { ownerState } from "../process/owner";
 import { forgetPartialOutput, partialOutputs, recordPartialOutput } from "../catalog/partial-outputs";
+import { unlessMissing } from "../io/exists";
 
 /** A file written outside the vault takes its name only when complete; until then it has this suffix. */
 export const PARTIAL_SUFFIX = ".partial";
@@ -39,7 +40,7 @@ export async function writeThroughPartial(vault: Vault, target: string, body: (p
 export async function collectPartialOutputs(vault: Vault): Promise<number> {
   let removed = 0;
   for (const row of await partialOutputs(vault.db)) {
-    const stats = await fs.stat(row.path).catch((e) => (e.code === "ENOENT" ? undefined : Promise.reject(e)));
+    const stats = await unlessMissing(fs.stat(row.path));
     if (stats) {
       // Only the pid is kept, so a reused one keeps the file until that process ends too.
       if (ownerState({ host: row.host, pid: row.pid, start: null }) === "alive") continue;

@@ -1,5 +1,6 @@
 import type { Vault } from "../vault";
 import { HOUR } from "../clock";
+import { oneTaskJob, type JobView } from "../jobs/jobs";
 import { chunkIdsOf, nonZeroIds } from "./block-map";
 import { collectPartialOutputs } from "./partial-outputs";
 import { openChunk } from "./manifests";
@@ -36,6 +37,11 @@ export async function applyRetention(vault: Vault): Promise<RetentionResult> {
   const expired = await expiredPoints(vault);
   await deletePoints(vault.db, expired);
   return { pointsDeleted: expired.length, ...(await collectGarbage(vault)) };
+}
+
+/** Retention on demand, as a Retention job of the whole vault (its failure is the job's, not thrown). */
+export function retentionJob(vault: Vault): Promise<JobView> {
+  return oneTaskJob(vault.db, vault.clock, "Retention", "vault", "Delete expired points and collect garbage", () => applyRetention(vault));
 }
 
 export async function collectGarbage(vault: Vault): Promise<Omit<RetentionResult, "pointsDeleted">> {

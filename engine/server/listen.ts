@@ -6,6 +6,7 @@ import type { ServedEngine } from "./served-engine";
 import { ValidationError } from "../../schema";
 import { buildServer } from "./app";
 import { writePrivateFile } from "../private-files";
+import { exists } from "../io/exists";
 import { DAEMON_FILE, LOCAL_TOKEN_FILE, type DaemonRecord } from "./daemon-files";
 
 export interface ListenOptions {
@@ -32,7 +33,7 @@ export async function listen(engine: ServedEngine, options: ListenOptions): Prom
   const https = options.tlsCert && options.tlsKey ? { cert: await fs.readFile(options.tlsCert), key: await fs.readFile(options.tlsKey) } : undefined;
   const tokenFile = path.join(engine.dir, LOCAL_TOKEN_FILE);
   let written: string | null = null;
-  if (!(await fs.access(tokenFile).then(() => true, () => false))) {
+  if (!(await exists(tokenFile))) {
     const token = await engine.createToken(`local-admin-${Date.now().toString(36)}`);
     await writePrivateFile(tokenFile, token + "\n");
     written = tokenFile;

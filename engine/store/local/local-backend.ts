@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { objectMissing, type Backend, type BackendFactory, type ObjectInfo } from "../backend";
 import { openPrivate, PRIVATE_DIR_MODE, syncDir } from "../../private-files";
 import { writevAll } from "../../io/write-all";
+import { unlessMissing } from "../../io/exists";
 
 const MAX_OPEN_FILES = 64;
 /** Objects are written under this suffix, then renamed: a file with it is an interrupted write. */
@@ -122,13 +123,13 @@ export class LocalBackend implements Backend {
   private async filesMatching(wanted: (file: string) => boolean): Promise<ObjectInfo[]> {
     const out: ObjectInfo[] = [];
     const visit = async (dir: string): Promise<void> => {
-      const entries = await fs.readdir(dir, { withFileTypes: true }).catch((e) => (e.code === "ENOENT" ? [] : Promise.reject(e)));
+      const entries = (await unlessMissing(fs.readdir(dir, { withFileTypes: true }))) ?? [];
       for (const entry of entries) {
         const full = path.join(dir, entry.name);
         if (entry.isDirectory()) await visit(full);
         else if (wanted(entry.name)) {
           // A file renamed or removed since readdir (a write finishing in another process) is left out.
-          const stats = await fs.stat(full).catch((e) => (e.code === "ENOENT" ? undefined : Promise.reject(e)));
+          const stats = await unlessMissing(fs.stat(full));
           if (stats) out.push(infoOf(path.relative(this.root, full).split(path.sep).join("/"), stats));
         }
       }
