@@ -65,7 +65,10 @@ export class Agent {
       for (const { message } of closedWindowReports(record)) options.log?.(message);
     }
     const file = path.join(options.workDir, IDENTITY_FILE);
-    const saved = await fs.readFile(file, "utf8").then((t) => JSON.parse(t) as AgentIdentity & { engine: string }).catch(() => undefined);
+    const saved = await fs
+      .readFile(file, "utf8")
+      .then((t) => JSON.parse(t) as AgentIdentity & { engine: string })
+      .catch(() => undefined);
     let identity: AgentIdentity;
     if (saved && saved.host === options.host && saved.engine === options.engine) identity = saved;
     else {
@@ -142,13 +145,25 @@ export class Agent {
         this.dataKey = raw && SealingKey.of(raw);
       }
       const location = this.options.storeDir ?? this.identity.storeDir;
-      const context = { link: this.link, openBackend: () => (this.options.backend ?? localBackendAt)(location), blockSize: this.identity.blockSize, dataKey: this.dataKey ?? undefined, states: this.states, engineNow: () => Date.now() + this.offset, windows: this.windows };
+      const context = {
+        link: this.link,
+        openBackend: () => (this.options.backend ?? localBackendAt)(location),
+        blockSize: this.identity.blockSize,
+        dataKey: this.dataKey ?? undefined,
+        states: this.states,
+        engineNow: () => Date.now() + this.offset,
+        windows: this.windows,
+      };
       const report = await runWork(context, work);
-      this.log(`${work.mode} window of ${names.join(", ")}: ${report.items.reduce((n, i) => n + i.bytesStored, 0)} bytes stored, ${report.blocks.length} new block(s)`);
+      this.log(
+        `${work.mode} window of ${names.join(", ")}: ${report.items.reduce((n, i) => n + i.bytesStored, 0)} bytes stored, ${report.blocks.length} new block(s)`,
+      );
     } catch (error) {
       const e = classify(error);
       this.log(`${work.mode} of ${names.join(", ")} failed (${e.code}): ${e.message}`);
-      await this.link.failure({ mode: work.mode, items: names, error: { code: e.code, message: e.message.slice(0, 4096), recoverable: e.recoverable } }).catch((report) => this.log(`could not report the failure: ${errorMessage(report)}`));
+      await this.link
+        .failure({ mode: work.mode, items: names, error: { code: e.code, message: e.message.slice(0, 4096), recoverable: e.recoverable } })
+        .catch((report) => this.log(`could not report the failure: ${errorMessage(report)}`));
     } finally {
       clearInterval(keepAlive);
     }

@@ -23,8 +23,17 @@ export class AgentLink {
     return requestJson<T>(this.endpoint, this.identity.token, method, `/v1/agents/${q(this.identity.host)}${path}`, body);
   }
 
-  heartbeat(busy: string[], takeWork: boolean, extra: { fresh?: boolean; windowsClosed?: Array<{ item: string; message: string }> } = {}): Promise<HeartbeatAnswer> {
-    return this.call("POST", "/heartbeat", { busy, takeWork, ...(extra.fresh ? { fresh: true } : {}), ...(extra.windowsClosed?.length ? { windowsClosed: extra.windowsClosed } : {}) });
+  heartbeat(
+    busy: string[],
+    takeWork: boolean,
+    extra: { fresh?: boolean; windowsClosed?: Array<{ item: string; message: string }> } = {},
+  ): Promise<HeartbeatAnswer> {
+    return this.call("POST", "/heartbeat", {
+      busy,
+      takeWork,
+      ...(extra.fresh ? { fresh: true } : {}),
+      ...(extra.windowsClosed?.length ? { windowsClosed: extra.windowsClosed } : {}),
+    });
   }
   /** The vault's data key (null: the vault is not encrypted). */
   async dataKey(): Promise<Buffer | null> {

@@ -42,25 +42,33 @@ export async function runWork(ctx: WindowContext, work: AgentWork): Promise<Agen
   try {
     const bases = new Map<WorkDisk, { version: number; map: BlockMap | null }>();
     for (const item of work.items) for (const disk of item.disks) bases.set(disk, await ctx.states.get(item.name, disk));
-    const capture = (disk: WorkDisk, previous: BlockMap | null, mode: CaptureMode) => diskSize(disk.path).then((size) => captureDisk(disk.path, size, previous, store, { mode, blockSize: ctx.blockSize }));
+    const capture = (disk: WorkDisk, previous: BlockMap | null, mode: CaptureMode) =>
+      diskSize(disk.path).then((size) => captureDisk(disk.path, size, previous, store, { mode, blockSize: ctx.blockSize }));
 
     // Initial replication and resync first read every disk outside the window (the machine keeps running).
     const scanned = new Map<WorkDisk, CaptureResult>();
     if (work.mode !== "delta") {
       for (const item of work.items) {
-        for (const disk of item.disks) scanned.set(disk, await capture(disk, work.mode === "initial" ? null : bases.get(disk)!.map, work.mode === "initial" ? "full" : "verify"));
+        for (const disk of item.disks)
+          scanned.set(disk, await capture(disk, work.mode === "initial" ? null : bases.get(disk)!.map, work.mode === "initial" ? "full" : "verify"));
       }
       await store.flush();
     }
     const participants = work.items.map((i) => ({ item: i.name, hooks: i.hooks, disks: i.disks.map((d) => d.path) }));
     const began = performance.now();
     let capturedAt = 0;
-    const finals = await withConsistentWindow(participants, work.appConsistent, async () => {
-      capturedAt = ctx.engineNow();
-      const out = new Map<WorkDisk, CaptureResult>();
-      for (const item of work.items) for (const disk of item.disks) out.set(disk, await capture(disk, scanned.get(disk)?.map ?? bases.get(disk)!.map, "delta"));
-      return out;
-    }, ctx.windows);
+    const finals = await withConsistentWindow(
+      participants,
+      work.appConsistent,
+      async () => {
+        capturedAt = ctx.engineNow();
+        const out = new Map<WorkDisk, CaptureResult>();
+        for (const item of work.items)
+          for (const disk of item.disks) out.set(disk, await capture(disk, scanned.get(disk)?.map ?? bases.get(disk)!.map, "delta"));
+        return out;
+      },
+      ctx.windows,
+    );
     await store.flush();
 
     const report: AgentWindowReport = {
@@ -72,7 +80,11 @@ export async function runWork(ctx: WindowContext, work: AgentWork): Promise<Agen
         const results = item.disks.flatMap((d) => [finals.get(d)!, ...(scanned.has(d) ? [scanned.get(d)!] : [])]);
         return {
           item: item.name,
-          disks: item.disks.map((disk) => ({ disk: disk.name, baseVersion: bases.get(disk)!.version, ...diffMaps(work.mode === "initial" ? null : bases.get(disk)!.map, finals.get(disk)!.map) })),
+          disks: item.disks.map((disk) => ({
+            disk: disk.name,
+            baseVersion: bases.get(disk)!.version,
+            ...diffMaps(work.mode === "initial" ? null : bases.get(disk)!.map, finals.get(disk)!.map),
+          })),
           bytesRead: sum(results, (r) => r.bytesRead),
           blocksChanged: sum(results, (r) => r.blocksChanged),
           bytesStored: sum(results, (r) => r.bytesStored),

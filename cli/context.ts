@@ -83,7 +83,8 @@ function localToken(command: Command): string | undefined {
 /** Open the vault itself (serve, and what only the vault's host can do), run the body, always close. */
 export async function withLocalEngine<T>(command: Command, body: (engine: Engine) => Promise<T>): Promise<T> {
   const engine = await Engine.open(vaultDir(command), { key: keyFlags(command) });
-  if (engine.vault.encryption.cipher === "none") process.stderr.write(`warning: vault ${engine.vault.dir} predates encryption at rest: its blocks and manifests are stored unencrypted\n`);
+  if (engine.vault.encryption.cipher === "none")
+    process.stderr.write(`warning: vault ${engine.vault.dir} predates encryption at rest: its blocks and manifests are stored unencrypted\n`);
   try {
     return await body(engine);
   } finally {

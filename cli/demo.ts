@@ -29,7 +29,9 @@ async function main(): Promise<void> {
   const workload = spawn(process.execPath, [WORKLOAD, dbFile, String(ROWS_PER_SECOND)], { stdio: ["ignore", "pipe", "inherit"] });
   let committed = 0;
   const lines = readline.createInterface({ input: workload.stdout! });
-  const ready = new Promise<void>((resolve) => lines.on("line", (line) => (line === "ready" ? resolve() : (committed = Number(line.split(" ")[1]) || committed))));
+  const ready = new Promise<void>((resolve) =>
+    lines.on("line", (line) => (line === "ready" ? resolve() : (committed = Number(line.split(" ")[1]) || committed))),
+  );
   try {
     await ready;
     await sleep(300);
@@ -59,17 +61,26 @@ async function main(): Promise<void> {
       const job = await engine.replicateNow("shop-db");
       if (job.state !== "Succeeded") throw new Error(`cycle ${cycle} failed: ${job.error?.message}`);
       const [point] = (job.result as { points: Array<{ id: string; blocksChanged: number; bytesStored: number }> }).points;
-      say(`cycle ${cycle}: ${point.id}  ${point.blocksChanged} changed blocks, ${bytes(point.bytesStored)} stored, ≥ ${before} rows committed at capture (${job.durationMs} ms)`);
+      say(
+        `cycle ${cycle}: ${point.id}  ${point.blocksChanged} changed blocks, ${bytes(point.bytesStored)} stored, ≥ ${before} rows committed at capture (${job.durationMs} ms)`,
+      );
     }
 
     const points = await engine.points("shop-db");
     say("\nrecovery points:");
-    say(table([["ID", "CAPTURED", "KIND", "CHANGED-BLOCKS", "STORED"], ...points.map((p) => [p.id, p.capturedAt, p.kind, p.blocksChanged, bytes(p.bytesStored)])]));
+    say(
+      table([
+        ["ID", "CAPTURED", "KIND", "CHANGED-BLOCKS", "STORED"],
+        ...points.map((p) => [p.id, p.capturedAt, p.kind, p.blocksChanged, bytes(p.bytesStored)]),
+      ]),
+    );
     const status = await engine.status();
     const item = status.items[0];
     const logical = points.reduce((sum, p) => sum + p.disks.reduce((s, d) => s + d.size, 0), 0);
     say(`\nshop-db: ${item.state}, health ${item.health}, RPO ${duration(item.rpoSeconds)} (threshold ${duration(item.rpoThresholdSeconds)})`);
-    say(`vault: ${status.vault.store.blocks} blocks, ${bytes(status.vault.store.storedBytes)} stored for ${points.length} points covering ${bytes(logical)} of disk images`);
+    say(
+      `vault: ${status.vault.store.blocks} blocks, ${bytes(status.vault.store.storedBytes)} stored for ${points.length} points covering ${bytes(logical)} of disk images`,
+    );
 
     const restore = path.join(ROOT, "restore");
     const m = await engine.materialize("shop-db", "latest", restore);
@@ -78,7 +89,9 @@ async function main(): Promise<void> {
     const integrity = copy.pragma("integrity_check", { simple: true });
     const rows = (copy.prepare("select count(*) as n from rows").get() as { n: number }).n;
     copy.close();
-    say(`\nmaterialized the latest point into ${restore}: integrity_check = ${integrity}, ${rows} rows; the workload had committed ${committedAtLastCapture} rows before that point's capture paused it`);
+    say(
+      `\nmaterialized the latest point into ${restore}: integrity_check = ${integrity}, ${rows} rows; the workload had committed ${committedAtLastCapture} rows before that point's capture paused it`,
+    );
     if (rows < committedAtLastCapture) throw new Error("the restored database lacks rows committed before its capture");
     await engine.close();
     if (integrity !== "ok") throw new Error("the restored database failed its integrity check");

@@ -4,7 +4,9 @@ import { duration, table } from "./format";
 /** Expected data loss; for a failover that captures its own point, also what it loses when the source does not answer. */
 function lossCell(i: ItemImpact): string {
   const expected = i.expectedDataLossSeconds === null ? "unknown" : duration(i.expectedDataLossSeconds);
-  return i.ifSourceDown ? `${expected}, up to ${i.ifSourceDown.dataLossSeconds === null ? "unknown" : duration(i.ifSourceDown.dataLossSeconds)} if the source is down` : expected;
+  return i.ifSourceDown
+    ? `${expected}, up to ${i.ifSourceDown.dataLossSeconds === null ? "unknown" : duration(i.ifSourceDown.dataLossSeconds)} if the source is down`
+    : expected;
 }
 
 /** A failover preview as a table: one row per machine in group order, with the point, expected loss and any refusal. */

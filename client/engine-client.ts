@@ -1,4 +1,21 @@
-import type { Deleted, EngineApi, FailoverImpact, ItemCheckResult, ItemStatus, JobView, NetworkMappingSpec, NetworkView, PlanSpec, PointView, PolicyAdded, PolicyView, RpoHistory, SiteView, VaultInfo, VaultStatus } from "../schema";
+import type {
+  Deleted,
+  EngineApi,
+  FailoverImpact,
+  ItemCheckResult,
+  ItemStatus,
+  JobView,
+  NetworkMappingSpec,
+  NetworkView,
+  PlanSpec,
+  PointView,
+  PolicyAdded,
+  PolicyView,
+  RpoHistory,
+  SiteView,
+  VaultInfo,
+  VaultStatus,
+} from "../schema";
 import { requestJson } from "./http";
 
 /** What the CLI and the Pulumi provider do with an engine, local or remote: declared in schema/ (engine-api.ts). */
@@ -60,7 +77,8 @@ export class EngineClient implements EngineApi {
   moveItem = (name: string, input: unknown) => this.updateItem(name, input);
   replicateNow = (name: string, options: { appConsistent?: boolean } = {}) => this.run(`/v1/items/${q(name)}/sync`, options);
   points = (name: string) => this.request<PointView[]>("GET", `/v1/items/${q(name)}/points`);
-  rpoHistory = (name: string, hours?: number) => this.request<RpoHistory>("GET", `/v1/items/${q(name)}/rpo-history${hours === undefined ? "" : `?hours=${hours}`}`);
+  rpoHistory = (name: string, hours?: number) =>
+    this.request<RpoHistory>("GET", `/v1/items/${q(name)}/rpo-history${hours === undefined ? "" : `?hours=${hours}`}`);
   materialize = (name: string, point: string, outDir: string) => this.run(`/v1/items/${q(name)}/materialize`, { point, outDir });
   resync = (name: string) => this.run(`/v1/items/${q(name)}/resync`);
   applyRetention = () => this.run("/v1/retention");
@@ -95,7 +113,14 @@ export class EngineClient implements EngineApi {
   planPreview = (name: string, request: unknown) => this.request<FailoverImpact>("POST", `/v1/plans/${q(name)}/run/preview`, request);
   resumeJob = (jobId: string) => this.run(`/v1/jobs/${q(jobId)}/resume`);
   jobs = (filter: { target?: string; limit?: number } = {}) =>
-    this.request<JobView[]>("GET", `/v1/jobs?${new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)]))}`);
+    this.request<JobView[]>(
+      "GET",
+      `/v1/jobs?${new URLSearchParams(
+        Object.entries(filter)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]): [string, string] => [k, String(v)]),
+      )}`,
+    );
   job = (id: string) => this.request<JobView>("GET", `/v1/jobs/${q(id)}`);
 
   createToken = (name: string, role: "admin" | "agent" = "admin", lifetimeMs?: number) =>

@@ -20,7 +20,18 @@ import { cancelJob, recoverAfterCrash } from "./crash/recover";
 import { reprotect } from "./failover/reprotect";
 import { previewItemFailover, previewPlanRun } from "./plans/preview";
 import { failback } from "./failover/failback";
-import { FailbackRequest, FailoverPreviewRequest, FailoverRequest, parse, PlanRunRequest, PointOption, VerifyRequest, type FailoverImpact, type NetworkMappingSpec, type PlanSpec } from "../schema";
+import {
+  FailbackRequest,
+  FailoverPreviewRequest,
+  FailoverRequest,
+  parse,
+  PlanRunRequest,
+  PointOption,
+  VerifyRequest,
+  type FailoverImpact,
+  type NetworkMappingSpec,
+  type PlanSpec,
+} from "../schema";
 import { addPlan, getPlan, listPlans, removePlan, replacePlan } from "./plans/plans";
 import { resumePlan, runPlan } from "./plans/runner";
 import { checkToken, createToken, revokeToken, type Role, type TokenHolder } from "./auth/tokens";

@@ -21,7 +21,20 @@ export class ConflictError extends EngineError {
  * errno codes of failures that may go away by themselves: I/O errors, a full store (SQLITE_FULL: the
  * catalog's filesystem), a lost connection. Those without a code of their own are ConnectionLost.
  */
-const RECOVERABLE_ERRNO = new Set(["EIO", "ENOSPC", "EDQUOT", "SQLITE_FULL", "ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAGAIN", "EBUSY", "EHOSTUNREACH", "ENETUNREACH"]);
+const RECOVERABLE_ERRNO = new Set([
+  "EIO",
+  "ENOSPC",
+  "EDQUOT",
+  "SQLITE_FULL",
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EAGAIN",
+  "EBUSY",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
 /** errno codes with a code of their own; whether each is recoverable is the code's (schema/errors.ts). */
 const ERRNO_CODES: Partial<Record<string, ErrorCode>> = {
   ENOENT: "DiskNotFound",

@@ -27,7 +27,10 @@ export class VaultLock {
         db.exec("COMMIT");
       }
     });
-    this.chain = result.then(() => undefined, () => undefined);
+    this.chain = result.then(
+      () => undefined,
+      () => undefined,
+    );
     return result;
   }
 
@@ -54,13 +57,18 @@ export class VaultLock {
     for (;;) {
       try {
         this.db.exec("BEGIN EXCLUSIVE");
-        await fs.writeFile(`${this.file}.holder`, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }), { mode: PRIVATE_FILE_MODE });
+        await fs.writeFile(`${this.file}.holder`, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }), {
+          mode: PRIVATE_FILE_MODE,
+        });
         return this.db;
       } catch (error) {
         if ((error as { code?: string }).code !== "SQLITE_BUSY") throw error;
       }
       if (Date.now() > deadline) {
-        const holder = await fs.readFile(`${this.file}.holder`, "utf8").then((t) => JSON.parse(t) as { pid: number; host: string }).catch(() => undefined);
+        const holder = await fs
+          .readFile(`${this.file}.holder`, "utf8")
+          .then((t) => JSON.parse(t) as { pid: number; host: string })
+          .catch(() => undefined);
         throw new EngineError("VaultBusy", `the vault is locked by process ${holder?.pid ?? "?"} on ${holder?.host ?? "?"}`);
       }
       await new Promise((r) => setTimeout(r, POLL_MS));

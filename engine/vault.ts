@@ -120,7 +120,19 @@ export class Vault {
     const { blocks, packs } = vaultStoreOn((options.backend ?? localBackendAt)(storeDir), new SqlPackIndex(db), key?.key);
     const wrapped = options.wrapStore ? options.wrapStore(blocks) : blocks;
     const encryption: VaultEncryption = key ? { cipher: "aes-256-gcm", key: key.origin } : { cipher: "none", key: null };
-    return new Vault(root, id, db, wrapped, options.clock ?? systemClock, new VaultLock(lockFile), options.blockSize ?? BLOCK_SIZE, packs, key?.key, encryption, new WindowJournal(path.join(root, "windows")));
+    return new Vault(
+      root,
+      id,
+      db,
+      wrapped,
+      options.clock ?? systemClock,
+      new VaultLock(lockFile),
+      options.blockSize ?? BLOCK_SIZE,
+      packs,
+      key?.key,
+      encryption,
+      new WindowJournal(path.join(root, "windows")),
+    );
   }
 
   /**
@@ -162,7 +174,12 @@ export class Vault {
     const created = Number(meta.registration_key_created);
     const expires = Number(meta.registration_key_expires);
     const revoked = meta.registration_key_revoked ? Number(meta.registration_key_revoked) : null;
-    return { createdAt: new Date(created).toISOString(), expiresAt: new Date(expires).toISOString(), expired: this.clock.now() >= expires, revokedAt: iso(revoked) };
+    return {
+      createdAt: new Date(created).toISOString(),
+      expiresAt: new Date(expires).toISOString(),
+      expired: this.clock.now() >= expires,
+      revokedAt: iso(revoked),
+    };
   }
 
   /** Compares hashes in constant time; a key that matches but expired or was revoked says so. */

@@ -28,7 +28,11 @@ export function providerFor(kind: Kind): pulumi.dynamic.ResourceProvider {
   const runtime = RUNTIME;
   return {
     configure: (req) =>
-      load(runtime).configure({ endpoint: req.config.get("lifeboat:endpoint"), token: req.config.get("lifeboat:token"), allowedPaths: req.config.get("lifeboat:allowedPaths") }),
+      load(runtime).configure({
+        endpoint: req.config.get("lifeboat:endpoint"),
+        token: req.config.get("lifeboat:token"),
+        allowedPaths: req.config.get("lifeboat:allowedPaths"),
+      }),
     check: (olds, news) => load(runtime).check(kind, olds, news),
     diff: (id, olds, news) => load(runtime).diff(kind, id, olds, news),
     create: (inputs) => load(runtime).create(kind, inputs),

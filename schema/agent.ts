@@ -24,7 +24,10 @@ export const AgentHeartbeat = z.strictObject({
   /** The agent's first call since it started: what was leased to it before (work a killed agent never finished) is due again at once. */
   fresh: z.boolean().default(false),
   /** Consistency windows a killed agent left open, closed by the agent when it started again: one line per machine for its history. */
-  windowsClosed: z.array(z.strictObject({ item: Name, message: z.string().min(1).max(4096) })).max(1000).default([]),
+  windowsClosed: z
+    .array(z.strictObject({ item: Name, message: z.string().min(1).max(4096) }))
+    .max(1000)
+    .default([]),
 });
 
 export const BlockLookup = z.strictObject({ ids: z.array(BlockId).max(65_536) });

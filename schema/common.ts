@@ -21,4 +21,7 @@ export type Health = z.infer<typeof Health>;
  * (checked by the server after validation); `format: "path"` marks them in the OpenAPI document.
  */
 export const fsPath = (message = "must not be empty") =>
-  z.string().min(1, message).meta({ format: "path", description: "an absolute path; one the engine itself reads or writes must lie inside the directories it allows" });
+  z
+    .string()
+    .min(1, message)
+    .meta({ format: "path", description: "an absolute path; one the engine itself reads or writes must lie inside the directories it allows" });

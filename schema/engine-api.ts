@@ -9,7 +9,24 @@ import type { PlanRunRequest, PlanSpec, PlanSpecInput } from "./plan";
 import type { FailoverImpact, FailoverPreviewRequest, ItemCheckResult } from "./impact";
 import type { ItemCheckRequest, SyncRequest } from "./requests";
 import type { VerifyRequest } from "./verify";
-import type { AgentDataKey, AgentIdentity, Deleted, DiskStateView, HeartbeatAnswer, IndexEntry, ItemStatus, JobView, NetworkView, PointView, PolicyAdded, PolicyView, RpoHistory, SiteView, VaultInfo, VaultStatus } from "./responses";
+import type {
+  AgentDataKey,
+  AgentIdentity,
+  Deleted,
+  DiskStateView,
+  HeartbeatAnswer,
+  IndexEntry,
+  ItemStatus,
+  JobView,
+  NetworkView,
+  PointView,
+  PolicyAdded,
+  PolicyView,
+  RpoHistory,
+  SiteView,
+  VaultInfo,
+  VaultStatus,
+} from "./responses";
 
 type In<S extends z.ZodType> = z.input<S>;
 

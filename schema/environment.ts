@@ -114,7 +114,8 @@ function expand(env: z.infer<typeof EnvironmentSpec>, planName: string, issues: 
     // A machine without NICs has no network mapping to follow: it recovers onto the recovery network.
     const networkDefault = network && nics.length === 0 ? { network: network.name } : {};
     const input = { ...machine, site: primary.name, policy: policy?.name ?? "default", recovery: { site: recovery.name, ...networkDefault, ...own } };
-    if (env.machines.findIndex((other) => other.name === machine.name) < i) issues.push({ path: ["machines", i, "name"], message: `duplicate machine name '${String(machine.name)}'` });
+    if (env.machines.findIndex((other) => other.name === machine.name) < i)
+      issues.push({ path: ["machines", i, "name"], message: `duplicate machine name '${String(machine.name)}'` });
     const item = parsePart(ItemSpec, input, ["machines", i], issues, Object.keys(SET_BY_ENVIRONMENT));
     if (item) items.push(item);
   });
@@ -122,7 +123,8 @@ function expand(env: z.infer<typeof EnvironmentSpec>, planName: string, issues: 
   // PlanSpec's own property is `groups` too, so its issues keep their paths ("groups.1.items.0").
   const machineNames = new Set(env.machines.map((m) => m.name));
   const groups = (env.groups ?? defaultGroups(items)).map((g) => (Array.isArray(g) ? { items: g } : g));
-  if (env.plan.name === undefined && !Name.safeParse(planName).success) issues.push({ path: ["plan", "name"], message: `must be given: the default '${planName}' is not a valid name` });
+  if (env.plan.name === undefined && !Name.safeParse(planName).success)
+    issues.push({ path: ["plan", "name"], message: `must be given: the default '${planName}' is not a valid name` });
   const plan = parsePart(PlanSpec, { name: env.plan.name ?? "plan", groups }, [], issues);
   plan?.groups.forEach((group, gi) => {
     group.items.forEach((name, ii) => {

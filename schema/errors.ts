@@ -68,7 +68,11 @@ export const ERRORS = {
   StoreFull: { status: 500, retryable: true, meaning: "the store's or catalog's filesystem is full" },
   ConnectionLost: { status: 500, retryable: true, meaning: "a connection failed or timed out (the engine, a peer, a busy resource)" },
   OsError: { status: 500, retryable: false, meaning: "another operating-system error; its errno is in the message" },
-  UnexpectedResponse: { status: 502, retryable: false, meaning: "the engine's endpoint answered an error without Lifeboat's error body (a proxy, not a Lifeboat daemon)" },
+  UnexpectedResponse: {
+    status: 502,
+    retryable: false,
+    meaning: "the engine's endpoint answered an error without Lifeboat's error body (a proxy, not a Lifeboat daemon)",
+  },
   InternalError: { status: 500, retryable: false, meaning: "an unexpected failure of the engine; see its log" },
 } as const satisfies Record<string, ErrorSpec>;
 

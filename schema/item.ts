@@ -56,7 +56,10 @@ export const ItemSpec = z
       if (!disk) ctx.addIssue({ code: "custom", path: ["excludedDisks", i], message: `no disk named '${n}'` });
       else if (disk.os) ctx.addIssue({ code: "custom", path: ["excludedDisks", i], message: `'${n}' is the OS disk, which cannot be excluded` });
     });
-    for (const [hook, pair] of [["pause", "resume"], ["quiesce", "unquiesce"]] as const) {
+    for (const [hook, pair] of [
+      ["pause", "resume"],
+      ["quiesce", "unquiesce"],
+    ] as const) {
       if (Boolean(item.hooks[hook]) !== Boolean(item.hooks[pair])) {
         ctx.addIssue({ code: "custom", path: ["hooks", item.hooks[hook] ? pair : hook], message: `'${hook}' and '${pair}' must be given together` });
       }

@@ -13,7 +13,12 @@ export const PlanAction = z
     name: z.string().min(1).max(100),
     kind: z.enum(["script", "manual"]),
     command: Command.optional(),
-    timeoutSeconds: z.number().int().min(1).max(24 * 3600).default(300),
+    timeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 3600)
+      .default(300),
     /** Which side the script is for (both run on the engine's host here; scripts read LIFEBOAT_RUN_AT). */
     runAt: z.enum(["primary", "recovery"]).default("recovery"),
     instructions: z.string().max(2000).optional(),
@@ -35,18 +40,17 @@ export type PlanGroup = z.infer<typeof PlanGroup>;
 
 export const MAX_PLAN_MACHINES = 100;
 
-export const PlanSpec = z
-  .strictObject({ name: Name, groups: z.array(PlanGroup).min(1, "a plan needs at least one group") })
-  .superRefine((plan, ctx) => {
-    const seen = new Map<string, number>();
-    plan.groups.forEach((g, gi) => {
-      g.items.forEach((item, ii) => {
-        if (seen.has(item)) ctx.addIssue({ code: "custom", path: ["groups", gi, "items", ii], message: `'${item}' is already in group ${seen.get(item)! + 1}` });
-        else seen.set(item, gi);
-      });
+export const PlanSpec = z.strictObject({ name: Name, groups: z.array(PlanGroup).min(1, "a plan needs at least one group") }).superRefine((plan, ctx) => {
+  const seen = new Map<string, number>();
+  plan.groups.forEach((g, gi) => {
+    g.items.forEach((item, ii) => {
+      if (seen.has(item)) ctx.addIssue({ code: "custom", path: ["groups", gi, "items", ii], message: `'${item}' is already in group ${seen.get(item)! + 1}` });
+      else seen.set(item, gi);
     });
-    if (seen.size > MAX_PLAN_MACHINES) ctx.addIssue({ code: "custom", path: ["groups"], message: `a plan holds at most ${MAX_PLAN_MACHINES} machines (this one has ${seen.size})` });
   });
+  if (seen.size > MAX_PLAN_MACHINES)
+    ctx.addIssue({ code: "custom", path: ["groups"], message: `a plan holds at most ${MAX_PLAN_MACHINES} machines (this one has ${seen.size})` });
+});
 export type PlanSpec = z.infer<typeof PlanSpec>;
 export type PlanSpecInput = z.input<typeof PlanSpec>;
 

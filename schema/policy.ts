@@ -20,7 +20,12 @@ export const PolicySpec = z
     retentionHours: z.number().int("must be a whole number of hours").min(0).max(72, "must be at most 72 hours").default(24),
     /** 0 turns app-consistent points off. */
     appConsistentHours: z.number().int("must be a whole number of hours").min(0).default(0),
-    rpoThresholdMinutes: z.number().int().min(1).max(24 * 60).default(30),
+    rpoThresholdMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(30),
     /** ISO time at which initial replication may start; absent means now. */
     initialReplicationStart: z.iso.datetime({ offset: true, message: "must be an ISO date-time such as 2026-12-01T22:00:00Z" }).optional(),
     resyncWindow: ResyncWindow.default(DEFAULT_RESYNC_WINDOW),
@@ -45,7 +50,12 @@ export const PolicyUpdate = z.strictObject({
   copyFrequency: CopyFrequency.optional(),
   retentionHours: z.number().int().min(0).max(72, "must be at most 72 hours").optional(),
   appConsistentHours: z.number().int().min(0).optional(),
-  rpoThresholdMinutes: z.number().int().min(1).max(24 * 60).optional(),
+  rpoThresholdMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .optional(),
   initialReplicationStart: z.iso.datetime({ offset: true }).optional(),
   resyncWindow: ResyncWindow.optional(),
 });

@@ -69,13 +69,18 @@ const POINT_OPTION = "must be a recovery point option (latest, latest-processed,
 
 /** Recovery point options of a failover (ASR's), or a point id. */
 export const PointOption = z.union(
-  [z.enum(["latest", "latest-processed", "latest-app-consistent", "latest-multivm-processed", "latest-multivm-app-consistent"]), z.string().regex(POINT_ID, POINT_OPTION)],
+  [
+    z.enum(["latest", "latest-processed", "latest-app-consistent", "latest-multivm-processed", "latest-multivm-app-consistent"]),
+    z.string().regex(POINT_ID, POINT_OPTION),
+  ],
   { error: POINT_OPTION },
 );
 export type PointOption = z.infer<typeof PointOption>;
 
 /** The point a disk image is written from: the latest, or one by id. */
-export const PointSelector = z.union([z.literal("latest"), z.string().regex(POINT_ID, "must be 'latest' or a recovery point id")], { error: "must be 'latest' or a recovery point id" });
+export const PointSelector = z.union([z.literal("latest"), z.string().regex(POINT_ID, "must be 'latest' or a recovery point id")], {
+  error: "must be 'latest' or a recovery point id",
+});
 
 export const FailoverRequest = z.strictObject({
   type: z.enum(["planned", "unplanned"]),
@@ -93,7 +98,9 @@ export const FailbackRequest = z
     fullDownload: z.boolean().default(false),
   })
   .superRefine((r, ctx) => {
-    if (r.location === "alternate" && !r.alternateDir) ctx.addIssue({ code: "custom", path: ["alternateDir"], message: "an alternate-location failback needs the directory for the new disks" });
-    if (r.location === "original" && r.alternateDir) ctx.addIssue({ code: "custom", path: ["alternateDir"], message: "only an alternate-location failback takes a directory" });
+    if (r.location === "alternate" && !r.alternateDir)
+      ctx.addIssue({ code: "custom", path: ["alternateDir"], message: "an alternate-location failback needs the directory for the new disks" });
+    if (r.location === "original" && r.alternateDir)
+      ctx.addIssue({ code: "custom", path: ["alternateDir"], message: "only an alternate-location failback takes a directory" });
   });
 export type FailbackRequest = z.infer<typeof FailbackRequest>;

@@ -57,5 +57,7 @@ export type TokenRequest = z.infer<typeof TokenRequest>;
  * POST /v1/items/check: a protection spec (ItemSpec) to check. Only its outer shape is required here:
  * what fails ItemSpec is the answer of the check, not a refusal of the request.
  */
-export const ItemCheckRequest = z.record(z.string(), z.unknown(), { error: "must be an object: the ItemSpec to check" }).meta({ description: "an ItemSpec to check; what fails its schema is reported in the answer" });
+export const ItemCheckRequest = z
+  .record(z.string(), z.unknown(), { error: "must be an object: the ItemSpec to check" })
+  .meta({ description: "an ItemSpec to check; what fails its schema is reported in the answer" });
 export type ItemCheckRequest = z.infer<typeof ItemCheckRequest>;

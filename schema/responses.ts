@@ -87,7 +87,16 @@ export const ItemStatus = z.strictObject({
   failures: Count,
   nextAttemptAt: Iso.nullable(),
   /** path: what replication reads now (the recovery machine's disk while it replicates back); primaryPath: the declared primary disk then. */
-  disks: z.array(z.strictObject({ name: z.string(), path: z.string(), primaryPath: z.string().nullable(), os: z.boolean(), excluded: z.boolean(), replicatedSize: z.number().nullable() })),
+  disks: z.array(
+    z.strictObject({
+      name: z.string(),
+      path: z.string(),
+      primaryPath: z.string().nullable(),
+      os: z.boolean(),
+      excluded: z.boolean(),
+      replicatedSize: z.number().nullable(),
+    }),
+  ),
   /** The names of its hooks (never the commands). */
   hooks: z.array(z.string()),
   activeSite: ActiveSite,
@@ -257,7 +266,9 @@ export type AgentIdentity = z.infer<typeof AgentIdentity>;
 export const AgentWork = z.strictObject({
   mode: AgentWorkMode,
   appConsistent: z.boolean(),
-  items: z.array(z.strictObject({ name: z.string(), hooks: Hooks, disks: z.array(z.strictObject({ name: z.string(), path: z.string(), stateVersion: Count })) })),
+  items: z.array(
+    z.strictObject({ name: z.string(), hooks: Hooks, disks: z.array(z.strictObject({ name: z.string(), path: z.string(), stateVersion: Count })) }),
+  ),
 });
 export type AgentWork = z.infer<typeof AgentWork>;
 

@@ -5,17 +5,19 @@ import { fsPath, Name } from "./common";
 export const SiteKind = z.enum(["hyperv", "vmm", "physical", "recovery"]);
 export type SiteKind = z.infer<typeof SiteKind>;
 
-export const SiteSpec = z.strictObject({
-  name: Name,
-  kind: SiteKind,
-  /** Recovery sites: the directory where replica machines are materialized. */
-  path: fsPath().optional(),
-  hosts: z.array(Name).default([]),
-}).superRefine((site, ctx) => {
-  if (new Set(site.hosts).size !== site.hosts.length) {
-    ctx.addIssue({ code: "custom", path: ["hosts"], message: "host names must be unique within a site" });
-  }
-});
+export const SiteSpec = z
+  .strictObject({
+    name: Name,
+    kind: SiteKind,
+    /** Recovery sites: the directory where replica machines are materialized. */
+    path: fsPath().optional(),
+    hosts: z.array(Name).default([]),
+  })
+  .superRefine((site, ctx) => {
+    if (new Set(site.hosts).size !== site.hosts.length) {
+      ctx.addIssue({ code: "custom", path: ["hosts"], message: "host names must be unique within a site" });
+    }
+  });
 export type SiteSpec = z.infer<typeof SiteSpec>;
 export type SiteSpecInput = z.input<typeof SiteSpec>;
 

@@ -25,7 +25,24 @@ export type ResyncReason = z.infer<typeof ResyncReason>;
 export const JobState = z.enum(["NotStarted", "InProgress", "Succeeded", "Failed", "Cancelled", "Suspended"]);
 export type JobState = z.infer<typeof JobState>;
 
-export const JobType = z.enum(["EnableProtection", "Replicate", "Resync", "Retention", "Materialize", "TestFailover", "TestFailoverCleanup", "Failover", "ChangeRecoveryPoint", "Commit", "Reprotect", "Failback", "Migrate", "RecoveryPlan", "DisableProtection", "Verify"]);
+export const JobType = z.enum([
+  "EnableProtection",
+  "Replicate",
+  "Resync",
+  "Retention",
+  "Materialize",
+  "TestFailover",
+  "TestFailoverCleanup",
+  "Failover",
+  "ChangeRecoveryPoint",
+  "Commit",
+  "Reprotect",
+  "Failback",
+  "Migrate",
+  "RecoveryPlan",
+  "DisableProtection",
+  "Verify",
+]);
 export type JobType = z.infer<typeof JobType>;
 
 export const PointKind = z.enum(["crash", "app"]);

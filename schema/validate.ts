@@ -19,7 +19,11 @@ export class ValidationError extends EngineError {
     return new ValidationError(undefined, [{ property: field, reason: message }], message);
   }
   /** `what` is absent only for a single refused value; `message` is given when rebuilding an error the engine sent (the client). */
-  constructor(readonly what: string | undefined, readonly failures: FieldFailure[], message = `invalid ${what}: ${failures.map((f) => `${f.property || "(value)"}: ${f.reason}`).join("; ")}`) {
+  constructor(
+    readonly what: string | undefined,
+    readonly failures: FieldFailure[],
+    message = `invalid ${what}: ${failures.map((f) => `${f.property || "(value)"}: ${f.reason}`).join("; ")}`,
+  ) {
     super("InvalidInput", message, { field: failures[0]?.property });
     this.name = "ValidationError";
   }
@@ -29,7 +33,9 @@ export class ValidationError extends EngineError {
 export function failuresOf(error: z.ZodError): FieldFailure[] {
   const property = (path: PropertyKey[]) => path.map(String).join(".");
   return error.issues.flatMap((i) =>
-    i.code === "unrecognized_keys" ? i.keys.map((key) => ({ property: property([...i.path, key]), reason: "is not a known property" })) : [{ property: property(i.path), reason: i.message }],
+    i.code === "unrecognized_keys"
+      ? i.keys.map((key) => ({ property: property([...i.path, key]), reason: "is not a known property" }))
+      : [{ property: property(i.path), reason: i.message }],
   );
 }
 

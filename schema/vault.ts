@@ -30,7 +30,10 @@ export type VaultMarker = z.infer<typeof VaultMarker>;
 /** A Vault resource's inputs. */
 export const VaultSpec = z.strictObject({
   /** The vault directory; made absolute where the program runs, as every hook after resolves it. */
-  path: z.string().min(1, "must name the vault directory").transform((p) => path.resolve(p)),
+  path: z
+    .string()
+    .min(1, "must name the vault directory")
+    .transform((p) => path.resolve(p)),
 });
 export type VaultSpec = z.infer<typeof VaultSpec>;
 

@@ -60,10 +60,31 @@ describe("an agent on another host replicates through the daemon", () => {
 
     // The agent registers itself (the host is new to the site) with the key, then keeps its own token.
     const store = path.join(vault, "store");
-    agent = start(["agent", "--engine", endpoint, "--host", "host-a", "--site", "hq", "--registration-key", key, "--work-dir", "agent-state", "--store", store, "--poll-ms", "200"], agentDir);
+    agent = start(
+      [
+        "agent",
+        "--engine",
+        endpoint,
+        "--host",
+        "host-a",
+        "--site",
+        "hq",
+        "--registration-key",
+        key,
+        "--work-dir",
+        "agent-state",
+        "--store",
+        store,
+        "--poll-ms",
+        "200",
+      ],
+      agentDir,
+    );
     await waitFor(`the agent to register: ${agent.output()}`, async () => (await admin.listSites())[0].hosts.includes("host-a"), undefined, 100);
     // The host appears in the site before the agent has saved its identity: wait for the file, not the host.
-    const identity = await waitFor(`the agent's identity file: ${agent.output()}`, () => readJsonWhenReady<{ token: string }>(path.join(agentDir, "agent-state", "agent.json")));
+    const identity = await waitFor(`the agent's identity file: ${agent.output()}`, () =>
+      readJsonWhenReady<{ token: string }>(path.join(agentDir, "agent-state", "agent.json")),
+    );
     assert.match(identity.token, /^lbt_/);
     assert.equal(((await fs.stat(path.join(agentDir, "agent-state"))).mode & 0o777).toString(8), "700");
     assert.equal(((await fs.stat(path.join(agentDir, "agent-state", "agent.json"))).mode & 0o777).toString(8), "600");
@@ -76,10 +97,15 @@ describe("an agent on another host replicates through the daemon", () => {
 
     /** Wait for a job the agent completes; returns it finished. */
     const delivered = async (job: JobView): Promise<JobView> => {
-      return waitFor(`job ${job.type} ${job.id} to be delivered; agent: ${agent!.output()}`, async () => {
-        const now = await admin.job(job.id);
-        return now.state === "Succeeded" || now.state === "Failed" ? now : undefined;
-      }, undefined, 100);
+      return waitFor(
+        `job ${job.type} ${job.id} to be delivered; agent: ${agent!.output()}`,
+        async () => {
+          const now = await admin.job(job.id);
+          return now.state === "Succeeded" || now.state === "Failed" ? now : undefined;
+        },
+        undefined,
+        100,
+      );
     };
 
     const committedBefore = new Map<string, number>();
@@ -100,7 +126,10 @@ describe("an agent on another host replicates through the daemon", () => {
     if (protect.state === "Suspended") assert.deepEqual(protect.result, { waitingFor: "the agent on host host-a" });
     else assert.equal(protect.state, "Succeeded", JSON.stringify(protect.error));
     const waiting = (await admin.jobs({ target: "db" }))[0];
-    assert.ok(waiting.tasks.some((t) => t.name === "Initial replication"), "the job shows its tasks");
+    assert.ok(
+      waiting.tasks.some((t) => t.name === "Initial replication"),
+      "the job shows its tasks",
+    );
     const enabled = await delivered(protect);
     assert.equal(enabled.state, "Succeeded", JSON.stringify(enabled.error));
     committedBefore.set((enabled.result as { point: string }).point, floor);
@@ -118,11 +147,17 @@ describe("an agent on another host replicates through the daemon", () => {
     workload.check();
 
     const points = await admin.points("db");
-    assert.deepEqual(points.map((p) => p.id), [...committedBefore.keys()], "exactly the points the agent delivered, oldest first");
+    assert.deepEqual(
+      points.map((p) => p.id),
+      [...committedBefore.keys()],
+      "exactly the points the agent delivered, oldest first",
+    );
     const status = await admin.item("db");
     assert.equal(status.health, "Normal", JSON.stringify(status.healthErrors));
     assert.deepEqual({ host: status.agent?.host, silent: status.agent?.silent }, { host: "host-a", silent: false });
-    const metrics = await fetch(new URL("/metrics", endpoint), { headers: { authorization: `Bearer ${(await fs.readFile(path.join(vault, "admin.token"), "utf8")).trim()}` } }).then((r) => r.text());
+    const metrics = await fetch(new URL("/metrics", endpoint), {
+      headers: { authorization: `Bearer ${(await fs.readFile(path.join(vault, "admin.token"), "utf8")).trim()}` },
+    }).then((r) => r.text());
     assert.match(metrics, /lifeboat_item_rpo_seconds\{item="db"\} \d+/);
 
     // The daemon materializes from the shared store what the agent wrote; each copy opens intact.

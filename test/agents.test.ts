@@ -12,14 +12,27 @@ import { makeDisk, newVault, overwriteBlocks, tempDir } from "./helpers";
 type Vault = Awaited<ReturnType<typeof newVault>>;
 
 /** A vault on a manual clock served on 127.0.0.1, with in-process agents talking to it over HTTP. */
-async function served(dir: string): Promise<Vault & { app: FastifyInstance; endpoint: string; admin: string; call: (method: string, url: string, body?: unknown, token?: string | null) => Promise<{ status: number; body: any }> }> {
+async function served(
+  dir: string,
+): Promise<
+  Vault & {
+    app: FastifyInstance;
+    endpoint: string;
+    admin: string;
+    call: (method: string, url: string, body?: unknown, token?: string | null) => Promise<{ status: number; body: any }>;
+  }
+> {
   const vault = await newVault(dir);
   const app = buildServer(vault.engine);
   const endpoint = await app.listen({ host: "127.0.0.1", port: 0 });
   after(() => app.close());
   const admin = await vault.engine.createToken("ops");
   const call = async (method: string, url: string, body?: unknown, token: string | null = admin) => {
-    const res = await fetch(new URL(url, endpoint), { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { "content-type": "application/json" }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(new URL(url, endpoint), {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   };
@@ -83,7 +96,10 @@ describe("agents on source hosts", () => {
     const v = await served(dir);
     const agents = new Map<string, Agent>();
     for (const host of hosts) {
-      agents.set(host, await Agent.start({ engine: v.endpoint, host, site: "hq", registrationKey: v.registrationKey, workDir: path.join(dir, `agent-${host}`) }));
+      agents.set(
+        host,
+        await Agent.start({ engine: v.endpoint, host, site: "hq", registrationKey: v.registrationKey, workDir: path.join(dir, `agent-${host}`) }),
+      );
     }
     const disk = path.join(dir, "os.img");
     await makeDisk(disk, 64);
@@ -130,40 +146,95 @@ describe("agents on source hosts", () => {
     const delta = points[1];
     assert.equal(delta.blocksChanged, 2, "only the two blocks written since");
     assert.ok(delta.bytesStored <= 2 * 65536 + 1024, `stored ${delta.bytesStored} bytes`);
-    assert.deepEqual((await v.engine.jobs({ target: "vm" })).map((j) => j.type), ["EnableProtection"], "no second initial replication");
+    assert.deepEqual(
+      (await v.engine.jobs({ target: "vm" })).map((j) => j.type),
+      ["EnableProtection"],
+      "no second initial replication",
+    );
     const out = path.join(v.dir, "out");
     assert.equal((await v.engine.materialize("vm", "latest", out)).state, "Succeeded");
     assert.ok((await fs.readFile(path.join(out, "os"))).equals(await fs.readFile(v.disk)));
 
     // The old host's agent can no longer report for it; bad moves are refused with the field.
-    const late = await new AgentLink(v.endpoint, JSON.parse(await fs.readFile(path.join(v.dir, "agent-host2", "agent.json"), "utf8"))).window({
-      mode: "delta", capturedAt: v.clock.now(), appConsistent: false, durationMs: 0, blocks: [],
-      items: [{ item: "vm", disks: [{ disk: "os", baseVersion: 2, size: 64 * 65536, indexes: "", ids: "", hashes: "" }], bytesRead: 0, blocksChanged: 0, bytesStored: 0, repaired: [] }],
-    }).catch((e) => e);
+    const late = await new AgentLink(v.endpoint, JSON.parse(await fs.readFile(path.join(v.dir, "agent-host2", "agent.json"), "utf8")))
+      .window({
+        mode: "delta",
+        capturedAt: v.clock.now(),
+        appConsistent: false,
+        durationMs: 0,
+        blocks: [],
+        items: [
+          {
+            item: "vm",
+            disks: [{ disk: "os", baseVersion: 2, size: 64 * 65536, indexes: "", ids: "", hashes: "" }],
+            bytesRead: 0,
+            blocksChanged: 0,
+            bytesStored: 0,
+            repaired: [],
+          },
+        ],
+      })
+      .catch((e) => e);
     assert.equal(late.code, "Forbidden");
     const badMove = await v.call("PATCH", "/v1/items/vm", { host: "nowhere", diskPaths: { data: "/x" } });
     assert.equal(badMove.status, 400);
-    assert.deepEqual(badMove.body.error.failures.map((f: { property: string }) => f.property), ["host", "diskPaths.data"]);
+    assert.deepEqual(
+      badMove.body.error.failures.map((f: { property: string }) => f.property),
+      ["host", "diskPaths.data"],
+    );
     assert.equal((await v.engine.item("vm")).host, "host3");
   });
 
   it("refuses reports that do not fit the vault, changing nothing: a stale state, missing blocks, a pack that is not there", async () => {
     const v = await withAgents(["host2"]);
     const link = new AgentLink(v.endpoint, JSON.parse(await fs.readFile(path.join(v.dir, "agent-host2", "agent.json"), "utf8")));
-    const disk = (await v.engine.vault.db.selectFrom("disks").selectAll().executeTakeFirstOrThrow());
+    const disk = await v.engine.vault.db.selectFrom("disks").selectAll().executeTakeFirstOrThrow();
     const id = "ab".repeat(32);
-    const report = (changes: Partial<{ baseVersion: number; indexes: string; ids: string; hashes: string }>, blocks: Array<{ id: string; pack: string; offset: number; length: number }> = []) => ({
-      mode: "delta" as const, capturedAt: v.clock.now(), appConsistent: false, durationMs: 1, blocks,
-      items: [{ item: "vm", disks: [{ disk: "os", baseVersion: disk.state_version, size: 64 * 65536, indexes: Buffer.from(new Uint32Array([5]).buffer).toString("base64"), ids: Buffer.from(id, "hex").toString("base64"), hashes: Buffer.alloc(8, 1).toString("base64"), ...changes }], bytesRead: 0, blocksChanged: 1, bytesStored: 0, repaired: [] }],
+    const report = (
+      changes: Partial<{ baseVersion: number; indexes: string; ids: string; hashes: string }>,
+      blocks: Array<{ id: string; pack: string; offset: number; length: number }> = [],
+    ) => ({
+      mode: "delta" as const,
+      capturedAt: v.clock.now(),
+      appConsistent: false,
+      durationMs: 1,
+      blocks,
+      items: [
+        {
+          item: "vm",
+          disks: [
+            {
+              disk: "os",
+              baseVersion: disk.state_version,
+              size: 64 * 65536,
+              indexes: Buffer.from(new Uint32Array([5]).buffer).toString("base64"),
+              ids: Buffer.from(id, "hex").toString("base64"),
+              hashes: Buffer.alloc(8, 1).toString("base64"),
+              ...changes,
+            },
+          ],
+          bytesRead: 0,
+          blocksChanged: 1,
+          bytesStored: 0,
+          repaired: [],
+        },
+      ],
     });
-    const refused = async (body: unknown) => link.window(body as Parameters<AgentLink["window"]>[0]).then(() => ({ code: "accepted", field: undefined }), (e) => ({ code: e.code, field: e.failures?.[0]?.property ?? e.field }));
+    const refused = async (body: unknown) =>
+      link.window(body as Parameters<AgentLink["window"]>[0]).then(
+        () => ({ code: "accepted", field: undefined }),
+        (e) => ({ code: e.code, field: e.failures?.[0]?.property ?? e.field }),
+      );
     const blocksBefore = (await v.engine.status()).vault.store.blocks;
     assert.deepEqual(await refused(report({ baseVersion: disk.state_version - 1 })), { code: "Conflict", field: "items.0.disks.0" });
     assert.deepEqual(await refused(report({})), { code: "BlockMissing", field: "blocks" });
     const ghost = { id, pack: `packs/ab/${"0".repeat(32)}.pack`, offset: 0, length: 100 };
     assert.deepEqual(await refused(report({}, [ghost])), { code: "InvalidInput", field: "blocks" });
     assert.deepEqual(await refused(report({ ids: "" })), { code: "InvalidInput", field: "items.0.disks.0.ids" });
-    assert.deepEqual(await refused(report({ indexes: Buffer.from(new Uint32Array([64]).buffer).toString("base64") })), { code: "InvalidInput", field: "items.0.disks.0.indexes" });
+    assert.deepEqual(await refused(report({ indexes: Buffer.from(new Uint32Array([64]).buffer).toString("base64") })), {
+      code: "InvalidInput",
+      field: "items.0.disks.0.indexes",
+    });
     assert.equal((await v.engine.points("vm")).length, 1);
     assert.equal((await v.engine.status()).vault.store.blocks, blocksBefore);
     assert.equal((await v.engine.vault.db.selectFrom("disks").select("state_version").executeTakeFirstOrThrow()).state_version, disk.state_version);
@@ -171,7 +242,13 @@ describe("agents on source hosts", () => {
 
   it("an agent that cannot read a disk reports it: the item's health says why and its waiting job fails", async () => {
     const v = await withAgents(["host2"]);
-    const protect = await v.engine.protect({ name: "gone", site: "hq", host: "host2", policy: "gold", disks: [{ name: "os", path: path.join(v.dir, "missing.img"), os: true }] });
+    const protect = await v.engine.protect({
+      name: "gone",
+      site: "hq",
+      host: "host2",
+      policy: "gold",
+      disks: [{ name: "os", path: path.join(v.dir, "missing.img"), os: true }],
+    });
     assert.equal(protect.state, "Suspended", "the engine does not look at an agent's disks");
     await v.agents.get("host2")!.once();
     const job = await v.engine.job(protect.id);

@@ -18,7 +18,10 @@ const JUNK: unknown[] = [["/somewhere"], 4242, { junk: true }, null, true, "?", 
 
 interface Answer {
   status: number;
-  body: { error?: { code: string; message: string; field?: string; failures?: Array<{ property: string; reason: string }> }; failures?: Array<{ property: string; reason: string }> };
+  body: {
+    error?: { code: string; message: string; field?: string; failures?: Array<{ property: string; reason: string }> };
+    failures?: Array<{ property: string; reason: string }>;
+  };
   text: string;
 }
 
@@ -27,13 +30,24 @@ function refusedNaming(answer: Answer, property: string, what: string): void {
   assert.equal(answer.status, 400, `${what} answered ${answer.status}: ${answer.text}`);
   assert.equal(answer.body.error?.code, "InvalidInput", what);
   const named = (answer.body.error?.failures ?? []).map((f) => f.property);
-  assert.ok(named.some((p) => p === property || p.startsWith(`${property}.`)), `${what}: ${property} not named in ${JSON.stringify(named)}`);
+  assert.ok(
+    named.some((p) => p === property || p.startsWith(`${property}.`)),
+    `${what}: ${property} not named in ${JSON.stringify(named)}`,
+  );
 }
 
 /** Dotted paths ("*" for any array index or record key) of the properties a JSON schema marks `format: "path"`. */
 function pathProperties(schema: unknown, at: string[] = []): string[] {
   if (!schema || typeof schema !== "object") return [];
-  const s = schema as { format?: string; properties?: Record<string, unknown>; items?: unknown; additionalProperties?: unknown; anyOf?: unknown[]; allOf?: unknown[]; oneOf?: unknown[] };
+  const s = schema as {
+    format?: string;
+    properties?: Record<string, unknown>;
+    items?: unknown;
+    additionalProperties?: unknown;
+    anyOf?: unknown[];
+    allOf?: unknown[];
+    oneOf?: unknown[];
+  };
   if (s.format === "path") return [at.join(".")];
   return [
     ...Object.entries(s.properties ?? {}).flatMap(([key, value]) => pathProperties(value, [...at, key])),
@@ -61,7 +75,17 @@ describe("API bodies: validated by their schemas before use (real daemon)", () =
   let spareToken: string;
   let api: EngineClient;
   /** Real names for the names in the routes' URLs, so a body that got through would act on something. */
-  const names: Record<string, string> = { site: "dr", policy: "gold", item: "web", plan: "dr-plan", token: "spare", host: "host2", network: "dr-net", source: "corp", disk: "os" };
+  const names: Record<string, string> = {
+    site: "dr",
+    policy: "gold",
+    item: "web",
+    plan: "dr-plan",
+    token: "spare",
+    host: "host2",
+    network: "dr-net",
+    source: "corp",
+    disk: "os",
+  };
   const url = (route: ServedRoute) => route.url.replace(/:(\w+)/g, (_m, name: string) => names[name]);
   const tokenFor = (route: ServedRoute) => (route.access === "agent" ? agentToken : admin);
 
@@ -74,7 +98,11 @@ describe("API bodies: validated by their schemas before use (real daemon)", () =
     const text = await res.text();
     return { status: res.status, text, body: text && String(res.headers.get("content-type")).includes("json") ? JSON.parse(text) : {} };
   };
-  const openApi = async () => (await send("GET", "/openapi.json", undefined)).body as unknown as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { $ref: string } }> } }>>; components: { schemas: Record<string, unknown> } };
+  const openApi = async () =>
+    (await send("GET", "/openapi.json", undefined)).body as unknown as {
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { $ref: string } }> } }>>;
+      components: { schemas: Record<string, unknown> };
+    };
 
   /** What a refused request must leave as it was: the catalog as the API shows it, and the files around the vault. */
   const snapshot = async () => ({
@@ -122,7 +150,14 @@ describe("API bodies: validated by their schemas before use (real daemon)", () =
     await api.addNetwork({ name: "dr-net", site: "dr", subnets: ["10.1.0.0/24"] });
     await api.addNetworkMapping({ source: "corp", target: "dr-net" });
     await makeDisk(path.join(allowed, "web.img"), 8);
-    const protect = await api.protect({ name: "web", site: "hq", host: "host1", policy: "gold", disks: [{ name: "os", path: path.join(allowed, "web.img"), os: true }], recovery: { site: "dr", network: "dr-net" } });
+    const protect = await api.protect({
+      name: "web",
+      site: "hq",
+      host: "host1",
+      policy: "gold",
+      disks: [{ name: "os", path: path.join(allowed, "web.img"), os: true }],
+      recovery: { site: "dr", network: "dr-net" },
+    });
     assert.equal(protect.state, "Succeeded", JSON.stringify(protect.error));
     names.job = protect.id;
     await api.addPlan({ name: "dr-plan", groups: [{ items: ["web"] }] });
@@ -201,16 +236,31 @@ describe("API bodies: validated by their schemas before use (real daemon)", () =
       { route: "POST /v1/items/:item/failback", field: "alternateDir", property: "alternateDir", body: (p) => ({ location: "alternate", alternateDir: p }) },
       { route: "POST /v1/sites", field: "path", property: "path", body: (p) => ({ name: "dr2", kind: "recovery", path: p }) },
       { route: "PATCH /v1/sites/:site", field: "path", property: "path", body: (p) => ({ path: p }) },
-      { route: "POST /v1/items", field: "disks.*.path", property: "disks.0.path", body: (p) => ({ name: "x", site: "hq", policy: "gold", disks: [{ name: "os", path: p, os: true }] }) },
+      {
+        route: "POST /v1/items",
+        field: "disks.*.path",
+        property: "disks.0.path",
+        body: (p) => ({ name: "x", site: "hq", policy: "gold", disks: [{ name: "os", path: p, os: true }] }),
+      },
       { route: "PATCH /v1/items/:item", field: "diskPaths.*", property: "diskPaths.os", body: (p) => ({ diskPaths: { os: p } }) },
-      { route: "POST /v1/items/check", field: "disks.*.path", property: "disks.0.path", body: (p) => ({ name: "x", site: "hq", policy: "gold", disks: [{ name: "os", path: p, os: true }] }), reported: true },
+      {
+        route: "POST /v1/items/check",
+        field: "disks.*.path",
+        property: "disks.0.path",
+        body: (p) => ({ name: "x", site: "hq", policy: "gold", disks: [{ name: "os", path: p, os: true }] }),
+        reported: true,
+      },
     ];
 
     it("the path table below holds every path field the document marks (format: path)", async () => {
       const doc = await openApi();
       const marked = WITH_BODY.flatMap((r) => pathProperties(doc.components.schemas[r.body!]).map((p) => `${r.method} ${r.url} ${p}`));
       assert.ok(marked.length >= 6, `path fields found: ${marked}`);
-      assert.deepEqual(marked.filter((m) => !PATH_FIELDS.some((f) => `${f.route} ${f.field}` === m)), [], "path fields with no row in PATH_FIELDS");
+      assert.deepEqual(
+        marked.filter((m) => !PATH_FIELDS.some((f) => `${f.route} ${f.field}` === m)),
+        [],
+        "path fields with no row in PATH_FIELDS",
+      );
     });
 
     it("path fields: outside the allowed directories, relative, with '..', through a symlink out, or not a string: refused naming the field", async () => {
@@ -233,12 +283,14 @@ describe("API bodies: validated by their schemas before use (real daemon)", () =
           if (!row.reported) refusedNaming(answer, row.property, what);
           else {
             assert.equal(answer.status, 200, `${what}: ${answer.text}`);
-            assert.ok(answer.body.failures?.some((f) => f.property === row.property), `${what}: ${answer.text}`);
+            assert.ok(
+              answer.body.failures?.some((f) => f.property === row.property),
+              `${what}: ${answer.text}`,
+            );
           }
         }
       }
     });
-
   });
 
   it("control: the same routes with valid bodies still work (materialize into an allowed directory)", async () => {

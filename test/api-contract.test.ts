@@ -29,7 +29,9 @@ describe("API contract: every route under bad input", () => {
   });
 
   it("the OpenAPI document lists every route with its method", async () => {
-    const doc = JSON.parse((await app.inject({ method: "GET", url: "/openapi.json", headers: { authorization: `Bearer ${admin}` } })).body) as { paths: Record<string, Record<string, unknown>> };
+    const doc = JSON.parse((await app.inject({ method: "GET", url: "/openapi.json", headers: { authorization: `Bearer ${admin}` } })).body) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
     for (const r of all) assert.ok(doc.paths[r.url.replace(/:(\w+)/g, "{$1}")]?.[r.method.toLowerCase()], `${r.method} ${r.url}`);
   });
 
@@ -39,7 +41,12 @@ describe("API contract: every route under bad input", () => {
       const url = route.url.replace(/:host/g, "host1").replace(/:(\w+)/g, "ghost");
       const token = route.access === "agent" ? agent : admin;
       for (const body of route.method === "GET" ? [undefined] : bodies) {
-        const res = await app.inject({ method: route.method, url, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) }, payload: body === undefined ? undefined : JSON.stringify(body) });
+        const res = await app.inject({
+          method: route.method,
+          url,
+          headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+          payload: body === undefined ? undefined : JSON.stringify(body),
+        });
         const what = `${route.method} ${url} with ${JSON.stringify(body)} answered ${res.statusCode}: ${res.body}`;
         assert.ok(res.statusCode < 500, what);
         if (res.statusCode >= 400) {

@@ -35,7 +35,15 @@ describe("engine API: updates, removals, previews", () => {
   const disk = (name: string) => path.join(dir, `${name}.img`);
   const protect = async (name: string, extra: Record<string, unknown> = {}) => {
     await makeDisk(disk(name), 8);
-    const job = await api.protect({ name, site: "hq", host: "host1", policy: "gold", disks: [{ name: "os", path: disk(name), os: true }], recovery: { site: "dr", network: "dr-net" }, ...extra });
+    const job = await api.protect({
+      name,
+      site: "hq",
+      host: "host1",
+      policy: "gold",
+      disks: [{ name: "os", path: disk(name), os: true }],
+      recovery: { site: "dr", network: "dr-net" },
+      ...extra,
+    });
     assert.equal(job.state, "Succeeded", JSON.stringify(job.error));
   };
   const sync = async (name: string) => {
@@ -45,11 +53,22 @@ describe("engine API: updates, removals, previews", () => {
     assert.equal(job.state, "Succeeded", JSON.stringify(job.error));
   };
   /** Everything a refused or read-only call must leave as it was. */
-  const snapshot = async () => ({ status: await api.status(), sites: await api.listSites(), policies: await api.listPolicies(), plans: await api.listPlans(), networks: await api.listNetworks(), mappings: await api.listNetworkMappings(), jobs: (await api.jobs({ limit: 1000 })).map((j) => `${j.id} ${j.state}`) });
+  const snapshot = async () => ({
+    status: await api.status(),
+    sites: await api.listSites(),
+    policies: await api.listPolicies(),
+    plans: await api.listPlans(),
+    networks: await api.listNetworks(),
+    mappings: await api.listNetworkMappings(),
+    jobs: (await api.jobs({ limit: 1000 })).map((j) => `${j.id} ${j.state}`),
+  });
   const unchanged = async (before: Awaited<ReturnType<typeof snapshot>>) => {
     const after = await snapshot();
     // RPO readings move with the clock only; everything else must be identical.
-    assert.deepEqual({ ...after, status: after.status.items.map((i) => ({ ...i, rpoSeconds: 0 })) }, { ...before, status: before.status.items.map((i) => ({ ...i, rpoSeconds: 0 })) });
+    assert.deepEqual(
+      { ...after, status: after.status.items.map((i) => ({ ...i, rpoSeconds: 0 })) },
+      { ...before, status: before.status.items.map((i) => ({ ...i, rpoSeconds: 0 })) },
+    );
   };
 
   before(async () => {
@@ -95,7 +114,10 @@ describe("engine API: updates, removals, previews", () => {
 
     await api.addSite({ name: "branch", kind: "physical", hosts: ["b1"] });
     assert.deepEqual(await api.removeSite("branch"), { deleted: "branch" });
-    assert.deepEqual((await api.listSites()).map((s) => s.name), ["dr", "hq"]);
+    assert.deepEqual(
+      (await api.listSites()).map((s) => s.name),
+      ["dr", "hq"],
+    );
     const dr2 = path.join(dir, "dr2");
     assert.equal((await api.updateSite("dr", { path: dr2 })).path, dr2);
     assert.deepEqual((await refusal(api.updateSite("dr", { path: "/etc" }))).properties, ["path"], "outside the daemon's allowed directories");
@@ -111,7 +133,10 @@ describe("engine API: updates, removals, previews", () => {
     await unchanged(before);
     await api.addPolicy({ name: "silver" });
     assert.deepEqual(await api.removePolicy("silver"), { deleted: "silver" });
-    assert.deepEqual((await api.listPolicies()).map((p) => p.name), ["gold", "gold-failback"]);
+    assert.deepEqual(
+      (await api.listPolicies()).map((p) => p.name),
+      ["gold", "gold-failback"],
+    );
   });
 
   it("networks and mappings: a mapped or used network is kept; removal in dependency order works", async () => {
@@ -127,7 +152,10 @@ describe("engine API: updates, removals, previews", () => {
     await unchanged(before);
     assert.deepEqual(await api.removeNetworkMapping("lab"), { deleted: "lab" });
     assert.deepEqual(await api.removeNetwork("spare"), { deleted: "spare" });
-    assert.deepEqual((await api.listNetworks()).map((n) => n.name), ["dr-net"]);
+    assert.deepEqual(
+      (await api.listNetworks()).map((n) => n.name),
+      ["dr-net"],
+    );
   });
 
   it("items: settings change in place; bad changes are refused naming the field, changing nothing", async () => {
@@ -151,14 +179,37 @@ describe("engine API: updates, removals, previews", () => {
   it("item check: schema and disk failures, not references; writes nothing", async () => {
     await v.engine.registerAgent({ host: "agent-host", site: "hq", registrationKey: v.registrationKey });
     const before = await snapshot();
-    const spec = { name: "new", site: "later-site", policy: "later-policy", disks: [{ name: "os", path: path.join(dir, "missing.img"), os: true }, { name: "d", path: dir }] };
+    const spec = {
+      name: "new",
+      site: "later-site",
+      policy: "later-policy",
+      disks: [
+        { name: "os", path: path.join(dir, "missing.img"), os: true },
+        { name: "d", path: dir },
+      ],
+    };
     const { failures } = await api.checkItem(spec);
-    assert.deepEqual(failures.map((f) => f.property), ["disks.0.path", "disks.1.path"]);
+    assert.deepEqual(
+      failures.map((f) => f.property),
+      ["disks.0.path", "disks.1.path"],
+    );
     assert.match(failures[0].reason, /missing\.img does not exist/);
     assert.match(failures[1].reason, /neither a regular file nor a block device/);
-    assert.deepEqual((await api.checkItem({ ...spec, disks: [{ name: "os", path: disk("web"), os: true }] })).failures, [], "unknown site and policy are not its business");
-    assert.deepEqual((await api.checkItem({ ...spec, disks: [{ name: "os", path: "/etc/hostname", os: true }] })).failures.map((f) => f.property), ["disks.0.path"], "outside the allowed directories");
-    assert.deepEqual((await api.checkItem({ ...spec, name: "bad name!" })).failures.map((f) => f.property), ["name", "disks.0.path", "disks.1.path"], "schema and disk failures together");
+    assert.deepEqual(
+      (await api.checkItem({ ...spec, disks: [{ name: "os", path: disk("web"), os: true }] })).failures,
+      [],
+      "unknown site and policy are not its business",
+    );
+    assert.deepEqual(
+      (await api.checkItem({ ...spec, disks: [{ name: "os", path: "/etc/hostname", os: true }] })).failures.map((f) => f.property),
+      ["disks.0.path"],
+      "outside the allowed directories",
+    );
+    assert.deepEqual(
+      (await api.checkItem({ ...spec, name: "bad name!" })).failures.map((f) => f.property),
+      ["name", "disks.0.path", "disks.1.path"],
+      "schema and disk failures together",
+    );
     assert.deepEqual((await api.checkItem({ ...spec, site: "hq", host: "agent-host" })).failures, [], "an agent's disks are the agent's to check");
     await unchanged(before);
   });
@@ -166,12 +217,27 @@ describe("engine API: updates, removals, previews", () => {
   it("plans: replaced with the order kept exactly; removed", async () => {
     const action = (name: string) => ({ name, kind: "script", command: "true" });
     await api.addPlan({ name: "dr-plan", groups: [{ items: ["web"] }, { items: ["db"] }] });
-    const spec = { name: "dr-plan", groups: [{ items: ["db"], before: [action("z"), action("a")] }, { items: ["web"], after: [action("m"), action("b")] }] };
+    const spec = {
+      name: "dr-plan",
+      groups: [
+        { items: ["db"], before: [action("z"), action("a")] },
+        { items: ["web"], after: [action("m"), action("b")] },
+      ],
+    };
     const replaced = await api.replacePlan("dr-plan", spec);
     assert.deepEqual(await api.getPlan("dr-plan"), replaced);
-    assert.deepEqual(replaced.groups.map((g) => g.items[0]), ["db", "web"]);
-    assert.deepEqual(replaced.groups[0].before.map((a) => a.name), ["z", "a"]);
-    assert.deepEqual(replaced.groups[1].after.map((a) => a.name), ["m", "b"]);
+    assert.deepEqual(
+      replaced.groups.map((g) => g.items[0]),
+      ["db", "web"],
+    );
+    assert.deepEqual(
+      replaced.groups[0].before.map((a) => a.name),
+      ["z", "a"],
+    );
+    assert.deepEqual(
+      replaced.groups[1].after.map((a) => a.name),
+      ["m", "b"],
+    );
     const before = await snapshot();
     assert.deepEqual((await refusal(api.replacePlan("dr-plan", { ...spec, name: "other" }))).properties, ["name"]);
     assert.deepEqual((await refusal(api.replacePlan("dr-plan", { name: "dr-plan", groups: [{ items: ["ghost"] }] }))).properties, ["groups.0.items.0"]);
@@ -203,7 +269,13 @@ describe("engine API: updates, removals, previews", () => {
     const noShutdown = (await api.failoverPreview("db", { type: "planned" })).groups[0].items[0];
     assert.match(noShutdown.refusal!, /shutdown command/);
     const planPreview = FailoverImpact.parse(await api.planPreview("dr-plan", { type: "unplanned", point: "latest-processed" }));
-    assert.deepEqual(planPreview.groups.map((g) => [g.order, g.items.map((i) => i.item)]), [[1, ["db"]], [2, ["web"]]]);
+    assert.deepEqual(
+      planPreview.groups.map((g) => [g.order, g.items.map((i) => i.item)]),
+      [
+        [1, ["db"]],
+        [2, ["web"]],
+      ],
+    );
     assert.equal(planPreview.groups[1].items[0].point!.id, latest.id);
     assert.equal((await refusal(api.failoverPreview("ghost", { type: "unplanned" }))).code, "NotFound");
     assert.equal((await refusal(api.planPreview("ghost", { type: "unplanned" }))).code, "NotFound");
@@ -220,7 +292,10 @@ describe("engine API: updates, removals, previews", () => {
     assert.deepEqual([back.groups[0].items[0].activeSite, back.groups[0].items[0].point], ["recovery", null]);
     assert.match(back.groups[0].items[0].refusal!, /not replicating back/);
     const mixed = await api.planPreview("dr-plan", { type: "planned" });
-    assert.ok(mixed.groups.every((g) => g.items.every((i) => /active at the recovery site and some at the primary/.test(i.refusal!))), JSON.stringify(mixed));
+    assert.ok(
+      mixed.groups.every((g) => g.items.every((i) => /active at the recovery site and some at the primary/.test(i.refusal!))),
+      JSON.stringify(mixed),
+    );
   });
 
   it("items: changes a failover does not allow, and unprotect while failed over, are refused (409) changing nothing", async () => {

@@ -30,7 +30,11 @@ describe("API responses: every route answers what its schema says", () => {
   const answered = new Set<string>();
   const misfits: string[] = [];
   const call = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(new URL(url, endpoint), { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(new URL(url, endpoint), {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     assert.ok(res.ok, `${method} ${url} answered ${res.status}: ${text}`);
     return JSON.parse(text) as unknown;
@@ -48,7 +52,12 @@ describe("API responses: every route answers what its schema says", () => {
       if (!route || reply.statusCode >= 300) return payload;
       const result = responseSchema(route.response).safeParse(JSON.parse(String(payload)));
       if (result.success) answered.add(key);
-      else misfits.push(`${key} (${route.response}): ${failuresOf(result.error).map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
+      else
+        misfits.push(
+          `${key} (${route.response}): ${failuresOf(result.error)
+            .map((f) => `${f.property}: ${f.reason}`)
+            .join("; ")}`,
+        );
       return payload;
     });
     await app.listen({ host: "127.0.0.1", port: 0 });
@@ -82,7 +91,15 @@ describe("API responses: every route answers what its schema says", () => {
 
     const disk = path.join(dir, "web.img");
     await makeDisk(disk, 8);
-    const spec = { name: "web", site: "hq", host: "host1", policy: "gold", disks: [{ name: "os", path: disk, os: true }], hooks: { shutdown: "true" }, recovery: { site: "dr", network: "dr-net" } };
+    const spec = {
+      name: "web",
+      site: "hq",
+      host: "host1",
+      policy: "gold",
+      disks: [{ name: "os", path: disk, os: true }],
+      hooks: { shutdown: "true" },
+      recovery: { site: "dr", network: "dr-net" },
+    };
     await api.checkItem(spec);
     succeeded(await api.protect(spec));
     await api.updateItem("web", { group: "shop" });
@@ -145,19 +162,30 @@ describe("API responses: every route answers what its schema says", () => {
     succeeded(await v.engine.job(protect.id));
     const agentToken = (await v.engine.registerAgent({ host: "host3", site: "hq", registrationKey: key })).token;
     const asAgent = async (method: string, url: string, body?: unknown) => {
-      const res = await fetch(new URL(url, endpoint), { method, headers: { authorization: `Bearer ${agentToken}`, ...(body === undefined ? {} : { "content-type": "application/json" }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(new URL(url, endpoint), {
+        method,
+        headers: { authorization: `Bearer ${agentToken}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       assert.ok(res.ok, `${method} ${url} answered ${res.status}: ${await res.text()}`);
     };
     await api.moveItem("far", { host: "host3" });
     await asAgent("GET", "/v1/agents/host3/data-key");
     await asAgent("GET", "/v1/agents/host3/items/far/disks/os/state");
     await asAgent("POST", "/v1/agents/host3/blocks/lookup", { ids: [] });
-    await asAgent("POST", "/v1/agents/host3/failures", { mode: "delta", items: ["far"], error: { code: "IoError", message: "the disk stalled", recoverable: true } });
+    await asAgent("POST", "/v1/agents/host3/failures", {
+      mode: "delta",
+      items: ["far"],
+      error: { code: "IoError", message: "the disk stalled", recoverable: true },
+    });
     await call("POST", "/v1/registration-key/revoke", {});
   });
 
   it("the OpenAPI document lists every route's answer as a component schema", async () => {
-    const doc = (await call("GET", "/openapi.json")) as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> }>>; components: { schemas: Record<string, unknown> } };
+    const doc = (await call("GET", "/openapi.json")) as {
+      paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> }>>;
+      components: { schemas: Record<string, unknown> };
+    };
     for (const route of ALL) {
       const responses = doc.paths[route.url.replace(/:(\w+)/g, "{$1}")][route.method.toLowerCase()].responses;
       const ok = responses[route.job ? "202" : route.creates ? "201" : "200"];
@@ -168,6 +196,10 @@ describe("API responses: every route answers what its schema says", () => {
 
   it("every route answered at least once, and every answer fit its schema", () => {
     assert.deepEqual(misfits, [], "answers that do not fit their route's schema");
-    assert.deepEqual(ALL.map((r) => `${r.method} ${r.url}`).filter((r) => !answered.has(r)), [], "routes this test did not get an answer from");
+    assert.deepEqual(
+      ALL.map((r) => `${r.method} ${r.url}`).filter((r) => !answered.has(r)),
+      [],
+      "routes this test did not get an answer from",
+    );
   });
 });

@@ -59,7 +59,11 @@ describe("engine service: HTTP API", () => {
     const agent = await engine.createToken("agent1", "agent");
     assert.equal((await call("GET", "/v1/status", undefined, agent)).status, 403);
     const sites = (await call("GET", "/v1/sites")).body as Array<{ name: string }>;
-    assert.deepEqual(sites.map((s) => s.name), ["dr", "hq"], "no refused request created a site");
+    assert.deepEqual(
+      sites.map((s) => s.name),
+      ["dr", "hq"],
+      "no refused request created a site",
+    );
   });
 
   it("bad bodies: 400 with the code, the field and every failure", async () => {
@@ -71,7 +75,12 @@ describe("engine service: HTTP API", () => {
     const item = await call("POST", "/v1/items", { name: "w", site: "hq", policy: "gold", disks: [{ name: "os", path: "/nope.img", os: true }] });
     assert.equal(item.status, 400);
     assert.equal(item.body.error.field, "disks.0.path");
-    const notJson = await app.inject({ method: "POST", url: "/v1/sites", payload: "{not json", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } });
+    const notJson = await app.inject({
+      method: "POST",
+      url: "/v1/sites",
+      payload: "{not json",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    });
     assert.equal(notJson.statusCode, 400);
     assert.equal(JSON.parse(notJson.body).error.code, "BadRequest");
     assert.ok(!notJson.body.includes("    at "), "no stack trace");
@@ -80,7 +89,13 @@ describe("engine service: HTTP API", () => {
   });
 
   it("long operations answer 202 with their job at once; clients poll it to the end", async () => {
-    const created = await call("POST", "/v1/items", { name: "web", site: "hq", policy: "gold", disks: [{ name: "os", path: path.join(dir, "web.img"), os: true }], recovery: { site: "dr", network: "dr-net" } });
+    const created = await call("POST", "/v1/items", {
+      name: "web",
+      site: "hq",
+      policy: "gold",
+      disks: [{ name: "os", path: path.join(dir, "web.img"), os: true }],
+      recovery: { site: "dr", network: "dr-net" },
+    });
     assert.equal(created.status, 202);
     assert.equal(created.headers.location, `/v1/jobs/${created.body.id}`);
     assert.equal(created.body.type, "EnableProtection");
@@ -130,9 +145,27 @@ describe("engine service: HTTP API", () => {
   it("confines paths in requests to the allowed directories: outside, '..' and symlinks are refused", async () => {
     symlinkSync("/etc", path.join(dir, "escape"));
     const attempts: Array<[string, string, unknown, string, RegExp]> = [
-      ["POST", "/v1/items", { name: "x", site: "hq", policy: "gold", disks: [{ name: "os", path: "/etc/hostname", os: true }] }, "disks.0.path", /outside the directories this engine allows/],
-      ["POST", "/v1/items", { name: "x", site: "hq", policy: "gold", disks: [{ name: "os", path: `${dir}/../../etc/hostname`, os: true }] }, "disks.0.path", /must not contain '\.\.'/],
-      ["POST", "/v1/items", { name: "x", site: "hq", policy: "gold", disks: [{ name: "os", path: path.join(dir, "escape", "hostname"), os: true }] }, "disks.0.path", /outside/],
+      [
+        "POST",
+        "/v1/items",
+        { name: "x", site: "hq", policy: "gold", disks: [{ name: "os", path: "/etc/hostname", os: true }] },
+        "disks.0.path",
+        /outside the directories this engine allows/,
+      ],
+      [
+        "POST",
+        "/v1/items",
+        { name: "x", site: "hq", policy: "gold", disks: [{ name: "os", path: `${dir}/../../etc/hostname`, os: true }] },
+        "disks.0.path",
+        /must not contain '\.\.'/,
+      ],
+      [
+        "POST",
+        "/v1/items",
+        { name: "x", site: "hq", policy: "gold", disks: [{ name: "os", path: path.join(dir, "escape", "hostname"), os: true }] },
+        "disks.0.path",
+        /outside/,
+      ],
       ["POST", "/v1/items/web/materialize", { point: "latest", outDir: "/tmp/elsewhere" }, "outDir", /outside/],
       ["POST", "/v1/items/web/materialize", { point: "latest", outDir: "relative/dir" }, "outDir", /absolute/],
       ["POST", "/v1/sites", { name: "dr2", kind: "recovery", path: "/var/lib/dr" }, "path", /outside/],
@@ -161,7 +194,11 @@ describe("engine service: HTTP API", () => {
     const address = app.server.address() as { port: number };
     const base = `http://127.0.0.1:${address.port}`;
     await makeDisk(path.join(dir, "db.img"), 64);
-    const res = await fetch(`${base}/v1/items`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ name: "db", site: "hq", policy: "gold", disks: [{ name: "os", path: path.join(dir, "db.img"), os: true }] }) });
+    const res = await fetch(`${base}/v1/items`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "db", site: "hq", policy: "gold", disks: [{ name: "os", path: path.join(dir, "db.img"), os: true }] }),
+    });
     assert.equal(res.status, 202);
     const job = (await res.json()) as { id: string };
     const events = await (await fetch(`${base}/v1/jobs/${job.id}/events`, { headers: { authorization: `Bearer ${token}` } })).text();
@@ -175,7 +212,27 @@ describe("engine service: TLS", () => {
   it("serves HTTPS with the given certificate and key", async function () {
     const dir = tempDir();
     try {
-      execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")], { stdio: "ignore" });
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "rsa:2048",
+          "-nodes",
+          "-days",
+          "1",
+          "-subj",
+          "/CN=127.0.0.1",
+          "-addext",
+          "subjectAltName=IP:127.0.0.1",
+          "-keyout",
+          path.join(dir, "key.pem"),
+          "-out",
+          path.join(dir, "cert.pem"),
+        ],
+        { stdio: "ignore" },
+      );
     } catch {
       this.skip(); // no openssl on this machine
     }
@@ -185,13 +242,18 @@ describe("engine service: TLS", () => {
       assert.match(server.url, /^https:\/\/127\.0\.0\.1:\d+$/);
       const token = readFileSync(server.tokenFile!, "utf8").trim();
       const body = await new Promise<string>((resolve, reject) => {
-        https.get(`${server.url}/v1/sites`, { ca: readFileSync(path.join(dir, "cert.pem")), headers: { authorization: `Bearer ${token}` } }, (res) => {
-          let text = "";
-          res.on("data", (c) => (text += c));
-          res.on("end", () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`status ${res.statusCode}`))));
-        }).on("error", reject);
+        https
+          .get(`${server.url}/v1/sites`, { ca: readFileSync(path.join(dir, "cert.pem")), headers: { authorization: `Bearer ${token}` } }, (res) => {
+            let text = "";
+            res.on("data", (c) => (text += c));
+            res.on("end", () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`status ${res.statusCode}`))));
+          })
+          .on("error", reject);
       });
-      assert.deepEqual((JSON.parse(body) as Array<{ name: string }>).map((s) => s.name), ["dr", "hq"]);
+      assert.deepEqual(
+        (JSON.parse(body) as Array<{ name: string }>).map((s) => s.name),
+        ["dr", "hq"],
+      );
     } finally {
       await server.app.close();
     }

@@ -29,9 +29,18 @@ describe("catalog batching", () => {
       seen.push(batch);
       return batch.map((n) => `row ${n}`);
     });
-    assert.deepEqual(seen.map((b) => b.length), [400, 400, 1]);
-    assert.deepEqual(seen.map((b) => b[0]), [0, 400, 800]);
-    assert.deepEqual(rows, numbers(801).map((n) => `row ${n}`));
+    assert.deepEqual(
+      seen.map((b) => b.length),
+      [400, 400, 1],
+    );
+    assert.deepEqual(
+      seen.map((b) => b[0]),
+      [0, 400, 800],
+    );
+    assert.deepEqual(
+      rows,
+      numbers(801).map((n) => `row ${n}`),
+    );
     assert.deepEqual(await inBatches([], async () => assert.fail("no query for no items")), []);
   });
 
@@ -45,7 +54,11 @@ describe("catalog batching", () => {
       return { id: createHash("sha256").update(data).digest("hex"), data };
     });
     const ids = chunks.map((c) => c.id);
-    await assert.rejects(db.selectFrom("manifest_chunks").select("id").where("id", "in", ids).execute(), /too many SQL variables/, "one unbatched statement cannot take them");
+    await assert.rejects(
+      db.selectFrom("manifest_chunks").select("id").where("id", "in", ids).execute(),
+      /too many SQL variables/,
+      "one unbatched statement cannot take them",
+    );
 
     await insertManifestChunks(db, chunks);
     await insertManifestChunks(db, chunks.slice(0, 10)); // stored again: kept, not an error

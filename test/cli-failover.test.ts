@@ -18,7 +18,22 @@ describe("the lifeboat CLI: drills, failover, failback and plans", () => {
     await ok("network", "add", "dr-net", "--site", "dr", "--subnet", "10.2.0.0/24");
     await ok("network-map", "add", "corp", "dr-net");
     for (const name of ["web", "db"]) {
-      await ok("protect", name, "--site", "hq", "--policy", "gold", "--disk", `os=${path.join(dir, `${name}.img`)}:os`, "--nic", "corp", "--recovery-site", "dr", "--target-size", "Standard_A4_v2");
+      await ok(
+        "protect",
+        name,
+        "--site",
+        "hq",
+        "--policy",
+        "gold",
+        "--disk",
+        `os=${path.join(dir, `${name}.img`)}:os`,
+        "--nic",
+        "corp",
+        "--recovery-site",
+        "dr",
+        "--target-size",
+        "Standard_A4_v2",
+      );
     }
   });
 
@@ -37,7 +52,13 @@ describe("the lifeboat CLI: drills, failover, failback and plans", () => {
     const machine = JSON.parse(await fs.readFile(path.join(dir, "dr", "web", "machine.json"), "utf8"));
     assert.deepEqual([machine.size, machine.cpus, machine.nics[0].network], ["Standard_A4_v2", 4, "dr-net"]);
     const status = (await ok("status", "--json")).json();
-    assert.deepEqual(status.items.map((i: { name: string; activeSite: string }) => [i.name, i.activeSite]), [["db", "primary"], ["web", "recovery"]]);
+    assert.deepEqual(
+      status.items.map((i: { name: string; activeSite: string }) => [i.name, i.activeSite]),
+      [
+        ["db", "primary"],
+        ["web", "recovery"],
+      ],
+    );
     await ok("commit", "web");
     const twice = await run("commit", "web");
     assert.equal(twice.code, 1);
@@ -54,7 +75,10 @@ describe("the lifeboat CLI: drills, failover, failback and plans", () => {
   });
 
   it("plan add, show, run with a manual action, and jobs resume", async () => {
-    await fs.writeFile(path.join(dir, "plan.json"), JSON.stringify({ groups: [{ items: ["db"], before: [{ name: "ok to go", kind: "manual", instructions: "ask the DBA" }] }] }));
+    await fs.writeFile(
+      path.join(dir, "plan.json"),
+      JSON.stringify({ groups: [{ items: ["db"], before: [{ name: "ok to go", kind: "manual", instructions: "ask the DBA" }] }] }),
+    );
     await ok("plan", "add", "dbplan", "--file", path.join(dir, "plan.json"));
     assert.match((await ok("plan", "show", "dbplan")).stdout, /group 1: db\n {4}before: ok to go \(manual\)/);
     const suspended = (await ok("plan", "run", "dbplan", "--type", "unplanned", "--point", "latest-processed", "--json")).json();
@@ -63,7 +87,10 @@ describe("the lifeboat CLI: drills, failover, failback and plans", () => {
     assert.equal(resumed.state, "Succeeded");
     assert.equal((await ok("status", "db", "--json")).json().activeSite, "recovery");
     // Long jobs show where they are: plain lines on stderr when it is not a terminal.
-    await fs.writeFile(path.join(dir, "slow.json"), JSON.stringify({ groups: [{ items: ["web"], before: [{ name: "slow step", kind: "script", command: "sleep 1" }] }] }));
+    await fs.writeFile(
+      path.join(dir, "slow.json"),
+      JSON.stringify({ groups: [{ items: ["web"], before: [{ name: "slow step", kind: "script", command: "sleep 1" }] }] }),
+    );
     await ok("plan", "add", "slow", "--file", path.join(dir, "slow.json"));
     const slow = await ok("plan", "run", "slow", "--type", "test", "--point", "latest-processed");
     assert.match(slow.stderr, /^RecoveryPlan slow: Group 1 › Before: slow step$/m);

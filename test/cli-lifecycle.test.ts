@@ -26,7 +26,11 @@ describe("the lifeboat CLI: previews and removals", () => {
     const planned = JSON.parse((await ok("plan", "run", "all", "--type", "planned", "--preview", "--json")).stdout);
     assert.match(planned.groups[0].items[0].refusal, /shutdown command/, "no shutdown hook: a planned run would be refused");
     const jobs = JSON.parse((await ok("jobs", "--json", "--target", "web")).stdout) as Array<{ type: string }>;
-    assert.deepEqual(jobs.map((j) => j.type), ["EnableProtection"], "previews start no job");
+    assert.deepEqual(
+      jobs.map((j) => j.type),
+      ["EnableProtection"],
+      "previews start no job",
+    );
   });
 
   it("remove plan, unprotect, remove policy and site: refused while in use (exit 1, naming the users), then done in order", async () => {
@@ -38,7 +42,10 @@ describe("the lifeboat CLI: previews and removals", () => {
     assert.match((await ok("unprotect", "web")).stdout, /DisableProtection web: Succeeded/);
     assert.match((await ok("policy", "remove", "gold")).stdout, /removed policy gold and gold-failback/);
     await ok("site", "remove", "hq");
-    assert.deepEqual(JSON.parse((await ok("site", "list", "--json")).stdout).map((s: { name: string }) => s.name), ["dr"]);
+    assert.deepEqual(
+      JSON.parse((await ok("site", "list", "--json")).stdout).map((s: { name: string }) => s.name),
+      ["dr"],
+    );
     assert.deepEqual(JSON.parse((await ok("policy", "list", "--json")).stdout), []);
   });
 });

@@ -45,7 +45,10 @@ describe("the lifeboat CLI through a daemon (--endpoint)", () => {
     assert.equal((await remote("materialize", "vm", "--point", "latest", "--out", out)).code, 0);
     assert.ok((await fs.readFile(path.join(out, "os"))).equals(await fs.readFile(path.join(dir, "os.img"))));
     const jobs = JSON.parse((await remote("jobs", "--json", "--target", "vm")).stdout) as Array<{ type: string }>;
-    assert.deepEqual(jobs.map((j) => j.type), ["Materialize", "Replicate", "EnableProtection"]);
+    assert.deepEqual(
+      jobs.map((j) => j.type),
+      ["Materialize", "Replicate", "EnableProtection"],
+    );
   });
 
   it("reports bad input with the field (exit 2), other failures with the reason (exit 1)", async () => {

@@ -31,7 +31,20 @@ describe("the lifeboat CLI", () => {
 
   it("adds sites and policies, rejecting bad flags with the field named and exit code 2", async () => {
     assert.equal((await run("site", "add", "hq", "--kind", "hyperv", "--host", "h1")).code, 0);
-    const ok = await run("policy", "add", "gold", "--copy-frequency", "30s", "--retention-hours", "24", "--app-consistent-hours", "4", "--rpo-threshold-minutes", "10", "--json");
+    const ok = await run(
+      "policy",
+      "add",
+      "gold",
+      "--copy-frequency",
+      "30s",
+      "--retention-hours",
+      "24",
+      "--app-consistent-hours",
+      "4",
+      "--rpo-threshold-minutes",
+      "10",
+      "--json",
+    );
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(JSON.parse(ok.stdout).failback.name, "gold-failback");
     const bad = await run("policy", "add", "bad", "--copy-frequency", "1m", "--retention-hours", "x");
@@ -39,11 +52,28 @@ describe("the lifeboat CLI", () => {
     assert.match(bad.stderr, /copyFrequency: .*"30s"\|"5m"\|"15m"/);
     assert.match(bad.stderr, /retentionHours: .*number/);
     const list = JSON.parse((await run("policy", "list", "--json")).stdout) as Array<{ name: string }>;
-    assert.deepEqual(list.map((p) => p.name), ["gold", "gold-failback"]);
+    assert.deepEqual(
+      list.map((p) => p.name),
+      ["gold", "gold-failback"],
+    );
   });
 
   it("protects a machine, replicates, lists points and materializes them byte for byte", async () => {
-    const protect = await run("protect", "vm1", "--site", "hq", "--host", "h1", "--policy", "gold", "--disk", `os=${path.join(dir, "os.img")}:os`, "--disk", `data=${path.join(dir, "data.img")}`, "--json");
+    const protect = await run(
+      "protect",
+      "vm1",
+      "--site",
+      "hq",
+      "--host",
+      "h1",
+      "--policy",
+      "gold",
+      "--disk",
+      `os=${path.join(dir, "os.img")}:os`,
+      "--disk",
+      `data=${path.join(dir, "data.img")}`,
+      "--json",
+    );
     assert.equal(protect.code, 0, protect.stderr);
     assert.equal(JSON.parse(protect.stdout).state, "Succeeded");
     await randomWrites(path.join(dir, "os.img"), 5);
@@ -57,9 +87,15 @@ describe("the lifeboat CLI", () => {
     assert.equal(m.code, 0, m.stderr);
     for (const disk of ["os", "data"]) assert.ok((await fs.readFile(path.join(out, disk))).equals(await fs.readFile(path.join(dir, `${disk}.img`))));
     const status = JSON.parse((await run("status", "--json")).stdout) as { items: Array<{ name: string; health: string; points: number }> };
-    assert.deepEqual(status.items.map((i) => [i.name, i.health, i.points]), [["vm1", "Normal", 2]]);
+    assert.deepEqual(
+      status.items.map((i) => [i.name, i.health, i.points]),
+      [["vm1", "Normal", 2]],
+    );
     const jobs = JSON.parse((await run("jobs", "--json")).stdout) as Array<{ type: string; state: string }>;
-    assert.deepEqual(jobs.map((j) => j.type), ["Materialize", "Replicate", "EnableProtection"]);
+    assert.deepEqual(
+      jobs.map((j) => j.type),
+      ["Materialize", "Replicate", "EnableProtection"],
+    );
   });
 
   it("fails with the reason and a non-zero exit code", async () => {
@@ -94,7 +130,10 @@ describe("the lifeboat CLI", () => {
     // Far enough ahead that the protect below, however slow the machine, comes before it.
     const start = new Date(Date.now() + 8000).toISOString();
     assert.equal((await run("policy", "add", "soon", "--initial-replication-start", start)).code, 0);
-    assert.equal(JSON.parse((await run("protect", "late", "--site", "hq", "--policy", "soon", "--disk", `os=${path.join(dir, "late.img")}:os`, "--json")).stdout).state, "Suspended");
+    assert.equal(
+      JSON.parse((await run("protect", "late", "--site", "hq", "--policy", "soon", "--disk", `os=${path.join(dir, "late.img")}:os`, "--json")).stdout).state,
+      "Suspended",
+    );
     const daemon = spawnLifeboat(["--vault", vault, "serve", "--tick-ms", "100", "--port", "0"]);
     let log = "";
     daemon.stdout!.on("data", (chunk) => (log += chunk));
@@ -105,13 +144,18 @@ describe("the lifeboat CLI", () => {
       assert.equal(((await fs.stat(path.join(vault, "admin.token"))).mode & 0o777).toString(8), "600");
       const api = await fetch(`${url}/v1/status`, { headers: { authorization: `Bearer ${token}` } });
       assert.equal(api.status, 200);
-      assert.deepEqual(((await api.json()) as { items: Array<{ name: string }> }).items.map((i) => i.name), ["late", "vm1"]);
+      assert.deepEqual(
+        ((await api.json()) as { items: Array<{ name: string }> }).items.map((i) => i.name),
+        ["late", "vm1"],
+      );
       assert.equal((await fetch(`${url}/v1/status`)).status, 401);
       // While the daemon serves, several CLI processes replicate at once; the vault lock serializes them.
-      const syncs = await Promise.all([1, 2, 3, 4].map(async () => {
-        await randomWrites(path.join(dir, "os.img"), 3);
-        return run("sync", "vm1");
-      }));
+      const syncs = await Promise.all(
+        [1, 2, 3, 4].map(async () => {
+          await randomWrites(path.join(dir, "os.img"), 3);
+          return run("sync", "vm1");
+        }),
+      );
       for (const s of syncs) assert.equal(s.code, 0, s.stderr);
       await waitFor("the daemon to start the suspended initial replication at its start time", () => /initial replication of late/.test(log), undefined, 100);
     } finally {

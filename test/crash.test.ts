@@ -39,7 +39,10 @@ async function waitFor<T>(what: string, probe: () => T | undefined | null | fals
   }
 }
 
-const sha = async (file: string) => createHash("sha256").update(await fs.readFile(file)).digest("hex");
+const sha = async (file: string) =>
+  createHash("sha256")
+    .update(await fs.readFile(file))
+    .digest("hex");
 
 /** A child process to kill; its output is kept for failure messages. */
 function spawnCli(args: string[]): { child: ChildProcess; closed: Promise<void>; output: () => string; kill: () => Promise<void> } {
@@ -105,9 +108,15 @@ function catalog(vault: string) {
     jobs: () => query<JobRow>("select id, type, target, state, error_code as code from jobs order by created_at, id"),
     job: (id: string) => query<JobRow>("select id, type, target, state, error_code as code from jobs where id = ?", id)[0],
     /** The newest job of a type that is running, with its tasks' states. */
-    running: (type: string) => query<JobRow>("select id, type, target, state, error_code as code from jobs where type = ? and state = 'InProgress' order by created_at desc limit 1", type)[0],
-    taskState: (jobId: string, name: string) => query<{ state: string }>("select state from tasks where job_id = ? and name = ? order by id desc limit 1", jobId, name)[0]?.state,
-    openDrills: (item: string) => query<{ id: string }>("select drills.id from drills join items on items.id = drills.item_id where items.name = ? and cleaned_at is null", item),
+    running: (type: string) =>
+      query<JobRow>(
+        "select id, type, target, state, error_code as code from jobs where type = ? and state = 'InProgress' order by created_at desc limit 1",
+        type,
+      )[0],
+    taskState: (jobId: string, name: string) =>
+      query<{ state: string }>("select state from tasks where job_id = ? and name = ? order by id desc limit 1", jobId, name)[0]?.state,
+    openDrills: (item: string) =>
+      query<{ id: string }>("select drills.id from drills join items on items.id = drills.item_id where items.name = ? and cleaned_at is null", item),
   };
 }
 
@@ -130,7 +139,16 @@ interface TaskLike {
 const tasksIn = (tasks: TaskLike[]): TaskLike[] => tasks.flatMap((t) => [t, ...tasksIn(t.children)]);
 
 /** A recovery machine that starts (writing its pid) but stays unhealthy until `healthy` exists: a job killed while it waits. */
-const slowMachine = (healthy: string) => ["--compute", "process", "--start-cmd", "echo $$ > pid; exec sleep 600", "--health-check", `test -f ${healthy}`, "--health-timeout-seconds", "600"];
+const slowMachine = (healthy: string) => [
+  "--compute",
+  "process",
+  "--start-cmd",
+  "echo $$ > pid; exec sleep 600",
+  "--health-check",
+  `test -f ${healthy}`,
+  "--health-timeout-seconds",
+  "600",
+];
 
 describe("crash: a SIGKILLed process leaves nothing half-done", function () {
   this.timeout(600_000);
@@ -152,13 +170,23 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
     const jobs = (await v.ok("jobs", "--json")).json() as Array<{ id: string; state: string; error: { code: string } | null; tasks: TaskLike[] }>;
     const ended = jobs.find((j) => j.id === job.id)!;
     assert.deepEqual([ended.state, ended.error?.code], ["Failed", "Interrupted"]);
-    assert.deepEqual(tasksIn(ended.tasks).filter((t) => t.state === "InProgress"), [], "no task stays InProgress");
+    assert.deepEqual(
+      tasksIn(ended.tasks).filter((t) => t.state === "InProgress"),
+      [],
+      "no task stays InProgress",
+    );
     const status = (await v.ok("status", "vm", "--json")).json();
     assert.equal(status.points, 0);
     assert.equal(status.state, "InitialReplicationPending", "put back where the scheduler resumes it");
     assert.notEqual(status.health, "Normal", "no recovery point is not Normal");
-    assert.ok(status.healthErrors.some((e: { code: string }) => e.code === "NoRecoveryPoint"), JSON.stringify(status.healthErrors));
-    assert.ok(status.history.some((e: { code: string; message: string }) => e.code === "JobInterrupted" && e.message.includes(job.id)), JSON.stringify(status.history));
+    assert.ok(
+      status.healthErrors.some((e: { code: string }) => e.code === "NoRecoveryPoint"),
+      JSON.stringify(status.healthErrors),
+    );
+    assert.ok(
+      status.history.some((e: { code: string; message: string }) => e.code === "JobInterrupted" && e.message.includes(job.id)),
+      JSON.stringify(status.history),
+    );
 
     // The scheduler's next pass resumes the initial replication to a first point, byte-exact.
     const engine = await Engine.open(v.vault);
@@ -193,7 +221,10 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
       }
     };
     // The dead owner as if it ran on another host: its pid means nothing here, so it is not touched.
-    const owner = v.catalog.query<{ host: string; pid: number; start: string }>("select owner_host as host, owner_pid as pid, owner_start as start from jobs where id = ?", job.id)[0];
+    const owner = v.catalog.query<{ host: string; pid: number; start: string }>(
+      "select owner_host as host, owner_pid as pid, owner_start as start from jobs where id = ?",
+      job.id,
+    )[0];
     assert.equal(owner.pid, protect.child.pid);
     edit("update jobs set owner_host = ? where id = ?", "another-host", job.id);
     await v.ok("jobs", "--json");
@@ -222,7 +253,9 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
     assert.ok(job && v.catalog.job(job.id).state === "InProgress", "killed while the test machine was starting");
     assert.ok(alive(machinePid), "the half-made test machine outlived the killed CLI");
 
-    const ended = ((await v.ok("jobs", "--json")).json() as Array<{ id: string; state: string; error: { code: string; message: string } | null }>).find((j) => j.id === job.id)!;
+    const ended = ((await v.ok("jobs", "--json")).json() as Array<{ id: string; state: string; error: { code: string; message: string } | null }>).find(
+      (j) => j.id === job.id,
+    )!;
     assert.deepEqual([ended.state, ended.error?.code], ["Failed", "Interrupted"]);
     assert.match(ended.error!.message, /process \d+ .*ended/);
     assert.equal(alive(machinePid), false, "the half-made test machine was stopped");
@@ -283,7 +316,24 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
     const hookPid = path.join(dir, "hook.pid");
     // The pause hook stops the machine; with the trap set it then sleeps, so the kill lands inside the window.
     const pause = `kill -STOP ${machine} && echo pause >> ${log} && if [ -f ${trap} ]; then echo $$ > ${hookPid}; exec sleep 600; fi`;
-    await v.ok("protect", "db", "--site", "hq", "--policy", "gold", "--disk", `os=${disk}:os`, "--pause-cmd", pause, "--resume-cmd", `kill -CONT ${machine} && echo resume >> ${log}`, "--quiesce-cmd", `echo quiesce >> ${log}`, "--unquiesce-cmd", `echo unquiesce >> ${log}`);
+    await v.ok(
+      "protect",
+      "db",
+      "--site",
+      "hq",
+      "--policy",
+      "gold",
+      "--disk",
+      `os=${disk}:os`,
+      "--pause-cmd",
+      pause,
+      "--resume-cmd",
+      `kill -CONT ${machine} && echo resume >> ${log}`,
+      "--quiesce-cmd",
+      `echo quiesce >> ${log}`,
+      "--unquiesce-cmd",
+      `echo unquiesce >> ${log}`,
+    );
     await fs.writeFile(trap, "");
     const sync = v.spawn("sync", "db", "--app-consistent");
     const sleeper = await waitFor("the pause hook to hold the window open", () => existsSync(hookPid) && Number(readFileSync(hookPid, "utf8")));
@@ -306,7 +356,14 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
   });
 
   /** A daemon and the agent of host-a as processes of their own; the agent can be killed and started again. */
-  async function withAgent(dir: string, body: (admin: EngineClient, agent: { kill: () => Promise<void>; start: () => void }, begin: (route: string, body: unknown) => Promise<{ id: string }>) => Promise<void>): Promise<void> {
+  async function withAgent(
+    dir: string,
+    body: (
+      admin: EngineClient,
+      agent: { kill: () => Promise<void>; start: () => void },
+      begin: (route: string, body: unknown) => Promise<{ id: string }>,
+    ) => Promise<void>,
+  ): Promise<void> {
     const vault = path.join(dir, "vault");
     const init = await lifeboat(["vault", "init", vault, "--json"]);
     assert.equal(init.code, 0, init.stderr);
@@ -319,13 +376,33 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
       const admin = new EngineClient(endpoint, token, { pollMs: 50 });
       // Start an operation and answer its job at once: the client would follow it, and a job the agent holds may not end.
       const begin = async (route: string, payload: unknown) => {
-        const response = await fetch(new URL(route, endpoint), { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(payload) });
+        const response = await fetch(new URL(route, endpoint), {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify(payload),
+        });
         assert.equal(response.status, 202, await response.clone().text());
         return (await response.json()) as { id: string };
       };
       await admin.addSite({ name: "hq", kind: "physical" });
       await admin.addPolicy({ name: "gold", copyFrequency: "15m", retentionHours: 24 });
-      const args = ["agent", "--engine", endpoint, "--host", "host-a", "--site", "hq", "--registration-key", key, "--work-dir", path.join(dir, "agent-state"), "--store", path.join(vault, "store"), "--poll-ms", "200"];
+      const args = [
+        "agent",
+        "--engine",
+        endpoint,
+        "--host",
+        "host-a",
+        "--site",
+        "hq",
+        "--registration-key",
+        key,
+        "--work-dir",
+        path.join(dir, "agent-state"),
+        "--store",
+        path.join(vault, "store"),
+        "--poll-ms",
+        "200",
+      ];
       const control = { start: () => void (agent = spawnCli(args)), kill: async () => agent?.kill() };
       control.start();
       await waitFor("the agent to register", async () => (await admin.listSites())[0].hosts.includes("host-a"), 30_000);
@@ -371,7 +448,11 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
 
       await fs.writeFile(trap, "");
       const sync = await begin("/v1/items/db/sync", {});
-      const sleeper = await waitFor("the agent's pause hook to hold the window open", () => existsSync(hookPid) && Number(readFileSync(hookPid, "utf8")), 60_000);
+      const sleeper = await waitFor(
+        "the agent's pause hook to hold the window open",
+        () => existsSync(hookPid) && Number(readFileSync(hookPid, "utf8")),
+        60_000,
+      );
       assert.equal(procState(machine), "T");
       await agent.kill();
       killPid(sleeper);
@@ -380,7 +461,11 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
 
       agent.start();
       await waitFor("the restarted agent to resume the machine", () => procState(machine) !== "T" && alive(machine), 30_000);
-      const event = await waitFor("the window in the item's history", async () => (await admin.item("db")).history.find((e) => e.code === "WindowClosedAfterCrash"), 30_000);
+      const event = await waitFor(
+        "the window in the item's history",
+        async () => (await admin.item("db")).history.find((e) => e.code === "WindowClosedAfterCrash"),
+        30_000,
+      );
       assert.match(event.message, /^agent on host-a: .*resume hook ran/);
       // The restarted agent holds nothing from before: the replicate the killed one held is done now, not after its lease.
       await waitFor("the replicate job to be done", async () => (await admin.job(sync.id)).state === "Succeeded", 60_000);
@@ -395,7 +480,22 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
     const disk = path.join(dir, "vm.img");
     await makeDisk(disk, 1536, 50); // 96 MiB
     const machine = machineProcess();
-    await v.ok("protect", "vm", "--site", "hq", "--policy", "gold", "--disk", `os=${disk}:os`, "--pause-cmd", `kill -STOP ${machine}`, "--resume-cmd", `kill -CONT ${machine}`, "--recovery-site", "dr");
+    await v.ok(
+      "protect",
+      "vm",
+      "--site",
+      "hq",
+      "--policy",
+      "gold",
+      "--disk",
+      `os=${disk}:os`,
+      "--pause-cmd",
+      `kill -STOP ${machine}`,
+      "--resume-cmd",
+      `kill -CONT ${machine}`,
+      "--recovery-site",
+      "dr",
+    );
     /** What each listed point must restore: the disk's hash when its cycle started (nothing writes it meanwhile). */
     const expected = new Map<string, string>();
     const verified = new Set<string>();
@@ -439,7 +539,10 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
       const before = new Set(v.catalog.jobs().map((j) => j.id));
       const child = v.spawn(...args);
       const exited = () => child.child.exitCode !== null && { id: "", type, target: "", state: "exited", code: null };
-      const job = await waitFor(`the ${type} job of trial ${trial} to start`, () => v.catalog.jobs().find((j) => j.type === type && !before.has(j.id)) ?? exited());
+      const job = await waitFor(
+        `the ${type} job of trial ${trial} to start`,
+        () => v.catalog.jobs().find((j) => j.type === type && !before.has(j.id)) ?? exited(),
+      );
       if (op === "window") {
         await waitFor(`the window of trial ${trial}`, () => procState(machine) === "T" || exited());
         await sleep(Math.random() * 100);
@@ -451,7 +554,11 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
       try {
         // Reopen (any command), then the invariants.
         const jobs = (await v.ok("jobs", "--json", "--limit", "500")).json() as Array<{ id: string; type: string; state: string }>;
-        assert.deepEqual(jobs.filter((j) => j.state === "InProgress"), [], `trial ${trial} (${op}): no job InProgress without a live owner`);
+        assert.deepEqual(
+          jobs.filter((j) => j.state === "InProgress"),
+          [],
+          `trial ${trial} (${op}): no job InProgress without a live owner`,
+        );
         assert.ok(alive(machine) && procState(machine) !== "T", `trial ${trial} (${op}): the machine is not left paused`);
         if (cycle) await claimNewPoints(hash);
         for (const p of await points()) if (!verified.has(p.id)) await materializesExactly(p.id);
@@ -494,6 +601,8 @@ describe("crash: a SIGKILLed process leaves nothing half-done", function () {
     }
     for (const p of await points()) if (!verified.has(p.id)) await materializesExactly(p.id);
     assert.equal(v.catalog.jobs().filter((j) => j.state === "InProgress").length, 0);
-    console.log(`      crash trials: ${figures.trials}, killed mid-operation: ${figures.midway}, inside a consistency window: ${figures.insideWindow}, failures: ${figures.failures}; ${verified.size} point(s) materialized byte-exact`);
+    console.log(
+      `      crash trials: ${figures.trials}, killed mid-operation: ${figures.midway}, inside a consistency window: ${figures.insideWindow}, failures: ${figures.failures}; ${verified.size} point(s) materialized byte-exact`,
+    );
   });
 });

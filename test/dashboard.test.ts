@@ -11,7 +11,16 @@ import { makeDisk, newVault, randomWrites, tempDir } from "./helpers";
 
 const CHROMIUM = "/usr/bin/chromium";
 // Without the background-networking flags Chromium keeps calling Google services the network here refuses.
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 describe("RPO history", () => {
   const at = (minutes: number) => minutes * MINUTE;
@@ -29,8 +38,14 @@ describe("RPO history", () => {
   });
 
   it("has no value before the first point, and only the rise when no point falls in the window", () => {
-    assert.deepEqual(rpoSawtooth([at(10)], at(0), at(12)), [{ t: at(10), rpo: 0 }, { t: at(12), rpo: 120 }]);
-    assert.deepEqual(rpoSawtooth([at(1)], at(5), at(6)), [{ t: at(5), rpo: 240 }, { t: at(6), rpo: 300 }]);
+    assert.deepEqual(rpoSawtooth([at(10)], at(0), at(12)), [
+      { t: at(10), rpo: 0 },
+      { t: at(12), rpo: 120 },
+    ]);
+    assert.deepEqual(rpoSawtooth([at(1)], at(5), at(6)), [
+      { t: at(5), rpo: 240 },
+      { t: at(6), rpo: 300 },
+    ]);
     assert.deepEqual(rpoSawtooth([], at(0), at(6)), []);
     assert.deepEqual(rpoSawtooth([at(7)], at(0), at(6)), [], "a point after the window's end does not count");
   });
@@ -42,7 +57,10 @@ describe("RPO history", () => {
     const thin = decimate(series, 400);
     assert.ok(thin.length <= 400 && thin.length > 100, `${thin.length} samples`);
     assert.equal(Math.max(...thin.map((s) => s.rpo)), 60);
-    assert.ok(thin.every((s, i) => i === 0 || s.t >= thin[i - 1].t), "in time order");
+    assert.ok(
+      thin.every((s, i) => i === 0 || s.t >= thin[i - 1].t),
+      "in time order",
+    );
     assert.equal(decimate(series.slice(0, 10), 400).length, 10, "a short series is left alone");
   });
 });
@@ -80,7 +98,10 @@ describe("dashboard: lifeboat serve's page in headless Chromium", () => {
     clock.advance(5 * MINUTE);
     await randomWrites(path.join(dir, "web.img"), 4);
     await randomWrites(path.join(dir, "db.img"), 4);
-    for (const [name, options] of [["web", { appConsistent }], ["db", {}]] as const) {
+    for (const [name, options] of [
+      ["web", { appConsistent }],
+      ["db", {}],
+    ] as const) {
       const job = await engine.replicateNow(name, options);
       assert.equal(job.state, "Succeeded", JSON.stringify(job.error));
     }
@@ -95,7 +116,14 @@ describe("dashboard: lifeboat serve's page in headless Chromium", () => {
     await makeDisk(path.join(dir, "web.img"), 16);
     await makeDisk(path.join(dir, "db.img"), 16);
     // web has quiesce hooks, so its app-consistent cycles make app-consistent points.
-    await engine.protect({ name: "web", site: "hq", host: "host1", policy: "gold", disks: [{ name: "os", path: path.join(dir, "web.img"), os: true }], hooks: { quiesce: "true", unquiesce: "true" } });
+    await engine.protect({
+      name: "web",
+      site: "hq",
+      host: "host1",
+      policy: "gold",
+      disks: [{ name: "os", path: path.join(dir, "web.img"), os: true }],
+      hooks: { quiesce: "true", unquiesce: "true" },
+    });
     await engine.protect({ name: "db", site: "hq", host: "host1", policy: "gold", disks: [{ name: "os", path: path.join(dir, "db.img"), os: true }] });
     for (let i = 1; i <= 6; i++) await cycle(i % 3 === 0);
     clock.advance(2 * MINUTE);
@@ -130,7 +158,10 @@ describe("dashboard: lifeboat serve's page in headless Chromium", () => {
     const history = JSON.parse(res.text) as { rpoThresholdSeconds: number; samples: Array<{ t: string; rpoSeconds: number }> };
     assert.equal(history.rpoThresholdSeconds, 900);
     // Cycles every 5 minutes, the last 2 minutes ago: peaks of 300 s, and 120 s now.
-    assert.deepEqual([...new Set(history.samples.map((s) => s.rpoSeconds))].sort((a, b) => a - b), [0, 120, 300]);
+    assert.deepEqual(
+      [...new Set(history.samples.map((s) => s.rpoSeconds))].sort((a, b) => a - b),
+      [0, 120, 300],
+    );
     assert.equal(history.samples[history.samples.length - 1].t, new Date(clock.now()).toISOString());
     assert.equal((await api("/v1/items/web/rpo-history?hours=0")).status, 400);
     assert.equal((await api("/v1/items/ghost/rpo-history")).status, 404);
@@ -143,7 +174,8 @@ describe("dashboard: lifeboat serve's page in headless Chromium", () => {
     const rows = await page.$$eval("table.items tbody tr", (trs) => trs.map((tr) => tr.getAttribute("data-item")));
     assert.deepEqual(rows, ["db", "web"]);
     const web = await page.textContent("table.items tr[data-item=web]");
-    for (const text of ["hq / host1", "Protected", "Normal", "2 min", "primary", "never drilled"]) assert.ok(web?.includes(text), `the row shows ${text}: ${web}`);
+    for (const text of ["hq / host1", "Protected", "Normal", "2 min", "primary", "never drilled"])
+      assert.ok(web?.includes(text), `the row shows ${text}: ${web}`);
     assert.ok(!web?.includes("drill recommended"), "a drill is recommended only 180 days after protection");
     assert.equal(await page.getAttribute("[data-key-state]", "data-key-state"), "valid");
     await page.context().close();
@@ -183,7 +215,7 @@ describe("dashboard: lifeboat serve's page in headless Chromium", () => {
     const before = await page.locator("svg.point-timeline[data-item=db] .point").count();
     await cycle();
     await page.locator("svg.point-timeline[data-item=db] .point").nth(before).waitFor({ timeout: 20_000 });
-    assert.equal(await page.locator("details.job[open]").filter({ hasText: "EnableProtection" }).count() >= 1, true);
+    assert.equal((await page.locator("details.job[open]").filter({ hasText: "EnableProtection" }).count()) >= 1, true);
     await page.context().close();
   });
 

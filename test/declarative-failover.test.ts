@@ -64,7 +64,10 @@ describe("declarative failover (activeSite in a Pulumi program)", function () {
     assert.ok(impact.known, JSON.stringify(impact));
     assert.equal(impact.direction, "primary-to-recovery");
     assert.equal(impact.type, "planned");
-    assert.deepEqual(impact.groups.map((g) => [g.order, g.items.map((i) => [i.item, i.expectedDataLossSeconds, i.refusal])]), [[1, [["db", 0, undefined]]]]);
+    assert.deepEqual(
+      impact.groups.map((g) => [g.order, g.items.map((i) => [i.item, i.expectedDataLossSeconds, i.refusal])]),
+      [[1, [["db", 0, undefined]]]],
+    );
     assert.ok(impact.summary[0].includes("db planned primary-to-recovery"), impact.summary[0]);
     assert.equal((await engine.item("db")).activeSite, "primary");
     assert.equal(await moves(), jobsBefore, "a preview starts no job");
@@ -99,7 +102,10 @@ describe("declarative failover (activeSite in a Pulumi program)", function () {
     // A refresh reads where the plan's machines run; the same program again has nothing to do.
     assert.equal(outputsOf(ok(await run("refresh", { activeSite: "recovery" })), "app").activeSite, "recovery");
     const again = ok(await run("up", { activeSite: "recovery" }));
-    assert.ok(Object.values(ops(again)).every((op) => op === "same"), JSON.stringify(ops(again)));
+    assert.ok(
+      Object.values(ops(again)).every((op) => op === "same"),
+      JSON.stringify(ops(again)),
+    );
 
     // Back: failback to the original disks by delta, commit, reprotect towards the recovery site again.
     const back = ok(await run("up", { activeSite: "primary" }));
@@ -118,10 +124,19 @@ describe("declarative failover (activeSite in a Pulumi program)", function () {
     assert.equal(ops(preview).app, "update");
     // The machine gives its site over to the plan: it loses its wish and options, and shows no impact of its own
     // (the impact of its last move left its outputs once that move was done).
-    assert.deepEqual((stepOf(preview, "db").changes ?? []).map((c) => [c.key, c.new]), [["activeSite", undefined], ["failover", undefined]]);
+    assert.deepEqual(
+      (stepOf(preview, "db").changes ?? []).map((c) => [c.key, c.new]),
+      [
+        ["activeSite", undefined],
+        ["failover", undefined],
+      ],
+    );
     const impact = impactShown(preview, "app");
     assert.ok(impact.known, JSON.stringify(impact));
-    assert.deepEqual(impact.groups.map((g) => [g.order, g.items.map((i) => i.item)]), [[1, ["db"]]]);
+    assert.deepEqual(
+      impact.groups.map((g) => [g.order, g.items.map((i) => i.item)]),
+      [[1, ["db"]]],
+    );
     assert.ok(latest.includes(impact.groups[0].items[0].point?.id), "the latest processed point when the preview ran");
 
     const over = ok(await run("up", { ...config, activeSite: "recovery" }));

@@ -26,7 +26,10 @@ async function filesUnder(dir: string): Promise<string[]> {
 /** Each file's name and SHA-256: for "nothing was written" checks (a new -wal file shows as well). */
 async function treeHashes(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const file of await filesUnder(dir)) out[path.relative(dir, file)] = createHash("sha256").update(await fs.readFile(file)).digest("hex");
+  for (const file of await filesUnder(dir))
+    out[path.relative(dir, file)] = createHash("sha256")
+      .update(await fs.readFile(file))
+      .digest("hex");
   return out;
 }
 
@@ -48,7 +51,8 @@ async function leakOf(disk: string, files: string[], blockSize = BLOCK): Promise
       const at = Math.floor(Math.random() * (block.length - 32));
       needles.push([`32 bytes at ${at} of the block`, block.subarray(at, at + 32)]);
     }
-    for (const { f, bytes } of contents) for (const [what, needle] of needles) if (bytes.includes(needle)) return `${what} at disk offset ${offset} found in ${f}`;
+    for (const { f, bytes } of contents)
+      for (const [what, needle] of needles) if (bytes.includes(needle)) return `${what} at disk offset ${offset} found in ${f}`;
   }
   return undefined;
 }
@@ -94,7 +98,10 @@ describe("encryption at rest", () => {
     await v.engine.close();
 
     const files = await filesUnder(v.vaultDir);
-    assert.ok(files.some((f) => f.endsWith(".pack")), "packs were written");
+    assert.ok(
+      files.some((f) => f.endsWith(".pack")),
+      "packs were written",
+    );
     assert.ok(files.some((f) => f.endsWith("catalog.sqlite")));
     assert.equal(await leakOf(v.disk, files), undefined);
   });
@@ -107,7 +114,8 @@ describe("encryption at rest", () => {
     const otherKey = path.join(dir, "other.key");
     await fs.writeFile(otherKey, randomBytes(32).toString("hex") + "\n", { mode: 0o600 });
     // No $LIFEBOAT_KEY_DIR: a command given no key finds no default key file either.
-    const status = (args: string[], env: Record<string, string> = {}) => lifeboat(["--vault", v.vaultDir, "--json", ...args, "status"], { LIFEBOAT_KEY_DIR: path.join(dir, "no-keys"), ...env });
+    const status = (args: string[], env: Record<string, string> = {}) =>
+      lifeboat(["--vault", v.vaultDir, "--json", ...args, "status"], { LIFEBOAT_KEY_DIR: path.join(dir, "no-keys"), ...env });
 
     const before = await treeHashes(v.vaultDir);
     const refusals: Array<[string, string[], Record<string, string>, string, string]> = [
@@ -204,7 +212,9 @@ describe("encryption at rest", () => {
       const endpoint = /API at (\S+);/.exec(log)?.[1];
       assert.ok(endpoint, log);
       const token = (await fs.readFile(path.join(v.vaultDir, "admin.token"), "utf8")).trim();
-      const info = await fetch(new URL("/v1/vault", endpoint), { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json() as Promise<{ encryption: unknown }>);
+      const info = await fetch(new URL("/v1/vault", endpoint), { headers: { authorization: `Bearer ${token}` } }).then(
+        (r) => r.json() as Promise<{ encryption: unknown }>,
+      );
       assert.deepEqual(info.encryption, { cipher: "aes-256-gcm", key: `key file ${v.keyFile}` });
     } finally {
       daemon.kill("SIGTERM");
@@ -333,6 +343,7 @@ describe("encryption at rest", () => {
     assert.ok(vaultFiles.some((f) => f.endsWith(".pack")));
     assert.equal(await leakOf(disk, vaultFiles), undefined);
     const key = v.engine.vault.dataKey!.bytes();
-    for (const file of await filesUnder(workDir)) assert.ok(!(await fs.readFile(file)).includes(key.toString("base64")), "the agent keeps the data key in memory only");
+    for (const file of await filesUnder(workDir))
+      assert.ok(!(await fs.readFile(file)).includes(key.toString("base64")), "the agent keeps the data key in memory only");
   });
 });

@@ -78,8 +78,14 @@ describe("error codes", () => {
 
   it("no source raises InvalidInput but as a ValidationError (schema/validate.ts)", () => {
     const files = SCANNED.flatMap((d) => sources(path.join(ROOT, d))).map((file) => [path.relative(ROOT, file), fs.readFileSync(file, "utf8")] as const);
-    assert.ok(files.some(([, text]) => text.includes("ValidationError.refused(")), "the scan found no single refusal; has the raise syntax changed?");
-    assert.deepEqual(files.filter(([, text]) => /EngineError\(\s*"InvalidInput"/.test(text)).map(([file]) => file), []);
+    assert.ok(
+      files.some(([, text]) => text.includes("ValidationError.refused(")),
+      "the scan found no single refusal; has the raise syntax changed?",
+    );
+    assert.deepEqual(
+      files.filter(([, text]) => /EngineError\(\s*"InvalidInput"/.test(text)).map(([file]) => file),
+      [],
+    );
   });
 });
 
@@ -115,7 +121,10 @@ describe("bad input is one kind of error", () => {
     assert.equal(error.recoverable, false);
     // A job or a replication attempt that fails on bad input records InvalidInput, not an errno-less OsError.
     assert.equal(classify(error), error);
-    assert.deepEqual(toErrorResponse(error), { status: 400, body: { error: { code: "InvalidInput", message: error.message, field: error.failures[0].property, what: "policy", failures: error.failures } } });
+    assert.deepEqual(toErrorResponse(error), {
+      status: 400,
+      body: { error: { code: "InvalidInput", message: error.message, field: error.failures[0].property, what: "policy", failures: error.failures } },
+    });
   });
 
   describe("a single refused value", () => {
@@ -128,7 +137,14 @@ describe("bad input is one kind of error", () => {
       const dir = tempDir();
       v = await recoveryVault(dir);
       await makeDisk(path.join(dir, "web.img"), 4);
-      const job = await v.engine.protect({ name: "web", site: "hq", host: "host1", policy: "gold", disks: [{ name: "os", path: path.join(dir, "web.img"), os: true }], recovery: { site: "dr", network: "dr-net" } });
+      const job = await v.engine.protect({
+        name: "web",
+        site: "hq",
+        host: "host1",
+        policy: "gold",
+        disks: [{ name: "os", path: path.join(dir, "web.img"), os: true }],
+        recovery: { site: "dr", network: "dr-net" },
+      });
       assert.equal(job.state, "Succeeded", JSON.stringify(job.error));
       app = buildServer(v.engine);
       await app.listen({ host: "127.0.0.1", port: 0 });
@@ -141,9 +157,18 @@ describe("bad input is one kind of error", () => {
       const client = new EngineClient(endpoint, token, { pollMs: 20 });
       const jobsBefore = await v.engine.jobs({ limit: 1000 });
       // A planned failover of a machine without a shutdown command: refused, naming the property "type".
-      const local = await v.engine.failover("web", { type: "planned" }).then(() => assert.fail("not refused"), (e: unknown) => e);
-      const remote = await client.failover("web", { type: "planned" }).then(() => assert.fail("not refused"), (e: unknown) => e);
-      for (const [where, error] of [["local", local], ["remote", remote]] as const) {
+      const local = await v.engine.failover("web", { type: "planned" }).then(
+        () => assert.fail("not refused"),
+        (e: unknown) => e,
+      );
+      const remote = await client.failover("web", { type: "planned" }).then(
+        () => assert.fail("not refused"),
+        (e: unknown) => e,
+      );
+      for (const [where, error] of [
+        ["local", local],
+        ["remote", remote],
+      ] as const) {
         assert.ok(error instanceof ValidationError && error instanceof EngineError, `${where}: got ${String(error)}`);
         assert.equal(error.code, "InvalidInput", where);
         assert.equal(error.field, "type", where);

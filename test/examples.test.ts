@@ -29,7 +29,11 @@ function ops(result: DeployResult): Record<string, Op> {
 
 const allSame = (result: DeployResult) => assert.ok(result.steps.length > 0 && result.steps.every((s) => s.op === "same"), JSON.stringify(result.steps));
 const stackOutputs = (result: DeployResult) => result.state.resources.find((r) => r.type === "pulumi:pulumi:Stack")?.outputs ?? {};
-const customNames = (result: DeployResult) => result.state.resources.filter((r) => r.custom).map((r) => r.name).sort();
+const customNames = (result: DeployResult) =>
+  result.state.resources
+    .filter((r) => r.custom)
+    .map((r) => r.name)
+    .sort();
 
 describe("examples (through the deployment harness, against a real daemon)", function () {
   this.timeout(120_000);
@@ -56,7 +60,12 @@ describe("examples (through the deployment harness, against a real daemon)", fun
   /** A project dir's harness runs, configured for the test daemon, each with its state and data apart. */
   const harnessFor = (project: string, stack = "test") => {
     const name = path.basename(project);
-    const runs = harness(project, path.join(dir, "state", name), () => ({ "lifeboat:endpoint": daemon.url, "lifeboat:token": daemon.token, vaultPath: vault, dataDir: path.join(dir, "data", name) }));
+    const runs = harness(project, path.join(dir, "state", name), () => ({
+      "lifeboat:endpoint": daemon.url,
+      "lifeboat:token": daemon.token,
+      vaultPath: vault,
+      dataDir: path.join(dir, "data", name),
+    }));
     return (action: Action, config: Record<string, string> = {}) => runs(action, config, stack);
   };
 
@@ -83,28 +92,47 @@ describe("examples (through the deployment harness, against a real daemon)", fun
   const EMPTY = { sites: [], policies: [], items: [], networks: [], mappings: [], plans: [] };
 
   it("every example type-checks against the package's types", async () => {
-    await run(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(REPO, "examples", "tsconfig.json")]).catch((error: { stdout?: string }) => {
-      assert.fail(`tsc found errors in the examples:\n${error.stdout}`);
-    });
+    await run(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(REPO, "examples", "tsconfig.json")]).catch(
+      (error: { stdout?: string }) => {
+        assert.fail(`tsc found errors in the examples:\n${error.stdout}`);
+      },
+    );
   });
 
   describe("quickstart, then drill-in-ci on top of it", () => {
     const quickstart = harnessFor(exampleDir("quickstart"));
     const drill = harnessFor(exampleDir("drill-in-ci"));
     const dataDir = path.join(dir, "data", "quickstart");
-    const QUICKSTART = ["quickstart", "quickstart-db", "quickstart-dr", "quickstart-dr-net", "quickstart-hq", "quickstart-map-corp", "quickstart-plan", "quickstart-standard", "quickstart-vault", "quickstart-web"];
+    const QUICKSTART = [
+      "quickstart",
+      "quickstart-db",
+      "quickstart-dr",
+      "quickstart-dr-net",
+      "quickstart-hq",
+      "quickstart-map-corp",
+      "quickstart-plan",
+      "quickstart-standard",
+      "quickstart-vault",
+      "quickstart-web",
+    ];
 
     it("preview plans every resource of the component and changes nothing in the engine", async () => {
       const result = ok(await quickstart("preview"));
       assert.deepEqual(Object.keys(ops(result)).sort(), QUICKSTART);
-      assert.ok(Object.values(ops(result)).every((op) => op === "create"), JSON.stringify(ops(result)));
+      assert.ok(
+        Object.values(ops(result)).every((op) => op === "create"),
+        JSON.stringify(ops(result)),
+      );
       assert.deepEqual(await engineContents(), EMPTY);
     });
 
     it("up protects both machines, the plan keeps the declared order, and the summary shows them healthy at the primary", async () => {
       const result = ok(await quickstart("up"));
       assert.ok(Object.values(ops(result)).every((op) => op === "create"));
-      assert.deepEqual(customNames(result), QUICKSTART.filter((n) => n !== "quickstart"));
+      assert.deepEqual(
+        customNames(result),
+        QUICKSTART.filter((n) => n !== "quickstart"),
+      );
       assert.deepEqual(await engineContents(), {
         sites: ["dr", "hq"],
         policies: ["standard", "standard-failback"],
@@ -114,16 +142,31 @@ describe("examples (through the deployment harness, against a real daemon)", fun
         plans: ["quickstart"],
       });
       const plan = await client.getPlan("quickstart");
-      assert.deepEqual(plan.groups.map((g) => g.items), [["db"], ["web"]]);
+      assert.deepEqual(
+        plan.groups.map((g) => g.items),
+        [["db"], ["web"]],
+      );
       const db = await client.item("db");
       assert.equal(db.state, "Protected");
-      assert.deepEqual(db.disks.map((d) => [d.name, d.path]), [
-        ["os", path.join(dataDir, "disks", "db-os.img")],
-        ["data", path.join(dataDir, "disks", "shop.db")],
-      ]);
+      assert.deepEqual(
+        db.disks.map((d) => [d.name, d.path]),
+        [
+          ["os", path.join(dataDir, "disks", "db-os.img")],
+          ["data", path.join(dataDir, "disks", "shop.db")],
+        ],
+      );
       const summary = stackOutputs(result).summary as Array<{ name: string; health: string; activeSite: string; rpoSeconds: number }>;
-      assert.deepEqual(summary.map((s) => [s.name, s.health, s.activeSite]), [["db", "Normal", "primary"], ["web", "Normal", "primary"]]);
-      assert.ok(summary.every((s) => typeof s.rpoSeconds === "number" && s.rpoSeconds >= 0), JSON.stringify(summary));
+      assert.deepEqual(
+        summary.map((s) => [s.name, s.health, s.activeSite]),
+        [
+          ["db", "Normal", "primary"],
+          ["web", "Normal", "primary"],
+        ],
+      );
+      assert.ok(
+        summary.every((s) => typeof s.rpoSeconds === "number" && s.rpoSeconds >= 0),
+        JSON.stringify(summary),
+      );
     });
 
     it("a second up changes nothing", async () => {
@@ -132,14 +175,23 @@ describe("examples (through the deployment harness, against a real daemon)", fun
 
     it("refresh reads every resource back and keeps them all", async () => {
       const result = ok(await quickstart("refresh"));
-      assert.ok(Object.values(ops(result)).every((op) => op !== "delete"), JSON.stringify(ops(result)));
-      assert.deepEqual(customNames(result), QUICKSTART.filter((n) => n !== "quickstart"));
+      assert.ok(
+        Object.values(ops(result)).every((op) => op !== "delete"),
+        JSON.stringify(ops(result)),
+      );
+      assert.deepEqual(
+        customNames(result),
+        QUICKSTART.filter((n) => n !== "quickstart"),
+      );
       allSame(ok(await quickstart("up")));
     });
 
     it("the example's workload writes orders into the database disk, and a replication cycle brings them into the vault", async () => {
       const workload = path.join(exampleDir("quickstart"), "workload.ts");
-      const { stdout } = await run(process.execPath, ["-r", "ts-node/register", workload, dataDir, "250"], { cwd: REPO, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" } });
+      const { stdout } = await run(process.execPath, ["-r", "ts-node/register", workload, dataDir, "250"], {
+        cwd: REPO,
+        env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+      });
       const orders = Number(/^(\d+) orders/.exec(stdout)?.[1]);
       assert.equal(orders, 260, stdout); // 10 written when the disks were made, 250 now
       const before = (await client.points("db")).length;
@@ -161,8 +213,16 @@ describe("examples (through the deployment harness, against a real daemon)", fun
       assert.deepEqual(ops(previewed), { drill: "create" });
       const result = ok(await drill("up", { item: "db", notes: "CI run 42" }));
       assert.deepEqual(ops(result), { drill: "create" });
-      const report = stackOutputs(result).report as { point: unknown; machines: Array<{ item: string; name: string; ip: string | null }>; checksPassed: boolean; durationSeconds: number };
-      assert.deepEqual(report.machines.map((m) => m.item), ["db"]);
+      const report = stackOutputs(result).report as {
+        point: unknown;
+        machines: Array<{ item: string; name: string; ip: string | null }>;
+        checksPassed: boolean;
+        durationSeconds: number;
+      };
+      assert.deepEqual(
+        report.machines.map((m) => m.item),
+        ["db"],
+      );
       assert.equal(report.checksPassed, true);
       assert.ok(report.point, "the report names the recovery point");
       assert.match(String(report.machines[0].ip), /^(\d+\.){3}\d+$/, "the drill machine has an address");
@@ -208,12 +268,18 @@ describe("examples (through the deployment harness, against a real daemon)", fun
       assert.equal(db.host, "hv01");
       assert.equal(db.osType, "windows");
       const plan = await client.getPlan("shop");
-      assert.deepEqual(plan.groups.map((g) => g.items), [["db"], ["app"], ["web"]]);
-      assert.deepEqual(plan.groups.map((g) => [g.before.map((a) => a.name), g.after.map((a) => a.name)]), [
-        [["drain-connections"], ["check-db"]],
-        [[], ["warm-cache"]],
-        [[], ["smoke-test", "switch-dns"]],
-      ]);
+      assert.deepEqual(
+        plan.groups.map((g) => g.items),
+        [["db"], ["app"], ["web"]],
+      );
+      assert.deepEqual(
+        plan.groups.map((g) => [g.before.map((a) => a.name), g.after.map((a) => a.name)]),
+        [
+          [["drain-connections"], ["check-db"]],
+          [[], ["warm-cache"]],
+          [[], ["smoke-test", "switch-dns"]],
+        ],
+      );
       const manual = plan.groups[2].after[1];
       assert.equal(manual.kind, "manual");
       assert.deepEqual(manual.failoverTypes, ["planned"]);
@@ -223,19 +289,20 @@ describe("examples (through the deployment harness, against a real daemon)", fun
       const job = await client.runPlan("shop", { type: "test" });
       assert.equal(job.state, "Succeeded", JSON.stringify(job.error));
       const log = fs.readFileSync(path.join(dataDir, "plan.log"), "utf8").trim().split("\n");
-      assert.deepEqual(log.map((line) => line.replace(/^test primary-to-recovery group \d: /, "")), [
-        "connections drained",
-        "database answering",
-        "application caches warmed",
-        "storefront smoke test passed",
-      ]);
+      assert.deepEqual(
+        log.map((line) => line.replace(/^test primary-to-recovery group \d: /, "")),
+        ["connections drained", "database answering", "application caches warmed", "storefront smoke test passed"],
+      );
       for (const item of ["db", "app", "web"]) assert.equal((await client.drillCleanup(item, "plan test")).state, "Succeeded");
     });
 
     it("a second up changes nothing; refresh keeps everything; destroy leaves the engine with nothing", async () => {
       allSame(ok(await hyperv("up")));
       const refreshed = ok(await hyperv("refresh"));
-      assert.ok(Object.values(ops(refreshed)).every((op) => op !== "delete"), JSON.stringify(ops(refreshed)));
+      assert.ok(
+        Object.values(ops(refreshed)).every((op) => op !== "delete"),
+        JSON.stringify(ops(refreshed)),
+      );
       const destroyed = ok(await hyperv("destroy"));
       assert.deepEqual(destroyed.state.resources, []);
       assert.deepEqual(await engineContents(), EMPTY);
@@ -246,7 +313,10 @@ describe("examples (through the deployment harness, against a real daemon)", fun
     it("is a Pulumi project that runs the quickstart", async () => {
       const root = harnessFor(REPO, "root");
       const result = ok(await root("preview", { dataDir: path.join(dir, "data", "root") }));
-      assert.ok(result.steps.some((s) => s.name === "quickstart-db" && s.op === "create"), result.output);
+      assert.ok(
+        result.steps.some((s) => s.name === "quickstart-db" && s.op === "create"),
+        result.output,
+      );
       assert.equal(result.steps.filter((s) => s.op === "create").length, 11);
     });
   });
@@ -263,8 +333,14 @@ describe("examples (through the deployment harness, against a real daemon)", fun
       const result = await bad("up", { description: JSON.stringify(description) });
       assert.equal(result.ok, false);
       const errors = result.errors.join("\n");
-      assert.match(errors, /invalid DisasterRecoveryEnvironment 'env': policy\.retentionHours: must be at most 72 hours; machines\.0\.disks: exactly one disk must be the OS disk \(found 0\)/);
-      assert.deepEqual(result.state.resources.filter((r) => r.custom), []);
+      assert.match(
+        errors,
+        /invalid DisasterRecoveryEnvironment 'env': policy\.retentionHours: must be at most 72 hours; machines\.0\.disks: exactly one disk must be the OS disk \(found 0\)/,
+      );
+      assert.deepEqual(
+        result.state.resources.filter((r) => r.custom),
+        [],
+      );
       assert.deepEqual(await engineContents(), EMPTY);
     });
   });
@@ -287,21 +363,41 @@ describe("the environment description (schema/environment.ts)", () => {
     assert.equal(env.policy.name, "default");
     assert.equal(env.policy.copyFrequency, "5m");
     assert.deepEqual(env.plan.name, "shop");
-    assert.deepEqual(env.plan.groups.map((g) => g.items), [["db1", "db2"], ["web"]]);
+    assert.deepEqual(
+      env.plan.groups.map((g) => g.items),
+      [["db1", "db2"], ["web"]],
+    );
     assert.deepEqual(env.planIntent, { activeSite: undefined, failover: undefined, failback: undefined }, "failover is not managed unless asked");
-    assert.deepEqual(env.networkMappings, [{ source: "corp", target: "dr-net" }, { source: "dmz", target: "dr-net" }]);
-    assert.deepEqual(env.items.map((i) => [i.site, i.policy, i.recovery?.site, i.recovery?.network]), [
-      ["primary", "default", "recovery", undefined],
-      ["primary", "default", "recovery", undefined],
-      ["primary", "default", "recovery", "dr-net"], // no NIC to map: straight onto the recovery network
+    assert.deepEqual(env.networkMappings, [
+      { source: "corp", target: "dr-net" },
+      { source: "dmz", target: "dr-net" },
     ]);
+    assert.deepEqual(
+      env.items.map((i) => [i.site, i.policy, i.recovery?.site, i.recovery?.network]),
+      [
+        ["primary", "default", "recovery", undefined],
+        ["primary", "default", "recovery", undefined],
+        ["primary", "default", "recovery", "dr-net"], // no NIC to map: straight onto the recovery network
+      ],
+    );
   });
 
   it("passes the plan's failover intent through, defaulted by its schema", () => {
-    const env = environmentResources("shop").parse({ ...base, machines: [{ name: "db", disks: disk("db") }], plan: { activeSite: "recovery", failover: { type: "unplanned" } } });
+    const env = environmentResources("shop").parse({
+      ...base,
+      machines: [{ name: "db", disks: disk("db") }],
+      plan: { activeSite: "recovery", failover: { type: "unplanned" } },
+    });
     assert.deepEqual(env.planIntent, { activeSite: "recovery", failover: { type: "unplanned", point: "latest", shutdownSource: false }, failback: undefined });
-    const bad = environmentResources("shop").safeParse({ ...base, machines: [{ name: "db", disks: disk("db") }], plan: { activeSite: "elsewhere", failover: { point: "yesterday" } } });
-    assert.deepEqual(bad.error?.issues.map((i) => i.path.join(".")), ["plan.activeSite", "plan.failover.point"]);
+    const bad = environmentResources("shop").safeParse({
+      ...base,
+      machines: [{ name: "db", disks: disk("db") }],
+      plan: { activeSite: "elsewhere", failover: { point: "yesterday" } },
+    });
+    assert.deepEqual(
+      bad.error?.issues.map((i) => i.path.join(".")),
+      ["plan.activeSite", "plan.failover.point"],
+    );
   });
 
   it("names every bad property, the resources' own rules included", () => {
@@ -316,7 +412,13 @@ describe("the environment description (schema/environment.ts)", () => {
     });
     assert.equal(result.success, false);
     const issues = result.error!.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
-    assert.deepEqual(issues.map((i) => i.split(":")[0]).sort(), ["groups.1.items.0", "machines.0.site", "machines.1.excludedDisks.0", "machines.1.name", "policy.copyFrequency"]);
+    assert.deepEqual(issues.map((i) => i.split(":")[0]).sort(), [
+      "groups.1.items.0",
+      "machines.0.site",
+      "machines.1.excludedDisks.0",
+      "machines.1.name",
+      "policy.copyFrequency",
+    ]);
     assert.ok(issues.includes("machines.0.site: is set by the environment (the primary site)"), issues.join("\n"));
     assert.ok(issues.includes("groups.1.items.0: 'ghost' is not a machine of this environment"), issues.join("\n"));
   });

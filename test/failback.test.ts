@@ -37,7 +37,10 @@ describe("failback options and migration", () => {
     await randomWrites(b.recoveryDisk, 3, 1000);
     const full = await second.engine.failback("vm", { location: "original", fullDownload: true });
     assert.equal(full.state, "Succeeded", JSON.stringify(full.error));
-    assert.deepEqual(full.tasks.map((t) => t.name), ["Prerequisites check", "Shut down recovery machine", "Final synchronization", "Write disks at primary", "Start at primary"]);
+    assert.deepEqual(
+      full.tasks.map((t) => t.name),
+      ["Prerequisites check", "Shut down recovery machine", "Final synchronization", "Write disks at primary", "Start at primary"],
+    );
     const f = full.result as { bytesTransferred: number; diskBytes: number };
     assert.equal(f.bytesTransferred, f.diskBytes);
     assert.ok((await fs.readFile(b.disk)).equals(await fs.readFile(b.recoveryDisk)));
@@ -53,7 +56,10 @@ describe("failback options and migration", () => {
     const job = await engine.failback("vm", { location: "alternate", alternateDir: alternate });
     assert.equal(job.state, "Succeeded", JSON.stringify(job.error));
     const out = job.result as { disks: Array<{ path: string }>; bytesTransferred: number };
-    assert.deepEqual(out.disks.map((x) => x.path), [path.join(alternate, "os")]);
+    assert.deepEqual(
+      out.disks.map((x) => x.path),
+      [path.join(alternate, "os")],
+    );
     assert.ok((await fs.readFile(path.join(alternate, "os"))).equals(await fs.readFile(recoveryDisk)));
     assert.notDeepEqual(await fs.readFile(disk), await fs.readFile(recoveryDisk), "the original disk was left alone");
     assert.equal((await engine.commit("vm")).state, "Succeeded");

@@ -14,7 +14,14 @@ type Engine = Awaited<ReturnType<typeof recoveryVault>>["engine"];
 async function protect(engine: Engine, dir: string, name: string, extra: Record<string, unknown> = {}) {
   const disk = path.join(dir, `${name}.img`);
   await makeDisk(disk, 4);
-  const job = await engine.protect({ name, site: "hq", policy: "gold", disks: [{ name: "os", path: disk, os: true }], recovery: { site: "dr", network: "dr-net" }, ...extra });
+  const job = await engine.protect({
+    name,
+    site: "hq",
+    policy: "gold",
+    disks: [{ name: "os", path: disk, os: true }],
+    recovery: { site: "dr", network: "dr-net" },
+    ...extra,
+  });
   assert.equal(job.state, "Succeeded", JSON.stringify(job.error));
   return disk;
 }
@@ -75,7 +82,10 @@ describe("failover: bad requests get clear errors and change nothing", () => {
   });
 
   const rejects = async (attempt: Promise<unknown>, code: string, pattern: RegExp) => {
-    const error = await attempt.then(() => undefined, (e: unknown) => e);
+    const error = await attempt.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof EngineError || error instanceof ValidationError, `expected an error, got ${String(error)}`);
     assert.equal(error.code, code);
     assert.match(error.message, pattern);
@@ -86,7 +96,13 @@ describe("failover: bad requests get clear errors and change nothing", () => {
     await rejects(engine.failover("ghost", { type: "unplanned" }), "NotFound", /'ghost' does not exist/);
     await engine.addPolicy({ name: "later", initialReplicationStart: new Date(engine.vault.clock.now() + 3_600_000).toISOString() });
     await makeDisk(path.join(dir, "new.img"), 2);
-    await engine.protect({ name: "new", site: "hq", policy: "later", disks: [{ name: "os", path: path.join(dir, "new.img"), os: true }], recovery: { site: "dr" } });
+    await engine.protect({
+      name: "new",
+      site: "hq",
+      policy: "later",
+      disks: [{ name: "os", path: path.join(dir, "new.img"), os: true }],
+      recovery: { site: "dr" },
+    });
     await rejects(engine.failover("new", { type: "unplanned" }), "Conflict", /not protected yet \(InitialReplicationPending\)/);
   });
 
@@ -122,14 +138,29 @@ describe("failover: bad requests get clear errors and change nothing", () => {
     // lands while the job runs however slow the machine is.
     await makeDisk(path.join(dir, "slow.img"), 2);
     const go = path.join(dir, "shutdown-may-finish");
-    await engine.protect({ name: "slow", site: "hq", policy: "gold", disks: [{ name: "os", path: path.join(dir, "slow.img"), os: true }], hooks: { shutdown: `while [ ! -e '${go}' ]; do sleep 0.05; done` }, recovery: { site: "dr" } });
+    await engine.protect({
+      name: "slow",
+      site: "hq",
+      policy: "gold",
+      disks: [{ name: "os", path: path.join(dir, "slow.img"), os: true }],
+      hooks: { shutdown: `while [ ! -e '${go}' ]; do sleep 0.05; done` },
+      recovery: { site: "dr" },
+    });
     const running = engine.failover("slow", { type: "unplanned", point: "latest-processed", shutdownSource: true });
-    const jobId = await waitFor("the failover job to start", async () => (await engine.jobs({ target: "slow" })).find((j) => j.type === "Failover" && j.state === "InProgress")?.id, undefined, 20);
+    const jobId = await waitFor(
+      "the failover job to start",
+      async () => (await engine.jobs({ target: "slow" })).find((j) => j.type === "Failover" && j.state === "InProgress")?.id,
+      undefined,
+      20,
+    );
     await engine.cancel(jobId);
     await fs.writeFile(go, "");
     const job = await running;
     assert.equal(job.state, "Cancelled");
-    assert.deepEqual(job.tasks.map((t) => t.state), ["Succeeded", "Succeeded", "NotStarted", "NotStarted"]);
+    assert.deepEqual(
+      job.tasks.map((t) => t.state),
+      ["Succeeded", "Succeeded", "NotStarted", "NotStarted"],
+    );
     assert.match((job.result as { state: string }).state, /source was shut down/);
     const slow = await engine.item("slow");
     assert.deepEqual([slow.activeSite, slow.failoverState], ["primary", null]);

@@ -25,7 +25,11 @@ async function protectDatabase(engine: Engine, dir: string, compute: Record<stri
     nics: [{ network: "corp" }],
     // offMeansPaused: once the source is shut down (after a failback to it, say), holding it still is a no-op.
     hooks: options.offMeansPaused
-      ? { pause: `kill -STOP ${workload.pid} || ! kill -0 ${workload.pid}`, resume: `kill -CONT ${workload.pid} || ! kill -0 ${workload.pid}`, shutdown: `kill -KILL ${workload.pid}` }
+      ? {
+          pause: `kill -STOP ${workload.pid} || ! kill -0 ${workload.pid}`,
+          resume: `kill -CONT ${workload.pid} || ! kill -0 ${workload.pid}`,
+          shutdown: `kill -KILL ${workload.pid}`,
+        }
       : { pause: `kill -STOP ${workload.pid}`, resume: `kill -CONT ${workload.pid}`, shutdown: `kill -KILL ${workload.pid}` },
     recovery: { site: "dr", targetSize: "Standard_D2s_v3", compute },
   });
@@ -38,7 +42,12 @@ describe("failover", () => {
     const dir = tempDir();
     const { engine, clock } = await recoveryVault(dir);
     // At the recovery site the database machine is "started" by running the workload on its recovered disks.
-    const compute = { driver: "process", start: `exec node ${WORKLOAD} "$LIFEBOAT_DIR/app.db" 300`, healthCheck: "grep -q ready start.log", healthTimeoutSeconds: 30 };
+    const compute = {
+      driver: "process",
+      start: `exec node ${WORKLOAD} "$LIFEBOAT_DIR/app.db" 300`,
+      healthCheck: "grep -q ready start.log",
+      healthTimeoutSeconds: 30,
+    };
     const { workload, source } = await protectDatabase(engine, dir, compute, { offMeansPaused: true });
     for (let i = 0; i < 3; i++) {
       await sleep(150);
@@ -53,7 +62,10 @@ describe("failover", () => {
     assert.equal(report.machine.dir, path.join(dir, "dr", "db-test"));
     assert.deepEqual([report.machine.state, report.machine.ip, report.machine.network], ["Running", "10.1.0.2", "dr-net"]);
     const description = JSON.parse(await fs.readFile(path.join(report.machine.dir, "machine.json"), "utf8"));
-    assert.deepEqual([description.size, description.cpus, description.generation, description.sourceGeneration, description.nics.length], ["Standard_D2s_v3", 2, 1, 2, 1]);
+    assert.deepEqual(
+      [description.size, description.cpus, description.generation, description.sourceGeneration, description.nics.length],
+      ["Standard_D2s_v3", 2, 1, 2, 1],
+    );
     await sleep(200); // the drill copy is running its own writes
     assert.ok(checkDatabase(path.join(report.machine.dir, "app.db"), "running drill copy") > 0); // live: its writer keeps the WAL
     clock.advance(30_000);
@@ -72,7 +84,10 @@ describe("failover", () => {
     await sleep(200);
     const planned = await engine.failover("db", { type: "planned" });
     assert.equal(planned.state, "Succeeded", JSON.stringify(planned.error));
-    assert.deepEqual(planned.tasks.map((t) => t.name), ["Prerequisites check", "Shut down source", "Synchronize", "Prepare data", "Start"]);
+    assert.deepEqual(
+      planned.tasks.map((t) => t.name),
+      ["Prerequisites check", "Shut down source", "Synchronize", "Prepare data", "Start"],
+    );
     await workload.gone();
     const outcome = planned.result as { point: { id: string }; dataLossWindowSeconds: number; machine: { dir: string; state: string; ip: string } };
     assert.equal(outcome.dataLossWindowSeconds, 0);
@@ -84,7 +99,10 @@ describe("failover", () => {
     assert.ok(atShutdown >= workload.committed);
     assert.equal(checkDatabase(path.join(restored, "app.db"), "failover point"), atShutdown, "no committed row lost");
     // And the recovered machine runs: its workload goes on from there.
-    await waitFor("the recovery machine to commit rows of its own", () => checkDatabase(path.join(outcome.machine.dir, "app.db"), "running recovery machine") > atShutdown);
+    await waitFor(
+      "the recovery machine to commit rows of its own",
+      () => checkDatabase(path.join(outcome.machine.dir, "app.db"), "running recovery machine") > atShutdown,
+    );
     const status = await engine.item("db");
     assert.deepEqual([status.activeSite, status.failoverState, status.recoveryMachine?.state], ["recovery", "FailedOver", "Running"]);
     clock.advance(30_000);
@@ -116,12 +134,27 @@ describe("failover", () => {
     await sleep(200);
     const failback = await engine.failback("db", { location: "original" });
     assert.equal(failback.state, "Succeeded", JSON.stringify(failback.error));
-    assert.deepEqual(failback.tasks.map((t) => t.name), ["Prerequisites check", "Synchronize while running", "Shut down recovery machine", "Final synchronization", "Write disks at primary", "Start at primary"]);
-    const back = failback.result as { bytesTransferred: number; preSyncBytes: number; finalBytes: number; diskBytes: number; disks: Array<{ path: string }>; generation: number };
-    assert.deepEqual(back.disks.map((d) => d.path), [path.join(source, "app.db"), path.join(source, "app.db-wal")]);
+    assert.deepEqual(
+      failback.tasks.map((t) => t.name),
+      ["Prerequisites check", "Synchronize while running", "Shut down recovery machine", "Final synchronization", "Write disks at primary", "Start at primary"],
+    );
+    const back = failback.result as {
+      bytesTransferred: number;
+      preSyncBytes: number;
+      finalBytes: number;
+      diskBytes: number;
+      disks: Array<{ path: string }>;
+      generation: number;
+    };
+    assert.deepEqual(
+      back.disks.map((d) => d.path),
+      [path.join(source, "app.db"), path.join(source, "app.db-wal")],
+    );
     assert.equal(back.generation, 2);
     assert.ok(back.bytesTransferred < back.diskBytes / 4, `failback wrote ${back.bytesTransferred} of ${back.diskBytes} bytes`);
-    console.log(`      failback by delta: ${back.bytesTransferred} bytes written (${back.preSyncBytes} while running, ${back.finalBytes} after the switch) for ${back.diskBytes} bytes of disks`);
+    console.log(
+      `      failback by delta: ${back.bytesTransferred} bytes written (${back.preSyncBytes} while running, ${back.finalBytes} after the switch) for ${back.diskBytes} bytes of disks`,
+    );
     // The primary holds exactly what the recovery machine had when it stopped.
     const atSwitch = await checkInPlace(path.join(outcome.machine.dir, "app.db"), "recovery machine");
     assert.equal(await checkInPlace(path.join(source, "app.db"), "primary after failback"), atSwitch, "no row lost on the way back");
@@ -159,7 +192,13 @@ describe("failover", () => {
     // so the failover goes on from the latest processed point and says so.
     const job = await engine.failover("db", { type: "unplanned", point: "latest", shutdownSource: true });
     assert.equal(job.state, "Succeeded", JSON.stringify(job.error));
-    const outcome = job.result as { point: { id: string }; notes: string[]; sourceShutdown: string; dataLossWindowSeconds: number; machine: { dir: string; state: string } };
+    const outcome = job.result as {
+      point: { id: string };
+      notes: string[];
+      sourceShutdown: string;
+      dataLossWindowSeconds: number;
+      machine: { dir: string; state: string };
+    };
     assert.equal(outcome.sourceShutdown, "failed", "kill -KILL of a dead process fails");
     assert.match(outcome.notes.join(" "), /using the latest processed point/);
     assert.equal(outcome.dataLossWindowSeconds, 45);

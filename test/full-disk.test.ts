@@ -18,7 +18,10 @@ import { makeDisk, overwriteBlocks, snapshotTree, tempDir } from "./helpers";
 
 const MiB = 1024 * 1024;
 const run = promisify(execFile);
-const sha256 = async (file: string) => createHash("sha256").update(await fs.readFile(file)).digest("hex");
+const sha256 = async (file: string) =>
+  createHash("sha256")
+    .update(await fs.readFile(file))
+    .digest("hex");
 
 /** A vault with site "hq", policy "gold" and machine "vm" whose one disk is `disk`; the protect job is returned, whatever its end. */
 async function protectVm(vaultDir: string, disk: string, options: VaultOptions): Promise<{ engine: Engine; job: JobView }> {
@@ -118,7 +121,10 @@ describe("full disk: no listed point that cannot be restored", () => {
     const block = randomBytes(65536);
     const id = createHash("sha256").update(block).digest("hex");
     await store.put(id, block);
-    const error = await store.flush().then(() => assert.fail("a short pack must fail the flush"), (e: unknown) => e);
+    const error = await store.flush().then(
+      () => assert.fail("a short pack must fail the flush"),
+      (e: unknown) => e,
+    );
     assert.match(String(error), /holds 1000 of its 65536 bytes/);
     assert.equal(classify(error).recoverable, true);
     assert.equal(await store.has(id), false, "a block of a short pack is not stored");

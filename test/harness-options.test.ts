@@ -17,7 +17,11 @@ function ops(result: DeployResult): Record<string, string> {
   return Object.fromEntries(result.steps.filter((s) => s.type.startsWith("pulumi-nodejs:dynamic")).map((s) => [s.name, s.op]));
 }
 
-const names = (result: DeployResult) => result.state.resources.filter((r) => r.custom).map((r) => r.name).sort();
+const names = (result: DeployResult) =>
+  result.state.resources
+    .filter((r) => r.custom)
+    .map((r) => r.name)
+    .sort();
 const stackOutputs = (result: DeployResult) => result.state.resources.find((r) => r.type === "pulumi:pulumi:Stack")?.outputs ?? {};
 
 function failed(result: Run): Run {
@@ -51,19 +55,28 @@ describe("deployment harness follows Pulumi's step semantics (real cmd/run and d
     const guardedUrn = "urn:pulumi:protect::options::pulumi-nodejs:dynamic:Resource::guarded";
 
     const destroyed = failed(await s.run("destroy"));
-    assert.ok(destroyed.errors.some((e) => e.includes(`resource "${guardedUrn}" cannot be deleted because it is protected`)), destroyed.errors.join("\n"));
+    assert.ok(
+      destroyed.errors.some((e) => e.includes(`resource "${guardedUrn}" cannot be deleted because it is protected`)),
+      destroyed.errors.join("\n"),
+    );
     assert.ok(s.has("guarded.txt"), "the protected file is still there");
     assert.equal(s.has("plain.txt"), false, "an independent resource was destroyed");
     assert.deepEqual(names(destroyed), ["guarded"]);
 
     ok(await s.run("up"));
     const dropped = failed(await s.run("up", { dropGuarded: "true" }));
-    assert.ok(dropped.errors.some((e) => e.includes(guardedUrn) && e.includes("protected")), dropped.errors.join("\n"));
+    assert.ok(
+      dropped.errors.some((e) => e.includes(guardedUrn) && e.includes("protected")),
+      dropped.errors.join("\n"),
+    );
     assert.ok(s.has("guarded.txt"));
     assert.ok(names(dropped).includes("guarded"));
 
     const replaced = failed(await s.run("up", { guardedFile: "guarded2.txt" }));
-    assert.ok(replaced.errors.some((e) => e.includes(`unable to replace resource "${guardedUrn}"`) && e.includes("protection")), replaced.errors.join("\n"));
+    assert.ok(
+      replaced.errors.some((e) => e.includes(`unable to replace resource "${guardedUrn}"`) && e.includes("protection")),
+      replaced.errors.join("\n"),
+    );
     assert.ok(s.has("guarded.txt") && !s.has("guarded2.txt"), "nothing was replaced");
 
     // Unprotected by the program, it can go.
@@ -109,7 +122,10 @@ describe("deployment harness follows Pulumi's step semantics (real cmd/run and d
     ok(await s.run("destroy"));
     assert.ok(s.has("kept.txt"), "the retained file is still there");
     assert.equal(s.has("other.txt"), false);
-    assert.deepEqual(s.events().filter((e) => e.startsWith("delete")), ["delete other other.txt"]);
+    assert.deepEqual(
+      s.events().filter((e) => e.startsWith("delete")),
+      ["delete other other.txt"],
+    );
   });
 
   it("replaceOnChanges: a change to a listed property replaces where the engine knows it changed", async () => {
@@ -164,7 +180,10 @@ describe("deployment harness follows Pulumi's step semantics (real cmd/run and d
     // a ← b ← c, and d alone: a and d delete together (each waits in its hook for the other's file to go).
     ok(await s.run("up", { rendezvous: "true" }));
     ok(await s.run("destroy"));
-    const deletes = s.events().filter((e) => e.startsWith("delete")).map((e) => e.split(" ")[1]);
+    const deletes = s
+      .events()
+      .filter((e) => e.startsWith("delete"))
+      .map((e) => e.split(" ")[1]);
     assert.ok(deletes.indexOf("c") < deletes.indexOf("b") && deletes.indexOf("b") < deletes.indexOf("a"), deletes.join(" "));
     assert.deepEqual(fs.readdirSync(s.dir), ["events.log"]);
 
@@ -176,7 +195,10 @@ describe("deployment harness follows Pulumi's step semantics (real cmd/run and d
     assert.ok(f.has("a.txt") && f.has("b.txt"), "b stayed, and so did a, which b depends on");
     assert.equal(f.has("c.txt"), false);
     assert.ok(names(result).includes("a") && names(result).includes("b"));
-    assert.equal(f.events().some((e) => e.startsWith("delete a")), false);
+    assert.equal(
+      f.events().some((e) => e.startsWith("delete a")),
+      false,
+    );
   });
 
   it("independent creates run at once (each waits in its hook for the other's file)", async () => {
@@ -208,9 +230,19 @@ describe("deployment harness follows Pulumi's step semantics (real cmd/run and d
   it("config: Pulumi.<stack>.yaml and the project's defaults are read, --config wins, and bad config fails naming the key", async () => {
     const s = scenario("config");
     const fromFile = ok(await s.run("up", {}, "config"));
-    assert.deepEqual(stackOutputs(fromFile), { label: "from-stack-file", defaulted: "from-project", thing: "namespaced", shape: { sides: 4, names: ["a", "b"] } });
+    assert.deepEqual(stackOutputs(fromFile), {
+      label: "from-stack-file",
+      defaulted: "from-project",
+      thing: "namespaced",
+      shape: { sides: 4, names: ["a", "b"] },
+    });
     const overridden = ok(await s.run("up", { label: "from-command-line", "other:thing": "overridden" }, "config"));
-    assert.deepEqual(stackOutputs(overridden), { label: "from-command-line", defaulted: "from-project", thing: "overridden", shape: { sides: 4, names: ["a", "b"] } });
+    assert.deepEqual(stackOutputs(overridden), {
+      label: "from-command-line",
+      defaulted: "from-project",
+      thing: "overridden",
+      shape: { sides: 4, names: ["a", "b"] },
+    });
     // No stack file: the project's default label.
     assert.equal(stackOutputs(ok(await s.run("up", {}, "nofile"))).label, "project-label");
 
@@ -240,7 +272,11 @@ describe("deployment harness follows Pulumi's step semantics (real cmd/run and d
     ];
     const start = lines.findIndex((l) => l.trim() === expected[0]);
     assert.ok(start >= 0, preview.output);
-    assert.deepEqual(lines.slice(start, start + expected.length).map((l) => l.slice(8)), expected, preview.output);
+    assert.deepEqual(
+      lines.slice(start, start + expected.length).map((l) => l.slice(8)),
+      expected,
+      preview.output,
+    );
 
     fs.writeFileSync(path.join(s.dir, "plain.txt"), "edited by hand");
     const refreshed = ok(await s.run("refresh"));

@@ -62,7 +62,10 @@ describe("deployment harness (real cmd/run and dynamic-provider)", () => {
 
   it("a second up changes nothing", async () => {
     const result = ok(await run("up"));
-    assert.ok(result.steps.every((s) => s.op === "same"), JSON.stringify(result.steps));
+    assert.ok(
+      result.steps.every((s) => s.op === "same"),
+      JSON.stringify(result.steps),
+    );
   });
 
   it("a content change updates in place; a file name change replaces", async () => {

@@ -105,7 +105,12 @@ export async function recoveryVault(dir: string, options: { policy?: Record<stri
 
 /** Kill the process groups of every machine the engine started (drills and failovers), whatever state a test left. */
 export async function stopMachines(engine: Engine): Promise<void> {
-  const rows = await engine.vault.db.selectFrom("machines").select("pid").where("pid", "is not", null).execute().catch(() => []);
+  const rows = await engine.vault.db
+    .selectFrom("machines")
+    .select("pid")
+    .where("pid", "is not", null)
+    .execute()
+    .catch(() => []);
   for (const { pid } of rows) {
     try {
       process.kill(-pid!, "SIGKILL");

@@ -21,10 +21,15 @@ async function flakyServer(failures: number, hang = false) {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, seen, close: () => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  }) };
+  return {
+    url,
+    seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 describe("engine client transport", () => {
@@ -41,7 +46,10 @@ describe("engine client transport", () => {
   it("never repeats a POST: the 503 comes back as the engine's error", async () => {
     const server = await flakyServer(1);
     try {
-      await assert.rejects(requestJson(server.url, "t", "POST", "/v1/items", {}), (e: EngineError) => e.code === "VaultBusy" && e.message === "starting up" && e.recoverable);
+      await assert.rejects(
+        requestJson(server.url, "t", "POST", "/v1/items", {}),
+        (e: EngineError) => e.code === "VaultBusy" && e.message === "starting up" && e.recoverable,
+      );
       assert.deepEqual(server.seen, ["POST /v1/items"]);
     } finally {
       await server.close();

@@ -14,7 +14,11 @@ describe("import graph", () => {
 
   it("schema/ imports nothing of ours", () => {
     const arrows = folderArrows(ROOT).filter((arrow) => arrow.from === "schema");
-    assert.deepEqual(arrows.map((arrow) => arrow.example), [], "schema/ is the wire contract every part imports");
+    assert.deepEqual(
+      arrows.map((arrow) => arrow.example),
+      [],
+      "schema/ is the wire contract every part imports",
+    );
   });
 
   // The checker itself: a cycle planted in a small tree is found and named.

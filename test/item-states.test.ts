@@ -3,7 +3,15 @@ import * as path from "node:path";
 import { sql } from "kysely";
 import { Engine as EngineClass } from "../engine";
 import { EngineError } from "../engine/errors";
-import { ITEM_OPERATIONS, PROTECTION_STATES, transition, type ItemFacts, type ItemFailoverState, type ItemOperation, type StoredProtectionState } from "../engine/inventory/item-state";
+import {
+  ITEM_OPERATIONS,
+  PROTECTION_STATES,
+  transition,
+  type ItemFacts,
+  type ItemFailoverState,
+  type ItemOperation,
+  type StoredProtectionState,
+} from "../engine/inventory/item-state";
 import { FailoverState, type ResyncReason } from "../schema";
 import { makeDisk, recoveryVault, tempDir } from "./helpers";
 
@@ -11,7 +19,12 @@ const PROTECTION = Object.keys(PROTECTION_STATES) as StoredProtectionState[];
 const FAILOVER: ItemFailoverState[] = [null, ...FailoverState.options];
 
 /** The item the walk puts in each state: a resync is required for a broken chain; no other state has a reason. */
-const itemIn = (state: StoredProtectionState, failover: ItemFailoverState): ItemFacts => ({ name: "vm", state, failover_state: failover, resync_reason: state === "ResyncRequired" ? "ChainBroken" : null });
+const itemIn = (state: StoredProtectionState, failover: ItemFailoverState): ItemFacts => ({
+  name: "vm",
+  state,
+  failover_state: failover,
+  resync_reason: state === "ResyncRequired" ? "ChainBroken" : null,
+});
 
 /** Context the field-naming refusals take (update refusals name the field, agent reports the item's place in the report). */
 const CONTEXT: Partial<Record<ItemOperation, { field: string }>> = {
@@ -75,7 +88,12 @@ const EXPECTED: Record<ItemOperation, Expected> = {
       FailbackCommitted: "Conflict name: the failback of 'vm' is already committed",
     }),
   },
-  migrate: { failover: byFailover(all("Conflict name: 'vm' must be failed over before its migration can complete"), { FailedOver: "failover=Migrated", Committed: "failover=Migrated" }) },
+  migrate: {
+    failover: byFailover(all("Conflict name: 'vm' must be failed over before its migration can complete"), {
+      FailedOver: "failover=Migrated",
+      Committed: "failover=Migrated",
+    }),
+  },
   reprotect: {
     failover: byFailover(all("Conflict name: 'vm' has no committed failover or failback to reprotect after"), {
       Migrated: MIGRATED,
@@ -84,7 +102,10 @@ const EXPECTED: Record<ItemOperation, Expected> = {
       Committed: P,
       FailbackCommitted: P,
     }),
-    protection: byProtection(all("state=InitialReplicationInProgress"), { InitialReplicationInProgress: "=", ResyncRequired: "state=InitialReplicationInProgress reason=null" }),
+    protection: byProtection(all("state=InitialReplicationInProgress"), {
+      InitialReplicationInProgress: "=",
+      ResyncRequired: "state=InitialReplicationInProgress reason=null",
+    }),
   },
   failback: {
     failover: byFailover(all("Conflict name: 'vm' is not replicating back to the primary ($S); fail it over, commit and reprotect first"), {
@@ -103,14 +124,24 @@ const EXPECTED: Record<ItemOperation, Expected> = {
     }),
   },
   replicateNow: {
-    failover: byFailover(all("Conflict name: 'vm' is failed over ($S); it replicates again after reprotect"), { none: P, Reprotected: P, Migrated: "Conflict name: 'vm' is migrated; it replicates again after reprotect" }),
+    failover: byFailover(all("Conflict name: 'vm' is failed over ($S); it replicates again after reprotect"), {
+      none: P,
+      Reprotected: P,
+      Migrated: "Conflict name: 'vm' is migrated; it replicates again after reprotect",
+    }),
     protection: byProtection(all("="), { ResyncRequired: "Conflict name: 'vm' needs a resync (ChainBroken); run 'lifeboat resync vm'" }),
   },
   resync: { protection: byProtection(all("state=Resynchronizing"), { Resynchronizing: "=", ResyncRequired: "state=Resynchronizing reason=null" }) },
   requestResync: { protection: byProtection(all("state=ResyncRequired reason=Requested"), { Resynchronizing: "=", ResyncRequired: "reason=Requested" }) },
   drill: { protection: byProtection(all("=")) },
   update: { failover: byFailover(all("="), { Migrated: "Conflict policy: 'vm' was migrated and is no longer protected" }) },
-  move: { failover: byFailover(all("Conflict host: 'vm' is failed over ($S); move it after failback"), { none: "=", Reprotected: "=", Migrated: "Conflict host: 'vm' was migrated and is no longer protected" }) },
+  move: {
+    failover: byFailover(all("Conflict host: 'vm' is failed over ($S); move it after failback"), {
+      none: "=",
+      Reprotected: "=",
+      Migrated: "Conflict host: 'vm' was migrated and is no longer protected",
+    }),
+  },
   place: {
     failover: byFailover(all("Conflict nics: 'vm' is failed over ($S); its nics can change once it is failed back and the failback committed"), {
       none: "=",
@@ -130,7 +161,12 @@ const EXPECTED: Record<ItemOperation, Expected> = {
     }),
   },
   startAgentResync: { protection: byProtection(internal("start a resync"), { ResyncRequired: "state=Resynchronizing", Resynchronizing: "=" }) },
-  initialStopped: { protection: byProtection(all("="), { EnablingProtection: "state=InitialReplicationPending", InitialReplicationInProgress: "state=InitialReplicationPending" }) },
+  initialStopped: {
+    protection: byProtection(all("="), {
+      EnablingProtection: "state=InitialReplicationPending",
+      InitialReplicationInProgress: "state=InitialReplicationPending",
+    }),
+  },
   resyncStopped: { protection: byProtection(all("="), { Resynchronizing: "state=ResyncRequired reason=ResyncFailed" }) },
   recordPoint: { protection: byProtection(all("state=Protected"), { Protected: "=", ResyncRequired: "state=Protected reason=null" }) },
   recordDamagedPoint: { protection: byProtection(all("state=ResyncRequired reason=ReplicaDamaged"), { ResyncRequired: "reason=ReplicaDamaged" }) },
@@ -140,7 +176,10 @@ const EXPECTED: Record<ItemOperation, Expected> = {
   replicaDamaged: { protection: byProtection(all("="), { Protected: "state=ResyncRequired reason=ReplicaDamaged" }) },
   replicaIntact: { protection: byProtection(all("=")) },
   reprotectDone: {
-    failover: byFailover(all("InternalError: 'vm' cannot finish a reprotect in state $S"), { Committed: "failover=Reprotected", FailbackCommitted: "failover=null" }),
+    failover: byFailover(all("InternalError: 'vm' cannot finish a reprotect in state $S"), {
+      Committed: "failover=Reprotected",
+      FailbackCommitted: "failover=null",
+    }),
   },
   reprotectFailed: { protection: byProtection(all("state=Protected"), { Protected: "=", ResyncRequired: "state=Protected reason=null" }) },
 };
@@ -179,7 +218,10 @@ describe("item states", () => {
       const vault = await recoveryVault(dir);
       const disk = path.join(dir, "vm.img");
       await makeDisk(disk, 16);
-      assert.equal((await vault.engine.protect({ name: "vm", site: "hq", policy: "gold", disks: [{ name: "os", path: disk, os: true }], recovery: { site: "dr" } })).state, "Succeeded");
+      assert.equal(
+        (await vault.engine.protect({ name: "vm", site: "hq", policy: "gold", disks: [{ name: "os", path: disk, os: true }], recovery: { site: "dr" } })).state,
+        "Succeeded",
+      );
       return vault;
     }
 
@@ -188,13 +230,19 @@ describe("item states", () => {
       const before = await row(engine);
       await assert.rejects(engine.commit("vm"), { code: "Conflict", message: "'vm' has no failover to commit" });
       await assert.rejects(engine.reprotect("vm"), { code: "Conflict", message: "'vm' has no committed failover or failback to reprotect after" });
-      await assert.rejects(engine.failback("vm", { location: "original" }), { code: "Conflict", message: "'vm' is not replicating back to the primary (not failed over); fail it over, commit and reprotect first" });
+      await assert.rejects(engine.failback("vm", { location: "original" }), {
+        code: "Conflict",
+        message: "'vm' is not replicating back to the primary (not failed over); fail it over, commit and reprotect first",
+      });
       assert.deepEqual(await row(engine), before);
 
       assert.equal((await engine.failover("vm", { type: "unplanned", point: "latest-processed" })).state, "Succeeded");
       const failedOver = await row(engine);
       assert.deepEqual([failedOver.state, failedOver.failover_state, failedOver.active_site], ["Protected", "FailedOver", "recovery"]);
-      await assert.rejects(engine.unprotect("vm"), { code: "Conflict", message: "'vm' is failed over and runs at the recovery site; commit the failover and fail it back first (or complete a migration)" });
+      await assert.rejects(engine.unprotect("vm"), {
+        code: "Conflict",
+        message: "'vm' is failed over and runs at the recovery site; commit the failover and fail it back first (or complete a migration)",
+      });
       await assert.rejects(engine.replicateNow("vm"), { code: "Conflict", message: "'vm' is failed over (FailedOver); it replicates again after reprotect" });
       await assert.rejects(engine.updateItem("vm", { nics: [] }), { code: "Conflict", field: "nics" });
       assert.deepEqual(await row(engine), failedOver);
@@ -208,11 +256,18 @@ describe("item states", () => {
       assert.deepEqual([migrated.state, migrated.failover_state], ["Protected", "Migrated"]);
       const status = await engine.item("vm");
       assert.deepEqual([status.state, status.failoverState, status.resyncRequired], ["Migrated", "Migrated", null]);
-      await assert.rejects(engine.failover("vm", { type: "unplanned", point: "latest-processed" }), { code: "Conflict", message: "'vm' was migrated and is no longer protected" });
+      await assert.rejects(engine.failover("vm", { type: "unplanned", point: "latest-processed" }), {
+        code: "Conflict",
+        message: "'vm' was migrated and is no longer protected",
+      });
       await assert.rejects(engine.reprotect("vm"), { code: "Conflict", message: "'vm' was migrated and is no longer protected" });
       await assert.rejects(engine.failback("vm", { location: "original" }), { code: "Conflict", message: "'vm' was migrated; failback is refused" });
       await assert.rejects(engine.replicateNow("vm"), { code: "Conflict", message: "'vm' is migrated; it replicates again after reprotect" });
-      await assert.rejects(engine.updateItem("vm", { hooks: {} }), { code: "Conflict", field: "hooks", message: "'vm' was migrated and is no longer protected" });
+      await assert.rejects(engine.updateItem("vm", { hooks: {} }), {
+        code: "Conflict",
+        field: "hooks",
+        message: "'vm' was migrated and is no longer protected",
+      });
       assert.deepEqual(await row(engine), migrated);
     });
 

@@ -103,7 +103,10 @@ describe("leftovers of killed processes are reported and collected", () => {
       assert.deepEqual(await filesEnding(store, ".tmp"), [], "old temporary pack files are removed");
       assert.equal(await exists(partial), false, "the killed materialize's partial disk is removed");
       assert.ok(await exists(alive), "the running process's partial file stays");
-      assert.deepEqual((await engine.vault.db.selectFrom("partial_outputs").select("path").execute()).map((r) => r.path), [alive]);
+      assert.deepEqual(
+        (await engine.vault.db.selectFrom("partial_outputs").select("path").execute()).map((r) => r.path),
+        [alive],
+      );
       assert.equal((await engine.status()).vault.store.unreferencedBytes, 0);
 
       // What the vault lists still comes back whole.

@@ -14,7 +14,14 @@ const MACHINES = ["app1", "app2", "app3", "app4"];
 async function protect(engine: Engine, dir: string, name: string, recovery: Record<string, unknown> = {}) {
   const disk = path.join(dir, `${name}.img`);
   await makeDisk(disk, 3);
-  const job = await engine.protect({ name, site: "hq", policy: "gold", disks: [{ name: "os", path: disk, os: true }], nics: [{ network: "corp" }], recovery: { site: "dr", ...recovery } });
+  const job = await engine.protect({
+    name,
+    site: "hq",
+    policy: "gold",
+    disks: [{ name: "os", path: disk, os: true }],
+    nics: [{ network: "corp" }],
+    recovery: { site: "dr", ...recovery },
+  });
   assert.equal(job.state, "Succeeded", JSON.stringify(job.error));
 }
 
@@ -85,7 +92,10 @@ describe("recovery addresses of machines coming up in parallel", function () {
     assert.ok(failures.length >= 3, drill.error!.message);
     const made = await fs.readdir(site);
     assert.equal(made.length, 1, `only the machine with an address was made: ${made.join(", ")}`);
-    assert.deepEqual((await allocations(engine)).map((a) => a.ip), ["10.9.0.2"]);
+    assert.deepEqual(
+      (await allocations(engine)).map((a) => a.ip),
+      ["10.9.0.2"],
+    );
     const up = made[0].replace(/-test$/, "");
     assert.equal((await engine.drillCleanup(up)).state, "Succeeded");
     assert.deepEqual(await fs.readdir(site), []);

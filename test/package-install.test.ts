@@ -71,14 +71,25 @@ describe("the package as a user installs it (npm pack, a fresh Pulumi project)",
     fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "lifeboat-user", private: true, main: "index.ts" }, null, 2));
     fs.writeFileSync(
       path.join(project, "tsconfig.json"),
-      JSON.stringify({ compilerOptions: { strict: true, target: "ES2022", module: "commonjs", moduleResolution: "node", esModuleInterop: true, noEmit: true }, files: ["index.ts"] }, null, 2),
+      JSON.stringify(
+        {
+          compilerOptions: { strict: true, target: "ES2022", module: "commonjs", moduleResolution: "node", esModuleInterop: true, noEmit: true },
+          files: ["index.ts"],
+        },
+        null,
+        2,
+      ),
     );
     fs.writeFileSync(path.join(project, "index.ts"), PROGRAM);
     // The versions this repository was tested with, from npm's cache when it has them (npm ci filled it).
     const sdk = ["@pulumi/pulumi", "typescript", "ts-node"].map((pkg) => `${pkg}@${versionOf(REPO, pkg)}`);
     // Install scripts of native dependencies compile them from source here (about 2 minutes, no prebuilt
     // binaries are reachable): they are skipped, and the binaries this repository built are copied in below.
-    await run("npm", ["install", "--prefer-offline", "--ignore-scripts", "--no-audit", "--no-fund", tarball, ...sdk], { cwd: project, timeout: INSTALL_TIMEOUT_MS, maxBuffer: 64 << 20 });
+    await run("npm", ["install", "--prefer-offline", "--ignore-scripts", "--no-audit", "--no-fund", tarball, ...sdk], {
+      cwd: project,
+      timeout: INSTALL_TIMEOUT_MS,
+      maxBuffer: 64 << 20,
+    });
     for (const native of ["better-sqlite3", "zstd-napi"]) {
       assert.equal(versionOf(project, native), versionOf(REPO, native), `${native} as this repository built it`);
       fs.cpSync(path.join(REPO, "node_modules", native, "build", "Release"), path.join(project, "node_modules", native, "build", "Release"), {
@@ -88,7 +99,10 @@ describe("the package as a user installs it (npm pack, a fresh Pulumi project)",
     }
   });
   after(() => {
-    Object.assign(process.env, Object.fromEntries(Object.entries({ LIFEBOAT_ENDPOINT: saved.endpoint, LIFEBOAT_TOKEN: saved.token }).filter(([, v]) => v !== undefined)));
+    Object.assign(
+      process.env,
+      Object.fromEntries(Object.entries({ LIFEBOAT_ENDPOINT: saved.endpoint, LIFEBOAT_TOKEN: saved.token }).filter(([, v]) => v !== undefined)),
+    );
   });
 
   it("installs a copy of the package with its compiled code and declarations only, and no dev dependencies", () => {
@@ -97,17 +111,24 @@ describe("the package as a user installs it (npm pack, a fresh Pulumi project)",
     for (const file of ["dist/index.js", "dist/index.d.ts", "dist/provider/runtime/index.js", "dist/cli/main.js", "README.md"]) {
       assert.ok(fs.existsSync(path.join(installed, file)), `${file} is in the package`);
     }
-    assert.match(fs.readFileSync(path.join(installed, "dist/engine/server/dashboard/app.js"), "utf8"), /function rpoChart/, "the dashboard's bundled script is in the package");
-    for (const file of ["dist/test", "dist/bench", "engine", "test", "node_modules/lifeboat"]) assert.equal(fs.existsSync(path.join(installed, file)), false, `${file} is not`);
+    assert.match(
+      fs.readFileSync(path.join(installed, "dist/engine/server/dashboard/app.js"), "utf8"),
+      /function rpoChart/,
+      "the dashboard's bundled script is in the package",
+    );
+    for (const file of ["dist/test", "dist/bench", "engine", "test", "node_modules/lifeboat"])
+      assert.equal(fs.existsSync(path.join(installed, file)), false, `${file} is not`);
     for (const pkg of DEV_ONLY) assert.equal(fs.existsSync(path.join(project, "node_modules", pkg)), false, `${pkg} is not installed`);
     // One SDK for the program, the package and the provider: the package has no copy of its own.
     assert.equal(fs.existsSync(path.join(installed, "node_modules", "@pulumi", "pulumi")), false, "the package uses the project's @pulumi/pulumi");
   });
 
   it("type-checks a strict TypeScript program against the shipped declarations", async () => {
-    await run(process.execPath, [path.join(project, "node_modules", "typescript", "bin", "tsc"), "-p", project], { cwd: project }).catch((error: { stdout?: string; message: string }) => {
-      assert.fail(`tsc failed:\n${error.stdout || error.message}`);
-    });
+    await run(process.execPath, [path.join(project, "node_modules", "typescript", "bin", "tsc"), "-p", project], { cwd: project }).catch(
+      (error: { stdout?: string; message: string }) => {
+        assert.fail(`tsc failed:\n${error.stdout || error.message}`);
+      },
+    );
   });
 
   it("previews, deploys (starting the vault's daemon from the installed package) and destroys", async () => {
@@ -127,7 +148,11 @@ describe("the package as a user installs it (npm pack, a fresh Pulumi project)",
     const script = await fetch(`${record.url}/dashboard/app.js`);
     assert.equal(script.status, 200, "the installed daemon serves the dashboard's script");
     assert.match(await script.text(), /function rpoChart/);
-    const status = await run(process.execPath, [path.join(project, "node_modules", "lifeboat", "dist", "cli", "main.js"), "--vault", vaultDir, "--json", "status"], { cwd: project });
+    const status = await run(
+      process.execPath,
+      [path.join(project, "node_modules", "lifeboat", "dist", "cli", "main.js"), "--vault", vaultDir, "--json", "status"],
+      { cwd: project },
+    );
     assert.deepEqual(
       (JSON.parse(status.stdout) as { items: Array<{ name: string; state: string }> }).items.map((i) => [i.name, i.state]),
       [["db", "Protected"]],

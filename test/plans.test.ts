@@ -16,7 +16,13 @@ async function machine(engine: Engine, dir: string, name: string, start?: string
     healthCheck: start ? "test -f ready" : `grep -q start-$LIFEBOAT_MACHINE ${order}`,
     healthTimeoutSeconds: 10,
   };
-  const job = await engine.protect({ name, site: "hq", policy: "gold", disks: [{ name: "os", path: path.join(dir, `${name}.img`), os: true }], recovery: { site: "dr", compute } });
+  const job = await engine.protect({
+    name,
+    site: "hq",
+    policy: "gold",
+    disks: [{ name: "os", path: path.join(dir, `${name}.img`), os: true }],
+    recovery: { site: "dr", compute },
+  });
   assert.equal(job.state, "Succeeded", JSON.stringify(job.error));
 }
 
@@ -40,12 +46,19 @@ describe("recovery plans", () => {
       name: "shop",
       groups: [
         { items: ["db"], before: [script("announce", log("before"))], after: [script("flaky check", `${log("after")}; exit 3`)] },
-        { items: ["app1", "app2"], before: [{ name: "confirm db", kind: "manual", instructions: "check the database answers" }], after: [script("warm caches", log("after"))] },
+        {
+          items: ["app1", "app2"],
+          before: [{ name: "confirm db", kind: "manual", instructions: "check the database answers" }],
+          after: [script("warm caches", log("after"))],
+        },
         { items: ["web"], before: [script("planned only", log("never"), { failoverTypes: ["planned"] })], after: [script("open traffic", log("after"))] },
       ],
     });
     const shown = await engine.getPlan("shop");
-    assert.deepEqual(shown.groups.map((g) => g.items), [["db"], ["app1", "app2"], ["web"]]);
+    assert.deepEqual(
+      shown.groups.map((g) => g.items),
+      [["db"], ["app1", "app2"], ["web"]],
+    );
 
     const first = await engine.runPlan("shop", { type: "unplanned", point: "latest-processed" });
     assert.equal(first.state, "Suspended", JSON.stringify(first.error));
@@ -53,7 +66,10 @@ describe("recovery plans", () => {
     assert.equal(group2.state, "Suspended");
     assert.equal(group2.children[0].state, "Suspended");
     assert.match(group2.children[0].detail!, /WaitingForManualAction: check the database answers/);
-    assert.deepEqual(group2.children.slice(1).map((t) => t.state), ["NotStarted", "NotStarted", "NotStarted"]);
+    assert.deepEqual(
+      group2.children.slice(1).map((t) => t.state),
+      ["NotStarted", "NotStarted", "NotStarted"],
+    );
     assert.equal(first.tasks[2].state, "NotStarted");
     assert.deepEqual([(await engine.item("db")).activeSite, (await engine.item("app1")).activeSite], ["recovery", "primary"]);
     assert.deepEqual((await fs.readFile(order, "utf8")).trim().split("\n"), ["before-1-unplanned", "start-db", "after-1-unplanned"]);
@@ -67,7 +83,10 @@ describe("recovery plans", () => {
     assert.deepEqual(lines.slice(3, 5).sort(), ["start-app1", "start-app2"]);
     assert.deepEqual(lines.slice(5), ["after-2-unplanned", "start-web", "after-3-unplanned"], "the planned-only action was skipped");
     for (const name of ["db", "app1", "app2", "web"]) assert.equal((await engine.item(name)).activeSite, "recovery", `${name} failed over`);
-    assert.deepEqual(resumed.tasks.map((t) => t.state), ["Failed", "Succeeded", "Succeeded"]);
+    assert.deepEqual(
+      resumed.tasks.map((t) => t.state),
+      ["Failed", "Succeeded", "Succeeded"],
+    );
     await assert.rejects(engine.resumeJob(first.id), /only a suspended recovery plan can be resumed/);
   });
 
@@ -82,7 +101,10 @@ describe("recovery plans", () => {
     const planned = await engine.runPlan("two", { type: "planned" });
     assert.equal(planned.state, "Failed");
     assert.match(planned.error!.message, /pre-flight.*exited with 1/);
-    assert.deepEqual(planned.tasks.map((t) => t.state), ["Failed", "NotStarted"]);
+    assert.deepEqual(
+      planned.tasks.map((t) => t.state),
+      ["Failed", "NotStarted"],
+    );
     assert.deepEqual([(await engine.item("a")).activeSite, (await engine.item("b")).activeSite], ["primary", "primary"]);
 
     const test = await engine.runPlan("two", { type: "test", point: "latest-processed" });
@@ -103,9 +125,18 @@ describe("recovery plans", () => {
     const dir = tempDir();
     const { engine } = await recoveryVault(dir);
     await machine(engine, dir, "a");
-    const attempt = (spec: unknown) => engine.addPlan(spec).then(() => assert.fail("accepted"), (e: ValidationError) => e.failures);
-    assert.deepEqual(await attempt({ name: "p", groups: [{ items: ["a", "ghost"] }] }), [{ property: "groups.0.items.1", reason: "no protected item named 'ghost'" }]);
-    assert.deepEqual((await attempt({ name: "p", groups: [{ items: ["a"] }, { items: ["a"] }] }))[0], { property: "groups.1.items.0", reason: "'a' is already in group 1" });
+    const attempt = (spec: unknown) =>
+      engine.addPlan(spec).then(
+        () => assert.fail("accepted"),
+        (e: ValidationError) => e.failures,
+      );
+    assert.deepEqual(await attempt({ name: "p", groups: [{ items: ["a", "ghost"] }] }), [
+      { property: "groups.0.items.1", reason: "no protected item named 'ghost'" },
+    ]);
+    assert.deepEqual((await attempt({ name: "p", groups: [{ items: ["a"] }, { items: ["a"] }] }))[0], {
+      property: "groups.1.items.0",
+      reason: "'a' is already in group 1",
+    });
     assert.equal((await attempt({ name: "p", groups: [{ items: ["a"], before: [{ name: "x", kind: "script" }] }] }))[0].property, "groups.0.before.0.command");
     const many = Array.from({ length: 101 }, (_, i) => `m${i}`);
     assert.match((await attempt({ name: "p", groups: [{ items: many }] })).map((f) => f.reason).join(), /at most 100 machines/);

@@ -42,15 +42,27 @@ describe("private vault files", () => {
     assert.equal((await daemon.call<{ items: unknown[] }>("GET", "/v1/status")).items.length, 1);
     await daemon.stop(15_000);
     const entries = await modes(vault);
-    for (const expected of ["catalog.sqlite", "lock.sqlite", "lock.sqlite.holder", "vault.json", "admin.token"]) assert.ok(entries.some((e) => e.file === expected), `${expected} exists`);
-    assert.ok(entries.some((e) => e.file.endsWith(".pack")), "packs were written");
+    for (const expected of ["catalog.sqlite", "lock.sqlite", "lock.sqlite.holder", "vault.json", "admin.token"])
+      assert.ok(
+        entries.some((e) => e.file === expected),
+        `${expected} exists`,
+      );
+    assert.ok(
+      entries.some((e) => e.file.endsWith(".pack")),
+      "packs were written",
+    );
     assertPrivate(entries);
   });
 
   it("the deployment harness keeps its state file and key 0600 in a 0700 directory", async () => {
     const stateDir = path.join(dir, "harness-state");
     const file = path.join(stateDir, "dev.json");
-    saveState(file, { version: 1, resources: [{ urn: "urn:pulumi:dev::p::t::r", type: "t", name: "r", custom: true, id: "r", inputs: {}, outputs: { key: "s3cret" }, secretOutputs: ["key"] }] });
+    saveState(file, {
+      version: 1,
+      resources: [
+        { urn: "urn:pulumi:dev::p::t::r", type: "t", name: "r", custom: true, id: "r", inputs: {}, outputs: { key: "s3cret" }, secretOutputs: ["key"] },
+      ],
+    });
     assert.equal(loadState(file).resources[0].outputs.key, "s3cret");
     assertPrivate(await modes(stateDir));
   });

@@ -63,7 +63,10 @@ describe("Pulumi provider checks: caught in the first preview (the embedded defa
     daemons.started(pid);
     const item = await engine.item("db");
     assert.equal(item.state, "Protected");
-    assert.deepEqual(item.disks.map((d) => d.path), [disk]);
+    assert.deepEqual(
+      item.disks.map((d) => d.path),
+      [disk],
+    );
 
     // Without the setting the rule is the vault's parent again: refused in preview, though the daemon runs.
     assert.ok(refused(await run("preview", { disk })).startsWith(`${ITEM}property "disks.0.path": ${disk} is outside`));
@@ -147,7 +150,11 @@ describe("Pulumi provider: refresh sees what changed behind Pulumi's back, for e
   this.timeout(240_000);
   const root = tempDir("checks-drift-");
   const vault = path.join(root, "vault");
-  const run = harness(path.join(PULUMI_FIXTURES, "lifeboat-dr"), tempDir("checks-drift-state-"), () => ({ root, "lifeboat:endpoint": daemon.url, "lifeboat:token": daemon.token }));
+  const run = harness(path.join(PULUMI_FIXTURES, "lifeboat-dr"), tempDir("checks-drift-state-"), () => ({
+    root,
+    "lifeboat:endpoint": daemon.url,
+    "lifeboat:token": daemon.token,
+  }));
   let daemon: Daemon;
   let engine: EngineClient;
 
@@ -166,7 +173,10 @@ describe("Pulumi provider: refresh sees what changed behind Pulumi's back, for e
     assert.equal(ops(created).drill, "create");
     // Nothing changed yet: each kind reads back exactly what it holds (the machine's RPO moves on its own).
     const quiet = ok(await run("refresh", { drill: "true" }));
-    assert.deepEqual(Object.entries(ops(quiet)).filter(([name, op]) => name !== "web01" && op !== "same"), []);
+    assert.deepEqual(
+      Object.entries(ops(quiet)).filter(([name, op]) => name !== "web01" && op !== "same"),
+      [],
+    );
 
     const cleanup = await cli(["--vault", vault, "drill", "cleanup", "web01", "--notes", "by hand"]);
     assert.equal(cleanup.code, 0, cleanup.stderr);
@@ -177,11 +187,25 @@ describe("Pulumi provider: refresh sees what changed behind Pulumi's back, for e
     await engine.addNetworkMapping({ source: "corp", target: "dr-net2" });
     await engine.removeNetwork("dr-net");
     await engine.addNetwork({ name: "dr-net", site: "dr", subnets: ["10.3.0.0/24"] });
-    await engine.updateItem("web01", { host: "hv02", nics: [{ network: "corp" }, { network: "backup" }], recovery: { site: "dr", targetSize: "Standard_B1s" } });
+    await engine.updateItem("web01", {
+      host: "hv02",
+      nics: [{ network: "corp" }, { network: "backup" }],
+      recovery: { site: "dr", targetSize: "Standard_B1s" },
+    });
     await engine.replacePlan("shop", { name: "shop", groups: [{ items: ["web01"] }] });
 
     const refreshed = ok(await run("refresh", { drill: "true" }));
-    assert.deepEqual(ops(refreshed), { vault: "same", hq: "update", dr: "same", gold: "update", "dr-net": "update", corp: "update", web01: "update", shop: "update", drill: "delete" });
+    assert.deepEqual(ops(refreshed), {
+      vault: "same",
+      hq: "update",
+      dr: "same",
+      gold: "update",
+      "dr-net": "update",
+      corp: "update",
+      web01: "update",
+      shop: "update",
+      drill: "delete",
+    });
     const out = (name: string) => outputsOf(refreshed, name);
     assert.deepEqual(out("hq").hosts, ["hv01", "hv02"]);
     assert.deepEqual([out("gold").copyFrequency, out("gold").retentionHours], ["15m", 12]);
@@ -191,7 +215,11 @@ describe("Pulumi provider: refresh sees what changed behind Pulumi's back, for e
     assert.deepEqual(out("web01").nics, [{ network: "corp" }, { network: "backup" }]);
     assert.equal((out("web01").recovery as { targetSize: string }).targetSize, "Standard_B1s");
     assert.deepEqual((out("shop").groups as Array<{ after: unknown[] }>)[0].after, []);
-    assert.equal(refreshed.state.resources.some((r) => r.name === "drill"), false, "the cleaned-up drill left the state");
+    assert.equal(
+      refreshed.state.resources.some((r) => r.name === "drill"),
+      false,
+      "the cleaned-up drill left the state",
+    );
 
     await engine.removeNetworkMapping("corp");
     await engine.removeNetwork("dr-net2");

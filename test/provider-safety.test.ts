@@ -16,7 +16,11 @@ import { embeddedDaemonPid, harness, inventoryOf, ok, ops, outputsOf, PULUMI_FIX
 const SAFETY = path.join(PULUMI_FIXTURES, "provider-safety");
 
 /** What the engine holds of each kind the fixture declares, as the vault's objects are set up below. */
-async function seed(engine: Pick<Engine, "addSite" | "addPolicy" | "addNetwork" | "addNetworkMapping" | "protect" | "replicateNow" | "addPlan">, root: string, cycles: number) {
+async function seed(
+  engine: Pick<Engine, "addSite" | "addPolicy" | "addNetwork" | "addNetworkMapping" | "protect" | "replicateNow" | "addPlan">,
+  root: string,
+  cycles: number,
+) {
   await engine.addSite({ name: "hq", kind: "hyperv", hosts: ["hv01"] });
   await engine.addSite({ name: "dr", kind: "recovery", path: path.join(root, "recovery") });
   await engine.addPolicy({ name: "silver", copyFrequency: "5m", retentionHours: 24 });
@@ -62,11 +66,23 @@ describe("Pulumi provider safety: through a daemon", function () {
   it("a new resource named like an object the engine has fails its check, naming the property, for every named kind; nothing is recorded", async () => {
     const before = await inventory();
     const points = await pointIds("db");
-    const kinds: Array<[string, string]> = [["hq", "name"], ["dr", "name"], ["silver", "name"], ["dr-net", "name"], ["corp", "source"], ["db", "name"], ["shop", "name"]];
+    const kinds: Array<[string, string]> = [
+      ["hq", "name"],
+      ["dr", "name"],
+      ["silver", "name"],
+      ["dr-net", "name"],
+      ["corp", "source"],
+      ["db", "name"],
+      ["shop", "name"],
+    ];
     for (const [object, property] of kinds) {
       const result = await run("up", { declare: object }, `taken-${object}`);
       assert.equal(result.ok, false, `${object}: ${result.output}`);
-      assert.match(result.errors[0], new RegExp(`check failed: property "${property}": .*'${object}' exists in the vault already.*adopt: true`), result.errors[0]);
+      assert.match(
+        result.errors[0],
+        new RegExp(`check failed: property "${property}": .*'${object}' exists in the vault already.*adopt: true`),
+        result.errors[0],
+      );
       assert.deepEqual(lifeboatResources(result), [], `${object} is not in the state`);
       assert.deepEqual(ops(result), {}, `${object}: no step ran`);
     }
@@ -76,14 +92,27 @@ describe("Pulumi provider safety: through a daemon", function () {
 
   it("nested arguments take Outputs: a TypeScript program passing them type-checks and deploys those values", async () => {
     const disk = path.join(root, "disks", "web.img");
-    const nested = harness(path.join(PULUMI_FIXTURES, "nested-inputs"), stateDir, { root, disk, "lifeboat:endpoint": daemon.url, "lifeboat:token": daemon.token });
+    const nested = harness(path.join(PULUMI_FIXTURES, "nested-inputs"), stateDir, {
+      root,
+      disk,
+      "lifeboat:endpoint": daemon.url,
+      "lifeboat:token": daemon.token,
+    });
     const up = ok(await nested("up"));
     assert.deepEqual(ops(up), { vault: "create", "n-hq": "create", "n-dr": "create", "n-gold": "create", "n-web": "create", "n-plan": "create" });
     const web = await engine.item("n-web");
-    assert.deepEqual(web.disks.map((d) => d.path), [disk], "disks[0].path");
+    assert.deepEqual(
+      web.disks.map((d) => d.path),
+      [disk],
+      "disks[0].path",
+    );
     assert.equal(web.state, "Protected");
     const plan = await engine.getPlan("n-plan");
-    assert.deepEqual(plan.groups.map((g) => [g.items, g.after.map((a) => a.command)]), [[["n-web"], ["test -n n-web"]]], "groups[0].items[0] and an action's command");
+    assert.deepEqual(
+      plan.groups.map((g) => [g.items, g.after.map((a) => a.command)]),
+      [[["n-web"], ["test -n n-web"]]],
+      "groups[0].items[0] and an action's command",
+    );
     // recovery.site reached the engine: a drill comes up at n-dr.
     const drill = await engine.drill("n-web");
     assert.equal(drill.state, "Succeeded", JSON.stringify(drill.error));
@@ -95,14 +124,22 @@ describe("Pulumi provider safety: through a daemon", function () {
   it("destroying a Vault revokes its registration key: an agent can no longer register with it", async () => {
     await engine.addSite({ name: "edge", kind: "physical" });
     const register = async (registrationKey: string) => {
-      const res = await fetch(new URL("/v1/agents/register", daemon.url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ host: "edge01", site: "edge", registrationKey }) });
+      const res = await fetch(new URL("/v1/agents/register", daemon.url), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ host: "edge01", site: "edge", registrationKey }),
+      });
       return { status: res.status, body: (await res.json()) as { error?: { message: string } } };
     };
     const up = ok(await run("up", { declare: "vault" }, "vault"));
     const key = outputsOf(up, "the-vault").registrationKey as string;
     assert.match(key, /^\S{20,}$/);
     const destroyed = ok(await run("destroy", {}, "vault"));
-    assert.match(destroyed.output, /info: lifeboat: the vault .* left the stack: its registration key is revoked/, "the provider says what the delete did, and that the data stays");
+    assert.match(
+      destroyed.output,
+      /info: lifeboat: the vault .* left the stack: its registration key is revoked/,
+      "the provider says what the delete did, and that the data stays",
+    );
     assert.match(destroyed.output, /stays/);
     const refused = await register(key);
     assert.equal(refused.status, 401, JSON.stringify(refused.body));
@@ -142,11 +179,18 @@ describe("Pulumi provider safety: through a daemon", function () {
       const up = ok(await run("up", { ...app(), dbPath: moved() }, "disks"));
       assert.equal(ops(up).dbcopy, "update");
       const item = await engine.item("app");
-      assert.deepEqual(item.disks.map((d) => [d.name, d.path]), [["os", moved()]]);
+      assert.deepEqual(
+        item.disks.map((d) => [d.name, d.path]),
+        [["os", moved()]],
+      );
       assert.equal(item.state, "Protected");
       assert.deepEqual(await pointIds("app"), points, "every point is kept");
       const since = (await jobsOf("app")).filter((j) => !jobsBefore.some((b) => b.id === j.id));
-      assert.deepEqual(since.filter((j) => j.type !== "Replicate"), [], "no protection, unprotection or drill cleanup ran");
+      assert.deepEqual(
+        since.filter((j) => j.type !== "Replicate"),
+        [],
+        "no protection, unprotection or drill cleanup ran",
+      );
       const drills = (await jobsOf("app")).filter((j) => j.type.startsWith("TestFailover"));
       assert.equal(drills[0].type, "TestFailover", "the drill is not cleaned up");
       assert.ok(fs.existsSync(drillDir), "the drill machine's disks are still there");
@@ -174,7 +218,10 @@ describe("Pulumi provider safety: through a daemon", function () {
 
       assert.equal((await engine.drillCleanup("app")).state, "Succeeded");
       ok(await run("up", { declare: "" }, "disks"));
-      assert.equal((await engine.status()).items.some((i) => i.name === "app"), false);
+      assert.equal(
+        (await engine.status()).items.some((i) => i.name === "app"),
+        false,
+      );
     });
   });
 
@@ -204,12 +251,22 @@ describe("Pulumi provider safety: through a daemon", function () {
       assert.equal((await engine.jobs({ target: "db", limit: 1000 })).filter((j) => j.type === "EnableProtection").length, protections, "no new protection");
       assert.equal(adopted.state.resources.find((r) => r.name === "dbcopy")?.id, "db");
       assert.equal(outputsOf(adopted, "dbcopy").protectionState, "Protected");
-      assert.deepEqual(ops(ok(await run("up", { declare: "silver,db", adopt: "true", retentionHours: "12", group: "tier1" }, "adopt"))), { x: "same", dbcopy: "same" });
+      assert.deepEqual(ops(ok(await run("up", { declare: "silver,db", adopt: "true", retentionHours: "12", group: "tier1" }, "adopt"))), {
+        x: "same",
+        dbcopy: "same",
+      });
 
       const removed = ok(await run("up", { declare: "" }, "adopt"));
       assert.deepEqual(ops(removed), { x: "delete", dbcopy: "delete" });
-      assert.equal((await engine.status()).items.some((i) => i.name === "db"), false, "the adopted machine is the stack's: removal unprotects it");
-      assert.equal((await engine.listPolicies()).some((p) => p.name === "silver"), false);
+      assert.equal(
+        (await engine.status()).items.some((i) => i.name === "db"),
+        false,
+        "the adopted machine is the stack's: removal unprotects it",
+      );
+      assert.equal(
+        (await engine.listPolicies()).some((p) => p.name === "silver"),
+        false,
+      );
     });
   });
 });
@@ -244,10 +301,16 @@ describe("Pulumi provider safety: a failed create with the engine out of the che
   // directory is removed by an earlier-registered `after` hook, which would leave the daemon running.
   afterEach(stopDaemon);
   after(() => {
-    Object.assign(process.env, Object.fromEntries(Object.entries({ LIFEBOAT_ENDPOINT: saved.endpoint, LIFEBOAT_TOKEN: saved.token }).filter(([, v]) => v !== undefined)));
+    Object.assign(
+      process.env,
+      Object.fromEntries(Object.entries({ LIFEBOAT_ENDPOINT: saved.endpoint, LIFEBOAT_TOKEN: saved.token }).filter(([, v]) => v !== undefined)),
+    );
   });
 
-  for (const [object, logical] of [["silver", "x"], ["db", "dbcopy"]]) {
+  for (const [object, logical] of [
+    ["silver", "x"],
+    ["db", "dbcopy"],
+  ]) {
     it(`a create that fails because '${object}' exists records nothing, and removing the declaration leaves the engine's '${object}' alone`, async () => {
       await stopDaemon();
       const points = await pointIds("db");
@@ -258,7 +321,10 @@ describe("Pulumi provider safety: a failed create with the engine out of the che
       assert.deepEqual(lifeboatResources(failed), [], "the stack does not hold an object its create did not make");
 
       ok(await run("up", { declare: "" }));
-      assert.ok((await cli.ok("policy", "list", "--json")).json().some((p: { name: string }) => p.name === "silver"), "silver is still there");
+      assert.ok(
+        (await cli.ok("policy", "list", "--json")).json().some((p: { name: string }) => p.name === "silver"),
+        "silver is still there",
+      );
       assert.deepEqual(await pointIds("db"), points, "db is still protected, with every point");
     });
   }

@@ -64,11 +64,23 @@ describe("Pulumi provider (programs importing lifeboat, real dynamic-provider, r
     const result = ok(await run("up"));
     assert.deepEqual(ops(result), every("create"));
     const inv = await inventory();
-    assert.deepEqual(inv.sites.map((s) => [s.name, s.kind, s.hosts]), [["dr", "recovery", []], ["hq", "hyperv", ["hv01"]]]);
-    assert.deepEqual(inv.policies.map((p) => p.name), ["gold", "gold-failback"]);
+    assert.deepEqual(
+      inv.sites.map((s) => [s.name, s.kind, s.hosts]),
+      [
+        ["dr", "recovery", []],
+        ["hq", "hyperv", ["hv01"]],
+      ],
+    );
+    assert.deepEqual(
+      inv.policies.map((p) => p.name),
+      ["gold", "gold-failback"],
+    );
     assert.deepEqual(inv.networks, [{ name: "dr-net", site: "dr", subnets: ["10.1.0.0/24"] }]);
     assert.deepEqual(inv.mappings, [{ source: "corp", target: "dr-net" }]);
-    assert.deepEqual(inv.plans.map((p) => [p.name, p.groups.map((g) => g.items)]), [["shop", [["web01"]]]]);
+    assert.deepEqual(
+      inv.plans.map((p) => [p.name, p.groups.map((g) => g.items)]),
+      [["shop", [["web01"]]]],
+    );
     // create waited for enable-protection: the machine is replicated, with a point.
     const item = await engine.item("web01");
     assert.equal(item.state, "Protected");
@@ -92,7 +104,9 @@ describe("Pulumi provider (programs importing lifeboat, real dynamic-provider, r
     const raw = JSON.parse(text).resources.find((r: { name: string }) => r.name === "vault").outputs.registrationKey;
     assert.equal(raw["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
 
-    const providers = loadState(file).resources.filter((r) => r.custom).map((r) => [r.name, r.outputs.__provider as string] as const);
+    const providers = loadState(file)
+      .resources.filter((r) => r.custom)
+      .map((r) => [r.name, r.outputs.__provider as string] as const);
     const sites = providers.filter(([n]) => n === "hq" || n === "dr").map(([, p]) => p);
     assert.equal(sites[0], sites[1], "resources of one kind share one serialized provider");
     for (const [name, text] of providers) {
@@ -119,7 +133,10 @@ describe("Pulumi provider (programs importing lifeboat, real dynamic-provider, r
     // The first error is the check's; the program may add its own as the run stops.
     const policy = await run("preview", { retentionHours: "100" });
     assert.equal(policy.ok, false);
-    assert.equal(policy.errors[0], 'gold [pulumi-nodejs:dynamic/lifeboat:ReplicationPolicy]: check failed: property "retentionHours": must be at most 72 hours');
+    assert.equal(
+      policy.errors[0],
+      'gold [pulumi-nodejs:dynamic/lifeboat:ReplicationPolicy]: check failed: property "retentionHours": must be at most 72 hours',
+    );
 
     const missing = path.join(root, "disks", "missing.img");
     const disk = await run("preview", { osDisk: missing });
@@ -129,12 +146,18 @@ describe("Pulumi provider (programs importing lifeboat, real dynamic-provider, r
 
     const plan = await run("up", { planItem: "ghost" });
     assert.equal(plan.ok, false);
-    assert.match(plan.errors[0], /^shop \[pulumi-nodejs:dynamic\/lifeboat:RecoveryPlan\]: check failed: property "groups\.0\.items\.0": no protected item named 'ghost'/);
+    assert.match(
+      plan.errors[0],
+      /^shop \[pulumi-nodejs:dynamic\/lifeboat:RecoveryPlan\]: check failed: property "groups\.0\.items\.0": no protected item named 'ghost'/,
+    );
     assert.match(plan.errors[0], /pass the ProtectedItem's `name` output/);
 
     assert.deepEqual(await inventory(), before);
     // Which resources the program reached before it stopped varies; none of them changed.
-    assert.ok(Object.entries(ops(plan)).every(([name, op]) => name === "shop" || op === "same"), JSON.stringify(ops(plan)));
+    assert.ok(
+      Object.entries(ops(plan)).every(([name, op]) => name === "shop" || op === "same"),
+      JSON.stringify(ops(plan)),
+    );
   });
 
   it("a Drill brings the machine up at the recovery site with a report, and its delete leaves nothing behind", async () => {
@@ -148,8 +171,14 @@ describe("Pulumi provider (programs importing lifeboat, real dynamic-provider, r
       startedAt: string;
     };
     const points = await engine.points("web01");
-    assert.ok(points.some((p) => p.id === report.point.id), "the report names a point of the machine");
-    assert.deepEqual(report.machines.map((m) => [m.item, m.name]), [["web01", "web01"]]);
+    assert.ok(
+      points.some((p) => p.id === report.point.id),
+      "the report names a point of the machine",
+    );
+    assert.deepEqual(
+      report.machines.map((m) => [m.item, m.name]),
+      [["web01", "web01"]],
+    );
     assert.match(report.machines[0].ip, /^10\.1\.0\.\d+$/);
     assert.equal(report.checksPassed, true);
     assert.ok(fs.existsSync(drillDir), "the drill machine's disks are at the recovery site");
@@ -166,7 +195,10 @@ describe("Pulumi provider (programs importing lifeboat, real dynamic-provider, r
   it("a failed job comes back as an error naming the machine and the task that failed", async () => {
     const result = await run("up", { broken: "true" });
     assert.equal(result.ok, false);
-    assert.match(result.errors[0], /^web02 \[pulumi-nodejs:dynamic\/lifeboat:ProtectedItem\]: create failed: EnableProtection of 'web02' failed at task '[^']+': .*disk busy/);
+    assert.match(
+      result.errors[0],
+      /^web02 \[pulumi-nodejs:dynamic\/lifeboat:ProtectedItem\]: create failed: EnableProtection of 'web02' failed at task '[^']+': .*disk busy/,
+    );
     // The machine exists in the engine (to retry), so the stack keeps it too, with what the engine reports...
     const kept = result.state.resources.find((r) => r.name === "web02");
     assert.equal(kept?.id, "web02", "a half-created machine stays in the state");
@@ -174,7 +206,10 @@ describe("Pulumi provider (programs importing lifeboat, real dynamic-provider, r
     // ...and a program that no longer declares it removes it.
     const tidy = ok(await run("up"));
     assert.equal(ops(tidy).web02, "delete");
-    assert.equal((await engine.status()).items.some((i) => i.name === "web02"), false);
+    assert.equal(
+      (await engine.status()).items.some((i) => i.name === "web02"),
+      false,
+    );
   });
 
   it("destroy removes everything the program made", async () => {
@@ -199,7 +234,10 @@ describe("Pulumi provider: the embedded default (no endpoint configured)", () =>
     delete process.env.LIFEBOAT_TOKEN;
   });
   after(async () => {
-    Object.assign(process.env, Object.fromEntries(Object.entries({ LIFEBOAT_ENDPOINT: saved.endpoint, LIFEBOAT_TOKEN: saved.token }).filter(([, v]) => v !== undefined)));
+    Object.assign(
+      process.env,
+      Object.fromEntries(Object.entries({ LIFEBOAT_ENDPOINT: saved.endpoint, LIFEBOAT_TOKEN: saved.token }).filter(([, v]) => v !== undefined)),
+    );
     if (pid) await stopProcess(pid);
   });
 
@@ -215,14 +253,20 @@ describe("Pulumi provider: the embedded default (no endpoint configured)", () =>
     pid = record.pid;
     assert.equal(outputsOf(up, "vault").endpoint, record.url);
     const engine = new EngineClient(record.url, fs.readFileSync(path.join(vaultDir, LOCAL_TOKEN_FILE), "utf8").trim());
-    assert.deepEqual((await engine.listPolicies()).map((p) => [p.name, p.copyFrequency, p.retentionHours]), [
-      ["silver", "15m", 4],
-      ["silver-failback", "15m", 4],
-    ]);
+    assert.deepEqual(
+      (await engine.listPolicies()).map((p) => [p.name, p.copyFrequency, p.retentionHours]),
+      [
+        ["silver", "15m", 4],
+        ["silver-failback", "15m", 4],
+      ],
+    );
     assert.deepEqual(ops(ok(await run("up"))), { vault: "same", hq: "same", silver: "same" });
     assert.equal(daemonRecord(vaultDir)?.pid, pid, "the running daemon is used again, not a second one");
 
-    assert.deepEqual((await engine.listSites()).map((s) => s.name), ["hq"]);
+    assert.deepEqual(
+      (await engine.listSites()).map((s) => s.name),
+      ["hq"],
+    );
     ok(await run("destroy"));
     await waitFor("the daemon the provider started to stop with the Vault", () => (alive(pid!) ? undefined : true));
     assert.equal(daemonRecord(vaultDir), undefined);

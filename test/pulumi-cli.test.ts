@@ -42,16 +42,30 @@ describe("examples through the real pulumi CLI", function () {
       const engine = new EngineClient(daemon.url, daemon.token);
       const project = path.resolve(__dirname, "..", "examples", "quickstart");
       const configFile = path.join(dir, "Pulumi.test.yaml"); // not in the repository
-      const env = { ...process.env, PULUMI_BACKEND_URL: `file://${path.join(dir, "backend")}`, PULUMI_CONFIG_PASSPHRASE: "lifeboat-test", PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_NODEJS_TRANSPILE_ONLY: "true" };
+      const env = {
+        ...process.env,
+        PULUMI_BACKEND_URL: `file://${path.join(dir, "backend")}`,
+        PULUMI_CONFIG_PASSPHRASE: "lifeboat-test",
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+      };
       const cli = (...args: string[]) => exec(pulumi!, [...args, "--non-interactive", "--stack", "test"], { cwd: project, env, maxBuffer: 64 << 20 });
       await exec(pulumi!, ["stack", "init", "test", "--non-interactive"], { cwd: project, env });
-      for (const [key, value] of [["vaultPath", vault], ["dataDir", path.join(dir, "data")], ["lifeboat:endpoint", daemon.url]]) await cli("config", "set", key, value, "--config-file", configFile);
+      for (const [key, value] of [
+        ["vaultPath", vault],
+        ["dataDir", path.join(dir, "data")],
+        ["lifeboat:endpoint", daemon.url],
+      ])
+        await cli("config", "set", key, value, "--config-file", configFile);
       await cli("config", "set", "--secret", "lifeboat:token", daemon.token, "--config-file", configFile);
 
       await cli("preview", "--config-file", configFile);
       assert.deepEqual((await engine.status()).items, [], "preview created nothing");
       await cli("up", "--yes", "--skip-preview", "--config-file", configFile);
-      assert.deepEqual((await engine.status()).items.map((i) => [i.name, i.state]).sort(), [["db", "Protected"], ["web", "Protected"]]);
+      assert.deepEqual((await engine.status()).items.map((i) => [i.name, i.state]).sort(), [
+        ["db", "Protected"],
+        ["web", "Protected"],
+      ]);
       await cli("preview", "--expect-no-changes", "--config-file", configFile);
       await cli("refresh", "--yes", "--config-file", configFile);
       await cli("destroy", "--yes", "--config-file", configFile);

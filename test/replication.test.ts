@@ -12,7 +12,16 @@ describe("replication: recovery points are byte-exact", () => {
     const data = path.join(dir, "data.img");
     await makeDisk(os, 40);
     await makeDisk(data, 24, 3);
-    const job = await engine.protect({ name: "vm1", site: "hq", host: "host1", policy: "gold", disks: [{ name: "os", path: os, os: true }, { name: "data", path: data }] });
+    const job = await engine.protect({
+      name: "vm1",
+      site: "hq",
+      host: "host1",
+      policy: "gold",
+      disks: [
+        { name: "os", path: os, os: true },
+        { name: "data", path: data },
+      ],
+    });
     assert.equal(job.state, "Succeeded", JSON.stringify(job.error));
 
     // A copy of both disks at every capture, keyed by point id.
@@ -84,13 +93,25 @@ describe("replication: recovery points are byte-exact", () => {
       name: "vm",
       site: "hq",
       policy: "gold",
-      disks: [{ name: "os", path: path.join(dir, "os.img"), os: true }, { name: "scratch", path: path.join(dir, "scratch.img") }],
+      disks: [
+        { name: "os", path: path.join(dir, "os.img"), os: true },
+        { name: "scratch", path: path.join(dir, "scratch.img") },
+      ],
       excludedDisks: ["scratch"],
     });
     assert.equal(job.state, "Succeeded");
     const [point] = await engine.points("vm");
-    assert.deepEqual(point.disks.map((d) => d.name), ["os"]);
+    assert.deepEqual(
+      point.disks.map((d) => d.name),
+      ["os"],
+    );
     const status = await engine.item("vm");
-    assert.deepEqual(status.disks.map((d) => [d.name, d.excluded]), [["os", false], ["scratch", true]]);
+    assert.deepEqual(
+      status.disks.map((d) => [d.name, d.excluded]),
+      [
+        ["os", false],
+        ["scratch", true],
+      ],
+    );
   });
 });

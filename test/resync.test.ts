@@ -11,7 +11,12 @@ describe("resync", () => {
 
     // Damage three stored blocks in their pack files (flip bytes in the middle of each).
     const catalog = new Database(path.join(engine.vault.dir, "catalog.sqlite"), { readonly: true });
-    const victims = catalog.prepare("select id, pack, offset, length from blocks order by id limit 3").all() as Array<{ id: string; pack: string; offset: number; length: number }>;
+    const victims = catalog.prepare("select id, pack, offset, length from blocks order by id limit 3").all() as Array<{
+      id: string;
+      pack: string;
+      offset: number;
+      length: number;
+    }>;
     catalog.close();
     for (const v of victims) {
       const handle = await fs.open(path.join(engine.vault.dir, "store", v.pack), "r+");

@@ -28,7 +28,10 @@ describe("retry", () => {
     }
     assert.deepEqual(gaps, [1, 2, 4, 8, 10, 30, 30]);
     assert.equal((await engine.item("vm")).failures, 8);
-    assert.deepEqual([1, 2, 3, 4, 5, 6, 9].map((n) => retryDelayMs(n) / MINUTE), [1, 2, 4, 8, 10, 30, 30]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6, 9].map((n) => retryDelayMs(n) / MINUTE),
+      [1, 2, 4, 8, 10, 30, 30],
+    );
 
     // Once the store works again the next attempt succeeds and clears the streak.
     faulty.failWith = null;

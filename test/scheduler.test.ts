@@ -10,7 +10,10 @@ describe("scheduler", () => {
     const dir = tempDir();
     const { engine, clock } = await newVault(dir);
     await engine.addPolicy({ name: "slow", copyFrequency: "15m" });
-    for (const [name, policy] of [["fast", "gold"], ["slow", "slow"]]) {
+    for (const [name, policy] of [
+      ["fast", "gold"],
+      ["slow", "slow"],
+    ]) {
       await makeDisk(path.join(dir, `${name}.img`), 2);
       await engine.protect({ name, site: "hq", policy, disks: [{ name: "os", path: path.join(dir, `${name}.img`), os: true }] });
     }
@@ -37,7 +40,10 @@ describe("scheduler", () => {
     await makeDisk(path.join(dir, "os.img"), 3);
     const job = await engine.protect({ name: "vm", site: "hq", policy: "tonight", disks: [{ name: "os", path: path.join(dir, "os.img"), os: true }] });
     assert.equal(job.state, "Suspended");
-    assert.deepEqual(job.tasks.map((t) => t.state), ["Succeeded", "Succeeded", "NotStarted", "NotStarted"]);
+    assert.deepEqual(
+      job.tasks.map((t) => t.state),
+      ["Succeeded", "Succeeded", "NotStarted", "NotStarted"],
+    );
     assert.equal((await engine.item("vm")).state, "InitialReplicationPending");
     clock.advance(HOUR);
     assert.deepEqual((await engine.tick()).initialReplications, []);
@@ -45,7 +51,10 @@ describe("scheduler", () => {
     assert.deepEqual((await engine.tick()).initialReplications, ["vm"]);
     const done = await engine.job(job.id);
     assert.equal(done.state, "Succeeded");
-    assert.deepEqual(done.tasks.map((t) => t.state), ["Succeeded", "Succeeded", "Succeeded", "Succeeded"]);
+    assert.deepEqual(
+      done.tasks.map((t) => t.state),
+      ["Succeeded", "Succeeded", "Succeeded", "Succeeded"],
+    );
     assert.equal((await engine.item("vm")).state, "Protected");
     assert.equal((await engine.points("vm")).length, 1);
   });
@@ -78,7 +87,10 @@ describe("scheduler", () => {
   it("runs a required resync only inside the policy's resync window", async () => {
     const dir = tempDir();
     let faulty!: FaultyStore;
-    const { engine, clock } = await newVault(dir, { wrapStore: (s) => (faulty = new FaultyStore(s)), policy: { resyncWindow: { start: "22:00", end: "06:00" } } });
+    const { engine, clock } = await newVault(dir, {
+      wrapStore: (s) => (faulty = new FaultyStore(s)),
+      policy: { resyncWindow: { start: "22:00", end: "06:00" } },
+    });
     const day = new Date(clock.now());
     clock.set(new Date(day.getFullYear(), day.getMonth(), day.getDate(), 12, 0).getTime()); // local noon
     await makeDisk(path.join(dir, "os.img"), 4);

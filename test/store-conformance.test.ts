@@ -45,8 +45,14 @@ function localHarness(open: (root: string) => LocalBackend): () => Promise<Backe
   };
 }
 
-describeBackendConformance("LocalBackend", localHarness((root) => new LocalBackend(root)));
-describeBackendConformance("ShortWritingBackend, faults off", localHarness((root) => new ShortWritingBackend(root)));
+describeBackendConformance(
+  "LocalBackend",
+  localHarness((root) => new LocalBackend(root)),
+);
+describeBackendConformance(
+  "ShortWritingBackend, faults off",
+  localHarness((root) => new ShortWritingBackend(root)),
+);
 
 describe("Backend faults: a failed put", () => {
   for (const [label, budget] of [
@@ -64,7 +70,10 @@ describe("Backend faults: a failed put", () => {
       await assert.rejects(backend.put("packs/ab/new.pack", [randomBytes(500_000)]), (e: NodeJS.ErrnoException) => e.code === "ENOSPC");
       await assert.rejects(backend.put("packs/ab/kept.pack", [randomBytes(500_000)]), (e: NodeJS.ErrnoException) => e.code === "ENOSPC");
       const reader = new LocalBackend(path.join(dir, "store"));
-      assert.deepEqual((await reader.list("")).map((o) => o.name), ["packs/ab/kept.pack"]);
+      assert.deepEqual(
+        (await reader.list("")).map((o) => o.name),
+        ["packs/ab/kept.pack"],
+      );
       assert.equal(await reader.stat("packs/ab/new.pack"), undefined);
       assert.ok((await reader.get("packs/ab/kept.pack")).equals(old), "the old object, whole");
       assert.deepEqual(await reader.leftovers(), [], "the failed put's temporary file is gone");
@@ -78,7 +87,10 @@ describe("Backend faults: a failed put", () => {
  * A block store harness on a local directory and a catalog: `build` stacks the layers on the backend
  * and index. Writes below fail while `failWrites` is on (a full filesystem, or the wrapper's fault).
  */
-function stackHarness(build: (backend: Backend, index: SqlPackIndex) => BlockStore, faults: "filesystem" | "wrapper" = "filesystem"): () => Promise<BlockStoreHarness> {
+function stackHarness(
+  build: (backend: Backend, index: SqlPackIndex) => BlockStore,
+  faults: "filesystem" | "wrapper" = "filesystem",
+): () => Promise<BlockStoreHarness> {
   return async () => {
     const dir = freshDir();
     const root = path.join(dir, "store");
@@ -102,11 +114,22 @@ function stackHarness(build: (backend: Backend, index: SqlPackIndex) => BlockSto
 }
 
 const key = SealingKey.generate();
-describeBlockStoreConformance("packed", stackHarness((backend, index) => new PackedBlockStore(backend, index)));
-describeBlockStoreConformance("compressed (blockStoreOn, no key)", stackHarness((backend, index) => blockStoreOn(backend, index, undefined)));
-describeBlockStoreConformance("encrypted (blockStoreOn with a data key)", stackHarness((backend, index) => blockStoreOn(backend, index, key)));
-describeBlockStoreConformance("FaultyStore over the encrypted stack, faults off (and on)", stackHarness((backend, index) => blockStoreOn(backend, index, key), "wrapper"));
-
+describeBlockStoreConformance(
+  "packed",
+  stackHarness((backend, index) => new PackedBlockStore(backend, index)),
+);
+describeBlockStoreConformance(
+  "compressed (blockStoreOn, no key)",
+  stackHarness((backend, index) => blockStoreOn(backend, index, undefined)),
+);
+describeBlockStoreConformance(
+  "encrypted (blockStoreOn with a data key)",
+  stackHarness((backend, index) => blockStoreOn(backend, index, key)),
+);
+describeBlockStoreConformance(
+  "FaultyStore over the encrypted stack, faults off (and on)",
+  stackHarness((backend, index) => blockStoreOn(backend, index, key), "wrapper"),
+);
 
 describe("SharedPacks: packs another writer put into the store", () => {
   it("unfit names the packs that are missing or too short; adopt indexes their blocks only when the catalog transaction commits", async () => {

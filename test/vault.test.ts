@@ -40,18 +40,28 @@ describe("vault", () => {
     const dir = tempDir();
     const file = path.join(dir, "lock.sqlite");
     // Another process takes the lock and keeps it.
-    const holder = spawn(process.execPath, ["-e", `
+    const holder = spawn(
+      process.execPath,
+      [
+        "-e",
+        `
       const Database = require("better-sqlite3");
       const db = new Database(${JSON.stringify(file)});
       db.exec("BEGIN EXCLUSIVE");
       require("fs").writeFileSync(${JSON.stringify(file + ".holder")}, JSON.stringify({ pid: process.pid, host: "elsewhere" }));
       console.log("held");
       setInterval(() => {}, 1000);
-    `], { cwd: path.resolve(__dirname, ".."), stdio: ["ignore", "pipe", "inherit"] });
+    `,
+      ],
+      { cwd: path.resolve(__dirname, ".."), stdio: ["ignore", "pipe", "inherit"] },
+    );
     await new Promise((resolve) => holder.stdout!.once("data", resolve));
     const lock = new VaultLock(file);
     after(() => lock.close());
-    await assert.rejects(lock.run(async () => "ran", 300), (e: EngineError) => e.code === "VaultBusy" && e.message.includes(`process ${holder.pid} on elsewhere`));
+    await assert.rejects(
+      lock.run(async () => "ran", 300),
+      (e: EngineError) => e.code === "VaultBusy" && e.message.includes(`process ${holder.pid} on elsewhere`),
+    );
     const waiting = lock.run(async () => "ran after the holder died");
     holder.kill("SIGKILL");
     assert.equal(await waiting, "ran after the holder died");

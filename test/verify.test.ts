@@ -68,7 +68,14 @@ async function flipByte(vaultDir: string, id: string): Promise<void> {
 async function protectVm(engine: Engine, dir: string, blocks: number, extra: Record<string, unknown> = {}): Promise<string> {
   const disk = path.join(dir, "vm.img");
   await makeDisk(disk, blocks);
-  const job = await engine.protect({ name: "vm", site: "hq", policy: "gold", disks: [{ name: "os", path: disk, os: true }], recovery: { site: "dr", network: "dr-net" }, ...extra });
+  const job = await engine.protect({
+    name: "vm",
+    site: "hq",
+    policy: "gold",
+    disks: [{ name: "os", path: disk, os: true }],
+    recovery: { site: "dr", network: "dr-net" },
+    ...extra,
+  });
   assert.equal(job.state, "Succeeded", JSON.stringify(job.error));
   return disk;
 }
@@ -168,11 +175,14 @@ describe("verify (scrub)", () => {
       assert.equal(status.state, "ResyncRequired");
       assert.equal(status.resyncRequired, "ReplicaDamaged");
       const points = await engine.points("vm");
-      assert.deepEqual(points.map((p) => [p.id, p.damaged, p.damagedDisks]), [
-        [p1, true, [{ disk: "os", blocks: 2 }]],
-        [p2, true, [{ disk: "os", blocks: 3 }]],
-        [p3, true, [{ disk: "os", blocks: 6 }]],
-      ]);
+      assert.deepEqual(
+        points.map((p) => [p.id, p.damaged, p.damagedDisks]),
+        [
+          [p1, true, [{ disk: "os", blocks: 2 }]],
+          [p2, true, [{ disk: "os", blocks: 3 }]],
+          [p3, true, [{ disk: "os", blocks: 6 }]],
+        ],
+      );
       assert.match((await cli.ok("points", "vm")).stdout, /os: 6 block\(s\)/);
 
       const latest = await cli.run("verify", "vm", "--points", "latest", "--json");
@@ -207,9 +217,16 @@ describe("verify (scrub)", () => {
       assert.ok((await fs.readFile(path.join(out, "os"))).equals(await fs.readFile(disk)), "byte-exact");
 
       const all = await engine.verify({});
-      assert.deepEqual(damagedOf(all.result as VerifyResult), [{ point: p1, blocks: "os:1" }], "p2 and p3 were repaired with the blocks they share with the source");
+      assert.deepEqual(
+        damagedOf(all.result as VerifyResult),
+        [{ point: p1, blocks: "os:1" }],
+        "p2 and p3 were repaired with the blocks they share with the source",
+      );
       const points = await engine.points("vm");
-      assert.deepEqual(points.filter((p) => p.damaged).map((p) => p.id), [p1]);
+      assert.deepEqual(
+        points.filter((p) => p.damaged).map((p) => p.id),
+        [p1],
+      );
       const status = await engine.item("vm");
       assert.equal(status.state, "Protected");
       assert.equal(status.health, "Warning", "the latest point is intact again");
@@ -218,7 +235,10 @@ describe("verify (scrub)", () => {
       const materialize = await engine.materialize("vm", p1, path.join(dir, "old"));
       assert.equal(materialize.state, "Failed");
       assert.equal(materialize.error?.code, "PointDamaged");
-      assert.match(materialize.error!.message, new RegExp(`recovery point ${p1} of 'vm' is damaged \\(disk os: 1 damaged block\\(s\\), found by verify\\) and cannot be restored`));
+      assert.match(
+        materialize.error!.message,
+        new RegExp(`recovery point ${p1} of 'vm' is damaged \\(disk os: 1 damaged block\\(s\\), found by verify\\) and cannot be restored`),
+      );
       await assert.rejects(fs.access(path.join(dir, "old", "os")));
 
       const preview = (await engine.failoverPreview("vm", { type: "unplanned", point: p1 })) as FailoverImpact;
@@ -280,7 +300,10 @@ describe("verify (scrub)", () => {
       // Real time, as the daemon runs; 15-minute cycles, so none runs during the test.
       const { engine } = await newVault(dir, { clock: systemClock, policy: { copyFrequency: "15m" } });
       await makeDisk(path.join(dir, "vm.img"), 8);
-      assert.equal((await engine.protect({ name: "vm", site: "hq", policy: "gold", disks: [{ name: "os", path: path.join(dir, "vm.img"), os: true }] })).state, "Succeeded");
+      assert.equal(
+        (await engine.protect({ name: "vm", site: "hq", policy: "gold", disks: [{ name: "os", path: path.join(dir, "vm.img"), os: true }] })).state,
+        "Succeeded",
+      );
       const [point] = await engine.points("vm");
       await flipByte(engine.vault.dir, await blockIdOf(path.join(dir, "vm.img"), 3));
       const vault = engine.vault.dir;
@@ -299,7 +322,11 @@ describe("verify (scrub)", () => {
       const [, endpoint, tokenFile] = started.exec(log)!;
       const token = (await fs.readFile(tokenFile, "utf8")).trim();
       const call = async (method: string, url: string, body?: unknown) => {
-        const res = await fetch(`${endpoint}${url}`, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+        const res = await fetch(`${endpoint}${url}`, {
+          method,
+          headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
         return { status: res.status, body: (await res.json()) as any };
       };
 

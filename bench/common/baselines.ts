@@ -27,7 +27,10 @@ export async function durableCopy(source: string, target: string): Promise<numbe
 export async function durableCopyAll(sources: string[], targetDir: string): Promise<number> {
   const { ms } = await timed(async () => {
     await runCommand("cp", ["--sparse=auto", "--reflink=never", ...sources, targetDir]);
-    await runCommand("sync", sources.map((source) => path.join(targetDir, path.basename(source))));
+    await runCommand(
+      "sync",
+      sources.map((source) => path.join(targetDir, path.basename(source))),
+    );
   });
   return ms;
 }
@@ -37,7 +40,11 @@ export async function plainCopy(source: string, target: string): Promise<void> {
   await runCommand("cp", ["--reflink=never", source, target]);
 }
 
-const onPath = (program: string) => runCommand("sh", ["-c", `command -v ${program}`]).then(() => true, () => false);
+const onPath = (program: string) =>
+  runCommand("sh", ["-c", `command -v ${program}`]).then(
+    () => true,
+    () => false,
+  );
 
 /** rsync, installed from the distribution when missing. False (with the reason logged) when it cannot be had. */
 export async function ensureRsync(log: (line: string) => void): Promise<boolean> {

@@ -34,7 +34,14 @@ const cycle: Operation<"cycle"> = async ([vaultDir]) => {
     const packBytesBefore = await packBytes(engine);
     const { ms, value: job } = await timed(() => engine.replicateNow(ITEM));
     const [point] = resultOf<{ points: PointView[] }>(job).points;
-    return { ms, bytesRead: point.bytesRead, blocksChanged: point.blocksChanged, bytesStored: point.bytesStored, packBytesBefore, packBytesAfter: await packBytes(engine) };
+    return {
+      ms,
+      bytesRead: point.bytesRead,
+      blocksChanged: point.blocksChanged,
+      bytesStored: point.bytesStored,
+      packBytesBefore,
+      packBytesAfter: await packBytes(engine),
+    };
   } finally {
     await engine.close();
   }

@@ -85,7 +85,14 @@ export interface MachineInfo {
 
 export function describeMachine(cache: PageCache): MachineInfo {
   const cpus = os.cpus();
-  return { cpus: cpus.length, cpuModel: cpus[0]?.model ?? "unknown", node: process.version, platform: `${os.platform()} ${os.release()}`, date: new Date().toISOString(), cache: cache.state };
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? "unknown",
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    date: new Date().toISOString(),
+    cache: cache.state,
+  };
 }
 
 /** Disk space the files take (allocated blocks, so holes of sparse files count nothing). */

@@ -32,7 +32,11 @@ function cells(c: Comparison): string[] {
 export function textTable(comparisons: Comparison[]): string {
   const rows = [HEADER, ...comparisons.map(cells)];
   const widths = HEADER.map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  const line = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column]))
+      .join("  ")
+      .trimEnd();
   return [line(rows[0]), widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(1).map(line), "", RATIO_NOTE].join("\n");
 }
 

@@ -116,7 +116,15 @@ export async function writeLayout(file: string, layout: DeployLayout): Promise<s
 }
 
 /** The same vault with nothing in it: what a run costs before any resource. */
-export const vaultOnly = (layout: DeployLayout): DeployLayout => ({ vault: layout.vault, sites: [], policies: [], networks: [], mappings: [], items: [], plans: [] });
+export const vaultOnly = (layout: DeployLayout): DeployLayout => ({
+  vault: layout.vault,
+  sites: [],
+  policies: [],
+  networks: [],
+  mappings: [],
+  items: [],
+  plans: [],
+});
 
 /** Writes layout.json and the program's project (Pulumi.yaml, package.json, index.js) into `dir`. */
 export async function writeProgram(dir: string, layout: DeployLayout): Promise<{ programDir: string; layoutFile: string }> {

@@ -31,7 +31,9 @@ function runsTable(results: DeployResults): string {
     RUN_NAMES[i] ?? run.action,
     run.ms.toFixed(0),
     (run.ms / results.resources).toFixed(1),
-    Object.entries(run.steps).map(([op, n]) => `${n} ${op}`).join(", "),
+    Object.entries(run.steps)
+      .map(([op, n]) => `${n} ${op}`)
+      .join(", "),
   ]);
   return markdownTable(header, rows);
 }
@@ -45,7 +47,14 @@ function markdownReport(results: DeployResults, comparisons: Comparison[]): stri
     "- Baseline: the same specs sent straight to a fresh daemon with EngineClient, in the same dependency order, each step's calls at once",
     `- Fixed cost of a harness run (a preview of the Vault alone: program host, provider process, one check): ${results.fixedMs.toFixed(0)} ms`,
     "- The harness deletes one resource at a time (the Pulumi engine deletes independent ones in parallel); creates and updates of independent resources run at once",
-    loadAverageLine([["start", loadAverage.start], ["end", loadAverage.end]], machine.cpus, loadAverage.start + loadAverage.end > 1 && "other processes shared the machine: times vary with them"),
+    loadAverageLine(
+      [
+        ["start", loadAverage.start],
+        ["end", loadAverage.end],
+      ],
+      machine.cpus,
+      loadAverage.start + loadAverage.end > 1 && "other processes shared the machine: times vary with them",
+    ),
     "",
     comparisonsMarkdown(comparisons),
     "",

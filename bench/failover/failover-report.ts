@@ -10,7 +10,18 @@ const groupTimes = (run: PlanRun) => run.groupMs.map(ms).join(" + ");
 
 /** Each run's raw figures, so the fastest can be checked against the others. */
 function planRunsTable({ plan }: FailoverResults): string {
-  const header = ["Run", "1 group in process (ms)", "1 group CPU (ms)", "1 group whole command (ms)", "2 groups in process (ms)", "2 groups whole command (ms)", "2 groups, each (ms)", "cp + sync (ms)", "Peak RSS, 1 group (MiB)", "Peak RSS, 2 groups (MiB)"];
+  const header = [
+    "Run",
+    "1 group in process (ms)",
+    "1 group CPU (ms)",
+    "1 group whole command (ms)",
+    "2 groups in process (ms)",
+    "2 groups whole command (ms)",
+    "2 groups, each (ms)",
+    "cp + sync (ms)",
+    "Peak RSS, 1 group (MiB)",
+    "Peak RSS, 2 groups (MiB)",
+  ];
   const rows = plan.rounds.map(({ ours: { oneGroup, twoGroups }, cpMs }, i) => [
     String(i + 1),
     ms(oneGroup.ms),
@@ -27,7 +38,20 @@ function planRunsTable({ plan }: FailoverResults): string {
 }
 
 function failbackRunsTable({ failback }: FailoverResults): string {
-  const header = ["Run", "Mode", "Blocks changed at the recovery site", "Written while running (MiB)", "Written after the switch (MiB)", "Written in all (MiB)", "Disk (MiB)", "In process (ms)", "CPU (ms)", "Whole command (ms)", "Setup (ms)", "Peak RSS (MiB)"];
+  const header = [
+    "Run",
+    "Mode",
+    "Blocks changed at the recovery site",
+    "Written while running (MiB)",
+    "Written after the switch (MiB)",
+    "Written in all (MiB)",
+    "Disk (MiB)",
+    "In process (ms)",
+    "CPU (ms)",
+    "Whole command (ms)",
+    "Setup (ms)",
+    "Peak RSS (MiB)",
+  ];
   const row = (run: FailbackRun, i: number, mode: string) => [
     String(i + 1),
     mode,
@@ -47,13 +71,22 @@ function failbackRunsTable({ failback }: FailoverResults): string {
 
 function markdownReport(results: FailoverResults, comparisons: Comparison[]): string {
   const { machine, disks, plan, runs, loadAverage } = results;
-  const layout = Object.entries(disks.layout).map(([kind, blocks]) => `${blocks} ${kind}`).join(", ");
+  const layout = Object.entries(disks.layout)
+    .map(([kind, blocks]) => `${blocks} ${kind}`)
+    .join(", ");
   const { protect } = plan;
   return [
     ...reportHead("Failover benchmark", machine),
     `- Disks: ${disks.machines} machines, one ${disks.bytesEach / MIB} MiB disk each, in ${disks.blockBytes / 1024} KiB blocks (all disks together: ${layout}; seed ${disks.seed})`,
     cacheLine(machine.cache),
-    loadAverageLine([["start", loadAverage.start], ["end", loadAverage.end]], machine.cpus, loadAverage.start + loadAverage.end > 0.5 && "other processes shared the machine: times vary with them; CPU times vary less"),
+    loadAverageLine(
+      [
+        ["start", loadAverage.start],
+        ["end", loadAverage.end],
+      ],
+      machine.cpus,
+      loadAverage.start + loadAverage.end > 0.5 && "other processes shared the machine: times vary with them; CPU times vary less",
+    ),
     `- Times: fastest of ${runs} runs; peak RSS: largest of them; bytes: mean; CPU: the child process's user + system time, every thread`,
     "",
     comparisonsMarkdown(comparisons),

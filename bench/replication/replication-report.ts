@@ -21,7 +21,18 @@ function initialRunsTable(results: BenchResults): string {
 
 /** Each delta round's raw figures, so a mean or a fastest run can be checked against the others. */
 function deltaRoundsTable(results: BenchResults): string {
-  const header = ["Round", "Blocks changed", "Ours in process (ms)", "Ours whole command (ms)", "rsync (ms)", "Stored (MiB)", "Pack growth (MiB)", "Vault growth (MiB)", "rsync literal (MiB)", "Peak RSS (MiB)"];
+  const header = [
+    "Round",
+    "Blocks changed",
+    "Ours in process (ms)",
+    "Ours whole command (ms)",
+    "rsync (ms)",
+    "Stored (MiB)",
+    "Pack growth (MiB)",
+    "Vault growth (MiB)",
+    "rsync literal (MiB)",
+    "Peak RSS (MiB)",
+  ];
   const rows = results.delta.map((round, i) => {
     const { ours, rsync } = round;
     return [
@@ -42,7 +53,16 @@ function deltaRoundsTable(results: BenchResults): string {
 
 /** Each encryption-cost run's raw figures, encrypted and unencrypted in the order they ran. */
 function encryptionRunsTable(results: BenchResults): string {
-  const header = ["Run", "Vault", "Initial replication in process (ms)", "Its CPU time (ms)", "Stored (MiB)", "Materialize in process (ms)", "Its CPU time (ms)", "Materialize peak RSS (MiB)"];
+  const header = [
+    "Run",
+    "Vault",
+    "Initial replication in process (ms)",
+    "Its CPU time (ms)",
+    "Stored (MiB)",
+    "Materialize in process (ms)",
+    "Its CPU time (ms)",
+    "Materialize peak RSS (MiB)",
+  ];
   const rows = results.encryption.map((run, i) => [
     String(Math.floor(i / 2) + 1),
     run.encrypted ? "encrypted" : "unencrypted",
@@ -58,7 +78,9 @@ function encryptionRunsTable(results: BenchResults): string {
 
 function markdownReport(results: BenchResults, comparisons: Comparison[]): string {
   const { machine, image } = results;
-  const layout = Object.entries(image.layout).map(([kind, blocks]) => `${blocks} ${kind}`).join(", ");
+  const layout = Object.entries(image.layout)
+    .map(([kind, blocks]) => `${blocks} ${kind}`)
+    .join(", ");
   return [
     ...reportHead("Replication benchmark", machine),
     `- Image: ${image.bytes / MIB} MiB in ${image.blockBytes / 1024} KiB blocks (${layout}; seed ${image.seed})`,

@@ -25,15 +25,40 @@ const ENCRYPTION_MIN_RATIO = 0.9;
 
 /** Fastest run of each kind, encrypted against unencrypted, for initial replication and materialize. */
 function encryptionComparisons(bytes: number, runs: EncryptionRun[]): Comparison[] {
-  const fastest = (encrypted: boolean, of: (r: EncryptionRun) => number) => throughput(bytes, Math.min(...runs.filter((r) => r.encrypted === encrypted).map(of)));
+  const fastest = (encrypted: boolean, of: (r: EncryptionRun) => number) =>
+    throughput(bytes, Math.min(...runs.filter((r) => r.encrypted === encrypted).map(of)));
   const plain = "the same, unencrypted";
   const leastCpu = (encrypted: boolean, of: (r: EncryptionRun) => number) => Math.min(...runs.filter((r) => r.encrypted === encrypted).map(of));
   return [
-    compareAtLeast("Initial replication throughput, encrypted (in process)", fastest(true, (r) => r.protect.ms), plain, fastest(false, (r) => r.protect.ms), ENCRYPTION_MIN_RATIO),
-    compareAtLeast("Materialize throughput, encrypted (in process)", fastest(true, (r) => r.materialize.ms), plain, fastest(false, (r) => r.materialize.ms), ENCRYPTION_MIN_RATIO),
+    compareAtLeast(
+      "Initial replication throughput, encrypted (in process)",
+      fastest(true, (r) => r.protect.ms),
+      plain,
+      fastest(false, (r) => r.protect.ms),
+      ENCRYPTION_MIN_RATIO,
+    ),
+    compareAtLeast(
+      "Materialize throughput, encrypted (in process)",
+      fastest(true, (r) => r.materialize.ms),
+      plain,
+      fastest(false, (r) => r.materialize.ms),
+      ENCRYPTION_MIN_RATIO,
+    ),
     // CPU time sways less than wall time when other work shares the machine.
-    compare("Initial replication CPU time, encrypted", "ms", leastCpu(true, (r) => r.protect.cpuMs), plain, leastCpu(false, (r) => r.protect.cpuMs)),
-    compare("Materialize CPU time, encrypted", "ms", leastCpu(true, (r) => r.materialize.cpuMs), plain, leastCpu(false, (r) => r.materialize.cpuMs)),
+    compare(
+      "Initial replication CPU time, encrypted",
+      "ms",
+      leastCpu(true, (r) => r.protect.cpuMs),
+      plain,
+      leastCpu(false, (r) => r.protect.cpuMs),
+    ),
+    compare(
+      "Materialize CPU time, encrypted",
+      "ms",
+      leastCpu(true, (r) => r.materialize.cpuMs),
+      plain,
+      leastCpu(false, (r) => r.materialize.cpuMs),
+    ),
   ];
 }
 
@@ -48,7 +73,13 @@ function deltaComparisons(rounds: DeltaRound[]): Comparison[] {
     compare("Delta cycle time (whole command)", "ms", Math.min(...ours.map((o) => o.wallMs)), RSYNC_BASELINE, rsyncMs, 0.5),
     compare("Delta bytes stored per cycle", "bytes", mean(ours.map((o) => o.bytesStored)), "rsync literal data", literal, 1),
     compare("Delta pack growth per cycle", "bytes", mean(ours.map((o) => o.packBytesAfter - o.packBytesBefore)), "rsync literal data", literal),
-    compare("Delta vault growth per cycle (packs + catalog)", "bytes", mean(ours.map((o) => o.vaultBytesAfter - o.vaultBytesBefore)), "rsync literal data", literal),
+    compare(
+      "Delta vault growth per cycle (packs + catalog)",
+      "bytes",
+      mean(ours.map((o) => o.vaultBytesAfter - o.vaultBytesBefore)),
+      "rsync literal data",
+      literal,
+    ),
   ];
 }
 

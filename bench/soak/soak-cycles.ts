@@ -137,6 +137,10 @@ export async function vaultFigures(vault: string): Promise<VaultFigures> {
   };
   await walk(vault);
   let catalogBytes = 0;
-  for (const file of ["catalog.sqlite", "catalog.sqlite-wal"]) catalogBytes += await fs.stat(path.join(vault, file)).then((s) => s.size, () => 0);
+  for (const file of ["catalog.sqlite", "catalog.sqlite-wal"])
+    catalogBytes += await fs.stat(path.join(vault, file)).then(
+      (s) => s.size,
+      () => 0,
+    );
   return { packs, packBytes, catalogBytes };
 }

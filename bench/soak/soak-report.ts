@@ -21,7 +21,14 @@ const HEADER = ["Measure", "Ours", "Baseline", "Ratio", "Target", "Met"];
 export function rowsTable(rows: SoakRow[]): string {
   return markdownTable(
     HEADER,
-    rows.map((r) => [r.measure, value(r.ours, r.unit), `${r.baselineName}: ${value(r.baseline, r.unit)}`, r.ratio === null ? "-" : r.ratio.toFixed(2), r.target ?? "-", r.met === undefined ? "-" : r.met ? "yes" : "no"]),
+    rows.map((r) => [
+      r.measure,
+      value(r.ours, r.unit),
+      `${r.baselineName}: ${value(r.baseline, r.unit)}`,
+      r.ratio === null ? "-" : r.ratio.toFixed(2),
+      r.target ?? "-",
+      r.met === undefined ? "-" : r.met ? "yes" : "no",
+    ]),
   );
 }
 
@@ -29,7 +36,20 @@ const n = (v: number | null, digits = 0) => (v === null ? "-" : v.toFixed(digits
 const dist = (d: Distribution, digits = 0, unit = "") => `p50 ${n(d.p50, digits)}${unit}, p99 ${n(d.p99, digits)}${unit}, max ${n(d.max, digits)}${unit}`;
 
 function minutesTable(minutes: WindowFigures[], cpus: number): string {
-  const header = ["Minute", "RPO p50 (s)", "RPO p99 (s)", "RPO max (s)", "Daemon CPU (% of one core)", "Main thread (%)", "Machine busy (%)", "Machine iowait (%)", "Daemon RSS mean (MiB)", "Read (MiB/s)", "From the device (MiB/s)", "Status p50 / p99 (ms)"];
+  const header = [
+    "Minute",
+    "RPO p50 (s)",
+    "RPO p99 (s)",
+    "RPO max (s)",
+    "Daemon CPU (% of one core)",
+    "Main thread (%)",
+    "Machine busy (%)",
+    "Machine iowait (%)",
+    "Daemon RSS mean (MiB)",
+    "Read (MiB/s)",
+    "From the device (MiB/s)",
+    "Status p50 / p99 (ms)",
+  ];
   return markdownTable(
     header,
     minutes.map((m, i) => [
@@ -53,8 +73,19 @@ function profileSection(profiles: ThreadProfile[] | null): string[] {
   if (!profiles) return ["Not profiled in this run (BENCH_SOAK_CPU_PROF=1 profiles the daemon with `node --cpu-prof`)."];
   const out: string[] = [];
   for (const p of profiles) {
-    const table = (shares: ThreadProfile["categories"]) => markdownTable(["", "ms", "%"], shares.map((s) => [s.name, s.ms.toFixed(0), s.percent.toFixed(1)]));
-    out.push(`### ${p.thread === "main" ? "Main thread" : `Worker threads (${p.files})`}: ${(p.ms / 1000).toFixed(1)} s sampled`, "", "By kind of work (the first frame from the leaf up that names it):", "", table(p.categories), "");
+    const table = (shares: ThreadProfile["categories"]) =>
+      markdownTable(
+        ["", "ms", "%"],
+        shares.map((s) => [s.name, s.ms.toFixed(0), s.percent.toFixed(1)]),
+      );
+    out.push(
+      `### ${p.thread === "main" ? "Main thread" : `Worker threads (${p.files})`}: ${(p.ms / 1000).toFixed(1)} s sampled`,
+      "",
+      "By kind of work (the first frame from the leaf up that names it):",
+      "",
+      table(p.categories),
+      "",
+    );
     out.push("Functions by self time:", "", table(p.topSelf), "", "Our functions by time with their callees:", "", table(p.topInclusive), "");
   }
   return out;
@@ -74,7 +105,9 @@ function sqlSection(trace: SqlTrace | null): string[] {
     "",
     markdownTable(
       ["SQL", "calls", "ms", "µs per call", "% of wall time"],
-      trace.statements.slice(0, SQL_ROWS).map((st) => [cell(st.sql), String(st.calls), st.ms.toFixed(0), ((1000 * st.ms) / st.calls).toFixed(0), ((100 * st.ms) / windowMs).toFixed(2)]),
+      trace.statements
+        .slice(0, SQL_ROWS)
+        .map((st) => [cell(st.sql), String(st.calls), st.ms.toFixed(0), ((1000 * st.ms) / st.calls).toFixed(0), ((100 * st.ms) / windowMs).toFixed(2)]),
     ),
     "",
   ];
@@ -83,7 +116,9 @@ function sqlSection(trace: SqlTrace | null): string[] {
 function markdownReport(results: SoakResults, verdict: Verdict): string {
   const { machine, disks, settings, window, cycles, ticks, baselines, setup, writer, warmup, loadAverage, idle } = results;
   const w = window.figures;
-  const layout = Object.entries(disks.layout).map(([kind, blocks]) => `${blocks} ${kind}`).join(", ");
+  const layout = Object.entries(disks.layout)
+    .map(([kind, blocks]) => `${blocks} ${kind}`)
+    .join(", ");
   const totalMiB = (disks.items * disks.bytesEach) / MIB;
   const status = verdict.valid ? (verdict.targetMet ? "target met" : "target missed") : "INVALID RUN: items did not replicate";
   return [
@@ -92,7 +127,15 @@ function markdownReport(results: SoakResults, verdict: Verdict): string {
     `- Workload: ${disks.items} protected machines, one ${disks.bytesEach / MIB} MiB disk each (${(totalMiB / 1024).toFixed(1)} GiB in all; blocks of ${disks.blockBytes / 1024} KiB: ${layout}; seed ${disks.seed}), copy frequency ${results.copyFrequencySeconds} s, one daemon, measured for ${(w.seconds / 60).toFixed(1)} minutes`,
     `- Writes: every disk gets ${writer.config.writesPerDisk} writes of ${writer.config.writeBytes / 1024} KiB every ${writer.config.intervalMs / 1000} s, the disks in turn${writer.figures ? ` (${writer.figures.writes} writes done, at most ${writer.figures.maxLagMs.toFixed(0)} ms behind schedule)` : ""}`,
     `- Page cache: warm, not dropped (the images, ${(totalMiB / 1024).toFixed(1)} GiB, and the vault share the machine's memory with everything else)`,
-    loadAverageLine([["start", loadAverage.start], ["window start", loadAverage.windowStart], ["end", loadAverage.end]], machine.cpus, loadAverage.windowStart + loadAverage.end > 1 && "other processes shared the machine"),
+    loadAverageLine(
+      [
+        ["start", loadAverage.start],
+        ["window start", loadAverage.windowStart],
+        ["end", loadAverage.end],
+      ],
+      machine.cpus,
+      loadAverage.windowStart + loadAverage.end > 1 && "other processes shared the machine",
+    ),
     "",
     `**Result: ${status}.** RPO p50 ${n(w.rpoSeconds.p50)} s, p99 ${n(w.rpoSeconds.p99)} s, max ${n(w.rpoSeconds.max)} s (target p99 <= ${TARGET_P99_RPO_SECONDS} s); ` +
       `${cycles.cycles} points made, ${n(cycles.pointsPerItem.min)} to ${n(cycles.pointsPerItem.max)} per item (at least ${cycles.pointsExpectedPerItem} when every cycle starts on time); ` +

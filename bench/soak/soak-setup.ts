@@ -87,7 +87,9 @@ export interface ReadBaselines {
 /** How fast this machine reads the images, measured just before the daemon starts (same page-cache state). */
 export async function readBaselines(images: string[], bytesEach: number): Promise<ReadBaselines> {
   const sample = images.slice(0, DEVICE_SAMPLE_IMAGES);
-  const direct = await runCommand("sh", ["-c", 'for f; do dd if="$f" of=/dev/null bs=4M iflag=direct status=none || exit 1; done', "sh", ...sample]).catch(() => null);
+  const direct = await runCommand("sh", ["-c", 'for f; do dd if="$f" of=/dev/null bs=4M iflag=direct status=none || exit 1; done', "sh", ...sample]).catch(
+    () => null,
+  );
   const cat = await runCommand("sh", ["-c", 'cat "$@" > /dev/null', "sh", ...images]);
   const readHash = await timedWithCpu(async () => {
     let hashes = 0n;

@@ -20,7 +20,11 @@ let totals: Totals = new Map();
 let from = Date.now();
 
 /** Lists of placeholders vary with their length; one statement shape is one row. */
-const shape = (sql: string) => sql.replace(/\(\s*\?(\s*,\s*\?)*\s*\)/g, "(?, ...)").replace(/\s+/g, " ").trim();
+const shape = (sql: string) =>
+  sql
+    .replace(/\(\s*\?(\s*,\s*\?)*\s*\)/g, "(?, ...)")
+    .replace(/\s+/g, " ")
+    .trim();
 
 function timed<A extends unknown[], R>(original: (...args: A) => R, sqlOf: (self: unknown, args: A) => string) {
   return function (this: unknown, ...args: A): R {

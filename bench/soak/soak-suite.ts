@@ -59,7 +59,11 @@ async function checkSpace(dir: string, settings: SoakSettings): Promise<void> {
 
 async function sourceState(): Promise<SoakResults["source"]> {
   const root = path.resolve(__dirname, "../../..");
-  const git = (args: string[]) => runCommand("git", ["-C", root, ...args]).then((r) => r.stdout.trim(), () => "");
+  const git = (args: string[]) =>
+    runCommand("git", ["-C", root, ...args]).then(
+      (r) => r.stdout.trim(),
+      () => "",
+    );
   const commit = (await git(["rev-parse", "--short", "HEAD"])) || "unknown";
   const dirty = await git(["status", "--porcelain", "--", "engine"]);
   return { commit, uncommittedEngineFiles: dirty ? dirty.split("\n").length : 0 };
@@ -143,7 +147,9 @@ export async function soakSuite({ workDir, resultsDir, log }: SuiteContext): Pro
     if (settings.cpuProfile) daemon.signal("SIGUSR2"); // the SQL trace counts from here
     const rounds = await probe(daemon, disks.names, settings.minutes * 60_000, (so) => {
       const minute = windowFigures(so.slice(-60));
-      log(`  ${Math.round(so.length / 60)} min: RPO p99 ${minute.rpoSeconds.p99} s, max ${minute.rpoSeconds.max} s, CPU ${minute.cpuPercent.toFixed(0)}%, RSS ${(minute.rssKiB.mean / 1024).toFixed(0)} MiB, status p99 ${minute.statusMs.p99?.toFixed(0)} ms`);
+      log(
+        `  ${Math.round(so.length / 60)} min: RPO p99 ${minute.rpoSeconds.p99} s, max ${minute.rpoSeconds.max} s, CPU ${minute.cpuPercent.toFixed(0)}%, RSS ${(minute.rssKiB.mean / 1024).toFixed(0)} MiB, status p99 ${minute.statusMs.p99?.toFixed(0)} ms`,
+      );
     });
     measured = { idle, warmup, rounds, loadAtWindow };
   } finally {
@@ -172,7 +178,12 @@ export async function soakSuite({ workDir, resultsDir, log }: SuiteContext): Pro
     baselines,
     idle: windowFigures(measured.idle),
     warmup: measured.warmup,
-    window: { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString(), figures: windowFigures(rounds), minutes: perMinute(rounds) },
+    window: {
+      start: new Date(window.start).toISOString(),
+      end: new Date(window.end).toISOString(),
+      figures: windowFigures(rounds),
+      minutes: perMinute(rounds),
+    },
     cycles,
     ticks,
     vaultAfter: await vaultFigures(vault),

@@ -63,12 +63,18 @@ export function verdictOf(results: SoakResults): Verdict {
   const problems: string[] = [];
   const notes: string[] = [];
   const none = cycles.pointsPerItem.itemsWithNone;
-  if (none.length) problems.push(`${none.length} of ${results.disks.items} items made no recovery point in the window (${none.slice(0, 10).join(", ")}${none.length > 10 ? ", ..." : ""})`);
+  if (none.length)
+    problems.push(
+      `${none.length} of ${results.disks.items} items made no recovery point in the window (${none.slice(0, 10).join(", ")}${none.length > 10 ? ", ..." : ""})`,
+    );
   if (window.figures.rpoMissing) problems.push(`${window.figures.rpoMissing} RPO samples were of items with no point at all`);
   if (window.figures.rpoSeconds.count === 0) problems.push("no status read succeeded, so no RPO was sampled");
   if (window.figures.statusFailed) notes.push(`${window.figures.statusFailed} of ${window.figures.rounds} status reads failed or took over 30 s`);
   if (ticks.failures) notes.push(`the daemon logged ${ticks.failures} failed cycles or scheduler errors in the window`);
-  if (!warmup.complete) notes.push(`the daemon's first pass had not reached ${warmup.itemsWithoutDaemonPoint} items after ${warmup.seconds.toFixed(0)} s of warm-up; measured anyway`);
+  if (!warmup.complete)
+    notes.push(
+      `the daemon's first pass had not reached ${warmup.itemsWithoutDaemonPoint} items after ${warmup.seconds.toFixed(0)} s of warm-up; measured anyway`,
+    );
   if (daemonExit.killed) notes.push("the daemon did not stop within the time allowed and was killed");
   const { device, bytes } = results.baselines;
   const needed = rate(bytes, results.copyFrequencySeconds * 1000);
@@ -97,7 +103,14 @@ export interface SoakRow {
   met?: boolean;
 }
 
-function row(measure: string, unit: SoakRow["unit"], ours: number | null, baselineName: string, baseline: number | null, target?: { text: string; met: boolean }): SoakRow {
+function row(
+  measure: string,
+  unit: SoakRow["unit"],
+  ours: number | null,
+  baselineName: string,
+  baseline: number | null,
+  target?: { text: string; met: boolean },
+): SoakRow {
   const ratio = ours !== null && baseline ? ours / baseline : null;
   return { measure, ours, baselineName, baseline, ratio, unit, ...(target ? { target: target.text, met: target.met } : {}) };
 }
@@ -122,9 +135,21 @@ export function soakRows(results: SoakResults, verdict: Verdict): SoakRow[] {
     }),
     row("Recovery points per item in the window, mean", "points", cycles.pointsPerItem.mean, "on time at the copy frequency", cycles.pointsExpectedPerItem),
     row("Read rate the copy frequency needs (all disks every 30 s)", "MiB/s", rate(baselines.bytes, freq * 1000), "cat of every image", catMiBs),
-    row("Read rate the copy frequency needs, against the device alone", "MiB/s", rate(baselines.bytes, freq * 1000), "dd iflag=direct (no page cache)", baselines.device && rate(baselines.device.bytes, baselines.device.ms)),
+    row(
+      "Read rate the copy frequency needs, against the device alone",
+      "MiB/s",
+      rate(baselines.bytes, freq * 1000),
+      "dd iflag=direct (no page cache)",
+      baselines.device && rate(baselines.device.bytes, baselines.device.ms),
+    ),
     row("Read rate the daemon achieved in the window", "MiB/s", w.readMiBs, "cat of every image", catMiBs),
-    row("Read + xxh64 of every image in one Node process (engine's reader)", "MiB/s", rate(baselines.bytes, baselines.readHashMs), "cat of every image", catMiBs),
+    row(
+      "Read + xxh64 of every image in one Node process (engine's reader)",
+      "MiB/s",
+      rate(baselines.bytes, baselines.readHashMs),
+      "cat of every image",
+      catMiBs,
+    ),
     row("Daemon CPU, mean over the window", "% of one core", w.cpuPercent, idleDaemon, idle.cpuPercent),
     row("Daemon RSS, peak in the window", "MiB", w.rssKiB.peak / 1024, idleDaemon, idle.rssKiB.peak / 1024),
     row("Daemon RSS, mean in the window", "MiB", w.rssKiB.mean / 1024, idleDaemon, idle.rssKiB.mean / 1024),

@@ -17,24 +17,35 @@ export function register(program: Command): void {
     .option("--store <dir>", "the vault's block store as mounted here (default: the engine's path)")
     .option("--poll-ms <ms>", "call in this often (default: the engine's heartbeat interval)", numberArg)
     .option("--once", "call in once, do what is due, and exit")
-    .action(async (opts: { engine: string; host: string; site?: string; registrationKey?: string; workDir: string; store?: string; pollMs?: number; once?: boolean }) => {
-      const agent = await Agent.start({
-        engine: opts.engine,
-        host: opts.host,
-        site: opts.site,
-        registrationKey: opts.registrationKey ?? process.env.LIFEBOAT_REGISTRATION_KEY,
-        workDir: path.resolve(opts.workDir),
-        storeDir: opts.store && path.resolve(opts.store),
-        pollMs: typeof opts.pollMs === "number" ? opts.pollMs : undefined,
-        log,
-      });
-      if (opts.once) return void (await agent.once());
-      process.once("SIGINT", () => agent.stop());
-      process.once("SIGTERM", () => agent.stop());
-      log(`agent of host ${agent.host} calling ${opts.engine} (pid ${process.pid})`);
-      await agent.run();
-      log("stopped");
-    });
+    .action(
+      async (opts: {
+        engine: string;
+        host: string;
+        site?: string;
+        registrationKey?: string;
+        workDir: string;
+        store?: string;
+        pollMs?: number;
+        once?: boolean;
+      }) => {
+        const agent = await Agent.start({
+          engine: opts.engine,
+          host: opts.host,
+          site: opts.site,
+          registrationKey: opts.registrationKey ?? process.env.LIFEBOAT_REGISTRATION_KEY,
+          workDir: path.resolve(opts.workDir),
+          storeDir: opts.store && path.resolve(opts.store),
+          pollMs: typeof opts.pollMs === "number" ? opts.pollMs : undefined,
+          log,
+        });
+        if (opts.once) return void (await agent.once());
+        process.once("SIGINT", () => agent.stop());
+        process.once("SIGTERM", () => agent.stop());
+        log(`agent of host ${agent.host} calling ${opts.engine} (pid ${process.pid})`);
+        await agent.run();
+        log("stopped");
+      },
+    );
 
   program
     .command("move <name>")
@@ -42,9 +53,16 @@ export function register(program: Command): void {
     .requiredOption("--host <name>", "the host it runs on now")
     .option("--disk-path <disk=path>", "a disk's path on the new host (repeatable)", (v: string, p: string[]) => [...p, v], [])
     .action(async (name: string, opts: { host: string; diskPath: string[] }, command: Command) => {
-      const diskPaths = opts.diskPath.length ? Object.fromEntries(opts.diskPath.map((d) => [d.slice(0, d.indexOf("=")), d.slice(d.indexOf("=") + 1)])) : undefined;
+      const diskPaths = opts.diskPath.length
+        ? Object.fromEntries(opts.diskPath.map((d) => [d.slice(0, d.indexOf("=")), d.slice(d.indexOf("=") + 1)]))
+        : undefined;
       const item = await withEngine(command, (e) => e.moveItem(name, { host: opts.host, diskPaths }));
-      print(item, wantsJson(command), () => table([["NAME", "HOST", "STATE", "DISKS"], [item.name, item.host, item.state, item.disks.map((d) => `${d.name}=${d.path}`).join(" ")]]));
+      print(item, wantsJson(command), () =>
+        table([
+          ["NAME", "HOST", "STATE", "DISKS"],
+          [item.name, item.host, item.state, item.disks.map((d) => `${d.name}=${d.path}`).join(" ")],
+        ]),
+      );
     });
 }
 

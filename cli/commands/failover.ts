@@ -44,7 +44,11 @@ export function register(program: Command): void {
     .command("drill")
     .description("test failover (drill) and its cleanup")
     .argument("[name]", "the machine")
-    .option("--point <option|id>", "latest | latest-processed | latest-app-consistent | latest-multivm-processed | latest-multivm-app-consistent | a point id", "latest")
+    .option(
+      "--point <option|id>",
+      "latest | latest-processed | latest-app-consistent | latest-multivm-processed | latest-multivm-app-consistent | a point id",
+      "latest",
+    )
     .action(async (name: string | undefined, opts: { point: string }, command: Command) => {
       if (!name) return command.help({ error: true });
       reportJob(await withEngine(command, (e) => e.drill(name, opts.point)), wantsJson(command));
@@ -65,15 +69,21 @@ export function register(program: Command): void {
     .option("--shutdown-source", "unplanned: try to shut the source down first")
     .option("--preview", "only show what it would do: the point, the expected data loss, or why it would be refused")
     .option("--direction <primary-to-recovery|recovery-to-primary>", "--preview: which way (default: away from where the machine runs)")
-    .action(async (name: string, opts: { type: FailoverRequest["type"]; point: string; shutdownSource?: boolean; preview?: boolean; direction?: string }, command: Command) => {
-      const request = { type: opts.type, point: opts.point, shutdownSource: Boolean(opts.shutdownSource) };
-      if (opts.preview) {
-        const impact = await withEngine(command, (e) => e.failoverPreview(name, JSON.parse(JSON.stringify({ ...request, direction: opts.direction }))));
-        return print(impact, wantsJson(command), () => impactText(impact));
-      }
-      if (opts.direction) throw new Error("--direction goes with --preview (a failback is 'lifeboat failback')");
-      reportJob(await withEngine(command, (e) => e.failover(name, request)), wantsJson(command));
-    });
+    .action(
+      async (
+        name: string,
+        opts: { type: FailoverRequest["type"]; point: string; shutdownSource?: boolean; preview?: boolean; direction?: string },
+        command: Command,
+      ) => {
+        const request = { type: opts.type, point: opts.point, shutdownSource: Boolean(opts.shutdownSource) };
+        if (opts.preview) {
+          const impact = await withEngine(command, (e) => e.failoverPreview(name, JSON.parse(JSON.stringify({ ...request, direction: opts.direction }))));
+          return print(impact, wantsJson(command), () => impactText(impact));
+        }
+        if (opts.direction) throw new Error("--direction goes with --preview (a failback is 'lifeboat failback')");
+        reportJob(await withEngine(command, (e) => e.failover(name, request)), wantsJson(command));
+      },
+    );
 
   program
     .command("change-point <name>")
@@ -95,11 +105,15 @@ export function register(program: Command): void {
     .description("cancel a running failover or drill before its start task")
     .action(async (job: string, _opts, command: Command) => {
       // A job whose process is gone is ended at once; a running one stops itself before its start task.
-      const state = (await withEngine(command, async (e) => {
-        await e.cancel(job);
-        return e.job(job);
-      })).state;
-      print({ job, cancelRequested: true, state }, wantsJson(command), () => (state === "InProgress" ? `cancel requested for ${job}` : `job ${job} is ${state}`));
+      const state = (
+        await withEngine(command, async (e) => {
+          await e.cancel(job);
+          return e.job(job);
+        })
+      ).state;
+      print({ job, cancelRequested: true, state }, wantsJson(command), () =>
+        state === "InProgress" ? `cancel requested for ${job}` : `job ${job} is ${state}`,
+      );
     });
 }
 

@@ -11,7 +11,9 @@ const planText = (p: PlanSpec) =>
     `plan ${p.name}`,
     ...p.groups.flatMap((g, i) => [
       `  group ${i + 1}: ${g.items.join(", ")}`,
-      ...g.before.map((a) => `    before: ${a.name} (${a.kind}${a.command ? `: ${a.command}` : ""}) for ${a.failoverTypes.join("/")} ${a.directions.join("/")}`),
+      ...g.before.map(
+        (a) => `    before: ${a.name} (${a.kind}${a.command ? `: ${a.command}` : ""}) for ${a.failoverTypes.join("/")} ${a.directions.join("/")}`,
+      ),
       ...g.after.map((a) => `    after: ${a.name} (${a.kind}${a.command ? `: ${a.command}` : ""}) for ${a.failoverTypes.join("/")} ${a.directions.join("/")}`),
     ]),
   ].join("\n");
@@ -25,7 +27,14 @@ export function register(program: Command): void {
     .option("--file <json>", "a JSON file: { groups: [{ items, before: [actions], after: [actions] }] }")
     .action(async (name: string, opts: { group: string[]; file?: string }, command: Command) => {
       const fromFile = opts.file ? (JSON.parse(await fs.readFile(opts.file, "utf8")) as Record<string, unknown>) : {};
-      const groups = opts.group.length ? opts.group.map((g) => ({ items: g.split(",").map((s) => s.trim()).filter(Boolean) })) : fromFile.groups;
+      const groups = opts.group.length
+        ? opts.group.map((g) => ({
+            items: g
+              .split(",")
+              .map((s) => s.trim())
+              .filter(Boolean),
+          }))
+        : fromFile.groups;
       const spec = await withEngine(command, (e) => e.addPlan({ ...fromFile, name, groups } as PlanSpecInput));
       print(spec, wantsJson(command), () => `added ${planText(spec)}`);
     });
@@ -41,7 +50,9 @@ export function register(program: Command): void {
     .description("list plans")
     .action(async (_opts, command: Command) => {
       const plans = await withEngine(command, (e) => e.listPlans());
-      print(plans, wantsJson(command), () => table([["NAME", "GROUPS", "MACHINES"], ...plans.map((p) => [p.name, p.groups.length, p.groups.reduce((n, g) => n + g.items.length, 0)])]));
+      print(plans, wantsJson(command), () =>
+        table([["NAME", "GROUPS", "MACHINES"], ...plans.map((p) => [p.name, p.groups.length, p.groups.reduce((n, g) => n + g.items.length, 0)])]),
+      );
     });
   plan
     .command("run <name>")
@@ -52,12 +63,19 @@ export function register(program: Command): void {
     .option("--shutdown-source", "unplanned: try to shut the sources down first")
     .option("--preview", "only show what the run would do, group by group: points, expected data loss, refusals")
     .action(async (name: string, opts: { type: string; direction?: string; point: string; shutdownSource?: boolean; preview?: boolean }, command: Command) => {
-      const request = JSON.parse(JSON.stringify({ type: opts.type, direction: opts.direction, point: opts.point, shutdownSource: Boolean(opts.shutdownSource) }));
+      const request = JSON.parse(
+        JSON.stringify({ type: opts.type, direction: opts.direction, point: opts.point, shutdownSource: Boolean(opts.shutdownSource) }),
+      );
       if (opts.preview) {
         const impact = await withEngine(command, (e) => e.planPreview(name, request));
         return print(impact, wantsJson(command), () => impactText(impact));
       }
       reportJob(await withEngine(command, (e) => e.runPlan(name, request)), wantsJson(command));
     });
-  addRemoveCommand(plan, "remove a plan (its machines stay protected)", (e, name) => e.removePlan(name), (name) => `removed plan ${name}`);
+  addRemoveCommand(
+    plan,
+    "remove a plan (its machines stay protected)",
+    (e, name) => e.removePlan(name),
+    (name) => `removed plan ${name}`,
+  );
 }

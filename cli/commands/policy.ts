@@ -48,7 +48,12 @@ export function register(program: Command): void {
       print(view, wantsJson(command), () => `updated ${policyText(view)}`);
     },
   );
-  addRemoveCommand(policy, "remove a policy and its failback policy (refused while machines use them)", (e, name) => e.removePolicy(name), (name) => `removed policy ${name} and ${name}-failback`);
+  addRemoveCommand(
+    policy,
+    "remove a policy and its failback policy (refused while machines use them)",
+    (e, name) => e.removePolicy(name),
+    (name) => `removed policy ${name} and ${name}-failback`,
+  );
   policy
     .command("list")
     .description("list policies")
@@ -57,7 +62,15 @@ export function register(program: Command): void {
       print(policies, wantsJson(command), () =>
         table([
           ["NAME", "COPY", "RETENTION", "APP-CONSISTENT", "RPO-THRESHOLD", "RESYNC", "FAILBACK-OF"],
-          ...policies.map((p) => [p.name, p.copyFrequency, `${p.retentionHours}h`, p.appConsistentHours ? `${p.appConsistentHours}h` : "off", `${p.rpoThresholdMinutes}m`, `${p.resyncWindow.start}-${p.resyncWindow.end}`, p.failbackOf]),
+          ...policies.map((p) => [
+            p.name,
+            p.copyFrequency,
+            `${p.retentionHours}h`,
+            p.appConsistentHours ? `${p.appConsistentHours}h` : "off",
+            `${p.rpoThresholdMinutes}m`,
+            `${p.resyncWindow.start}-${p.resyncWindow.end}`,
+            p.failbackOf,
+          ]),
         ]),
       );
     });

@@ -54,7 +54,15 @@ const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entrie
 function recoveryOf(f: ProtectFlags) {
   if (!f.recoverySite) return undefined;
   const compute = defined({ driver: f.compute, start: f.startCmd, stop: f.stopCmd, healthCheck: f.healthCheck, healthTimeoutSeconds: f.healthTimeoutSeconds });
-  return defined({ site: f.recoverySite, targetName: f.targetName, targetSize: f.targetSize, network: f.targetNetwork, subnet: f.targetSubnet, ip: f.targetIp, compute: Object.keys(compute).length ? compute : undefined });
+  return defined({
+    site: f.recoverySite,
+    targetName: f.targetName,
+    targetSize: f.targetSize,
+    network: f.targetNetwork,
+    subnet: f.targetSubnet,
+    ip: f.targetIp,
+    compute: Object.keys(compute).length ? compute : undefined,
+  });
 }
 
 export function register(program: Command): void {
@@ -88,7 +96,20 @@ export function register(program: Command): void {
     .option("--health-timeout-seconds <s>", "how long the health check may take", numberArg)
     .action(async (name: string, f: ProtectFlags, command: Command) => {
       const hooks = defined({ pause: f.pauseCmd, resume: f.resumeCmd, quiesce: f.quiesceCmd, unquiesce: f.unquiesceCmd, shutdown: f.shutdownCmd });
-      const spec = { name, site: f.site, host: f.host, policy: f.policy, disks: f.disk.map(parseDisk), excludedDisks: f.exclude, group: f.group, generation: f.generation, osType: f.osType, hooks, nics: f.nic.map(parseNic), recovery: recoveryOf(f) };
+      const spec = {
+        name,
+        site: f.site,
+        host: f.host,
+        policy: f.policy,
+        disks: f.disk.map(parseDisk),
+        excludedDisks: f.exclude,
+        group: f.group,
+        generation: f.generation,
+        osType: f.osType,
+        hooks,
+        nics: f.nic.map(parseNic),
+        recovery: recoveryOf(f),
+      };
       const job = await withEngine(command, (e) => e.protect(JSON.parse(JSON.stringify(spec))));
       reportJob(job, wantsJson(command));
     });
@@ -114,7 +135,18 @@ export function register(program: Command): void {
     .action(async (name: string, _opts, command: Command) => {
       const points = await withEngine(command, (e) => e.points(name));
       print(points, wantsJson(command), () =>
-        table([["ID", "CAPTURED", "KIND", "GROUP-WINDOW", "CHANGED-BLOCKS", "STORED", "DAMAGED"], ...points.map((p) => [p.id, p.capturedAt, p.kind, p.windowId, p.blocksChanged, bytes(p.bytesStored), p.damaged ? p.damagedDisks.map((d) => `${d.disk}: ${d.blocks} block(s)`).join(", ") : null])]),
+        table([
+          ["ID", "CAPTURED", "KIND", "GROUP-WINDOW", "CHANGED-BLOCKS", "STORED", "DAMAGED"],
+          ...points.map((p) => [
+            p.id,
+            p.capturedAt,
+            p.kind,
+            p.windowId,
+            p.blocksChanged,
+            bytes(p.bytesStored),
+            p.damaged ? p.damagedDisks.map((d) => `${d.disk}: ${d.blocks} block(s)`).join(", ") : null,
+          ]),
+        ]),
       );
     });
 

@@ -15,51 +15,77 @@ export function register(program: Command): void {
     .option("--port <port>", "port of the HTTP API (0: any free port)", numberArg, 7180)
     .option("--tls-cert <file>", "TLS certificate (PEM)")
     .option("--tls-key <file>", "TLS private key (PEM)")
-    .option("--allow-path <dir>", "paths in API requests must lie here (repeatable; default: the directory holding the vault)", (v: string, p: string[]) => [...p, v], [])
+    .option(
+      "--allow-path <dir>",
+      "paths in API requests must lie here (repeatable; default: the directory holding the vault)",
+      (v: string, p: string[]) => [...p, v],
+      [],
+    )
     .option("--no-api", "run the scheduler only")
     .option("--verify-interval <duration>", "verify (scrub) the whole vault this often, e.g. 7d, 12h; off: only after a full store", "7d")
     .option("--verify-rate-limit <MiB/s>", "a scheduled verify reads at most this many MiB per second (0: unthrottled)", numberArg, 64)
-    .action(async (opts: { tickMs: number; host: string; port: number; tlsCert?: string; tlsKey?: string; allowPath: string[]; api: boolean; verifyInterval: string; verifyRateLimit: number }, command: Command) => {
-      const schedule = parse(VerifySchedule, { verifyInterval: opts.verifyInterval, verifyRateLimit: opts.verifyRateLimit }, "serve options");
-      const tickOptions = { verifyIntervalMs: schedule.verifyInterval === "off" ? null : durationMs(schedule.verifyInterval), verifyRateLimitMiBps: schedule.verifyRateLimit };
-      await withLocalEngine(command, async (engine) => {
-        const server = opts.api ? await listen(engine, { host: opts.host, port: Number(opts.port), tlsCert: opts.tlsCert, tlsKey: opts.tlsKey, allowedPaths: opts.allowPath }) : undefined;
-        if (server) log(`API at ${server.url}${server.tokenFile ? `; an admin token was written to ${server.tokenFile}` : ""}`);
-        // The admin token goes into the printed URL only on a terminal, never into a log (see dashboardLine).
-        if (server) log(await dashboardLine(server.url, path.join(engine.vault.dir, LOCAL_TOKEN_FILE), process.stdout.isTTY === true));
-        let stopping = false;
-        let wake: () => void = () => undefined;
-        const stop = () => {
-          stopping = true;
-          wake();
+    .action(
+      async (
+        opts: {
+          tickMs: number;
+          host: string;
+          port: number;
+          tlsCert?: string;
+          tlsKey?: string;
+          allowPath: string[];
+          api: boolean;
+          verifyInterval: string;
+          verifyRateLimit: number;
+        },
+        command: Command,
+      ) => {
+        const schedule = parse(VerifySchedule, { verifyInterval: opts.verifyInterval, verifyRateLimit: opts.verifyRateLimit }, "serve options");
+        const tickOptions = {
+          verifyIntervalMs: schedule.verifyInterval === "off" ? null : durationMs(schedule.verifyInterval),
+          verifyRateLimitMiBps: schedule.verifyRateLimit,
         };
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
-        log(`serving vault ${engine.vault.dir} (pid ${process.pid})`);
-        while (!stopping) {
-          try {
-            const report = await engine.tick(tickOptions);
-            for (const name of report.initialReplications) log(`initial replication of ${name}`);
-            for (const name of report.resyncs) log(`resync of ${name}`);
-            if (report.replicated.length) log(`replicated ${report.replicated.join(", ")}`);
-            for (const f of report.failed) log(`replication of ${f.item} failed (${f.code}): ${f.message}`);
-            if (report.retention?.pointsDeleted) log(`retention deleted ${report.retention.pointsDeleted} point(s), freed ${report.retention.bytesFreed} bytes`);
-            if (report.verify) log(`verify of the vault started (${report.verify.reason}): job ${report.verify.job}`);
-          } catch (error) {
-            log(`scheduler error: ${error instanceof Error ? error.message : String(error)}`);
+        await withLocalEngine(command, async (engine) => {
+          const server = opts.api
+            ? await listen(engine, { host: opts.host, port: Number(opts.port), tlsCert: opts.tlsCert, tlsKey: opts.tlsKey, allowedPaths: opts.allowPath })
+            : undefined;
+          if (server) log(`API at ${server.url}${server.tokenFile ? `; an admin token was written to ${server.tokenFile}` : ""}`);
+          // The admin token goes into the printed URL only on a terminal, never into a log (see dashboardLine).
+          if (server) log(await dashboardLine(server.url, path.join(engine.vault.dir, LOCAL_TOKEN_FILE), process.stdout.isTTY === true));
+          let stopping = false;
+          let wake: () => void = () => undefined;
+          const stop = () => {
+            stopping = true;
+            wake();
+          };
+          process.once("SIGINT", stop);
+          process.once("SIGTERM", stop);
+          log(`serving vault ${engine.vault.dir} (pid ${process.pid})`);
+          while (!stopping) {
+            try {
+              const report = await engine.tick(tickOptions);
+              for (const name of report.initialReplications) log(`initial replication of ${name}`);
+              for (const name of report.resyncs) log(`resync of ${name}`);
+              if (report.replicated.length) log(`replicated ${report.replicated.join(", ")}`);
+              for (const f of report.failed) log(`replication of ${f.item} failed (${f.code}): ${f.message}`);
+              if (report.retention?.pointsDeleted)
+                log(`retention deleted ${report.retention.pointsDeleted} point(s), freed ${report.retention.bytesFreed} bytes`);
+              if (report.verify) log(`verify of the vault started (${report.verify.reason}): job ${report.verify.job}`);
+            } catch (error) {
+              log(`scheduler error: ${error instanceof Error ? error.message : String(error)}`);
+            }
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, Number(opts.tickMs) || 1000);
+              wake = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+            });
           }
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, Number(opts.tickMs) || 1000);
-            wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-        }
-        await server?.app.close();
-        log("stopped");
-      });
-    });
+          await server?.app.close();
+          log("stopped");
+        });
+      },
+    );
 }
 
 const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);

@@ -26,12 +26,19 @@ export function register(program: Command): void {
       const view = await withEngine(command, (e) => e.addHost(siteName, host));
       print(view, wantsJson(command), () => siteText(view));
     });
-  addRemoveCommand(site, "remove a site and its hosts (refused while machines or networks use it)", (e, name) => e.removeSite(name), (name) => `removed site ${name}`);
+  addRemoveCommand(
+    site,
+    "remove a site and its hosts (refused while machines or networks use it)",
+    (e, name) => e.removeSite(name),
+    (name) => `removed site ${name}`,
+  );
   site
     .command("list")
     .description("list sites")
     .action(async (_opts, command: Command) => {
       const sites = await withEngine(command, (e) => e.listSites());
-      print(sites, wantsJson(command), () => table([["NAME", "KIND", "PATH", "HOSTS"], ...sites.map((s) => [s.name, s.kind, s.path, s.hosts.join(",") || "-"])]));
+      print(sites, wantsJson(command), () =>
+        table([["NAME", "KIND", "PATH", "HOSTS"], ...sites.map((s) => [s.name, s.kind, s.path, s.hosts.join(",") || "-"])]),
+      );
     });
 }

@@ -26,7 +26,16 @@ export function register(program: Command): void {
           `vault ${status.vault.dir}: ${status.vault.store.blocks} blocks, ${bytes(status.vault.store.storedBytes)} stored (${status.vault.encryption.cipher === "none" ? "UNENCRYPTED" : `encrypted, ${status.vault.encryption.cipher}`}), ${bytes(status.vault.store.unreferencedBytes)} unreferenced (garbage collection reclaims it); registration key ${keyText(status.vault.registrationKey)}`,
           table([
             ["NAME", "HOST", "STATE", "HEALTH", "RPO", "POINTS", "LATEST", "ERRORS"],
-            ...status.items.map((i) => [i.name, hostText(i), i.state, i.health, duration(i.rpoSeconds), i.points, i.latestPoint?.capturedAt ?? null, i.healthErrors.map((e) => e.code).join(",") || "-"]),
+            ...status.items.map((i) => [
+              i.name,
+              hostText(i),
+              i.state,
+              i.health,
+              duration(i.rpoSeconds),
+              i.points,
+              i.latestPoint?.capturedAt ?? null,
+              i.healthErrors.map((e) => e.code).join(",") || "-",
+            ]),
           ]),
         ].join("\n"),
       );
@@ -41,7 +50,10 @@ export function register(program: Command): void {
     .action(async (opts: { target?: string; limit: number }, command: Command) => {
       const list = await withEngine(command, (e) => e.jobs({ target: opts.target, limit: Number(opts.limit) || 20 }));
       print(list, wantsJson(command), () =>
-        table([["ID", "TYPE", "TARGET", "STATE", "CREATED", "DURATION-MS", "ERROR"], ...list.map((j) => [j.id, j.type, j.target, j.state, j.createdAt, j.durationMs, j.error?.code ?? null])]),
+        table([
+          ["ID", "TYPE", "TARGET", "STATE", "CREATED", "DURATION-MS", "ERROR"],
+          ...list.map((j) => [j.id, j.type, j.target, j.state, j.createdAt, j.durationMs, j.error?.code ?? null]),
+        ]),
       );
     });
   jobs
@@ -76,6 +88,8 @@ export function register(program: Command): void {
 }
 
 /** The host a machine runs on, and whether an agent reads it ("agent") or the engine does. */
-const hostText = (i: { host: string | null; agent: { silent: boolean } | null }) => (i.host ? `${i.host}${i.agent ? (i.agent.silent ? " (agent silent)" : " (agent)") : ""}` : "-");
+const hostText = (i: { host: string | null; agent: { silent: boolean } | null }) =>
+  i.host ? `${i.host}${i.agent ? (i.agent.silent ? " (agent silent)" : " (agent)") : ""}` : "-";
 
-const keyText = (key: { expired: boolean; expiresAt: string; revokedAt: string | null }) => (key.revokedAt ? `REVOKED at ${key.revokedAt}` : key.expired ? "EXPIRED" : `valid until ${key.expiresAt}`);
+const keyText = (key: { expired: boolean; expiresAt: string; revokedAt: string | null }) =>
+  key.revokedAt ? `REVOKED at ${key.revokedAt}` : key.expired ? "EXPIRED" : `valid until ${key.expiresAt}`;

@@ -9,7 +9,9 @@ export function register(program: Command): void {
   const vault = program.command("vault").description("create a vault and manage its registration key");
   vault
     .command("init [dir]")
-    .description("create a vault in an empty or new directory (default: --vault); its data is encrypted at rest with a key made now, wrapped by the key-encryption key (--key-file, made when missing; --key-command; $LIFEBOAT_VAULT_KEY)")
+    .description(
+      "create a vault in an empty or new directory (default: --vault); its data is encrypted at rest with a key made now, wrapped by the key-encryption key (--key-file, made when missing; --key-command; $LIFEBOAT_VAULT_KEY)",
+    )
     .action(async (dir: string | undefined, _opts, command: Command) => {
       const target = dir ? path.resolve(dir) : vaultDir(command);
       const { engine, registrationKey } = await Engine.init(target, { key: keyFlags(command) });
@@ -34,7 +36,9 @@ export function register(program: Command): void {
     .option("--days <n>", "expires after this many days (default: never)")
     .action(async (name: string, opts: { role: string; days?: string }, command: Command) => {
       if (opts.role !== "admin" && opts.role !== "agent") throw new Error("--role must be admin or agent");
-      const value = await withEngine(command, (e) => e.createToken(name, opts.role as "admin" | "agent", opts.days ? Math.round(Number(opts.days) * 86_400_000) : undefined));
+      const value = await withEngine(command, (e) =>
+        e.createToken(name, opts.role as "admin" | "agent", opts.days ? Math.round(Number(opts.days) * 86_400_000) : undefined),
+      );
       print({ name, token: value }, wantsJson(command), () => `token ${name} (shown once):\n  ${value}`);
     });
   token
@@ -46,13 +50,20 @@ export function register(program: Command): void {
     });
   vault
     .command("change-key")
-    .description("wrap the vault's data key with another key-encryption key (the current one from --key-file, --key-command or the environment); the old key opens the vault no more; nothing stored is rewritten")
+    .description(
+      "wrap the vault's data key with another key-encryption key (the current one from --key-file, --key-command or the environment); the old key opens the vault no more; nothing stored is rewritten",
+    )
     .option("--new-key-file <file>", "the new key-encryption key's file (made, 0600, when missing)")
     .option("--new-key-command <command>", "a shell command that prints the new key-encryption key")
     .action(async (opts: { newKeyFile?: string; newKeyCommand?: string }, command: Command) => {
-      if ((opts.newKeyFile === undefined) === (opts.newKeyCommand === undefined)) throw ValidationError.refused("newKeyFile", "give the new key with --new-key-file or --new-key-command (one of them)");
+      if ((opts.newKeyFile === undefined) === (opts.newKeyCommand === undefined))
+        throw ValidationError.refused("newKeyFile", "give the new key with --new-key-file or --new-key-command (one of them)");
       const encryption = await withLocalEngine(command, (engine) => engine.changeKey({ keyFile: opts.newKeyFile, keyCommand: opts.newKeyCommand }));
-      print({ encryption }, wantsJson(command), () => `the vault's data key is now wrapped by the ${encryption.key}; the old key opens it no more (keep the new one apart from the vault)`);
+      print(
+        { encryption },
+        wantsJson(command),
+        () => `the vault's data key is now wrapped by the ${encryption.key}; the old key opens it no more (keep the new one apart from the vault)`,
+      );
     });
   vault
     .command("rotate-key")

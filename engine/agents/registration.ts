@@ -9,7 +9,6 @@ export type { AgentIdentity };
 import { registerHostAgent, sitesWithHost } from "../catalog/hosts";
 import { findSite } from "../catalog/sites";
 
-
 const REFUSED = {
   invalid: "the registration key is not this vault's",
   expired: "the registration key has expired (keys are valid for 5 days); issue a new one with 'lifeboat vault rotate-key'",
@@ -53,5 +52,10 @@ async function siteOfHost(vault: Vault, host: string, siteName: string | undefin
   }
   const sites = await sitesWithHost(vault.db, host);
   if (sites.length === 1) return sites[0];
-  throw fail("site", sites.length ? `host '${host}' is in several sites (${sites.map((s) => s.name).join(", ")}); name one` : `host '${host}' is in no site yet; name the site to add it to`);
+  throw fail(
+    "site",
+    sites.length
+      ? `host '${host}' is in several sites (${sites.map((s) => s.name).join(", ")}); name one`
+      : `host '${host}' is in no site yet; name the site to add it to`,
+  );
 }

@@ -29,13 +29,16 @@ export async function recordAgentWindow(vault: Vault, hostName: string, input: u
   const report = parse(AgentWindowReport, input, "agent report");
   const host = await registeredHost(vault, hostName);
   if (report.capturedAt > vault.clock.now() + MINUTE) {
-    throw new ValidationError("agent report", [{ property: "capturedAt", reason: `lies in the future (${new Date(report.capturedAt).toISOString()}); the agent's clock correction is off` }]);
+    throw new ValidationError("agent report", [
+      { property: "capturedAt", reason: `lies in the future (${new Date(report.capturedAt).toISOString()}); the agent's clock correction is off` },
+    ]);
   }
   const entries: WindowEntry[] = [];
   const newIds = new Set<string>();
   for (const [n, part] of report.items.entries()) {
     const item = await itemRow(vault, part.item);
-    if (item.host !== host.name || item.site_id !== host.siteId) throw new EngineError("Forbidden", `'${item.name}' is not on host '${host.name}'`, { field: `items.${n}.item` });
+    if (item.host !== host.name || item.site_id !== host.siteId)
+      throw new EngineError("Forbidden", `'${item.name}' is not on host '${host.name}'`, { field: `items.${n}.item` });
     assertAllowed(item, ACCEPTS[report.mode], { field: `items.${n}.item` });
     const disks = await includedDisks(vault, item.id);
     const results = [];
@@ -43,12 +46,21 @@ export async function recordAgentWindow(vault: Vault, hostName: string, input: u
       const property = `items.${n}.disks.${i}`;
       const changes = part.disks.find((d) => d.disk === disk.name);
       if (!changes) throw new ValidationError("agent report", [{ property, reason: `disk '${disk.name}' of '${item.name}' is missing from the report` }]);
-      if (changes.baseVersion !== disk.state_version) throw new ConflictError(`disk '${disk.name}' of '${item.name}' moved on (version ${disk.state_version}, the agent read ${changes.baseVersion}); read it again`, property);
+      if (changes.baseVersion !== disk.state_version)
+        throw new ConflictError(
+          `disk '${disk.name}' of '${item.name}' moved on (version ${disk.state_version}, the agent read ${changes.baseVersion}); read it again`,
+          property,
+        );
       const base = report.mode === "initial" ? null : await loadDiskState(vault, disk.id, vault.blockSize);
       const { map, changed } = applyChanges(base, changes, vault.blockSize, property);
       for (const id of changed) if (!id.equals(ZERO_ID)) newIds.add(id.toString("hex"));
       // A disk's share of the item's figures is not reported; the item's totals go on its first disk.
-      results.push({ map, ...(i === 0 ? { bytesRead: part.bytesRead, blocksChanged: part.blocksChanged, bytesStored: part.bytesStored } : { bytesRead: 0, blocksChanged: 0, bytesStored: 0 }) });
+      results.push({
+        map,
+        ...(i === 0
+          ? { bytesRead: part.bytesRead, blocksChanged: part.blocksChanged, bytesStored: part.bytesStored }
+          : { bytesRead: 0, blocksChanged: 0, bytesStored: 0 }),
+      });
     }
     entries.push({ item, disks, results, app: report.appConsistent && Boolean(hooksOf(item).quiesce) });
   }
@@ -82,7 +94,12 @@ async function checkBlocks(vault: Vault, report: AgentWindowReport, newIds: Set<
   const present = new Set((await vault.packs.locate(unknown)).map((e) => e.id));
   const missing = unknown.filter((id) => !present.has(id));
   // Gone since the agent asked (retention collected it): recoverable, the agent ships it next time.
-  if (missing.length) throw new EngineError("BlockMissing", `${missing.length} block(s) the report relies on are not in the store (first: ${missing[0]}); the agent sends them again`, { field: "blocks", recoverable: true });
+  if (missing.length)
+    throw new EngineError(
+      "BlockMissing",
+      `${missing.length} block(s) the report relies on are not in the store (first: ${missing[0]}); the agent sends them again`,
+      { field: "blocks", recoverable: true },
+    );
   if (failures.length) throw new ValidationError("agent report", failures);
 }
 
@@ -93,7 +110,8 @@ export async function recordAgentFailure(vault: Vault, hostName: string, input: 
   const items: ItemRow[] = [];
   for (const name of report.items) {
     const item = await itemRow(vault, name);
-    if (item.host !== host.name || item.site_id !== host.siteId) throw new EngineError("Forbidden", `'${name}' is not on host '${host.name}'`, { field: "items" });
+    if (item.host !== host.name || item.site_id !== host.siteId)
+      throw new EngineError("Forbidden", `'${name}' is not on host '${host.name}'`, { field: "items" });
     items.push(item);
   }
   const error = new EngineError(report.error.code, `agent on ${host.name}: ${report.error.message}`, { recoverable: report.error.recoverable });

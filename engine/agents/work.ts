@@ -21,8 +21,6 @@ import { updateJob } from "../catalog/jobs";
 /** An item handed to an agent stays its for this long, extended while the agent reports it busy. */
 export const LEASE_MS = 5 * MINUTE;
 
-
-
 /** The registered host an agent's token stands for. */
 export async function registeredHost(vault: Vault, host: string): Promise<{ id: number; siteId: number; name: string }> {
   const row = await findRegisteredHost(vault.db, host);
@@ -56,7 +54,8 @@ export async function heartbeat(vault: Vault, hostName: string, input: unknown):
       if (start) await writeItemState(vault.db, item.id, start, { also });
       else await updateItemColumns(vault.db, item.id, also);
       // The agent does the work now: the job is held by the item's lease, not by a process here.
-      for (const job of await agentJobs(vault, item.name)) await updateJob(vault.db, job, { state: "InProgress", owner_host: null, owner_pid: null, owner_start: null });
+      for (const job of await agentJobs(vault, item.name))
+        await updateJob(vault.db, job, { state: "InProgress", owner_host: null, owner_pid: null, owner_start: null });
     }
     work.push({ mode, appConsistent, items: await Promise.all(items.map((i) => agentWorkItem(vault, i))) });
   };
@@ -75,7 +74,8 @@ async function agentWorkItem(vault: Vault, item: ScheduledItem): Promise<AgentWo
 export async function diskState(vault: Vault, hostName: string, itemName: string, diskName: string): Promise<{ version: number; map: EncodedMap | null }> {
   const host = await registeredHost(vault, hostName);
   const item = await itemRow(vault, itemName);
-  if (item.host !== host.name || item.site_id !== host.siteId) throw new EngineError("Forbidden", `'${itemName}' is not on host '${hostName}'`, { field: "item" });
+  if (item.host !== host.name || item.site_id !== host.siteId)
+    throw new EngineError("Forbidden", `'${itemName}' is not on host '${hostName}'`, { field: "item" });
   const disk = (await includedDisks(vault, item.id)).find((d) => d.name === diskName);
   if (!disk) throw new NotFoundError("disk", `${itemName}/${diskName}`);
   const map = await loadDiskState(vault, disk.id, vault.blockSize);

@@ -30,7 +30,15 @@ export async function issueAgentToken(vault: Vault, host: string): Promise<strin
 async function insertToken(vault: Vault, holder: TokenHolder, lifetimeMs?: number): Promise<string> {
   const token = `lbt_${randomBytes(32).toString("base64url")}`;
   const now = vault.clock.now();
-  await insertTokenRow(vault.db, { name: holder.name, sha256: sha256(token), role: holder.role, host: holder.host, created_at: now, expires_at: lifetimeMs ? now + lifetimeMs : null, revoked_at: null });
+  await insertTokenRow(vault.db, {
+    name: holder.name,
+    sha256: sha256(token),
+    role: holder.role,
+    host: holder.host,
+    created_at: now,
+    expires_at: lifetimeMs ? now + lifetimeMs : null,
+    revoked_at: null,
+  });
   return token;
 }
 

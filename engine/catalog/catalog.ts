@@ -13,7 +13,17 @@ import * as migratedOnce from "./migrations/009-migrated-once";
 
 export type CatalogDb = Kysely<Tables>;
 
-const migrations: Record<string, Migration> = { "001-initial": initial, "002-failover": failover, "003-plans": plans, "004-tokens": tokens, "005-agents": agents, "006-crash": crash, "007-damage": damage, "008-partial-outputs": partialOutputs, "009-migrated-once": migratedOnce };
+const migrations: Record<string, Migration> = {
+  "001-initial": initial,
+  "002-failover": failover,
+  "003-plans": plans,
+  "004-tokens": tokens,
+  "005-agents": agents,
+  "006-crash": crash,
+  "007-damage": damage,
+  "008-partial-outputs": partialOutputs,
+  "009-migrated-once": migratedOnce,
+};
 
 /**
  * Open (and migrate) the SQLite catalog. WAL lets readers (status, points) run beside a writer;

@@ -7,7 +7,13 @@ import type { PointDisk } from "./manifests";
 /** The damaged disks of these points, in disk order. */
 export function damageOfPointIds(db: Db, pointIds: readonly string[]): Promise<Array<{ point_id: string; name: string; blocks: number }>> {
   return inBatches(pointIds, (ids) =>
-    db.selectFrom("point_damage").innerJoin("disks", "disks.id", "point_damage.disk_id").select(["point_damage.point_id", "disks.name", "point_damage.blocks"]).where("point_damage.point_id", "in", ids).orderBy("disks.id").execute(),
+    db
+      .selectFrom("point_damage")
+      .innerJoin("disks", "disks.id", "point_damage.disk_id")
+      .select(["point_damage.point_id", "disks.name", "point_damage.blocks"])
+      .where("point_damage.point_id", "in", ids)
+      .orderBy("disks.id")
+      .execute(),
   );
 }
 
@@ -36,7 +42,11 @@ export function damagedPointDisks(db: Db): Promise<PointDisk[]> {
 
 /** Set how many damaged blocks a point's disk relies on (a new row keeps `foundAt`; an existing one its first finding). */
 export async function setPointDamage(db: Db, pointId: string, diskId: number, blocks: number, foundAt: number): Promise<void> {
-  await db.insertInto("point_damage").values({ point_id: pointId, disk_id: diskId, blocks, found_at: foundAt }).onConflict((oc) => oc.columns(["point_id", "disk_id"]).doUpdateSet({ blocks })).execute();
+  await db
+    .insertInto("point_damage")
+    .values({ point_id: pointId, disk_id: diskId, blocks, found_at: foundAt })
+    .onConflict((oc) => oc.columns(["point_id", "disk_id"]).doUpdateSet({ blocks }))
+    .execute();
 }
 
 /** Record the damage of a new point's disk. */
@@ -55,7 +65,11 @@ export function damagedElements(db: Db): Promise<Array<{ id: string; kind: strin
 
 /** Record an element found damaged (found again: its reason is updated). */
 export async function recordDamagedElement(db: Db, id: string, kind: string, reason: string, foundAt: number): Promise<void> {
-  await db.insertInto("damaged_blocks").values({ id, kind, reason, found_at: foundAt }).onConflict((oc) => oc.column("id").doUpdateSet({ reason })).execute();
+  await db
+    .insertInto("damaged_blocks")
+    .values({ id, kind, reason, found_at: foundAt })
+    .onConflict((oc) => oc.column("id").doUpdateSet({ reason }))
+    .execute();
 }
 
 export async function deleteDamagedElements(db: Db, ids: readonly string[]): Promise<void> {

@@ -10,7 +10,11 @@ export async function hostNames(db: Db, siteId: number): Promise<string[]> {
 }
 
 export async function insertHosts(db: Db, siteId: number, names: string[]): Promise<void> {
-  if (names.length) await db.insertInto("hosts").values(names.map((name) => ({ site_id: siteId, name }))).execute();
+  if (names.length)
+    await db
+      .insertInto("hosts")
+      .values(names.map((name) => ({ site_id: siteId, name })))
+      .execute();
 }
 
 export async function deleteHosts(db: Db, siteId: number, names: string[]): Promise<void> {
@@ -23,7 +27,12 @@ export async function deleteSiteHosts(db: Db, siteId: number): Promise<void> {
 
 /** A host of a site with its agent's registration and last call-in (both null for a host without an agent). */
 export function findAgentHost(db: Db, siteId: number, name: string) {
-  return db.selectFrom("hosts").select(["name", "site_id", "agent_registered_at", "last_seen_at"]).where("site_id", "=", siteId).where("name", "=", name).executeTakeFirst();
+  return db
+    .selectFrom("hosts")
+    .select(["name", "site_id", "agent_registered_at", "last_seen_at"])
+    .where("site_id", "=", siteId)
+    .where("name", "=", name)
+    .executeTakeFirst();
 }
 
 /** A host by name whose agent registered, in whichever site. */

@@ -30,7 +30,9 @@ export async function latestJobIds(db: Db, filter: { target?: string; limit: num
 
 /** Jobs of a target, of these types, in these states. */
 export async function jobIdsOf(db: Db, target: string, types: string[], states: string[]): Promise<string[]> {
-  return (await db.selectFrom("jobs").select("id").where("target", "=", target).where("type", "in", types).where("state", "in", states).execute()).map((r) => r.id);
+  return (await db.selectFrom("jobs").select("id").where("target", "=", target).where("type", "in", types).where("state", "in", states).execute()).map(
+    (r) => r.id,
+  );
 }
 
 /** One job of a target, of these types, in a state (any of them, when several). */
@@ -62,7 +64,11 @@ export function findTask(db: Db, jobId: string, name: string, parent: number | n
 
 /** The highest task sequence number of a job, if it has tasks. */
 export async function lastTaskSeq(db: Db, jobId: string): Promise<number | null> {
-  const row = await db.selectFrom("tasks").select((eb) => eb.fn.max("seq").as("seq")).where("job_id", "=", jobId).executeTakeFirst();
+  const row = await db
+    .selectFrom("tasks")
+    .select((eb) => eb.fn.max("seq").as("seq"))
+    .where("job_id", "=", jobId)
+    .executeTakeFirst();
   return row?.seq ?? null;
 }
 
@@ -73,10 +79,17 @@ export function tasksOf(db: Db, jobId: string): Promise<TaskRow[]> {
 
 /** Names of a job's top-level tasks in a state (`=`) or not in it (`!=`), in sequence order. */
 export async function topTaskNames(db: Db, jobId: string, op: "=" | "!=", state: string): Promise<string[]> {
-  return (await db.selectFrom("tasks").select("name").where("job_id", "=", jobId).where("parent_id", "is", null).where("state", op, state).orderBy("seq").execute()).map((t) => t.name);
+  return (
+    await db.selectFrom("tasks").select("name").where("job_id", "=", jobId).where("parent_id", "is", null).where("state", op, state).orderBy("seq").execute()
+  ).map((t) => t.name);
 }
 
 /** Fail a job's running tasks. */
 export async function failRunningTasks(db: Db, jobId: string, at: number, message: string): Promise<void> {
-  await db.updateTable("tasks").set({ state: "Failed", ended_at: at, error_message: message }).where("job_id", "=", jobId).where("state", "=", "InProgress").execute();
+  await db
+    .updateTable("tasks")
+    .set({ state: "Failed", ended_at: at, error_message: message })
+    .where("job_id", "=", jobId)
+    .where("state", "=", "InProgress")
+    .execute();
 }

@@ -5,7 +5,12 @@ import { batches, inBatches } from "./batch";
 
 /** Store chunks; one already stored under its id is kept (ids are content hashes). */
 export async function insertManifestChunks(db: Db, rows: Array<{ id: string; data: Buffer }>): Promise<void> {
-  for (const batch of batches(rows, 2)) await db.insertInto("manifest_chunks").values(batch).onConflict((oc) => oc.column("id").doNothing()).execute();
+  for (const batch of batches(rows, 2))
+    await db
+      .insertInto("manifest_chunks")
+      .values(batch)
+      .onConflict((oc) => oc.column("id").doNothing())
+      .execute();
 }
 
 /** The stored chunks among these ids (absent ones are missing from the result). */
@@ -57,5 +62,11 @@ export async function allPointChunkLists(db: Db): Promise<Buffer[]> {
 
 /** The disks of a point with their sizes at that point, in disk order. */
 export function disksOfPoint(db: Db, pointId: string): Promise<Array<{ id: number; name: string; size: number }>> {
-  return db.selectFrom("point_disks").innerJoin("disks", "disks.id", "point_disks.disk_id").select(["disks.id", "disks.name", "point_disks.size"]).where("point_disks.point_id", "=", pointId).orderBy("disks.id").execute();
+  return db
+    .selectFrom("point_disks")
+    .innerJoin("disks", "disks.id", "point_disks.disk_id")
+    .select(["disks.id", "disks.name", "point_disks.size"])
+    .where("point_disks.point_id", "=", pointId)
+    .orderBy("disks.id")
+    .execute();
 }

@@ -11,7 +11,11 @@ export async function allMeta(db: Db): Promise<Array<{ key: string; value: strin
 }
 
 export async function setMetaValue(db: Db, key: string, value: string): Promise<void> {
-  await db.insertInto("meta").values({ key, value }).onConflict((oc) => oc.column("key").doUpdateSet({ value })).execute();
+  await db
+    .insertInto("meta")
+    .values({ key, value })
+    .onConflict((oc) => oc.column("key").doUpdateSet({ value }))
+    .execute();
 }
 
 export async function deleteMeta(db: Db, key: string): Promise<void> {

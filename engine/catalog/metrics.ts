@@ -12,12 +12,31 @@ export interface CatalogMetrics {
 }
 
 export async function catalogMetrics(db: CatalogDb): Promise<CatalogMetrics> {
-  const totals = await db.selectFrom("points").innerJoin("items", "items.id", "points.item_id").select((eb) => ["items.name", eb.fn.sum<number>("bytes_read").as("read"), eb.fn.sum<number>("bytes_stored").as("stored")]).groupBy("items.name").execute();
-  const last = await db.selectFrom("points").innerJoin("items", "items.id", "points.item_id").select(["items.name", "points.duration_ms", "points.captured_at"]).orderBy("points.captured_at", "desc").execute();
+  const totals = await db
+    .selectFrom("points")
+    .innerJoin("items", "items.id", "points.item_id")
+    .select((eb) => ["items.name", eb.fn.sum<number>("bytes_read").as("read"), eb.fn.sum<number>("bytes_stored").as("stored")])
+    .groupBy("items.name")
+    .execute();
+  const last = await db
+    .selectFrom("points")
+    .innerJoin("items", "items.id", "points.item_id")
+    .select(["items.name", "points.duration_ms", "points.captured_at"])
+    .orderBy("points.captured_at", "desc")
+    .execute();
   const lastByItem = new Map<string, number>();
   for (const row of last) if (!lastByItem.has(row.name)) lastByItem.set(row.name, row.duration_ms);
-  const jobs = await db.selectFrom("jobs").select((eb) => ["type", "state", eb.fn.countAll<number>().as("n")]).groupBy(["type", "state"]).execute();
-  const durations = await db.selectFrom("jobs").select((eb) => ["type", "state", eb.fn.countAll<number>().as("n"), eb.fn.sum<number>(eb.parens(eb("ended_at", "-", eb.ref("started_at")))).as("ms")]).where("ended_at", "is not", null).groupBy(["type", "state"]).execute();
+  const jobs = await db
+    .selectFrom("jobs")
+    .select((eb) => ["type", "state", eb.fn.countAll<number>().as("n")])
+    .groupBy(["type", "state"])
+    .execute();
+  const durations = await db
+    .selectFrom("jobs")
+    .select((eb) => ["type", "state", eb.fn.countAll<number>().as("n"), eb.fn.sum<number>(eb.parens(eb("ended_at", "-", eb.ref("started_at")))).as("ms")])
+    .where("ended_at", "is not", null)
+    .groupBy(["type", "state"])
+    .execute();
   return {
     itemBytes: totals.map((t) => ({ item: t.name, read: Number(t.read), stored: Number(t.stored) })),
     lastCycleMs: [...lastByItem].map(([item, ms]) => ({ item, ms })),

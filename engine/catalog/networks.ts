@@ -6,7 +6,12 @@ export function findNetworkId(db: Db, name: string): Promise<{ id: number } | un
 
 /** A network with its site's name; subnets are JSON. */
 export function findNetwork(db: Db, name: string): Promise<{ id: number; name: string; subnets: string; site: string } | undefined> {
-  return db.selectFrom("networks").innerJoin("sites", "sites.id", "networks.site_id").select(["networks.id", "networks.name", "networks.subnets", "sites.name as site"]).where("networks.name", "=", name).executeTakeFirst();
+  return db
+    .selectFrom("networks")
+    .innerJoin("sites", "sites.id", "networks.site_id")
+    .select(["networks.id", "networks.name", "networks.subnets", "sites.name as site"])
+    .where("networks.name", "=", name)
+    .executeTakeFirst();
 }
 
 export async function networkNames(db: Db): Promise<string[]> {
@@ -36,7 +41,12 @@ export async function insertNetworkMapping(db: Db, source: string, targetId: num
 
 /** Every mapping with its target network's name, in source order. */
 export function networkMappings(db: Db): Promise<Array<{ source: string; target: string }>> {
-  return db.selectFrom("network_mappings").innerJoin("networks", "networks.id", "network_mappings.target_id").select(["network_mappings.source", "networks.name as target"]).orderBy("source").execute();
+  return db
+    .selectFrom("network_mappings")
+    .innerJoin("networks", "networks.id", "network_mappings.target_id")
+    .select(["network_mappings.source", "networks.name as target"])
+    .orderBy("source")
+    .execute();
 }
 
 /** Sources of the mappings to a network, in source order. */
@@ -63,7 +73,14 @@ export function allocationsOnNetwork(db: Db, networkId: number): Promise<Array<{
 
 /** The recovery network a source network is mapped to. */
 export async function mappedNetworkName(db: Db, source: string): Promise<string | undefined> {
-  return (await db.selectFrom("network_mappings").innerJoin("networks", "networks.id", "network_mappings.target_id").select("networks.name").where("source", "=", source).executeTakeFirst())?.name;
+  return (
+    await db
+      .selectFrom("network_mappings")
+      .innerJoin("networks", "networks.id", "network_mappings.target_id")
+      .select("networks.name")
+      .where("source", "=", source)
+      .executeTakeFirst()
+  )?.name;
 }
 
 /** The addresses of a network machines of a purpose hold. */

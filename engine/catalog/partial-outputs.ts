@@ -7,7 +7,11 @@ type Writer = Omit<PartialOutputRow, "path">;
 
 /** Record who writes a partial output (a path written again takes the new writer). */
 export async function recordPartialOutput(db: Db, path: string, writer: Writer): Promise<void> {
-  await db.insertInto("partial_outputs").values({ path, ...writer }).onConflict((oc) => oc.column("path").doUpdateSet(writer)).execute();
+  await db
+    .insertInto("partial_outputs")
+    .values({ path, ...writer })
+    .onConflict((oc) => oc.column("path").doUpdateSet(writer))
+    .execute();
 }
 
 export function partialOutputs(db: Db): Promise<PartialOutputRow[]> {

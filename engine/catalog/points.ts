@@ -29,13 +29,33 @@ export function pointsByIds(db: Db, ids: readonly string[]): Promise<PointRow[]>
 }
 
 export async function countPoints(db: Db, itemId: number): Promise<number> {
-  return (await db.selectFrom("points").select((eb) => eb.fn.countAll<number>().as("n")).where("item_id", "=", itemId).executeTakeFirstOrThrow()).n;
+  return (
+    await db
+      .selectFrom("points")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("item_id", "=", itemId)
+      .executeTakeFirstOrThrow()
+  ).n;
 }
 
 /** When an item's points were captured: the latest at or before `from`, then those in (from, to], oldest first. */
 export async function captureTimes(db: Db, itemId: number, from: number, to: number): Promise<number[]> {
-  const before = await db.selectFrom("points").select("captured_at").where("item_id", "=", itemId).where("captured_at", "<=", from).orderBy("captured_at", "desc").limit(1).execute();
-  const inside = await db.selectFrom("points").select("captured_at").where("item_id", "=", itemId).where("captured_at", ">", from).where("captured_at", "<=", to).orderBy("captured_at").execute();
+  const before = await db
+    .selectFrom("points")
+    .select("captured_at")
+    .where("item_id", "=", itemId)
+    .where("captured_at", "<=", from)
+    .orderBy("captured_at", "desc")
+    .limit(1)
+    .execute();
+  const inside = await db
+    .selectFrom("points")
+    .select("captured_at")
+    .where("item_id", "=", itemId)
+    .where("captured_at", ">", from)
+    .where("captured_at", "<=", to)
+    .orderBy("captured_at")
+    .execute();
   return [...before, ...inside].map((p) => p.captured_at);
 }
 

@@ -12,7 +12,9 @@ async function addIndexEntries(db: Db, entries: IndexEntry[]): Promise<void> {
     await db
       .insertInto("blocks")
       .values(batch)
-      .onConflict((oc) => oc.column("id").doUpdateSet((eb) => ({ pack: eb.ref("excluded.pack"), offset: eb.ref("excluded.offset"), length: eb.ref("excluded.length") })))
+      .onConflict((oc) =>
+        oc.column("id").doUpdateSet((eb) => ({ pack: eb.ref("excluded.pack"), offset: eb.ref("excluded.offset"), length: eb.ref("excluded.length") })),
+      )
       .execute();
   }
 }

@@ -108,8 +108,26 @@ export interface Tables {
     state: string;
     created_at: number;
   };
-  drills: { id: string; item_id: number; machine_id: number | null; point_id: string; started_at: number; cleaned_at: number | null; notes: string | null; report: string };
-  tokens: { id: Generated<number>; name: string; sha256: string; role: string; created_at: number; expires_at: number | null; revoked_at: number | null; host: string | null };
+  drills: {
+    id: string;
+    item_id: number;
+    machine_id: number | null;
+    point_id: string;
+    started_at: number;
+    cleaned_at: number | null;
+    notes: string | null;
+    report: string;
+  };
+  tokens: {
+    id: Generated<number>;
+    name: string;
+    sha256: string;
+    role: string;
+    created_at: number;
+    expires_at: number | null;
+    revoked_at: number | null;
+    host: string | null;
+  };
   plans: { id: Generated<number>; name: string; spec: string; created_at: number };
   /** A file being written outside the vault (see replication/partial-outputs.ts). */
   partial_outputs: { path: string; host: string; pid: number; started_at: number };

@@ -38,7 +38,8 @@ export async function staleJobs(vault: Vault): Promise<StaleJob[]> {
     const item = WAITING_TYPES.includes(row.type) ? await findItem(vault.db, row.target) : undefined;
     const agent = item && (await agentHostOf(vault, item));
     if (!agent) stale.push({ ...job, why: "no process owns it any more (it was started before jobs recorded their owner)" });
-    else if ((item.lease_until ?? 0) <= vault.clock.now()) stale.push({ ...job, agent: agent.name, why: `the agent on host ${agent.name} let its lease run out` });
+    else if ((item.lease_until ?? 0) <= vault.clock.now())
+      stale.push({ ...job, agent: agent.name, why: `the agent on host ${agent.name} let its lease run out` });
   }
   return stale;
 }

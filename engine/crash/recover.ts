@@ -37,5 +37,11 @@ export async function cancelJob(vault: Vault, jobId: string): Promise<void> {
   const stale = (await staleJobs(vault)).find((j) => j.id === jobId && !j.agent);
   if (!stale) return requestCancel(vault, jobId);
   // Whoever took the lock first may have ended it meanwhile: then it is over already.
-  await vault.lock.run(async () => endStaleJobs(vault, (await staleJobs(vault)).filter((j) => j.id === jobId), { cancelled: true }));
+  await vault.lock.run(async () =>
+    endStaleJobs(
+      vault,
+      (await staleJobs(vault)).filter((j) => j.id === jobId),
+      { cancelled: true },
+    ),
+  );
 }

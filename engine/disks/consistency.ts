@@ -15,7 +15,12 @@ export interface Participant {
  * With a journal, each undo is on disk before the hook it undoes runs, so a crash inside the window
  * leaves the way back for whoever comes next (see window-journal.ts).
  */
-export async function withConsistentWindow<T>(participants: Participant[], appConsistent: boolean, capture: () => Promise<T>, journal?: WindowJournal): Promise<T> {
+export async function withConsistentWindow<T>(
+  participants: Participant[],
+  appConsistent: boolean,
+  capture: () => Promise<T>,
+  journal?: WindowJournal,
+): Promise<T> {
   const undo: UndoStep[] = [];
   const window = journal?.open(participants.map((p) => p.item));
   const env = (p: Participant) => ({ LIFEBOAT_ITEM: p.item, LIFEBOAT_DISKS: p.disks.join(":") });

@@ -11,7 +11,14 @@ export async function checkDisk(file: string): Promise<{ size: number; problem?:
     return { size: await diskSize(file) };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "does not exist" : code === "EACCES" || code === "EPERM" ? "is not readable" : code === "ENODEV" ? "is neither a regular file nor a block device" : (error as Error).message;
+    const reason =
+      code === "ENOENT"
+        ? "does not exist"
+        : code === "EACCES" || code === "EPERM"
+          ? "is not readable"
+          : code === "ENODEV"
+            ? "is neither a regular file nor a block device"
+            : (error as Error).message;
     return { problem: reason };
   }
 }

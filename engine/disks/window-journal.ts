@@ -43,7 +43,13 @@ export class WindowJournal {
 
   /** A window about to run its hooks; nothing is written until the first hook is due. */
   open(items: string[]): OpenWindow {
-    return new OpenWindow(this, { id: `win-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`, owner: thisProcess(), openedAt: Date.now(), items, undo: [] });
+    return new OpenWindow(this, {
+      id: `win-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`,
+      owner: thisProcess(),
+      openedAt: Date.now(),
+      items,
+      undo: [],
+    });
   }
 
   async write(record: WindowRecord): Promise<void> {
@@ -153,6 +159,8 @@ export function closedWindowReports(record: WindowRecord): Array<{ item: string;
 /** What the item's history says about a window closed after its owner died. */
 export function closedWindowText(record: WindowRecord, item: string): string {
   const steps = record.closed!.results.filter((r) => r.item === item);
-  const done = steps.length ? steps.map((s) => (s.error ? `${s.label} hook failed (${s.error})` : `${s.label} hook ran`)).join(", then ") : "nothing was left to undo";
+  const done = steps.length
+    ? steps.map((s) => (s.error ? `${s.label} hook failed (${s.error})` : `${s.label} hook ran`)).join(", then ")
+    : "nothing was left to undo";
   return `a consistency window opened at ${new Date(record.openedAt).toISOString()} by ${ownerText(record.owner)}, which died inside it, was closed after the crash: ${done}`;
 }

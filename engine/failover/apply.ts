@@ -22,7 +22,13 @@ export interface ApplyResult {
  * location transfers. With full, every block of the point is written (a missing file is created either
  * way, sparse where zero). Files are synced before this resolves.
  */
-export async function applyPoint(vault: Vault, pointId: string, targets: Array<{ diskId: number; path: string }>, options: { full: boolean }, task?: Task): Promise<ApplyResult> {
+export async function applyPoint(
+  vault: Vault,
+  pointId: string,
+  targets: Array<{ diskId: number; path: string }>,
+  options: { full: boolean },
+  task?: Task,
+): Promise<ApplyResult> {
   const result: ApplyResult = { blocksCompared: 0, blocksWritten: 0, bytesWritten: 0 };
   for (const target of targets) {
     const map = await loadPointMap(vault, pointId, target.diskId);
@@ -45,7 +51,8 @@ export async function applyPoint(vault: Vault, pointId: string, targets: Array<{
           continue; // a new file is sparse: zero blocks stay holes
         }
         const data = id.equals(ZERO_ID) ? Buffer.alloc(length) : await vault.store.get(id.toString("hex"));
-        if (!id.equals(ZERO_ID) && !blockId(data).equals(id)) throw new EngineError("BlockDamaged", `block ${index} of ${target.path} is damaged in the store; run a resync`);
+        if (!id.equals(ZERO_ID) && !blockId(data).equals(id))
+          throw new EngineError("BlockDamaged", `block ${index} of ${target.path} is damaged in the store; run a resync`);
         await writeAll(handle, data, offset, target.path);
         result.blocksWritten++;
         result.bytesWritten += data.length;

@@ -12,7 +12,12 @@ export type MachineState = "Materialized" | "Running" | "Stopped";
  * detached (its output in start.log in the machine's directory), and the machine is Running once the
  * health check passes: a command exiting 0, or a URL answering 2xx.
  */
-export async function startCompute(compute: ComputeSpec, dir: string, env: Record<string, string>, onSpawned?: (pid: number) => Promise<void>): Promise<{ pid: number | null; state: MachineState }> {
+export async function startCompute(
+  compute: ComputeSpec,
+  dir: string,
+  env: Record<string, string>,
+  onSpawned?: (pid: number) => Promise<void>,
+): Promise<{ pid: number | null; state: MachineState }> {
   if (compute.driver === "none") return { pid: null, state: "Materialized" };
   const log = openSync(path.join(dir, "start.log"), "a");
   const child = spawn("sh", ["-c", compute.start!], { cwd: dir, detached: true, stdio: ["ignore", log, log], env: { ...process.env, ...env } });
@@ -41,9 +46,15 @@ export async function startCompute(compute: ComputeSpec, dir: string, env: Recor
 
 async function healthy(check: string, dir: string, env: Record<string, string>): Promise<boolean> {
   if (/^https?:\/\//.test(check)) {
-    return fetch(check, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+    return fetch(check, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
   }
-  return runHook("health check", `cd '${dir}' && ${check}`, env, 10_000).then(() => true, () => false);
+  return runHook("health check", `cd '${dir}' && ${check}`, env, 10_000).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The start command's process, as recorded in the machine's directory when it was spawned. */

@@ -36,10 +36,12 @@ export async function testFailover(vault: Vault, item: ItemRow, option: PointOpt
       const t0 = Date.now();
       const machine = await job.step("Create test machine", (task) => createMachine(vault, item, point.id, plan, "drill", task));
       const t1 = Date.now();
-      await job.step("Start test machine", () => startMachine(vault, item, machine)).catch(async (error) => {
-        await removeMachine(vault, item, machine);
-        throw error;
-      });
+      await job
+        .step("Start test machine", () => startMachine(vault, item, machine))
+        .catch(async (error) => {
+          await removeMachine(vault, item, machine);
+          throw error;
+        });
       const d = machineDetails((await machineOf(vault, item, "drill"))!);
       const report: DrillReport = {
         drill: newId("drill", vault.clock.now()),
@@ -49,7 +51,16 @@ export async function testFailover(vault: Vault, item: ItemRow, option: PointOpt
         isolatedNetwork: true,
         durations: { prepareMs: t1 - t0, startMs: Date.now() - t1 },
       };
-      await insertDrill(vault.db, { id: report.drill, item_id: item.id, machine_id: machine.id, point_id: point.id, started_at: vault.clock.now(), cleaned_at: null, notes: null, report: JSON.stringify(report) });
+      await insertDrill(vault.db, {
+        id: report.drill,
+        item_id: item.id,
+        machine_id: machine.id,
+        point_id: point.id,
+        started_at: vault.clock.now(),
+        cleaned_at: null,
+        notes: null,
+        report: JSON.stringify(report),
+      });
       return report;
     })
     .catch(() => undefined);

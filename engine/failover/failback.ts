@@ -32,10 +32,15 @@ export interface FailbackOutcome {
 /** Checks that change nothing: a failback of this item may start. */
 export async function assertCanFailBack(vault: Vault, item: ItemRow): Promise<void> {
   assertAllowed(item, "failback");
-  if (!(await latestPointRow(vault, item.id))) throw new EngineError("NoRecoveryPoint", `failback of '${item.name}' needs at least one recovery point from the recovery site`, { field: "name" });
+  if (!(await latestPointRow(vault, item.id)))
+    throw new EngineError("NoRecoveryPoint", `failback of '${item.name}' needs at least one recovery point from the recovery site`, { field: "name" });
   // Its writes and final sync would rely on the damaged copies, after the recovery machine is stopped.
   if (await latestIsDamaged(vault, item.id)) {
-    throw new EngineError("ReplicaDamaged", `the latest recovery point of '${item.name}' is damaged (found by verify), so a failback could not write it; run 'lifeboat resync ${item.name}' first`, { field: "name" });
+    throw new EngineError(
+      "ReplicaDamaged",
+      `the latest recovery point of '${item.name}' is damaged (found by verify), so a failback could not write it; run 'lifeboat resync ${item.name}' first`,
+      { field: "name" },
+    );
   }
 }
 
@@ -60,7 +65,14 @@ export async function afterInterruptedFailback(_vault: Vault, item: ItemRow, don
 export async function failback(vault: Vault, item: ItemRow, request: FailbackRequest): Promise<JobView> {
   await assertCanFailBack(vault, item);
   const delta = request.location === "original" && !request.fullDownload;
-  const plan = ["Prerequisites check", ...(delta ? ["Synchronize while running"] : []), STOP_RECOVERY, "Final synchronization", "Write disks at primary", START_PRIMARY];
+  const plan = [
+    "Prerequisites check",
+    ...(delta ? ["Synchronize while running"] : []),
+    STOP_RECOVERY,
+    "Final synchronization",
+    "Write disks at primary",
+    START_PRIMARY,
+  ];
   const job = await Job.start(vault.db, vault.clock, "Failback", item.name, plan);
   await job
     .run(async () => {
@@ -68,7 +80,11 @@ export async function failback(vault: Vault, item: ItemRow, request: FailbackReq
         await assertCanFailBack(vault, await itemRowById(vault, item.id));
         return includedDisks(vault, item.id);
       });
-      const targets = disks.map((d) => ({ diskId: d.id, name: d.name, path: request.location === "alternate" ? path.join(request.alternateDir!, d.name) : (d.primary_path ?? d.path) }));
+      const targets = disks.map((d) => ({
+        diskId: d.id,
+        name: d.name,
+        path: request.location === "alternate" ? path.join(request.alternateDir!, d.name) : (d.primary_path ?? d.path),
+      }));
       let preSyncBytes = 0;
       if (delta) {
         const latest = (await latestPointRow(vault, item.id))!;
@@ -80,7 +96,11 @@ export async function failback(vault: Vault, item: ItemRow, request: FailbackReq
       });
       const [point] = await job.step("Final synchronization", async () => {
         const made = await replicateWindow(vault, [await itemRowById(vault, item.id)], { appConsistent: false, stopped: true });
-        if (made[0].damaged) throw new EngineError("ReplicaDamaged", `the final sync ${made[0].id} relies on blocks found damaged in the store; the primary disks are left as they are: run 'lifeboat resync ${item.name}', then fail back again`);
+        if (made[0].damaged)
+          throw new EngineError(
+            "ReplicaDamaged",
+            `the final sync ${made[0].id} relies on blocks found damaged in the store; the primary disks are left as they are: run 'lifeboat resync ${item.name}', then fail back again`,
+          );
         return made;
       });
       const written = await job.step("Write disks at primary", (task) => applyPoint(vault, point.id, targets, { full: !delta }, task));

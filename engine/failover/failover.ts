@@ -29,10 +29,14 @@ export interface FailoverOutcome {
 
 /** Checks that change nothing: a failover of this item may start. */
 export function assertCanFailOver(item: ItemRow, request: FailoverRequest): void {
-  if (!recoveryOf(item)) throw new EngineError("NoRecoveryTarget", `'${item.name}' has no recovery settings (protect it with --recovery-site)`, { field: "recovery" });
+  if (!recoveryOf(item))
+    throw new EngineError("NoRecoveryTarget", `'${item.name}' has no recovery settings (protect it with --recovery-site)`, { field: "recovery" });
   assertAllowed(item, "failover");
   if (request.type === "planned" && !hooksOf(item).shutdown) {
-    throw ValidationError.refused("type", `a planned failover of '${item.name}' shuts the source down first: give it a shutdown command (--shutdown-cmd), or run an unplanned failover`);
+    throw ValidationError.refused(
+      "type",
+      `a planned failover of '${item.name}' shuts the source down first: give it a shutdown command (--shutdown-cmd), or run an unplanned failover`,
+    );
   }
 }
 
@@ -41,26 +45,42 @@ export async function assertFailoverAllowed(vault: Vault, item: ItemRow, request
   assertCanFailOver(item, request);
   const agent = await agentHostOf(vault, item);
   if (agent && (request.type === "planned" || request.shutdownSource)) {
-    throw ValidationError.refused(request.type === "planned" ? "type" : "shutdownSource", `'${item.name}' runs on host ${agent.name}, whose agent reads it: shut it down there, let the agent ship a last point, then run an unplanned failover`);
+    throw ValidationError.refused(
+      request.type === "planned" ? "type" : "shutdownSource",
+      `'${item.name}' runs on host ${agent.name}, whose agent reads it: shut it down there, let the agent ship a last point, then run an unplanned failover`,
+    );
   }
   // The final sync would rely on the same damaged copies, and the source would be down by then.
   if (request.type === "planned" && (await latestIsDamaged(vault, item.id))) {
-    throw new EngineError("ReplicaDamaged", `the latest recovery point of '${item.name}' is damaged (found by verify), so a planned failover could not restore its final sync; run 'lifeboat resync ${item.name}' first, or an unplanned failover to an undamaged point`, { field: "type" });
+    throw new EngineError(
+      "ReplicaDamaged",
+      `the latest recovery point of '${item.name}' is damaged (found by verify), so a planned failover could not restore its final sync; run 'lifeboat resync ${item.name}' first, or an unplanned failover to an undamaged point`,
+      { field: "type" },
+    );
   }
   return agent;
 }
 
 /** Whether the failover captures its own point (planned: the final sync; "latest": what the source still has). The engine cannot read an agent's disks. */
-export const capturesAtFailover = (agent: AgentHost | null, request: FailoverRequest): boolean => !agent && (request.type === "planned" || request.point === "latest");
+export const capturesAtFailover = (agent: AgentHost | null, request: FailoverRequest): boolean =>
+  !agent && (request.type === "planned" || request.point === "latest");
 
 /**
  * capturesAtFailover, and for an unplanned failover to "latest" not when the latest point is damaged: a
  * capture would rely on the same damaged copies, so the latest undamaged point is used (with this note).
  */
-export async function captureAtFailover(vault: Vault, item: ItemRow, agent: AgentHost | null, request: FailoverRequest): Promise<{ capture: boolean; note?: string }> {
+export async function captureAtFailover(
+  vault: Vault,
+  item: ItemRow,
+  agent: AgentHost | null,
+  request: FailoverRequest,
+): Promise<{ capture: boolean; note?: string }> {
   if (!capturesAtFailover(agent, request)) return { capture: false };
   if (request.type === "unplanned" && (await latestIsDamaged(vault, item.id))) {
-    return { capture: false, note: "the latest point is damaged (found by verify) and a capture now would rely on the same damaged blocks: using the latest undamaged point" };
+    return {
+      capture: false,
+      note: "the latest point is damaged (found by verify) and a capture now would rely on the same damaged blocks: using the latest undamaged point",
+    };
   }
   return { capture: true };
 }
@@ -95,7 +115,8 @@ export async function failover(vault: Vault, item: ItemRow, request: FailoverReq
           await runHook(`${item.name} shutdown`, hooksOf(item).shutdown!, { LIFEBOAT_ITEM: item.name });
           return "done" as const;
         } catch (error) {
-          if (request.type === "planned") throw new EngineError("SourceUnreachable", `the source could not be shut down, so a planned failover is refused: ${errorMessage(error)}`);
+          if (request.type === "planned")
+            throw new EngineError("SourceUnreachable", `the source could not be shut down, so a planned failover is refused: ${errorMessage(error)}`);
           notes.push(`shutting the source down failed (${errorMessage(error)}); failing over anyway`);
           return "failed" as const;
         }
@@ -108,13 +129,21 @@ export async function failover(vault: Vault, item: ItemRow, request: FailoverReq
         try {
           [made] = await replicateWindow(vault, [await itemRowById(vault, item.id)], { appConsistent: false, stopped: shutdownResult === "done" });
         } catch (error) {
-          if (request.type === "planned") throw new EngineError("SourceUnreachable", `the remaining changes could not be shipped, so a planned failover is refused (the source stays shut down): ${errorMessage(error)}`);
+          if (request.type === "planned")
+            throw new EngineError(
+              "SourceUnreachable",
+              `the remaining changes could not be shipped, so a planned failover is refused (the source stays shut down): ${errorMessage(error)}`,
+            );
           notes.push(`capturing the latest data failed (${errorMessage(error)}); using the latest processed point`);
           return undefined;
         }
         if (!made.damaged) return made;
         // It relies on copies damaged since the last verify (recordWindow read them back).
-        if (request.type === "planned") throw new EngineError("ReplicaDamaged", `the final sync ${made.id} relies on blocks found damaged in the store, so a planned failover is refused (the source stays shut down); run 'lifeboat resync ${item.name}'`);
+        if (request.type === "planned")
+          throw new EngineError(
+            "ReplicaDamaged",
+            `the final sync ${made.id} relies on blocks found damaged in the store, so a planned failover is refused (the source stays shut down); run 'lifeboat resync ${item.name}'`,
+          );
         notes.push(`the captured point ${made.id} relies on blocks found damaged in the store; using the latest undamaged point`);
         return undefined;
       });
@@ -124,10 +153,12 @@ export async function failover(vault: Vault, item: ItemRow, request: FailoverReq
     const chosen = point;
     const machine = await job.step(PREPARE, async (task) => createMachine(vault, item, chosen.id, await planTarget(vault, item, "failover"), "failover", task));
     if (await cancelled(job, notes, shutdownResult, async () => removeMachine(vault, item, machine))) return await job.view();
-    await job.step(START, () => startMachine(vault, item, machine)).catch(async (error) => {
-      await removeMachine(vault, item, machine);
-      throw error;
-    });
+    await job
+      .step(START, () => startMachine(vault, item, machine))
+      .catch(async (error) => {
+        await removeMachine(vault, item, machine);
+        throw error;
+      });
     await writeItemState(vault.db, item.id, "failover", { also: { failover_point: chosen.id } });
     const d = machineDetails((await machineOf(vault, item, "failover"))!);
     const outcome: FailoverOutcome = {
@@ -168,7 +199,10 @@ export async function chosenPoint(vault: Vault, item: ItemRow, option: PointOpti
 async function cancelled(job: Job, notes: string[], shutdown: FailoverOutcome["sourceShutdown"], undo?: () => Promise<void>): Promise<boolean> {
   if (!(await job.cancelRequested())) return false;
   await undo?.();
-  const state = shutdown === "done" ? "the source was shut down and stays so; start it, or run the failover again" : "the item stays active at the primary site and keeps replicating";
+  const state =
+    shutdown === "done"
+      ? "the source was shut down and stays so; start it, or run the failover again"
+      : "the item stays active at the primary site and keeps replicating";
   await job.finish("Cancelled", { cancelled: true, state, notes });
   return true;
 }
@@ -193,7 +227,9 @@ export async function changeRecoveryPoint(vault: Vault, item: ItemRow, option: P
         const current = await machineOf(vault, item, "failover");
         if (current) await removeMachine(vault, item, current);
       });
-      const machine = await job.step(PREPARE, async (task) => createMachine(vault, item, point.id, await planTarget(vault, item, "failover"), "failover", task));
+      const machine = await job.step(PREPARE, async (task) =>
+        createMachine(vault, item, point.id, await planTarget(vault, item, "failover"), "failover", task),
+      );
       await job.step(START, () => startMachine(vault, item, machine));
       await writeItemState(vault.db, item.id, "changePoint", { also: { failover_point: point.id } });
       return { item: item.name, point: { id: point.id, capturedAt: point.capturedAt, kind: point.kind } };

@@ -37,7 +37,16 @@ export interface MachineDescription {
 export async function createMachine(vault: Vault, item: ItemRow, pointId: string, plan: TargetPlan, purpose: Purpose, task?: Task): Promise<MachineRow> {
   await fs.rm(plan.dir, { recursive: true, force: true }); // leftovers of an interrupted attempt
   const reserved = await vault.db.transaction().execute(async (trx) => {
-    const row = await insertMachine(trx, { item_id: item.id, purpose, dir: plan.dir, point_id: pointId, description: "{}", pid: null, state: "Preparing", created_at: vault.clock.now() });
+    const row = await insertMachine(trx, {
+      item_id: item.id,
+      purpose,
+      dir: plan.dir,
+      point_id: pointId,
+      description: "{}",
+      pid: null,
+      state: "Preparing",
+      created_at: vault.clock.now(),
+    });
     const nics = await allocateAddresses(trx, plan, purpose, row.id);
     const description = JSON.stringify({ item: item.name, name: plan.name, purpose, nics, disks: [] });
     await updateMachine(trx, row.id, { description });

@@ -23,7 +23,13 @@ export async function resolvePoints(vault: Vault, items: ItemRow[], option: Poin
   const damaged = new Set<string>();
   const pointsOf = async (item: ItemRow) => {
     const points = await pointsNewestFirst(vault.db, item.id);
-    for (const id of (await damageOfPoints(vault.db, points.map((p) => p.id))).keys()) damaged.add(id);
+    for (const id of (
+      await damageOfPoints(
+        vault.db,
+        points.map((p) => p.id),
+      )
+    ).keys())
+      damaged.add(id);
     return points;
   };
   const usable = (p: PointRow) => !damaged.has(p.id) && (!appOnly || p.kind === "app");
@@ -40,7 +46,12 @@ export async function resolvePoints(vault: Vault, items: ItemRow[], option: Poin
     // Windows in which every member has a point (of the right kind), newest first.
     const windows = lists[0].filter((p) => p.window_id && usable(p)).map((p) => p.window_id!);
     const common = windows.find((w) => lists.every((list) => list.some((p) => p.window_id === w && usable(p))));
-    if (!common) throw new EngineError("NoRecoveryPoint", `replication group '${group}' has no ${appOnly ? "app-consistent " : ""}multi-VM point common to ${members.map((m) => m.name).join(", ")}${damaged.size ? " that is undamaged" : ""}`, { field: "point" });
+    if (!common)
+      throw new EngineError(
+        "NoRecoveryPoint",
+        `replication group '${group}' has no ${appOnly ? "app-consistent " : ""}multi-VM point common to ${members.map((m) => m.name).join(", ")}${damaged.size ? " that is undamaged" : ""}`,
+        { field: "point" },
+      );
     for (const [i, m] of members.entries()) chosen.set(m.id, lists[i].find((p) => p.window_id === common)!);
   }
   return chosen;
@@ -51,7 +62,10 @@ export async function resolvePoints(vault: Vault, items: ItemRow[], option: Poin
     if (!found) {
       const what = named ? `recovery point '${option}'` : appOnly ? "app-consistent recovery point" : "recovery point";
       const passed = points.filter((p) => damaged.has(p.id)).map((p) => p.id);
-      const why = !named && passed.length ? ` that is undamaged (verify found damage in ${pointsText(passed)}); run 'lifeboat resync ${item.name}' to repair the latest from the source` : "";
+      const why =
+        !named && passed.length
+          ? ` that is undamaged (verify found damage in ${pointsText(passed)}); run 'lifeboat resync ${item.name}' to repair the latest from the source`
+          : "";
       throw new EngineError("NoRecoveryPoint", `'${item.name}' has no ${what}${why}`, { field: "point" });
     }
     if (named) await assertRestorable(vault, item, found.id);

@@ -37,14 +37,18 @@ export async function reprotect(vault: Vault, item: ItemRow): Promise<JobView> {
     .run(async () => {
       const disks = await job.step("Switch replication direction", async () => {
         for (const disk of await includedDisks(vault, item.id)) {
-          const next = reverse ? { path: path.join(machine!.dir, disk.name), primary_path: disk.primary_path ?? disk.path } : { path: disk.primary_path ?? disk.path, primary_path: null };
+          const next = reverse
+            ? { path: path.join(machine!.dir, disk.name), primary_path: disk.primary_path ?? disk.path }
+            : { path: disk.primary_path ?? disk.path, primary_path: null };
           await updateDisk(vault.db, disk.id, next);
         }
         await writeItemState(vault.db, item.id, "reprotect");
         return includedDisks(vault, item.id);
       });
       // The last replicated map of each disk tells how much of the new source differs from it.
-      const scans = await job.step("Initial replication", (task) => scanDisks(vault, disks, "full", (d) => loadDiskState(vault, d.id, vault.blockSize).catch(() => null), task));
+      const scans = await job.step("Initial replication", (task) =>
+        scanDisks(vault, disks, "full", (d) => loadDiskState(vault, d.id, vault.blockSize).catch(() => null), task),
+      );
       const [point] = await job.step("Finalize protection", async () => {
         await writeItemState(vault.db, item.id, "reprotectDone");
         return replicateWindow(vault, [await itemRowById(vault, item.id)], { appConsistent: false });

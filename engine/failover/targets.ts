@@ -59,7 +59,7 @@ export async function planTarget(vault: Vault, item: ItemRow, purpose: Purpose):
   const name = recovery.targetName ?? item.name;
   const size = { name: recovery.targetSize, ...SIZES[recovery.targetSize] };
   const sourceNics = JSON.parse(item.nics as string) as Array<{ network: string }>;
-  const networkName = recovery.network ?? (sourceNics[0] ? (await mappedNetwork(vault, sourceNics[0].network)) : undefined);
+  const networkName = recovery.network ?? (sourceNics[0] ? await mappedNetwork(vault, sourceNics[0].network) : undefined);
   const dir = (await machineDir(vault, item, purpose))!;
   if (!networkName) return { item: item.name, name, dir, size, addressing: null };
 
@@ -83,7 +83,10 @@ export async function allocateAddresses(trx: Transaction<Tables>, plan: TargetPl
   const taken = new Set(await takenAddresses(trx, a.networkId, purpose));
   const nics: Nic[] = [];
   if (a.staticIp) {
-    if (taken.has(a.staticIp)) throw new EngineError("IpAddressInUse", `${a.staticIp} is already in use in network '${a.network}'; '${plan.item}' cannot take it`, { field: "recovery.ip" });
+    if (taken.has(a.staticIp))
+      throw new EngineError("IpAddressInUse", `${a.staticIp} is already in use in network '${a.network}'; '${plan.item}' cannot take it`, {
+        field: "recovery.ip",
+      });
     nics.push({ network: a.network, subnet: a.subnet, ip: a.staticIp });
     taken.add(a.staticIp);
   }
@@ -94,8 +97,12 @@ export async function allocateAddresses(trx: Transaction<Tables>, plan: TargetPl
       taken.add(ip);
     }
   }
-  if (nics.length < a.count) throw new EngineError("SubnetFull", `subnet ${a.subnet} of '${a.network}' has no free address for '${plan.item}'`, { field: "recovery.subnet" });
-  await insertAddresses(trx, nics.map((n) => ({ network_id: a.networkId, purpose, ip: n.ip, machine_id: machineId })));
+  if (nics.length < a.count)
+    throw new EngineError("SubnetFull", `subnet ${a.subnet} of '${a.network}' has no free address for '${plan.item}'`, { field: "recovery.subnet" });
+  await insertAddresses(
+    trx,
+    nics.map((n) => ({ network_id: a.networkId, purpose, ip: n.ip, machine_id: machineId })),
+  );
   return nics;
 }
 

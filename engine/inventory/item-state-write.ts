@@ -12,12 +12,21 @@ export type AlsoColumns = Omit<Updateable<Tables["items"]>, "state" | "failover_
  * writes the new state, its resync reason, the active site that goes with a new failover state and `also`.
  * Answers whether the state changed.
  */
-export async function writeItemState(db: Kysely<Tables>, itemId: number, operation: ItemOperation, options: { context?: OperationContext; also?: AlsoColumns } = {}): Promise<{ changed: boolean; after: ItemStateColumns }> {
+export async function writeItemState(
+  db: Kysely<Tables>,
+  itemId: number,
+  operation: ItemOperation,
+  options: { context?: OperationContext; also?: AlsoColumns } = {},
+): Promise<{ changed: boolean; after: ItemStateColumns }> {
   const before = await itemStateColumns(db, itemId);
   const after = transition(before, operation, options.context);
   const failoverChanged = after.failover_state !== before.failover_state;
   const changed = failoverChanged || after.state !== before.state || after.resync_reason !== before.resync_reason;
-  const set: Updateable<Tables["items"]> = { ...options.also, ...(changed ? after : {}), ...(failoverChanged ? { active_site: failoverFlags(after.failover_state).site } : {}) };
+  const set: Updateable<Tables["items"]> = {
+    ...options.also,
+    ...(changed ? after : {}),
+    ...(failoverChanged ? { active_site: failoverFlags(after.failover_state).site } : {}),
+  };
   if (Object.keys(set).length) await updateItemRow(db, itemId, set);
   return { changed, after };
 }

@@ -72,21 +72,27 @@ type Rule = (item: ItemFacts, context: OperationContext) => Change | EngineError
 const SAME: Change = {};
 const refuse = (message: string, field = "name") => new ConflictError(message, field);
 /** A transition no caller should ask for: a defect, not a user's mistake. */
-const impossible = (item: ItemFacts, operation: string, state: string) => new EngineError("InternalError", `'${item.name}' cannot ${operation} in state ${state}`);
+const impossible = (item: ItemFacts, operation: string, state: string) =>
+  new EngineError("InternalError", `'${item.name}' cannot ${operation} in state ${state}`);
 const migrated = (item: ItemFacts, field?: string) => refuse(`'${item.name}' was migrated and is no longer protected`, field);
-const from = (item: ItemFacts, operation: string, allowed: Partial<Record<StoredProtectionState, Change>>): Change | EngineError => allowed[item.state] ?? impossible(item, operation, item.state);
+const from = (item: ItemFacts, operation: string, allowed: Partial<Record<StoredProtectionState, Change>>): Change | EngineError =>
+  allowed[item.state] ?? impossible(item, operation, item.state);
 /** A state of running work stopped without a point: back to waiting for it. */
 const onlyFrom = (item: ItemFacts, allowed: Partial<Record<StoredProtectionState, Change>>): Change => allowed[item.state] ?? SAME;
 
 /** An item's fields refused by its failover state (item updates): none once migrated, some while failed over. */
-const updateRule = (allowedIn: ItemFailoverState[] | "all", message: (item: ItemFacts, field: string) => string = () => ""): Rule => (item, { field = "name" }) => {
-  if (item.failover_state === "Migrated") return migrated(item, field);
-  return allowedIn === "all" || allowedIn.includes(item.failover_state) ? SAME : refuse(message(item, field), field);
-};
+const updateRule =
+  (allowedIn: ItemFailoverState[] | "all", message: (item: ItemFacts, field: string) => string = () => ""): Rule =>
+  (item, { field = "name" }) => {
+    if (item.failover_state === "Migrated") return migrated(item, field);
+    return allowedIn === "all" || allowedIn.includes(item.failover_state) ? SAME : refuse(message(item, field), field);
+  };
 
 /** An agent's window lands only in the states its work was handed out in. */
-const agentWindow = (mode: string, states: StoredProtectionState[]): Rule => (item, { field }) =>
-  states.includes(item.state) ? SAME : refuse(`'${item.name}' is ${item.state}; an agent's ${mode} window does not apply`, field);
+const agentWindow =
+  (mode: string, states: StoredProtectionState[]): Rule =>
+  (item, { field }) =>
+    states.includes(item.state) ? SAME : refuse(`'${item.name}' is ${item.state}; an agent's ${mode} window does not apply`, field);
 
 const OPERATIONS = {
   // Operations someone asks for (refusals are Conflict, with the text users and tests rely on).
@@ -99,36 +105,53 @@ const OPERATIONS = {
   changePoint: (item) =>
     item.failover_state === "FailedOver"
       ? SAME
-      : refuse(`'${item.name}' ${item.failover_state === "Committed" ? "is committed: its recovery points are gone" : "is not failed over"}; a recovery point can only be changed after a failover and before commit`),
+      : refuse(
+          `'${item.name}' ${item.failover_state === "Committed" ? "is committed: its recovery points are gone" : "is not failed over"}; a recovery point can only be changed after a failover and before commit`,
+        ),
   commit: (item) => {
     if (item.failover_state === "FailedOver") return { failover_state: "Committed" };
     if (item.failover_state === "FailedBack") return { failover_state: "FailbackCommitted" };
-    if (item.failover_state === "Committed" || item.failover_state === "FailbackCommitted") return refuse(`the ${item.failover_state === "Committed" ? "failover" : "failback"} of '${item.name}' is already committed`);
+    if (item.failover_state === "Committed" || item.failover_state === "FailbackCommitted")
+      return refuse(`the ${item.failover_state === "Committed" ? "failover" : "failback"} of '${item.name}' is already committed`);
     return refuse(`'${item.name}' has no failover to commit`);
   },
-  migrate: (item) => (item.failover_state === "FailedOver" || item.failover_state === "Committed" ? { failover_state: "Migrated" } : refuse(`'${item.name}' must be failed over before its migration can complete`)),
+  migrate: (item) =>
+    item.failover_state === "FailedOver" || item.failover_state === "Committed"
+      ? { failover_state: "Migrated" }
+      : refuse(`'${item.name}' must be failed over before its migration can complete`),
   /** Reprotect starts: the new source's initial replication (a delta); reprotectDone finishes it. */
   reprotect: (item) => {
     if (item.failover_state === "Migrated") return migrated(item);
-    if (item.failover_state === "FailedOver" || item.failover_state === "FailedBack") return refuse(`commit the ${item.failover_state === "FailedOver" ? "failover" : "failback"} of '${item.name}' before reprotecting it`);
-    if (item.failover_state !== "Committed" && item.failover_state !== "FailbackCommitted") return refuse(`'${item.name}' has no committed failover or failback to reprotect after`);
+    if (item.failover_state === "FailedOver" || item.failover_state === "FailedBack")
+      return refuse(`commit the ${item.failover_state === "FailedOver" ? "failover" : "failback"} of '${item.name}' before reprotecting it`);
+    if (item.failover_state !== "Committed" && item.failover_state !== "FailbackCommitted")
+      return refuse(`'${item.name}' has no committed failover or failback to reprotect after`);
     return { state: "InitialReplicationInProgress", resync_reason: null };
   },
   failback: (item) => {
     if (item.failover_state === "Migrated") return refuse(`'${item.name}' was migrated; failback is refused`);
-    if (item.failover_state !== "Reprotected") return refuse(`'${item.name}' is not replicating back to the primary (${item.failover_state ?? "not failed over"}); fail it over, commit and reprotect first`);
+    if (item.failover_state !== "Reprotected")
+      return refuse(
+        `'${item.name}' is not replicating back to the primary (${item.failover_state ?? "not failed over"}); fail it over, commit and reprotect first`,
+      );
     return { failover_state: "FailedBack" };
   },
   /** Allowed: the row is deleted. */
   unprotect: (item) => {
-    if (item.failover_state === "FailedBack") return refuse(`the failback of '${item.name}' is not committed; commit it first ('lifeboat commit ${item.name}')`);
-    if (item.failover_state === "FailedOver") return refuse(`'${item.name}' is failed over and runs at the recovery site; commit the failover and fail it back first (or complete a migration)`);
-    if (failoverFlags(item.failover_state).site === "recovery" && item.failover_state !== "Migrated") return refuse(`'${item.name}' is active at the recovery site; fail it back and commit the failback first`);
+    if (item.failover_state === "FailedBack")
+      return refuse(`the failback of '${item.name}' is not committed; commit it first ('lifeboat commit ${item.name}')`);
+    if (item.failover_state === "FailedOver")
+      return refuse(`'${item.name}' is failed over and runs at the recovery site; commit the failover and fail it back first (or complete a migration)`);
+    if (failoverFlags(item.failover_state).site === "recovery" && item.failover_state !== "Migrated")
+      return refuse(`'${item.name}' is active at the recovery site; fail it back and commit the failback first`);
     return SAME;
   },
   /** Allowed: the work it runs (replicateNowWork) changes the state when it records a point. */
   replicateNow: (item) => {
-    if (!failoverFlags(item.failover_state).replicates) return refuse(`'${item.name}' is ${item.failover_state === "Migrated" ? "migrated" : `failed over (${item.failover_state})`}; it replicates again after reprotect`);
+    if (!failoverFlags(item.failover_state).replicates)
+      return refuse(
+        `'${item.name}' is ${item.failover_state === "Migrated" ? "migrated" : `failed over (${item.failover_state})`}; it replicates again after reprotect`,
+      );
     if (item.state === "ResyncRequired") return refuse(`'${item.name}' needs a resync (${item.resync_reason}); run 'lifeboat resync ${item.name}'`);
     return SAME;
   },
@@ -143,7 +166,10 @@ const OPERATIONS = {
   /** A move to another host or disk paths: at the primary, or while replicating back. */
   move: updateRule([null, "Reprotected"], (item) => `'${item.name}' is failed over (${item.failover_state}); move it after failback`),
   /** Where and how the machine runs: fixed from failover until the failback is committed. */
-  place: updateRule([null, "FailbackCommitted"], (item, field) => `'${item.name}' is failed over (${item.failover_state}); its ${field} can change once it is failed back and the failback committed`),
+  place: updateRule(
+    [null, "FailbackCommitted"],
+    (item, field) => `'${item.name}' is failed over (${item.failover_state}); its ${field} can change once it is failed back and the failback committed`,
+  ),
   acceptInitialWindow: agentWindow("initial", ["InitialReplicationPending", "InitialReplicationInProgress"]),
   acceptDeltaWindow: agentWindow("delta", ["Protected"]),
   acceptResyncWindow: agentWindow("resync", ["ResyncRequired", "Resynchronizing"]),
@@ -154,12 +180,17 @@ const OPERATIONS = {
   /** The initial replication starts (the engine's, or handed to an agent; again after one abandoned mid-way). */
   startInitial: (item) => {
     const started: Change = { state: "InitialReplicationInProgress", resync_reason: null };
-    return from(item, "start its initial replication", { EnablingProtection: started, InitialReplicationPending: started, InitialReplicationInProgress: started });
+    return from(item, "start its initial replication", {
+      EnablingProtection: started,
+      InitialReplicationPending: started,
+      InitialReplicationInProgress: started,
+    });
   },
   /** An agent takes the resync (again after one abandoned mid-way); the reason stays, for when it fails. */
   startAgentResync: (item) => from(item, "start a resync", { ResyncRequired: { state: "Resynchronizing" }, Resynchronizing: SAME }),
   /** Initial replication stopped without a point (failed, interrupted, its agent failed or moved): pending again. */
-  initialStopped: (item) => onlyFrom(item, { EnablingProtection: { state: "InitialReplicationPending" }, InitialReplicationInProgress: { state: "InitialReplicationPending" } }),
+  initialStopped: (item) =>
+    onlyFrom(item, { EnablingProtection: { state: "InitialReplicationPending" }, InitialReplicationInProgress: { state: "InitialReplicationPending" } }),
   /** A resync stopped without a point: required again. */
   resyncStopped: (item) => onlyFrom(item, { Resynchronizing: { state: "ResyncRequired", resync_reason: item.resync_reason ?? "ResyncFailed" } }),
   /** A window recorded a point (from any state: initial replication, cycle, resync, final syncs). */
@@ -209,7 +240,9 @@ export function allows(item: ItemFacts, operation: ItemOperation): boolean {
 export const protectedState = (readByAgent: boolean): StoredProtectionState => (readByAgent ? "InitialReplicationPending" : "EnablingProtection");
 
 /** The protection state the API reports: a migrated item is Migrated there too (it is no longer protected). */
-export const reportedState = (item: Pick<ItemFacts, "state" | "failover_state">): ProtectionState => (item.failover_state === "Migrated" ? "Migrated" : item.state);
+export const reportedState = (item: Pick<ItemFacts, "state" | "failover_state">): ProtectionState =>
+  item.failover_state === "Migrated" ? "Migrated" : item.state;
 
 /** What "replicate now" runs in an allowed state: the initial replication until there is a first point. */
-export const replicateNowWork = (item: Pick<ItemFacts, "state">): "initial" | "cycle" => (item.state === "EnablingProtection" || item.state === "InitialReplicationPending" ? "initial" : "cycle");
+export const replicateNowWork = (item: Pick<ItemFacts, "state">): "initial" | "cycle" =>
+  item.state === "EnablingProtection" || item.state === "InitialReplicationPending" ? "initial" : "cycle";

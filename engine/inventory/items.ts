@@ -66,10 +66,13 @@ export async function recoveryFailures(vault: Vault, recovery: RecoverySettings)
     const network = await networkRow(vault, recovery.network).catch(() => undefined);
     if (!network) failures.push({ property: "recovery.network", reason: `no recovery network named '${recovery.network}'` });
     else {
-      if (network.site !== recovery.site) failures.push({ property: "recovery.network", reason: `network '${network.name}' belongs to site '${network.site}', not '${recovery.site}'` });
-      if (recovery.subnet && !network.subnets.includes(recovery.subnet)) failures.push({ property: "recovery.subnet", reason: `network '${network.name}' has no subnet ${recovery.subnet}` });
+      if (network.site !== recovery.site)
+        failures.push({ property: "recovery.network", reason: `network '${network.name}' belongs to site '${network.site}', not '${recovery.site}'` });
+      if (recovery.subnet && !network.subnets.includes(recovery.subnet))
+        failures.push({ property: "recovery.subnet", reason: `network '${network.name}' has no subnet ${recovery.subnet}` });
       const subnet = recovery.subnet ?? network.subnets[0];
-      if (recovery.ip && !inSubnet(recovery.ip, subnet)) failures.push({ property: "recovery.ip", reason: `${recovery.ip} is not a host address of ${subnet}` });
+      if (recovery.ip && !inSubnet(recovery.ip, subnet))
+        failures.push({ property: "recovery.ip", reason: `${recovery.ip} is not a host address of ${subnet}` });
     }
   } else if (recovery.subnet || recovery.ip) {
     failures.push({ property: "recovery.network", reason: "a target subnet or IP needs a target network" });
@@ -82,27 +85,40 @@ export async function insertItem(vault: Vault, item: ValidatedItem, state: Store
   const { spec } = item;
   await vault.db.transaction().execute(async (trx) => {
     const id = await insertItemRow(trx, {
-        name: spec.name,
-        site_id: item.siteId,
-        host: spec.host ?? null,
-        policy_id: item.policyId,
-        generation: spec.generation,
-        os_type: spec.osType,
-        group_name: spec.group ?? null,
-        hooks: JSON.stringify(spec.hooks),
-        state,
-        resync_reason: null,
-        ...NO_FAILURE,
-        last_attempt_at: null,
-        last_app_point_at: null,
-        created_at: vault.clock.now(),
-        recovery: spec.recovery ? JSON.stringify(spec.recovery) : null,
-        nics: JSON.stringify(spec.nics),
-        failover_state: null,
-        failover_point: null,
-        last_drill_at: null,
-      });
-    await insertDisks(trx, spec.disks.map((d) => ({ item_id: id, name: d.name, path: d.path, primary_path: null, os: d.os ? 1 : 0, excluded: spec.excludedDisks.includes(d.name) ? 1 : 0, state_size: null, state_xxh: null, state_chunks: null })));
+      name: spec.name,
+      site_id: item.siteId,
+      host: spec.host ?? null,
+      policy_id: item.policyId,
+      generation: spec.generation,
+      os_type: spec.osType,
+      group_name: spec.group ?? null,
+      hooks: JSON.stringify(spec.hooks),
+      state,
+      resync_reason: null,
+      ...NO_FAILURE,
+      last_attempt_at: null,
+      last_app_point_at: null,
+      created_at: vault.clock.now(),
+      recovery: spec.recovery ? JSON.stringify(spec.recovery) : null,
+      nics: JSON.stringify(spec.nics),
+      failover_state: null,
+      failover_point: null,
+      last_drill_at: null,
+    });
+    await insertDisks(
+      trx,
+      spec.disks.map((d) => ({
+        item_id: id,
+        name: d.name,
+        path: d.path,
+        primary_path: null,
+        os: d.os ? 1 : 0,
+        excluded: spec.excludedDisks.includes(d.name) ? 1 : 0,
+        state_size: null,
+        state_xxh: null,
+        state_chunks: null,
+      })),
+    );
   });
   return itemRow(vault, spec.name);
 }

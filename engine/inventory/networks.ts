@@ -6,7 +6,6 @@ export type { NetworkView };
 import { findSite } from "../catalog/sites";
 import { findNetwork, findNetworkId, findNetworkMapping, insertNetwork, insertNetworkMapping, networkMappings, networkNames } from "../catalog/networks";
 
-
 export async function addNetwork(vault: Vault, input: unknown): Promise<NetworkView> {
   const spec = parse(NetworkSpec, input, "network");
   const site = await findSite(vault.db, spec.site);
@@ -26,10 +25,12 @@ export async function networkRow(vault: Vault, name: string) {
 }
 
 export async function listNetworks(vault: Vault): Promise<NetworkView[]> {
-  return Promise.all((await networkNames(vault.db)).map(async (network) => {
-    const { name, site, subnets } = await networkRow(vault, network);
-    return { name, site, subnets };
-  }));
+  return Promise.all(
+    (await networkNames(vault.db)).map(async (network) => {
+      const { name, site, subnets } = await networkRow(vault, network);
+      return { name, site, subnets };
+    }),
+  );
 }
 
 /** Map a source network to a recovery network; failovers of machines on that network default to it. */

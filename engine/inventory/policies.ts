@@ -8,7 +8,6 @@ export type { PolicyView };
 
 export type { PolicyRow };
 
-
 const FAILBACK_SUFFIX = "-failback";
 
 function columns(spec: PolicySpec) {
@@ -40,7 +39,8 @@ export async function addPolicy(vault: Vault, input: unknown): Promise<{ policy:
 export async function updatePolicy(vault: Vault, name: string, input: unknown): Promise<PolicyView> {
   const update = parse(PolicyUpdate, input, "policy update");
   const current = await getPolicy(vault, name);
-  if (current.failbackOf) throw new ValidationError("policy update", [{ property: "name", reason: `'${name}' is a failback policy; change '${current.failbackOf}' instead` }]);
+  if (current.failbackOf)
+    throw new ValidationError("policy update", [{ property: "name", reason: `'${name}' is a failback policy; change '${current.failbackOf}' instead` }]);
   const { failbackOf: _, ...settings } = current;
   const merged = parse(PolicySpec, { ...settings, initialReplicationStart: settings.initialReplicationStart ?? undefined, ...update }, "policy update");
   await updatePoliciesNamed(vault.db, [name, name + FAILBACK_SUFFIX], columns(merged));

@@ -24,7 +24,11 @@ export async function updateSite(vault: Vault, name: string, input: unknown): Pr
     const users = await itemsOnHosts(vault.db, site.id, removed);
     if (users.length) {
       const list = users.map((u) => `'${u.name}' on ${u.host}`).join(", ");
-      throw new EngineError("HostInUse", `cannot remove host(s) ${[...new Set(users.map((u) => u.host))].join(", ")} of site '${name}': machines run there (${list}); move or unprotect them first`, { field: "hosts" });
+      throw new EngineError(
+        "HostInUse",
+        `cannot remove host(s) ${[...new Set(users.map((u) => u.host))].join(", ")} of site '${name}': machines run there (${list}); move or unprotect them first`,
+        { field: "hosts" },
+      );
     }
   }
   await vault.db.transaction().execute(async (trx) => {

@@ -6,10 +6,10 @@ export type { SiteView };
 import { findSite, insertSite, siteNames } from "../catalog/sites";
 import { findHost, hostNames, insertHosts } from "../catalog/hosts";
 
-
 export async function addSite(vault: Vault, input: unknown): Promise<SiteView> {
   const spec = parse(SiteSpec, input, "site");
-  if (spec.kind === "recovery" && !spec.path) throw new ValidationError("site", [{ property: "path", reason: "a recovery site needs the directory where machines are materialized" }]);
+  if (spec.kind === "recovery" && !spec.path)
+    throw new ValidationError("site", [{ property: "path", reason: "a recovery site needs the directory where machines are materialized" }]);
   if (await findSite(vault.db, spec.name)) {
     throw new ValidationError("site", [{ property: "name", reason: `a site named '${spec.name}' already exists` }]);
   }

@@ -16,8 +16,6 @@ import { countPoints } from "../catalog/points";
 import { openDrill } from "../catalog/drills";
 import { allItems } from "../catalog/items";
 
-
-
 const DRILL_INTERVAL_MS = 180 * DAY;
 
 /** Health is derived when asked, from stored facts and the clock, so RPO is always current. */
@@ -32,13 +30,29 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
 
   const state = reportedState(item);
   const errors: HealthError[] = [];
-  if (item.error_code) errors.push({ code: storedHealthCode(item.error_code), message: item.error_message ?? "", since: iso(item.error_since), recoverable: item.error_recoverable === 1 });
+  if (item.error_code)
+    errors.push({
+      code: storedHealthCode(item.error_code),
+      message: item.error_message ?? "",
+      since: iso(item.error_since),
+      recoverable: item.error_recoverable === 1,
+    });
   if (state === "ResyncRequired") {
-    errors.push({ code: "ResyncRequired", message: `resync required (${item.resync_reason}); it runs in the resync window ${policy.resync_start}–${policy.resync_end} or with 'lifeboat resync ${item.name}'`, since: null, recoverable: true });
+    errors.push({
+      code: "ResyncRequired",
+      message: `resync required (${item.resync_reason}); it runs in the resync window ${policy.resync_start}–${policy.resync_end} or with 'lifeboat resync ${item.name}'`,
+      since: null,
+      recoverable: true,
+    });
   }
   if (!latest && state !== "Migrated") errors.push({ code: "NoRecoveryPoint", message: noPointReason(item), since: iso(item.created_at), recoverable: true });
   if (latest && now - latest.captured_at > threshold) {
-    errors.push({ code: "RpoThresholdExceeded", message: `RPO ${rpoSeconds} s exceeds the threshold of ${policy.rpo_threshold_minutes} minutes`, since: iso(latest.captured_at + threshold), recoverable: true });
+    errors.push({
+      code: "RpoThresholdExceeded",
+      message: `RPO ${rpoSeconds} s exceeds the threshold of ${policy.rpo_threshold_minutes} minutes`,
+      since: iso(latest.captured_at + threshold),
+      recoverable: true,
+    });
   }
   const damaged = await damagedPointsOf(vault.db, item.id);
   if (damaged.length) {
@@ -48,7 +62,9 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
     errors.push({
       code: "ReplicaDamaged",
       message: `verify found blocks damaged in the store: ${damaged.length} recovery point(s) cannot be restored (${pointsText(damaged.map((d) => d.id))})${
-        latestDamaged ? `, the latest among them; 'lifeboat resync ${item.name}' repairs it from the source` : `; the latest point is intact, and these older blocks are in no source any more`
+        latestDamaged
+          ? `, the latest among them; 'lifeboat resync ${item.name}' repairs it from the source`
+          : `; the latest point is intact, and these older blocks are in no source any more`
       }`,
       since: iso(Math.min(...damaged.map((d) => d.foundAt))),
       recoverable: !latestDamaged,
@@ -90,7 +106,14 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
     resyncRequired: state === "ResyncRequired" ? item.resync_reason : null,
     failures: item.failures,
     nextAttemptAt: iso(item.next_attempt_at),
-    disks: disks.map((d) => ({ name: d.name, path: d.path, primaryPath: d.primary_path, os: d.os === 1, excluded: d.excluded === 1, replicatedSize: d.state_size })),
+    disks: disks.map((d) => ({
+      name: d.name,
+      path: d.path,
+      primaryPath: d.primary_path,
+      os: d.os === 1,
+      excluded: d.excluded === 1,
+      replicatedSize: d.state_size,
+    })),
     hooks: Object.keys(hooksOf(item)),
     activeSite: item.active_site,
     failoverState: item.failover_state,
@@ -109,9 +132,11 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
 /** Why an item has no point to fail over to (as ASR, no point is never healthy: the machine cannot be recovered). */
 function noPointReason(item: ItemRow): string {
   const base = "no recovery point yet, so the machine cannot be recovered";
-  if (item.failover_state === "Committed" || item.failover_state === "FailbackCommitted") return `no recovery point: the ${item.failover_state === "Committed" ? "failover" : "failback"} was committed; protect it again with 'lifeboat reprotect ${item.name}'`;
+  if (item.failover_state === "Committed" || item.failover_state === "FailbackCommitted")
+    return `no recovery point: the ${item.failover_state === "Committed" ? "failover" : "failback"} was committed; protect it again with 'lifeboat reprotect ${item.name}'`;
   if (item.state === "EnablingProtection" || item.state === "InitialReplicationInProgress") return `${base}: the initial replication is running`;
-  if (item.state === "InitialReplicationPending") return `${base}: the initial replication is pending${item.next_attempt_at ? ` (next attempt at ${iso(item.next_attempt_at)})` : ""}`;
+  if (item.state === "InitialReplicationPending")
+    return `${base}: the initial replication is pending${item.next_attempt_at ? ` (next attempt at ${iso(item.next_attempt_at)})` : ""}`;
   return `${base}: the next replication cycle makes one`;
 }
 
@@ -119,7 +144,13 @@ function noPointReason(item: ItemRow): string {
 export async function vaultStatus(vault: Vault): Promise<VaultStatus> {
   const rows = await allItems(vault.db);
   return {
-    vault: { dir: vault.dir, id: vault.id, registrationKey: await vault.registrationKeyState(), store: await vault.store.stats(), encryption: vault.encryption },
+    vault: {
+      dir: vault.dir,
+      id: vault.id,
+      registrationKey: await vault.registrationKeyState(),
+      store: await vault.store.stats(),
+      encryption: vault.encryption,
+    },
     items: await Promise.all(rows.map((r) => itemStatus(vault, r))),
   };
 }

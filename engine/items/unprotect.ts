@@ -28,7 +28,11 @@ async function assertCanUnprotect(vault: Vault, item: ItemRow): Promise<void> {
 export async function disableProtection(vault: Vault, item: ItemRow): Promise<JobView> {
   await assertCanUnprotect(vault, item);
   const drill = await machineOf(vault, item, "drill");
-  const job = await Job.start(vault.db, vault.clock, "DisableProtection", item.name, ["Prerequisites check", ...(drill ? ["Remove test machine"] : []), "Delete recovery points and replication state"]);
+  const job = await Job.start(vault.db, vault.clock, "DisableProtection", item.name, [
+    "Prerequisites check",
+    ...(drill ? ["Remove test machine"] : []),
+    "Delete recovery points and replication state",
+  ]);
   await job
     .run(async () => {
       await job.step("Prerequisites check", async () => assertCanUnprotect(vault, await itemRowById(vault, item.id)));

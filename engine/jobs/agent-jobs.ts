@@ -30,9 +30,11 @@ export async function failAgentJobs(vault: Vault, itemName: string, error: unkno
  */
 export async function waitForAgent(job: Job, task: string, host: string): Promise<JobView> {
   const waitingFor = `the agent on host ${host}`;
-  await job.step(task, async () => Promise.reject(new SuspendSignal(`waiting for ${waitingFor}`))).catch((error) => {
-    if (!(error instanceof SuspendSignal)) throw error;
-  });
+  await job
+    .step(task, async () => Promise.reject(new SuspendSignal(`waiting for ${waitingFor}`)))
+    .catch((error) => {
+      if (!(error instanceof SuspendSignal)) throw error;
+    });
   await job.finish("Suspended", { waitingFor });
   return job.view();
 }

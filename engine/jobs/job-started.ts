@@ -20,6 +20,9 @@ export function whenJobStarts<T>(operation: () => Promise<T>): { started: Promis
   let report!: (id: string | undefined) => void;
   const started = new Promise<string | undefined>((resolve) => (report = resolve));
   const done = listener.run({ reported: false, report }, operation);
-  done.then(() => report(undefined), () => report(undefined));
+  done.then(
+    () => report(undefined),
+    () => report(undefined),
+  );
   return { started, done };
 }

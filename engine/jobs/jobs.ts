@@ -9,8 +9,6 @@ import type { JobView, TaskView } from "../../schema";
 export type { JobView, TaskView };
 import { findJob, findTask, insertJob, insertTask, lastTaskSeq, latestJobIds, tasksOf, updateJob, updateTask } from "../catalog/jobs";
 
-
-
 /** Thrown by a task that must wait for a person: the task and its job become Suspended, not Failed. */
 export class SuspendSignal extends Error {
   constructor(readonly reason: string) {
@@ -68,7 +66,19 @@ export class Job {
   static async start(db: CatalogDb, clock: Clock, type: JobType, target: string, plan: string[]): Promise<Job> {
     const now = clock.now();
     const job = new Job(db, clock, newId("job", now));
-    await insertJob(db, { id: job.id, type, target, state: "InProgress", created_at: now, started_at: now, ended_at: null, error_code: null, error_message: null, result: null, ...ownedHere() });
+    await insertJob(db, {
+      id: job.id,
+      type,
+      target,
+      state: "InProgress",
+      created_at: now,
+      started_at: now,
+      ended_at: null,
+      error_code: null,
+      error_message: null,
+      result: null,
+      ...ownedHere(),
+    });
     for (const name of plan) await job.insertTask(name, null, "NotStarted");
     announceJob(job.id);
     return job;
@@ -89,7 +99,18 @@ export class Job {
   }
 
   async insertTask(name: string, parent: number | null, state: JobState): Promise<number> {
-    return insertTask(this.db, { job_id: this.id, parent_id: parent, seq: this.seq++, name, state, progress: 0, detail: null, started_at: state === "InProgress" ? this.clock.now() : null, ended_at: null, error_message: null });
+    return insertTask(this.db, {
+      job_id: this.id,
+      parent_id: parent,
+      seq: this.seq++,
+      name,
+      state,
+      progress: 0,
+      detail: null,
+      started_at: state === "InProgress" ? this.clock.now() : null,
+      ended_at: null,
+      error_message: null,
+    });
   }
 
   /** Run a planned top-level task (or a new one). Failure marks the task Failed and rethrows. */
@@ -109,7 +130,11 @@ export class Job {
       return value;
     } catch (error) {
       const suspended = error instanceof SuspendSignal;
-      await updateTask(this.db, id, suspended ? { state: "Suspended", detail: error.reason } : { state: "Failed", ended_at: this.clock.now(), error_message: classify(error).message });
+      await updateTask(
+        this.db,
+        id,
+        suspended ? { state: "Suspended", detail: error.reason } : { state: "Failed", ended_at: this.clock.now(), error_message: classify(error).message },
+      );
       throw error;
     }
   }
@@ -125,7 +150,11 @@ export class Job {
   }
 
   async finish(state: "Succeeded" | "Suspended" | "Cancelled", result?: unknown): Promise<void> {
-    await updateJob(this.db, this.id, { state, ended_at: state === "Suspended" ? null : this.clock.now(), result: result === undefined ? null : JSON.stringify(result) });
+    await updateJob(this.db, this.id, {
+      state,
+      ended_at: state === "Suspended" ? null : this.clock.now(),
+      result: result === undefined ? null : JSON.stringify(result),
+    });
   }
 
   async fail(error: unknown): Promise<void> {
@@ -150,7 +179,15 @@ export class Job {
  * An operation of one task, as a job of `type` on `target`: body runs as the task, and the job ends with its
  * result or its error. The error is the job's to tell, not thrown, once `onFailure` has recorded it.
  */
-export async function oneTaskJob<T>(db: CatalogDb, clock: Clock, type: JobType, target: string, task: string, body: (task: Task) => Promise<T>, onFailure: (error: unknown) => Promise<unknown> = async () => undefined): Promise<JobView> {
+export async function oneTaskJob<T>(
+  db: CatalogDb,
+  clock: Clock,
+  type: JobType,
+  target: string,
+  task: string,
+  body: (task: Task) => Promise<T>,
+  onFailure: (error: unknown) => Promise<unknown> = async () => undefined,
+): Promise<JobView> {
   const job = await Job.start(db, clock, type, target, [task]);
   await job.run(() => job.step(task, body)).catch(onFailure);
   return await job.view();
@@ -169,9 +206,19 @@ export async function readJob(db: CatalogDb, id: string): Promise<JobView | unde
   const views = new Map<number, TaskView>();
   const roots: TaskView[] = [];
   for (const t of tasks) {
-    const view: TaskView = { id: t.id, name: t.name, state: t.state as JobState, progress: t.progress, detail: t.detail, startedAt: iso(t.started_at), endedAt: iso(t.ended_at), error: t.error_message, children: [] };
+    const view: TaskView = {
+      id: t.id,
+      name: t.name,
+      state: t.state as JobState,
+      progress: t.progress,
+      detail: t.detail,
+      startedAt: iso(t.started_at),
+      endedAt: iso(t.ended_at),
+      error: t.error_message,
+      children: [],
+    };
     views.set(t.id, view);
-    (t.parent_id === null ? roots : views.get(t.parent_id)?.children ?? roots).push(view);
+    (t.parent_id === null ? roots : (views.get(t.parent_id)?.children ?? roots)).push(view);
   }
   return {
     id: job.id,

@@ -74,7 +74,11 @@ export async function readKek(source: KeySource, vault: VaultRef): Promise<Buffe
   if (source.kind === "command") return parseKek(await runKeyCommand(source, vault), source);
   const text = await fs.readFile(source.path, "utf8").catch((error: NodeJS.ErrnoException) => {
     if (error.code !== "ENOENT") throw error;
-    throw new EngineError("KeyNotFound", `vault ${vault.dir} is encrypted and its ${describeSource(source)} does not exist; give the key with --key-file, --key-command or LIFEBOAT_VAULT_KEY`, { field: "keyFile" });
+    throw new EngineError(
+      "KeyNotFound",
+      `vault ${vault.dir} is encrypted and its ${describeSource(source)} does not exist; give the key with --key-file, --key-command or LIFEBOAT_VAULT_KEY`,
+      { field: "keyFile" },
+    );
   });
   await refuseExposedFile(source.path);
   return parseKek(text, source);
@@ -103,7 +107,12 @@ export async function kekForNewVault(source: KeySource, vault: VaultRef): Promis
 /** A key file others can read is refused, as ssh refuses a private key others can read. */
 async function refuseExposedFile(file: string): Promise<void> {
   const { mode } = await fs.stat(file);
-  if (mode & 0o077) throw new EngineError("InsecureKeyFile", `key file ${file} is readable or writable by others (mode ${(mode & 0o777).toString(8)}); run 'chmod 600 ${file}'`, { field: "keyFile" });
+  if (mode & 0o077)
+    throw new EngineError(
+      "InsecureKeyFile",
+      `key file ${file} is readable or writable by others (mode ${(mode & 0o777).toString(8)}); run 'chmod 600 ${file}'`,
+      { field: "keyFile" },
+    );
 }
 
 function runKeyCommand(source: Extract<KeySource, { kind: "command" }>, vault: VaultRef): Promise<string> {
@@ -126,5 +135,7 @@ export function parseKek(text: string, source: KeySource): Buffer {
     const bytes = Buffer.from(value, "base64");
     if (bytes.length === KEY_BYTES) return bytes;
   }
-  throw new EngineError("InvalidKey", `the ${describeSource(source)} does not hold a key: expected ${KEY_BYTES} bytes as 64 hex digits or base64`, { field: sourceField(source) });
+  throw new EngineError("InvalidKey", `the ${describeSource(source)} does not hold a key: expected ${KEY_BYTES} bytes as 64 hex digits or base64`, {
+    field: sourceField(source),
+  });
 }

@@ -28,7 +28,11 @@ export function createVaultKey(source: KeySource, vault: VaultRef): Promise<Vaul
  */
 export async function wrapVaultKey(key: SealingKey, source: KeySource, vault: VaultRef): Promise<VaultKey> {
   const { kek, created } = await kekForNewVault(source, vault);
-  const record: EncryptionRecord = { cipher: "aes-256-gcm", keyCheck: keyCheck(kek), wrappedKey: SealingKey.of(kek).seal("data-key", vault.id, key.bytes()).toString("base64") };
+  const record: EncryptionRecord = {
+    cipher: "aes-256-gcm",
+    keyCheck: keyCheck(kek),
+    wrappedKey: SealingKey.of(kek).seal("data-key", vault.id, key.bytes()).toString("base64"),
+  };
   return { key, record, origin: describeSource(source), createdFile: created };
 }
 
@@ -37,10 +41,19 @@ export async function unlockVaultKey(source: KeySource, vault: VaultRef, record:
   const kek = await readKek(source, vault);
   const expected = Buffer.from(record.keyCheck, "hex");
   if (!timingSafeEqual(expected, Buffer.from(keyCheck(kek), "hex"))) {
-    throw new EngineError("WrongKey", `the ${describeSource(source)} does not hold the key of vault ${vault.dir} (id ${vault.id}); nothing was opened or changed`, { field: sourceField(source) });
+    throw new EngineError(
+      "WrongKey",
+      `the ${describeSource(source)} does not hold the key of vault ${vault.dir} (id ${vault.id}); nothing was opened or changed`,
+      { field: sourceField(source) },
+    );
   }
   const raw = SealingKey.of(kek).open("data-key", vault.id, Buffer.from(record.wrappedKey, "base64"));
-  if (raw?.length !== 32) throw new EngineError("KeyDamaged", `the wrapped data key in ${vault.dir}/vault.json is damaged (the key-encryption key is right); restore vault.json from a copy`, { field: "encryption" });
+  if (raw?.length !== 32)
+    throw new EngineError(
+      "KeyDamaged",
+      `the wrapped data key in ${vault.dir}/vault.json is damaged (the key-encryption key is right); restore vault.json from a copy`,
+      { field: "encryption" },
+    );
   return { key: SealingKey.of(raw), record, origin: describeSource(source) };
 }
 

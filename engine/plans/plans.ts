@@ -34,7 +34,9 @@ export async function removePlan(vault: Vault, name: string): Promise<{ deleted:
 /** Machines a plan names that are not protected items. */
 async function unknownItems(vault: Vault, spec: PlanSpec): Promise<FieldFailure[]> {
   const known = new Set(await itemNames(vault.db));
-  return spec.groups.flatMap((g, gi) => g.items.flatMap((item, ii) => (known.has(item) ? [] : [{ property: `groups.${gi}.items.${ii}`, reason: `no protected item named '${item}'` }])));
+  return spec.groups.flatMap((g, gi) =>
+    g.items.flatMap((item, ii) => (known.has(item) ? [] : [{ property: `groups.${gi}.items.${ii}`, reason: `no protected item named '${item}'` }])),
+  );
 }
 
 export async function getPlan(vault: Vault, name: string): Promise<PlanSpec> {

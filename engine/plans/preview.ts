@@ -1,6 +1,14 @@
 import type { Vault } from "../vault";
 import { EngineError, errorMessage } from "../errors";
-import { ValidationError, type ActiveSite, type FailoverImpact, type FailoverPreviewRequest, type ImpactPoint, type ItemImpact, type PlanRunRequest } from "../../schema";
+import {
+  ValidationError,
+  type ActiveSite,
+  type FailoverImpact,
+  type FailoverPreviewRequest,
+  type ImpactPoint,
+  type ItemImpact,
+  type PlanRunRequest,
+} from "../../schema";
 import { itemRow, type ItemRow } from "../inventory/items";
 import { pointView, type PointView } from "../replication/points";
 import { planMachines, prepareRun, type Run } from "./runner";
@@ -20,9 +28,10 @@ const CAPTURED = "latest (captured at failover)";
 export async function previewItemFailover(vault: Vault, name: string, request: FailoverPreviewRequest): Promise<FailoverImpact> {
   const item = await itemRow(vault, name);
   const run: Run = { ...request, direction: request.direction ?? (item.active_site === "recovery" ? "recovery-to-primary" : "primary-to-recovery") };
-  const impact = run.direction === "recovery-to-primary" && run.type === "unplanned"
-    ? refused(item, run, ValidationError.refused("type", "going back to the primary site is a planned failback; preview it with type planned"))
-    : await machineImpact(vault, item, run, undefined, false);
+  const impact =
+    run.direction === "recovery-to-primary" && run.type === "unplanned"
+      ? refused(item, run, ValidationError.refused("type", "going back to the primary site is a planned failback; preview it with type planned"))
+      : await machineImpact(vault, item, run, undefined, false);
   return { direction: run.direction, type: run.type, groups: [{ order: 1, items: [impact] }] };
 }
 
@@ -79,7 +88,10 @@ async function machineImpact(vault: Vault, item: ItemRow, run: Run, planPoint: P
       // The failover first captures what the source still has (nothing lost); if the source does not
       // answer, it comes up from the latest processed point, losing what came in since.
       const fallback = await chosenPoint(vault, item, "latest").catch(() => undefined);
-      const ifSourceDown = { point: fallback ? impactPoint(fallback) : null, dataLossSeconds: fallback ? secondsSince(vault, Date.parse(fallback.capturedAt)) : null };
+      const ifSourceDown = {
+        point: fallback ? impactPoint(fallback) : null,
+        dataLossSeconds: fallback ? secondsSince(vault, Date.parse(fallback.capturedAt)) : null,
+      };
       return { ...base, point: null, pointOption: CAPTURED, expectedDataLossSeconds: 0, ifSourceDown };
     }
     const impact = await fromPoint(vault, item, planPoint, run.point);
@@ -103,7 +115,14 @@ async function fromPoint(vault: Vault, item: ItemRow, planPoint: PointRow | unde
 
 function refused(item: ItemRow, run: Run, error: Error): ItemImpact {
   const planned = run.type === "planned" || run.direction === "recovery-to-primary";
-  return { item: item.name, activeSite: item.active_site as ActiveSite, point: null, pointOption: planned ? FINAL_SYNC : run.point, expectedDataLossSeconds: null, refusal: errorMessage(error) };
+  return {
+    item: item.name,
+    activeSite: item.active_site as ActiveSite,
+    point: null,
+    pointOption: planned ? FINAL_SYNC : run.point,
+    expectedDataLossSeconds: null,
+    refusal: errorMessage(error),
+  };
 }
 
 const impactPoint = (p: PointView): ImpactPoint => ({ id: p.id, capturedAt: p.capturedAt, appConsistent: p.kind === "app", multiVm: p.windowId !== null });

@@ -25,7 +25,8 @@ interface PlanJobState {
 const groupTask = (n: number) => `Group ${n}`;
 const actionTask = (when: "Before" | "After", a: PlanAction) => `${when}: ${a.name}`;
 const applies = (a: PlanAction, run: Run) => a.failoverTypes.includes(run.type) && a.directions.includes(run.direction);
-const machineTask = (run: Run, item: string) => `${run.type === "test" ? "Test failover" : run.direction === "primary-to-recovery" ? "Failover" : "Failback"} ${item}`;
+const machineTask = (run: Run, item: string) =>
+  `${run.type === "test" ? "Test failover" : run.direction === "primary-to-recovery" ? "Failover" : "Failback"} ${item}`;
 
 /**
  * Run a recovery plan: groups in order; the machines of a group fail over in parallel; each group's
@@ -37,14 +38,21 @@ export async function runPlan(vault: Vault, name: string, request: PlanRunReques
   const { plan, items } = await planMachines(vault, name);
   const { run, points } = await prepareRun(vault, name, items, request);
   const state: PlanJobState = { plan: name, run, points: Object.fromEntries(items.filter((i) => points.has(i.id)).map((i) => [i.name, points.get(i.id)!.id])) };
-  const job = await Job.start(vault.db, vault.clock, "RecoveryPlan", name, plan.groups.map((_, i) => groupTask(i + 1)));
+  const job = await Job.start(
+    vault.db,
+    vault.clock,
+    "RecoveryPlan",
+    name,
+    plan.groups.map((_, i) => groupTask(i + 1)),
+  );
   return runPlanSteps(vault, job, plan, state);
 }
 
 /** Continue a plan job suspended at a manual action. */
 export async function resumePlan(vault: Vault, jobId: string): Promise<JobView> {
   const view = await jobView(vault.db, jobId);
-  if (view.type !== "RecoveryPlan" || view.state !== "Suspended") throw new ConflictError(`job '${jobId}' is a ${view.type} job in state ${view.state}; only a suspended recovery plan can be resumed`, "id");
+  if (view.type !== "RecoveryPlan" || view.state !== "Suspended")
+    throw new ConflictError(`job '${jobId}' is a ${view.type} job in state ${view.state}; only a suspended recovery plan can be resumed`, "id");
   const state = view.result as PlanJobState;
   return runPlanSteps(vault, await Job.resume(vault.db, vault.clock, jobId), await getPlan(vault, state.plan), { ...state, waitingFor: undefined });
 }
@@ -62,19 +70,23 @@ export async function planMachines(vault: Vault, name: string): Promise<{ plan: 
  */
 export async function prepareRun(vault: Vault, name: string, items: ItemRow[], request: PlanRunRequest): Promise<{ run: Run; points: Map<number, PointRow> }> {
   const run: Run = { ...request, direction: request.direction ?? inferDirection(name, items) };
-  if (run.direction === "recovery-to-primary" && run.type === "unplanned") throw ValidationError.refused("type", "going back to the primary site is a planned failback; run the plan with --type planned");
+  if (run.direction === "recovery-to-primary" && run.type === "unplanned")
+    throw ValidationError.refused("type", "going back to the primary site is a planned failback; run the plan with --type planned");
   const movable = items.filter((i) => i.active_site === (run.direction === "primary-to-recovery" ? "primary" : "recovery"));
   if (run.direction === "recovery-to-primary" && run.type !== "test") {
     const missing = movable.filter((i) => !allows(i, "failback")).map((i) => i.name);
-    if (missing.length) throw new ConflictError(`failback needs every machine of the plan replicating back with a recovery point; not yet: ${missing.join(", ")}`, "name");
+    if (missing.length)
+      throw new ConflictError(`failback needs every machine of the plan replicating back with a recovery point; not yet: ${missing.join(", ")}`, "name");
   }
-  const points = run.direction === "primary-to-recovery" && run.point !== "latest" ? await resolvePoints(vault, movable, run.point) : new Map<number, PointRow>();
+  const points =
+    run.direction === "primary-to-recovery" && run.point !== "latest" ? await resolvePoints(vault, movable, run.point) : new Map<number, PointRow>();
   return { run, points };
 }
 
 function inferDirection(plan: string, items: ItemRow[]): Direction {
   const sites = new Set(items.map((i) => i.active_site));
-  if (sites.size > 1) throw new ConflictError(`some machines of '${plan}' are active at the recovery site and some at the primary; choose a direction`, "direction");
+  if (sites.size > 1)
+    throw new ConflictError(`some machines of '${plan}' are active at the recovery site and some at the primary; choose a direction`, "direction");
   return sites.has("recovery") ? "recovery-to-primary" : "primary-to-recovery";
 }
 
@@ -93,7 +105,11 @@ async function runPlanSteps(vault: Vault, job: Job, plan: PlanSpec, state: PlanJ
         .step(name, async (task) => {
           const before = group.before.filter((a) => applies(a, run));
           const after = group.after.filter((a) => applies(a, run));
-          await task.plan([...before.map((a) => actionTask("Before", a)), ...group.items.map((i) => machineTask(run, i)), ...after.map((a) => actionTask("After", a))]);
+          await task.plan([
+            ...before.map((a) => actionTask("Before", a)),
+            ...group.items.map((i) => machineTask(run, i)),
+            ...after.map((a) => actionTask("After", a)),
+          ]);
           const groupFailures: string[] = [];
           const attempt = async (label: string, body: () => Promise<unknown>) => {
             try {
@@ -141,13 +157,18 @@ async function runPlanSteps(vault: Vault, job: Job, plan: PlanSpec, state: PlanJ
       s.waitingFor = { group, action: action.name, instructions: action.instructions ?? null };
       throw new SuspendSignal(`WaitingForManualAction: ${action.instructions ?? action.name}`);
     }
-    await runHook(`plan action '${action.name}'`, action.command!, {
-      LIFEBOAT_PLAN: s.plan,
-      LIFEBOAT_GROUP: String(group),
-      LIFEBOAT_FAILOVER_TYPE: s.run.type,
-      LIFEBOAT_DIRECTION: s.run.direction,
-      LIFEBOAT_RUN_AT: action.runAt,
-    }, action.timeoutSeconds * 1000);
+    await runHook(
+      `plan action '${action.name}'`,
+      action.command!,
+      {
+        LIFEBOAT_PLAN: s.plan,
+        LIFEBOAT_GROUP: String(group),
+        LIFEBOAT_FAILOVER_TYPE: s.run.type,
+        LIFEBOAT_DIRECTION: s.run.direction,
+        LIFEBOAT_RUN_AT: action.runAt,
+      },
+      action.timeoutSeconds * 1000,
+    );
   }
 }
 

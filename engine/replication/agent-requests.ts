@@ -10,7 +10,10 @@ import { updateItemColumns } from "../catalog/items";
 /** "Replicate now" for a machine its agent reads: due at once; the job ends when the agent's point lands. */
 export async function requestAgentSync(vault: Vault, item: ItemRow, host: AgentHost, appConsistent: boolean): Promise<JobView> {
   if (appConsistent) {
-    throw ValidationError.refused("appConsistent", `'${item.name}' is read by the agent on host ${host.name}: its app-consistent points follow the policy's app-consistent frequency`);
+    throw ValidationError.refused(
+      "appConsistent",
+      `'${item.name}' is read by the agent on host ${host.name}: its app-consistent points follow the policy's app-consistent frequency`,
+    );
   }
   const job = await Job.start(vault.db, vault.clock, "Replicate", item.name, ["Replicate"]);
   await updateItemColumns(vault.db, item.id, { last_attempt_at: null });

@@ -135,7 +135,8 @@ class DiskCapture {
     if (this.mode === "verify") {
       await this.verify(blocks);
     } else {
-      for (const { block } of blocks) this.result.bytesStored += await this.store.put(block.id.toString("hex"), block.data, { frame: block.frame, sealed: block.sealed });
+      for (const { block } of blocks)
+        this.result.bytesStored += await this.store.put(block.id.toString("hex"), block.data, { frame: block.frame, sealed: block.sealed });
     }
     this.addresser.release(batch);
   }

@@ -40,18 +40,23 @@ export async function replicateWindow(vault: Vault, items: ItemRow[], options: W
   const participants = options.stopped ? [] : plan.map((p) => ({ item: p.item.name, hooks: p.hooks, disks: p.disks.map((d) => d.path) }));
   const began = performance.now();
   let capturedAt = 0;
-  const captures = await withConsistentWindow(participants, options.appConsistent, async () => {
-    capturedAt = vault.clock.now();
-    const out: CaptureResult[][] = [];
-    for (const p of plan) {
-      const results: CaptureResult[] = [];
-      for (const [i, disk] of p.disks.entries()) {
-        results.push(await captureDisk(disk.path, await diskSize(disk.path), p.previous[i], vault.store, { mode: "delta", blockSize: vault.blockSize }));
+  const captures = await withConsistentWindow(
+    participants,
+    options.appConsistent,
+    async () => {
+      capturedAt = vault.clock.now();
+      const out: CaptureResult[][] = [];
+      for (const p of plan) {
+        const results: CaptureResult[] = [];
+        for (const [i, disk] of p.disks.entries()) {
+          results.push(await captureDisk(disk.path, await diskSize(disk.path), p.previous[i], vault.store, { mode: "delta", blockSize: vault.blockSize }));
+        }
+        out.push(results);
       }
-      out.push(results);
-    }
-    return out;
-  }, vault.windows);
+      return out;
+    },
+    vault.windows,
+  );
   await vault.store.flush();
   const entries = plan.map((p, n) => ({ item: p.item, disks: p.disks, results: captures[n], app: p.app }));
   // Rounded up: a sub-millisecond cycle took time all the same, and 0 would read as "never measured".
@@ -72,7 +77,13 @@ export interface WindowEntry {
  * each disk's new replication state and the item's state, all in one catalog transaction. `alsoInside`
  * adds writes that must commit with them (an agent's block locations).
  */
-export async function recordWindow(vault: Vault, entries: WindowEntry[], capturedAt: number, durationMs: number, alsoInside?: (trx: Transaction<Tables>) => Promise<void>): Promise<PointView[]> {
+export async function recordWindow(
+  vault: Vault,
+  entries: WindowEntry[],
+  capturedAt: number,
+  durationMs: number,
+  alsoInside?: (trx: Transaction<Tables>) => Promise<void>,
+): Promise<PointView[]> {
   // A multi-VM consistent point needs more than one machine in the window.
   const windowId = entries.length > 1 ? newId("win", capturedAt) : null;
   const ids = entries.map(() => newId("pt", capturedAt));
@@ -83,17 +94,17 @@ export async function recordWindow(vault: Vault, entries: WindowEntry[], capture
     for (const [n, p] of entries.entries()) {
       const { results } = p;
       await insertPoint(trx, {
-          id: ids[n],
-          item_id: p.item.id,
-          captured_at: capturedAt,
-          kind: p.app ? "app" : "crash",
-          group_name: p.item.group_name,
-          window_id: windowId,
-          bytes_read: sum(results, (r) => r.bytesRead),
-          blocks_changed: sum(results, (r) => r.blocksChanged),
-          bytes_stored: sum(results, (r) => r.bytesStored),
-          duration_ms: durationMs,
-        });
+        id: ids[n],
+        item_id: p.item.id,
+        captured_at: capturedAt,
+        kind: p.app ? "app" : "crash",
+        group_name: p.item.group_name,
+        window_id: windowId,
+        bytes_read: sum(results, (r) => r.bytesRead),
+        blocks_changed: sum(results, (r) => r.blocksChanged),
+        bytes_stored: sum(results, (r) => r.bytesStored),
+        duration_ms: durationMs,
+      });
       for (const [i, disk] of p.disks.entries()) {
         const map = results[i].map;
         const chunks = await saveManifest({ db: trx, dataKey: vault.dataKey }, map);
@@ -116,7 +127,13 @@ export async function recordWindow(vault: Vault, entries: WindowEntry[], capture
  * Read every included disk of one machine in full, without a window, as a subtask of `parent` each,
  * and keep each result as the disk's state; the window that follows catches what changed meanwhile.
  */
-export async function scanDisks(vault: Vault, disks: DiskRow[], mode: "full" | "verify", previousOf: (disk: DiskRow) => Promise<BlockMap | null>, parent: Task): Promise<CaptureResult[]> {
+export async function scanDisks(
+  vault: Vault,
+  disks: DiskRow[],
+  mode: "full" | "verify",
+  previousOf: (disk: DiskRow) => Promise<BlockMap | null>,
+  parent: Task,
+): Promise<CaptureResult[]> {
   const verified = new Set<string>();
   const results: CaptureResult[] = [];
   for (const disk of disks) {

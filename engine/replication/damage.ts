@@ -4,7 +4,16 @@ import { batches } from "../catalog/batch";
 import { itemsInStates } from "../catalog/items";
 import { findManifestChunk, manifestChunksByIds, type PointDisk } from "../catalog/manifests";
 import { latestPoint, pointsByIds } from "../catalog/points";
-import { clearPointDamage, damagedDisksOfItem, damagedElements, damagedPointDisks, damageOfPointIds, deleteDamagedElements, recordDamagedElement, setPointDamage } from "../catalog/damage";
+import {
+  clearPointDamage,
+  damagedDisksOfItem,
+  damagedElements,
+  damagedPointDisks,
+  damageOfPointIds,
+  deleteDamagedElements,
+  recordDamagedElement,
+  setPointDamage,
+} from "../catalog/damage";
 import { EngineError } from "../errors";
 import type { ItemRow } from "../inventory/items";
 import { failoverFlags } from "../inventory/item-state";
@@ -22,7 +31,6 @@ export type { DiskDamage };
  * those each disk of each point relies on. A point with damage cannot be restored: failover, drills,
  * failback and materialize refuse it, and `points` marks it.
  */
-
 
 export type { PointDisk };
 
@@ -60,7 +68,9 @@ export async function assertRestorable(vault: Vault, item: ItemRow, pointId: str
   const damage = (await damageOfPoints(vault.db, [pointId])).get(pointId);
   if (!damage) return;
   throw new EngineError(
-    "PointDamaged", `recovery point ${pointId} of '${item.name}' is damaged (${disksText(damage)}, found by verify) and cannot be restored; choose another point ('lifeboat points ${item.name}'), or resync to repair the latest`, { field: "point" }
+    "PointDamaged",
+    `recovery point ${pointId} of '${item.name}' is damaged (${disksText(damage)}, found by verify) and cannot be restored; choose another point ('lifeboat points ${item.name}'), or resync to repair the latest`,
+    { field: "point" },
   );
 }
 

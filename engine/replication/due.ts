@@ -27,7 +27,8 @@ export function scheduledItems(vault: Vault, where: { host?: { siteId: number; n
 }
 
 /** Whether an item may be attempted now: not waiting out a back-off, not stopped by a non-recoverable error. */
-const mayAttempt = (item: ItemRow, now: number) => (item.error_code === null || item.error_recoverable === 1) && (item.next_attempt_at === null || item.next_attempt_at <= now);
+const mayAttempt = (item: ItemRow, now: number) =>
+  (item.error_code === null || item.error_recoverable === 1) && (item.next_attempt_at === null || item.next_attempt_at <= now);
 
 /**
  * What is due now: initial replications whose start has come, resyncs inside their window (or asked
@@ -46,7 +47,10 @@ export function dueWork(rows: ScheduledItem[], now: number, options: { leased?: 
     const pending = (work: "initial" | "resync") => waitsFor === work || (abandoned && running === work);
     if (pending("initial") && (row.initial_replication_start ?? 0) <= now) {
       due.initial.push(row);
-    } else if (pending("resync") && (running === "resync" || row.resync_reason === "Requested" || inWindow(now, { start: row.resync_start, end: row.resync_end }))) {
+    } else if (
+      pending("resync") &&
+      (running === "resync" || row.resync_reason === "Requested" || inWindow(now, { start: row.resync_start, end: row.resync_end }))
+    ) {
       due.resync.push(row);
     } else if (waitsFor === "cycle" && now - (row.last_attempt_at ?? 0) >= COPY_FREQUENCY_MS[row.copy_frequency as CopyFrequency]) {
       const key = row.group_name ? `group:${row.group_name}` : `item:${row.id}`;
@@ -54,7 +58,10 @@ export function dueWork(rows: ScheduledItem[], now: number, options: { leased?: 
     }
   }
   for (const items of groups.values()) {
-    due.cycles.push({ items, appConsistent: items.some((r) => r.app_consistent_hours > 0 && now - (r.last_app_point_at ?? 0) >= r.app_consistent_hours * HOUR) });
+    due.cycles.push({
+      items,
+      appConsistent: items.some((r) => r.app_consistent_hours > 0 && now - (r.last_app_point_at ?? 0) >= r.app_consistent_hours * HOUR),
+    });
   }
   return due;
 }

@@ -20,7 +20,10 @@ export interface Manifests<D extends Db = CatalogDb> {
 /** Save a map's chunks (new ones only) and return the chunk list that names them. */
 export async function saveManifest({ db, dataKey }: Manifests<Db>, map: BlockMap): Promise<Buffer> {
   const chunks = map.chunks();
-  await insertManifestChunks(db, chunks.map(({ id, data }) => ({ id, data: dataKey ? dataKey.seal("manifest-chunk", id, data) : data })));
+  await insertManifestChunks(
+    db,
+    chunks.map(({ id, data }) => ({ id, data: dataKey ? dataKey.seal("manifest-chunk", id, data) : data })),
+  );
   return chunkList(chunks);
 }
 
@@ -28,7 +31,8 @@ export async function saveManifest({ db, dataKey }: Manifests<Db>, map: BlockMap
 export function openChunk(dataKey: SealingKey | undefined, id: string, stored: Buffer): Buffer {
   if (!dataKey) return stored;
   const data = dataKey.open("manifest-chunk", id, stored);
-  if (!data) throw new EngineError("ChainBroken", `manifest chunk ${id} fails authentication: it is damaged in the catalog, or is not the chunk stored under this id`);
+  if (!data)
+    throw new EngineError("ChainBroken", `manifest chunk ${id} fails authentication: it is damaged in the catalog, or is not the chunk stored under this id`);
   return data;
 }
 

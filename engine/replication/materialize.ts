@@ -26,7 +26,13 @@ export interface MaterializedDisk {
  * appear under their final names only when complete and synced (a failed write leaves nothing). A point
  * verify found damaged is refused.
  */
-export async function materialize(vault: Vault, item: ItemRow, selector: string, outDir: string, task?: Task): Promise<{ point: PointView; disks: MaterializedDisk[] }> {
+export async function materialize(
+  vault: Vault,
+  item: ItemRow,
+  selector: string,
+  outDir: string,
+  task?: Task,
+): Promise<{ point: PointView; disks: MaterializedDisk[] }> {
   const point = await resolvePoint(vault, item, selector);
   await assertRestorable(vault, item, point.id);
   const disks = await disksOfPoint(vault.db, point.id);

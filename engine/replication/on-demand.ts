@@ -26,7 +26,15 @@ export async function replicateNow(vault: Vault, item: ItemRow, options: { appCo
   if (replicateNowWork(item) === "initial") return resumeInitialReplication(vault, item);
   const unit = await itemsReplicatedWith(vault, item);
   const appConsistent = options.appConsistent ?? false;
-  return oneTaskJob(vault.db, vault.clock, "Replicate", item.name, "Replicate", async () => ({ points: await replicateWindow(vault, unit, { appConsistent }) }), (error) => recordFailure(vault, unit, error));
+  return oneTaskJob(
+    vault.db,
+    vault.clock,
+    "Replicate",
+    item.name,
+    "Replicate",
+    async () => ({ points: await replicateWindow(vault, unit, { appConsistent }) }),
+    (error) => recordFailure(vault, unit, error),
+  );
 }
 
 /** The machines captured with this one: its replication group's protected members (not a migrated one), or itself. */

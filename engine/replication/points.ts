@@ -8,8 +8,6 @@ import { damageOfPoints } from "./damage";
 import type { PointView } from "../../schema";
 export type { PointView };
 
-
-
 export async function pointView(vault: Vault, row: PointRow, itemName: string): Promise<PointView> {
   const disks = (await disksOfPoint(vault.db, row.id)).map(({ name, size }) => ({ name, size }));
   const damage = (await damageOfPoints(vault.db, [row.id])).get(row.id) ?? [];
@@ -41,10 +39,7 @@ export async function latestPointRow(vault: Vault, itemId: number): Promise<Poin
 
 /** A point by id, or the latest with "latest". */
 export async function resolvePoint(vault: Vault, item: ItemRow, selector: string): Promise<PointRow> {
-  const row =
-    selector === "latest"
-      ? await latestPointRow(vault, item.id)
-      : await findPointOf(vault.db, item.id, selector);
+  const row = selector === "latest" ? await latestPointRow(vault, item.id) : await findPointOf(vault.db, item.id, selector);
   if (!row) {
     throw selector === "latest"
       ? new EngineError("NoRecoveryPoint", `'${item.name}' has no recovery point yet`, { field: "point" })

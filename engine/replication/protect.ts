@@ -53,7 +53,9 @@ export async function enableProtection(vault: Vault, input: unknown): Promise<Jo
 /** Continue a machine's protection: its suspended enable-protection job, or a new one after a failure. */
 export async function resumeInitialReplication(vault: Vault, item: ItemRow): Promise<JobView> {
   const suspended = await findJobOf(vault.db, item.name, ["EnableProtection"], "Suspended");
-  const job = suspended ? await Job.resume(vault.db, vault.clock, suspended.id) : await Job.start(vault.db, vault.clock, "EnableProtection", item.name, [INITIAL, FINALIZE]);
+  const job = suspended
+    ? await Job.resume(vault.db, vault.clock, suspended.id)
+    : await Job.start(vault.db, vault.clock, "EnableProtection", item.name, [INITIAL, FINALIZE]);
   await initialReplication(vault, job, item).catch((error) => job.fail(error));
   return await job.view();
 }
@@ -73,7 +75,11 @@ async function initialReplication(vault: Vault, job: Job, item: ItemRow): Promis
     const disks = await includedDisks(vault, item.id);
     const scans = await job.step(INITIAL, (task) => scanDisks(vault, disks, "full", async () => null, task));
     const [point] = await job.step(FINALIZE, async () => replicateWindow(vault, [await itemRowById(vault, item.id)], { appConsistent: false }));
-    await job.finish("Succeeded", { point: point.id, bytesRead: sum(scans, (s) => s.bytesRead), bytesStored: sum(scans, (s) => s.bytesStored) + point.bytesStored });
+    await job.finish("Succeeded", {
+      point: point.id,
+      bytesRead: sum(scans, (s) => s.bytesRead),
+      bytesStored: sum(scans, (s) => s.bytesStored) + point.bytesStored,
+    });
   } catch (error) {
     await writeItemState(vault.db, item.id, "initialStopped");
     await recordFailure(vault, [item], error);

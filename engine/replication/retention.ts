@@ -24,7 +24,12 @@ export async function expiredPoints(vault: Vault): Promise<string[]> {
   for (const item of items) {
     const cutoff = vault.clock.now() - item.retention_hours * HOUR;
     const rows = await pointsNewestFirst(vault.db, item.id);
-    expired.push(...rows.slice(1).filter((r) => r.captured_at < cutoff).map((r) => r.id));
+    expired.push(
+      ...rows
+        .slice(1)
+        .filter((r) => r.captured_at < cutoff)
+        .map((r) => r.id),
+    );
   }
   return expired;
 }

@@ -6,8 +6,6 @@ export type { RpoHistory, RpoSample };
 import { policyById } from "../catalog/policies";
 import { captureTimes } from "../catalog/points";
 
-
-
 /** The longest window asked for: a month, far beyond the 72 h that retention keeps points. */
 const MAX_HOURS = 720;
 const DEFAULT_HOURS = 24;

@@ -29,7 +29,10 @@ export interface TickOptions {
 }
 
 const DEFAULT_SCHEDULE = VerifySchedule.parse({});
-const DEFAULTS: Required<TickOptions> = { verifyIntervalMs: durationMs(DEFAULT_SCHEDULE.verifyInterval), verifyRateLimitMiBps: DEFAULT_SCHEDULE.verifyRateLimit };
+const DEFAULTS: Required<TickOptions> = {
+  verifyIntervalMs: durationMs(DEFAULT_SCHEDULE.verifyInterval),
+  verifyRateLimitMiBps: DEFAULT_SCHEDULE.verifyRateLimit,
+};
 
 /**
  * One pass of the scheduler (the daemon calls it every second; tests call it after moving the clock):

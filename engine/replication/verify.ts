@@ -51,7 +51,14 @@ export async function verify(vault: Vault, request: VerifyRequest, options: { si
   const abort = () => stop.abort();
   options.signal?.addEventListener("abort", abort);
   // A cancel request (from any process) stops the reads within a second, throttled or not.
-  const cancel = setInterval(() => void job.cancelRequested().then((asked) => asked && stop.abort(), () => undefined), CANCEL_POLL_MS);
+  const cancel = setInterval(
+    () =>
+      void job.cancelRequested().then(
+        (asked) => asked && stop.abort(),
+        () => undefined,
+      ),
+    CANCEL_POLL_MS,
+  );
   try {
     const chosen = await chosenPoints(vault, items, request.points);
     const read = await job.step(READ, (task) => readChosen(vault, chosen.disks, request, task, stop));
@@ -80,9 +87,15 @@ async function chosenPoints(vault: Vault, items: ItemRow[], which: VerifyPoints)
   const chosen: Chosen = { points: [], disks: [] };
   for (const item of items) {
     const rows = await pointsNewestFirst(vault.db, item.id);
-    for (const [n, row] of (which === "latest" ? rows.slice(0, 1) : rows).entries()) chosen.points.push({ item, id: row.id, capturedAt: row.captured_at, latest: n === 0 });
+    for (const [n, row] of (which === "latest" ? rows.slice(0, 1) : rows).entries())
+      chosen.points.push({ item, id: row.id, capturedAt: row.captured_at, latest: n === 0 });
   }
-  chosen.disks.push(...(await pointDisksOf(vault.db, chosen.points.map((p) => p.id))));
+  chosen.disks.push(
+    ...(await pointDisksOf(
+      vault.db,
+      chosen.points.map((p) => p.id),
+    )),
+  );
   return chosen;
 }
 
@@ -136,7 +149,10 @@ async function record(vault: Vault, read: ReadOutcome, checked: PointDisk[], com
 }
 
 async function summary(vault: Vault, request: VerifyRequest, chosen: Chosen, read: ReadOutcome, stopped: string | null): Promise<VerifyResult> {
-  const damage = await damageOfPoints(vault.db, chosen.points.map((p) => p.id));
+  const damage = await damageOfPoints(
+    vault.db,
+    chosen.points.map((p) => p.id),
+  );
   return {
     item: request.item ?? null,
     points: request.points,

@@ -44,7 +44,10 @@ export function buildServer(engine: ServedEngine, options: ServerOptions = {}): 
     const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
     const who = token ? await engine.authenticate(token) : undefined;
     if (!who) {
-      await reply.code(401).header("www-authenticate", "Bearer").send({ error: { code: "Unauthorized", message: token ? "the token is unknown, expired or revoked" : "a bearer token is required" } });
+      await reply
+        .code(401)
+        .header("www-authenticate", "Bearer")
+        .send({ error: { code: "Unauthorized", message: token ? "the token is unknown, expired or revoked" : "a bearer token is required" } });
       return reply;
     }
     // An agent's token acts for its own host and nothing else; admin tokens for everything but that.
@@ -52,7 +55,9 @@ export function buildServer(engine: ServedEngine, options: ServerOptions = {}): 
     const allowed = access === "agent" ? who.role === "agent" && who.host === host : who.role === "admin";
     if (!allowed) {
       const what = access === "agent" ? `the agent of host '${host}'` : "an admin";
-      await reply.code(403).send({ error: { code: "Forbidden", message: `a ${who.role} token${who.host ? ` of host '${who.host}'` : ""} cannot call this: only ${what} can` } });
+      await reply
+        .code(403)
+        .send({ error: { code: "Forbidden", message: `a ${who.role} token${who.host ? ` of host '${who.host}'` : ""} cannot call this: only ${what} can` } });
       return reply;
     }
   });
@@ -77,19 +82,37 @@ export function buildServer(engine: ServedEngine, options: ServerOptions = {}): 
   app.get("/v1/jobs/:job/events", (request, reply) => streamJob(engine, request, reply));
 
   for (const route of allRoutes) {
-    app.route({ method: route.method, url: route.url, config: { access: route.access }, bodyLimit: route.bodyLimit, handler: (request, reply) => handle(engine, route, paths, request, reply, options.checkResponses === true) });
+    app.route({
+      method: route.method,
+      url: route.url,
+      config: { access: route.access },
+      bodyLimit: route.bodyLimit,
+      handler: (request, reply) => handle(engine, route, paths, request, reply, options.checkResponses === true),
+    });
   }
   return app;
 }
 
-async function handle(engine: ServedEngine, route: ServedRoute, paths: PathPolicy, request: FastifyRequest, reply: FastifyReply, checkResponses: boolean): Promise<unknown> {
+async function handle(
+  engine: ServedEngine,
+  route: ServedRoute,
+  paths: PathPolicy,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  checkResponses: boolean,
+): Promise<unknown> {
   const answer = (status: number, value: unknown) => {
     if (checkResponses) checkResponse(route.response, `${route.method} ${route.url}`, value);
     return reply.code(status).send(value);
   };
   // The body is validated first: confinement and the handler only ever see values of the schema's types.
   const body = route.body === undefined ? undefined : parseBody(route.body, request.body);
-  const req = { params: request.params as Record<string, string>, body, query: request.query as Record<string, string | undefined>, confine: (value: unknown) => paths.whyRefused(value) };
+  const req = {
+    params: request.params as Record<string, string>,
+    body,
+    query: request.query as Record<string, string | undefined>,
+    confine: (value: unknown) => paths.whyRefused(value),
+  };
   if (route.paths) paths.check(`${route.body} body`, await route.paths(req, engine));
   if (!route.job) {
     const result = await route.handle(engine, req);

@@ -56,7 +56,12 @@ export async function launchDaemon(options: LaunchOptions): Promise<LaunchedDaem
   const log = openSync(options.logFile, options.appendLog ? "a" : "w", 0o600);
   const allow = (options.allowedPaths ?? []).flatMap((dir) => ["--allow-path", dir]);
   const args = [...(options.nodeArgs ?? []), options.cli ?? CLI, "--vault", options.vault, "serve", "--port", "0", ...allow];
-  const child = spawn(process.execPath, args, { cwd: options.cwd, detached: options.detached, stdio: ["ignore", log, log], env: { ...process.env, ...options.env } });
+  const child = spawn(process.execPath, args, {
+    cwd: options.cwd,
+    detached: options.detached,
+    stdio: ["ignore", log, log],
+    env: { ...process.env, ...options.env },
+  });
   closeSync(log);
   if (options.detached) child.unref();
   let exited: number | string | null = null;
@@ -71,7 +76,9 @@ export async function launchDaemon(options: LaunchOptions): Promise<LaunchedDaem
   }
   if (exited === null) child.kill("SIGKILL");
   const tail = (await fs.readFile(options.logFile, "utf8").catch(() => "")).split("\n").slice(-5).join("\n");
-  throw new Error(`could not start the engine daemon for ${options.vault}${exited !== null ? ` (it exited with ${exited})` : " in time"}; see ${options.logFile}:\n${tail}`);
+  throw new Error(
+    `could not start the engine daemon for ${options.vault}${exited !== null ? ` (it exited with ${exited})` : " in time"}; see ${options.logFile}:\n${tail}`,
+  );
 }
 
 /** `{url, pid}` of the daemon serving the vault, as it wrote it; undefined when there is none. */

@@ -22,6 +22,10 @@ export function blockStoreOn(backend: Backend, index: PackIndex, key: SealingKey
  * The engine's store: the block stack, and the packs as agents share them (SharedPacks), on one backend
  * and one index. Callers reach blocks only through these two, never the backend or the index.
  */
-export function vaultStoreOn<Tx>(backend: Backend, index: TransactionalPackIndex<Tx>, key: SealingKey | undefined): { blocks: BlockStore; packs: SharedPacks<Tx> } {
+export function vaultStoreOn<Tx>(
+  backend: Backend,
+  index: TransactionalPackIndex<Tx>,
+  key: SealingKey | undefined,
+): { blocks: BlockStore; packs: SharedPacks<Tx> } {
   return { blocks: blockStoreOn(backend, index, key), packs: new SharedPacks(backend, index) };
 }

@@ -94,4 +94,6 @@ const shop = new lifeboat.RecoveryPlan("shop", {
 
 export const vaultPath = vault.path;
 export const plan = shop.name;
-export const machines = pulumi.all([db.health, app.health, web.health]).apply(([dbHealth, appHealth, webHealth]) => ({ db: dbHealth, app: appHealth, web: webHealth }));
+export const machines = pulumi
+  .all([db.health, app.health, web.health])
+  .apply(([dbHealth, appHealth, webHealth]) => ({ db: dbHealth, app: appHealth, web: webHealth }));

@@ -24,7 +24,14 @@ const shop = new lifeboat.DisasterRecoveryEnvironment("quickstart", {
   },
   policy: { name: "standard", copyFrequency: "5m", retentionHours: 24, rpoThresholdMinutes: 15 },
   machines: [
-    { name: "db", disks: [{ name: "os", path: disks.dbOs, os: true }, { name: "data", path: disks.dbData }], nics: [{ network: "corp" }] },
+    {
+      name: "db",
+      disks: [
+        { name: "os", path: disks.dbOs, os: true },
+        { name: "data", path: disks.dbData },
+      ],
+      nics: [{ network: "corp" }],
+    },
     { name: "web", disks: [{ name: "os", path: disks.webOs, os: true }], nics: [{ network: "corp" }] },
   ],
   // The database comes up before the web server that needs it.

@@ -39,7 +39,8 @@ export function writeOrders(dbFile: string, count: number): number {
     db.exec("CREATE TABLE IF NOT EXISTS orders(id INTEGER PRIMARY KEY, customer TEXT NOT NULL, cents INTEGER NOT NULL, at TEXT NOT NULL)");
     const insert = db.prepare("INSERT INTO orders(customer, cents, at) VALUES (?, ?, ?)");
     db.transaction(() => {
-      for (let i = 0; i < count; i++) insert.run(`customer-${randomBytes(3).toString("hex")}`, 100 + Math.floor(Math.random() * 10_000), new Date().toISOString());
+      for (let i = 0; i < count; i++)
+        insert.run(`customer-${randomBytes(3).toString("hex")}`, 100 + Math.floor(Math.random() * 10_000), new Date().toISOString());
     })();
     return (db.prepare("SELECT count(*) AS n FROM orders").get() as { n: number }).n;
   } finally {

@@ -86,7 +86,12 @@ function summarize(impact: FailoverImpact): string[] {
  * The impact of moving a target to its desired site, for check() to show in a preview; undefined when
  * nothing would move (no intent, already there, or a target the run is about to create).
  */
-export async function impactOf(engine: EngineClient | undefined, target: Target, inputs: Props, unreachable = "the engine is not running"): Promise<ImpactReport | undefined> {
+export async function impactOf(
+  engine: EngineClient | undefined,
+  target: Target,
+  inputs: Props,
+  unreachable = "the engine is not running",
+): Promise<ImpactReport | undefined> {
   const desired = inputs.activeSite as ActiveSite | undefined;
   if (desired === undefined || containsUnknown([desired, target.name, inputs.failover, inputs.failback])) return undefined;
   if (!engine) return { known: false, reason: `${unreachable}: the failover's impact is unknown` };

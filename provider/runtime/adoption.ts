@@ -44,7 +44,9 @@ export async function adopt(kind: Kind, def: KindDefinition, ctx: Context, input
   const differing = Object.keys(wants).filter((key) => !same(has[key], wants[key]));
   if (differing.length) {
     const what = differing.map((key) => `${key}: the engine has ${JSON.stringify(has[key])}, the program declares ${JSON.stringify(wants[key])}`);
-    throw new Error(`cannot adopt ${kind} '${id}': ${what.join("; ")}. Only a new object can differ there: declare what the engine has, or remove the object from the engine first`);
+    throw new Error(
+      `cannot adopt ${kind} '${id}': ${what.join("; ")}. Only a new object can differ there: declare what the engine has, or remove the object from the engine first`,
+    );
   }
   const olds = { ...current, vault: inputs.vault };
   if (!diffInputs(def, olds, inputs).changes) return { id, observed: Object.fromEntries(def.observed.filter((k) => k in current).map((k) => [k, current[k]])) };

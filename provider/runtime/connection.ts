@@ -35,7 +35,8 @@ export function configure(config: ProviderConfig): void {
 }
 
 /** How a user allows a directory for the embedded daemon: said by every refusal of a path. */
-export const ALLOW_PATH_HINT = "run: pulumi config set --path 'lifeboat:allowedPaths[0]' DIR (the next index for each further one; the embedded daemon is started with --allow-path for each)";
+export const ALLOW_PATH_HINT =
+  "run: pulumi config set --path 'lifeboat:allowedPaths[0]' DIR (the next index for each further one; the embedded daemon is started with --allow-path for each)";
 
 function parseAllowedPaths(raw: string | undefined): string[] | undefined {
   if (raw === undefined || raw === "") return undefined;
@@ -97,7 +98,8 @@ async function connection(dir: string, startDaemon: boolean): Promise<Connection
   const endpoint = configuredEndpoint();
   if (endpoint) {
     const token = given(configured.token, process.env.LIFEBOAT_TOKEN) ?? (await readToken(dir));
-    if (!token) throw new Error(`a token is needed for the engine at ${endpoint}: run 'pulumi config set --secret lifeboat:token TOKEN' (or set LIFEBOAT_TOKEN)`);
+    if (!token)
+      throw new Error(`a token is needed for the engine at ${endpoint}: run 'pulumi config set --secret lifeboat:token TOKEN' (or set LIFEBOAT_TOKEN)`);
     if (!startDaemon && !(await answers(endpoint))) return undefined;
     return { engine: new EngineClient(endpoint, token), endpoint };
   }
@@ -135,7 +137,6 @@ async function startDaemon(dir: string): Promise<{ url: string; token: string }>
   return { url, token };
 }
 
-
 /** The URL of a daemon that serves the vault now, if its record is not stale. */
 async function liveDaemon(dir: string): Promise<string | undefined> {
   const record = await readDaemonRecord(dir);
@@ -153,7 +154,10 @@ const answered = new Set<string>();
 /** The daemon at the URL is up (its health check needs no token). */
 async function answers(url: string): Promise<boolean> {
   if (answered.has(url)) return true;
-  const up = await requestJson(url, undefined, "GET", "/healthz").then(() => true, () => false);
+  const up = await requestJson(url, undefined, "GET", "/healthz").then(
+    () => true,
+    () => false,
+  );
   if (up) answered.add(url);
   return up;
 }
@@ -191,7 +195,8 @@ async function startedWithOtherPaths(dir: string): Promise<boolean> {
 /** `lifeboat serve` for the vault on a free loopback port, detached: it outlives the deployment. */
 async function spawnDaemon(dir: string): Promise<string> {
   const allowedPaths = allowedPathsOf(dir);
-  const recordStart = (pid: number) => fs.writeFile(path.join(dir, STARTED_FILE), JSON.stringify({ pid, allowedPaths } satisfies Partial<StartedRecord>), { mode: 0o600 });
+  const recordStart = (pid: number) =>
+    fs.writeFile(path.join(dir, STARTED_FILE), JSON.stringify({ pid, allowedPaths } satisfies Partial<StartedRecord>), { mode: 0o600 });
   const options = { vault: dir, logFile: path.join(dir, DAEMON_LOG), appendLog: true, allowedPaths, detached: true, cwd: dir, cli: CLI };
   return (await launchDaemon({ ...options, startTimeoutMs: DAEMON_START_MS, onSpawn: recordStart })).url;
 }

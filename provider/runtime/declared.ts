@@ -50,7 +50,9 @@ export function declarePlanIntent(inputs: Props): FieldFailure[] {
   }
   planIntents.set(id, { plan: inputs.name as string, items });
   const own = items.filter((item) => itemIntents.has(key(inputs.vault, item)));
-  return own.length ? [bothDeclare(`${own.map((i) => `the ProtectedItem '${i}'`).join(", ")} of this plan declare${own.length === 1 ? "s" : ""} activeSite too`)] : [];
+  return own.length
+    ? [bothDeclare(`${own.map((i) => `the ProtectedItem '${i}'`).join(", ")} of this plan declare${own.length === 1 ? "s" : ""} activeSite too`)]
+    : [];
 }
 
 const bothDeclare = (what: string): FieldFailure => ({

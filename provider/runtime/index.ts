@@ -69,11 +69,18 @@ export function check(kind: Kind, olds: Props, given: Props) {
     const isNew = Object.keys(olds).length === 0 && !(def.key && replaced?.name === news[def.key]);
     const paths = def.paths && !result.failures.length ? def.paths(result.inputs) : [];
     // Paths no engine check covers (a site's directory, a failback's): held to the daemon's rule here.
-    result.failures.push(...confinedPaths(paths.filter((p) => !p.engineChecks), result.inputs));
+    result.failures.push(
+      ...confinedPaths(
+        paths.filter((p) => !p.engineChecks),
+        result.inputs,
+      ),
+    );
     if (result.failures.length || !(def.verify || def.annotate || def.crossCheck || (isNew && def.key)) || containsUnknown(result.inputs.vault)) return result;
     // Only a running engine is asked: a preview starts nothing, and a new vault's engine does not run yet.
     let unreachable = "the engine is not running";
-    const running = await connectIfRunning(vaultOf(def, result.inputs)).catch((error: Error) => void (unreachable = `the engine could not be reached (${error.message})`));
+    const running = await connectIfRunning(vaultOf(def, result.inputs)).catch(
+      (error: Error) => void (unreachable = `the engine could not be reached (${error.message})`),
+    );
     let engine = running?.engine;
     try {
       if (running && isNew) result.failures.push(...(await takenName(kind, def, vaultOf(def, result.inputs), running, result.inputs)));
@@ -85,9 +92,16 @@ export function check(kind: Kind, olds: Props, given: Props) {
       engine = undefined;
     }
     // No engine answers to check the disks itself (the first preview): the rule it will apply, here.
-    if (!engine) result.failures.push(...confinedPaths(paths.filter((p) => p.engineChecks), result.inputs));
+    if (!engine)
+      result.failures.push(
+        ...confinedPaths(
+          paths.filter((p) => p.engineChecks),
+          result.inputs,
+        ),
+      );
     if (def.crossCheck) result.failures.push(...(await def.crossCheck(engine, result.inputs)));
-    if (def.annotate && preview === true && !result.failures.length) Object.assign(result.inputs, await def.annotate(engine, result.inputs, unreachable, replaced));
+    if (def.annotate && preview === true && !result.failures.length)
+      Object.assign(result.inputs, await def.annotate(engine, result.inputs, unreachable, replaced));
     return result;
   });
 }

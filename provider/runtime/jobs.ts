@@ -18,7 +18,8 @@ function failedTask(tasks: TaskView[], trail: string[] = []): { path: string; er
 export function succeeded(job: JobView): JobView {
   if (job.state === "Succeeded") return job;
   if (job.state === "Suspended" && (job.result as { waitingUntil?: string } | null)?.waitingUntil) return job;
-  if (job.state === "Suspended") throw new Error(`${job.type} of '${job.target}' waits for a manual action (job ${job.id}); finish it and run 'lifeboat jobs resume ${job.id}'`);
+  if (job.state === "Suspended")
+    throw new Error(`${job.type} of '${job.target}' waits for a manual action (job ${job.id}); finish it and run 'lifeboat jobs resume ${job.id}'`);
   const task = failedTask(job.tasks);
   const reason = task?.error ?? job.error?.message ?? "no reason given";
   throw new Error(`${job.type} of '${job.target}' ${job.state.toLowerCase()}${task ? ` at task '${task.path}'` : ""}: ${reason} (job ${job.id})`);

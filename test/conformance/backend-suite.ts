@@ -112,7 +112,7 @@ export function describeBackendConformance(label: string, make: () => Promise<Ba
     });
 
     it("list gives the objects whose names start with the prefix, and only those, with their sizes (in no set order)", async () => {
-      const objects: Record<string, number> = { "packs/aa/1.pack": 10, "packs/ab/2.pack": 20, "packs/ab/3.pack": 0, "other/4": 40, "packsake": 50 };
+      const objects: Record<string, number> = { "packs/aa/1.pack": 10, "packs/ab/2.pack": 20, "packs/ab/3.pack": 0, "other/4": 40, packsake: 50 };
       for (const [name, size] of Object.entries(objects)) await backend.put(name, [randomBytes(size)]);
       const listed = await backend.list("packs/");
       assert.deepEqual(names(listed), ["packs/aa/1.pack", "packs/ab/2.pack", "packs/ab/3.pack"]);
@@ -121,7 +121,11 @@ export function describeBackendConformance(label: string, make: () => Promise<Ba
         assert.ok(Number.isFinite(o.modifiedAt) && o.modifiedAt > 0, `${o.name}: modifiedAt ${o.modifiedAt}`);
       }
       assert.deepEqual(names(await backend.list("packs/ab/")), ["packs/ab/2.pack", "packs/ab/3.pack"]);
-      assert.deepEqual(names(await backend.list("packs")), ["packs/aa/1.pack", "packs/ab/2.pack", "packs/ab/3.pack", "packsake"], "a prefix is a string prefix, not a folder");
+      assert.deepEqual(
+        names(await backend.list("packs")),
+        ["packs/aa/1.pack", "packs/ab/2.pack", "packs/ab/3.pack", "packsake"],
+        "a prefix is a string prefix, not a folder",
+      );
       assert.deepEqual(names(await backend.list("")), Object.keys(objects).sort());
       assert.deepEqual(await backend.list("nothing/"), []);
     });

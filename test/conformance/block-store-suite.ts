@@ -104,7 +104,9 @@ export function describeBlockStoreConformance(label: string, make: () => Promise
 
     it("getMany hands out each block of a batch once, byte-exact, whatever the order and repeats of the ids", async () => {
       // 20 MiB, so that the compressing layer decodes on its worker threads.
-      const blocks = Array.from({ length: 320 }, (_, n) => (n % 4 === 0 ? Buffer.alloc(65536, `text ${n} `) : n % 4 === 1 ? randomBytes(1 + n * 7) : randomBytes(65536)));
+      const blocks = Array.from({ length: 320 }, (_, n) =>
+        n % 4 === 0 ? Buffer.alloc(65536, `text ${n} `) : n % 4 === 1 ? randomBytes(1 + n * 7) : randomBytes(65536),
+      );
       for (const block of blocks.slice(0, 200)) await store.put(idOf(block), block);
       await store.flush();
       for (const block of blocks.slice(200)) await store.put(idOf(block), block); // some still buffered

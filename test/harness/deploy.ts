@@ -223,6 +223,10 @@ async function refresh(session: Session): Promise<DeployResult> {
 
 /** destroy: delete everything in the state, dependents first, without running the program. */
 async function destroy(session: Session): Promise<DeployResult> {
-  const kept = await deleteResources(session.deletes, session.old.resources, session.old.resources.filter((r) => r.pendingDelete));
+  const kept = await deleteResources(
+    session.deletes,
+    session.old.resources,
+    session.old.resources.filter((r) => r.pendingDelete),
+  );
   return session.finish({ version: 1, resources: kept });
 }

@@ -48,7 +48,9 @@ function readRegistration(req: resproto.RegisterResourceRequest): Registration {
     const spec = a.getSpec();
     if (!spec) return { urn: a.getUrn() };
     const parentUrn = spec.hasParenturn() ? spec.getParenturn() : undefined;
-    return { spec: { name: spec.getName(), type: spec.getType(), stack: spec.getStack(), project: spec.getProject(), parentUrn, noParent: spec.getNoparent() } };
+    return {
+      spec: { name: spec.getName(), type: spec.getType(), stack: spec.getStack(), project: spec.getProject(), parentUrn, noParent: spec.getNoparent() },
+    };
   });
   for (const urn of req.getAliasurnsList()) aliases.push({ urn });
   return {

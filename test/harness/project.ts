@@ -19,7 +19,11 @@ export function readProject(dir: string): Project {
   const file = path.join(dir, "Pulumi.yaml");
   if (!fs.existsSync(file)) throw new Error(`${dir}: no Pulumi.yaml`);
   const text = fs.readFileSync(file, "utf8");
-  const scalar = (re: RegExp): string | undefined => re.exec(text)?.[1]?.trim().replace(/^["']|["']$/g, "");
+  const scalar = (re: RegExp): string | undefined =>
+    re
+      .exec(text)?.[1]
+      ?.trim()
+      .replace(/^["']|["']$/g, "");
   const name = scalar(/^name:\s*(.+)$/m);
   if (!name) throw new Error(`${file}: no project name`);
   const typescript = scalar(/^\s+typescript:\s*(\S+)\s*$/m);

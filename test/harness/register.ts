@@ -131,7 +131,8 @@ export class ProgramSteps {
     if (!reg.custom) {
       // Components and the stack have no provider: they exist once declared.
       record(old ? "same" : "create");
-      if (!this.ctx.preview) setSlot({ ...base, inputs: news, secretInputs: nonEmpty(secretKeys), outputs: old?.outputs ?? {}, secretOutputs: old?.secretOutputs });
+      if (!this.ctx.preview)
+        setSlot({ ...base, inputs: news, secretInputs: nonEmpty(secretKeys), outputs: old?.outputs ?? {}, secretOutputs: old?.secretOutputs });
       return { urn, id: "", outputs: {} };
     }
     // Dynamic resources: pulumi-nodejs:dynamic:<Type>, or pulumi-nodejs:dynamic/<module>:<Type>.
@@ -154,13 +155,18 @@ export class ProgramSteps {
           return fail("ignoreChanges")(err);
         }
       })();
-      if (ignored.invalid.length) this.ctx.info(`${urn}: cannot ignore changes in added or removed elements of the path: ${ignored.invalid.map((p) => `"${p}"`).join(", ")}`);
+      if (ignored.invalid.length)
+        this.ctx.info(`${urn}: cannot ignore changes in added or removed elements of the path: ${ignored.invalid.map((p) => `"${p}"`).join(", ")}`);
       goal = ignored.inputs;
       // A value taken back from the old inputs keeps the secretness it had there (PropertyPath.reset):
       // a property reset whole is as secret as it was; one reset in part is secret if either side was.
       const wasSecret = (k: string) => old.secretInputs?.includes(k) ?? false;
       const touched = reg.ignoreChanges.map((p) => String(parsePath(p)[0]));
-      goalSecrets = unionKeys(secretKeys.filter((k) => !reg.ignoreChanges.includes(k) || wasSecret(k)), touched.filter(wasSecret)) ?? [];
+      goalSecrets =
+        unionKeys(
+          secretKeys.filter((k) => !reg.ignoreChanges.includes(k) || wasSecret(k)),
+          touched.filter(wasSecret),
+        ) ?? [];
     }
     const check = async (olds: PropertyMap, props: PropertyMap) => {
       const checked = await provider.check(urn, olds, props).catch(fail("check"));
@@ -182,21 +188,37 @@ export class ProgramSteps {
     if (plan.op === "replace" && !recreating) {
       // A protected resource cannot be replaced: that is a delete (continueStepsFromDiff; new.Protect && old.Protect).
       if (protect && old!.protect) {
-        throw new StepError(reg.type, reg.name, "replace", `unable to replace resource "${old!.urn}" as it is currently marked for protection. To unprotect the resource, remove the \`protect\` flag from the resource in your Pulumi program and run \`pulumi up\``);
+        throw new StepError(
+          reg.type,
+          reg.name,
+          "replace",
+          `unable to replace resource "${old!.urn}" as it is currently marked for protection. To unprotect the resource, remove the \`protect\` flag from the resource in your Pulumi program and run \`pulumi up\``,
+        );
       }
       // A replacement is a new resource: the engine checks the program's inputs again with no olds.
       inputs = await check({}, news);
       goalSecrets = secretKeys;
     }
     const secretInputs = nonEmpty(goalSecrets.filter((k) => k in inputs));
-    const changes = old && (plan.op === "update" || plan.op === "replace") ? changedProperties(old.inputs, inputs, { replaces: plan.replaces, secret: unionKeys(secretInputs, old.secretInputs, old.secretOutputs) }) : undefined;
+    const changes =
+      old && (plan.op === "update" || plan.op === "replace")
+        ? changedProperties(old.inputs, inputs, { replaces: plan.replaces, secret: unionKeys(secretInputs, old.secretInputs, old.secretOutputs) })
+        : undefined;
     if (plan.op === "replace" && deleteFirst && !recreating) await this.deleteForReplacement(old!).catch(fail("delete before replace"));
 
     // Outputs are secret where additionalSecretOutputs says so, or where the same-named input was secret
     // (sdk/go/common/resource/plugin/provider_plugin.go annotateSecrets, after Create/Update: the dynamic
     // provider's Configure answers acceptSecrets=false, so the engine sends it plain values).
-    const secretOutputsOf = (outputs: PropertyMap) => unionKeys(reg.additionalSecretOutputs, secretInputs?.filter((k) => k in outputs));
-    const answer = (entry: { id?: string; outputs: PropertyMap; secretOutputs?: string[] }): Registered => ({ urn, id: entry.id ?? "", outputs: markSecrets(entry.outputs, entry.secretOutputs) });
+    const secretOutputsOf = (outputs: PropertyMap) =>
+      unionKeys(
+        reg.additionalSecretOutputs,
+        secretInputs?.filter((k) => k in outputs),
+      );
+    const answer = (entry: { id?: string; outputs: PropertyMap; secretOutputs?: string[] }): Registered => ({
+      urn,
+      id: entry.id ?? "",
+      outputs: markSecrets(entry.outputs, entry.secretOutputs),
+    });
     if (this.ctx.preview) {
       record(plan.op, changes);
       // Preview shows what the program would see: ids of new resources are unknown ("").
@@ -205,13 +227,23 @@ export class ProgramSteps {
     }
 
     let entry: ResourceState;
-    const keepPartial = (what: string) => (err: unknown): never => {
-      // A step that failed after its resource came to exist still records it with what the provider reported.
-      if (err instanceof ResourceInitError && err.id) setSlot({ ...base, id: err.id, inputs, secretInputs, outputs: err.properties, secretOutputs: secretOutputsOf(err.properties) });
-      return fail(what)(err);
-    };
+    const keepPartial =
+      (what: string) =>
+      (err: unknown): never => {
+        // A step that failed after its resource came to exist still records it with what the provider reported.
+        if (err instanceof ResourceInitError && err.id)
+          setSlot({ ...base, id: err.id, inputs, secretInputs, outputs: err.properties, secretOutputs: secretOutputsOf(err.properties) });
+        return fail(what)(err);
+      };
     if (plan.op === "same") {
-      entry = { ...base, id: old!.id, inputs, secretInputs, outputs: old!.outputs, secretOutputs: unionKeys(old!.secretOutputs, secretOutputsOf(old!.outputs)) };
+      entry = {
+        ...base,
+        id: old!.id,
+        inputs,
+        secretInputs,
+        outputs: old!.outputs,
+        secretOutputs: unionKeys(old!.secretOutputs, secretOutputsOf(old!.outputs)),
+      };
     } else if (plan.op === "update") {
       const outputs = await provider.update(urn, old!.id!, old!.outputs, inputs).catch(keepPartial("update"));
       entry = { ...base, id: old!.id, inputs, secretInputs, outputs, secretOutputs: secretOutputsOf(outputs) };
@@ -237,7 +269,9 @@ export class ProgramSteps {
     const dependents = await this.dependentReplacements(old);
     const guarded = dependents.find((d) => d.protect);
     if (guarded) {
-      throw new Error(`unable to replace resource "${guarded.urn}" as part of replacing "${old.urn}" as it is currently marked for protection. To unprotect the resource, remove the \`protect\` flag from the resource in your Pulumi program and run \`pulumi up\``);
+      throw new Error(
+        `unable to replace resource "${guarded.urn}" as part of replacing "${old.urn}" as it is currently marked for protection. To unprotect the resource, remove the \`protect\` flag from the resource in your Pulumi program and run \`pulumi up\``,
+      );
     }
     const failures: string[] = [];
     const quiet = { ...this.ctx, step: () => undefined, error: (m: string) => failures.push(m) };
@@ -270,7 +304,10 @@ export class ProgramSteps {
         inputs[key] = fromReplaced ? UNKNOWN : value;
       }
       if (!affected) continue;
-      const plan = await planChange(await this.ctx.provider(), dep, inputs, { ignoreChanges: dep.ignoreChanges ?? [], replaceOnChanges: dep.replaceOnChanges ?? [] });
+      const plan = await planChange(await this.ctx.provider(), dep, inputs, {
+        ignoreChanges: dep.ignoreChanges ?? [],
+        replaceOnChanges: dep.replaceOnChanges ?? [],
+      });
       if (plan.op === "replace") {
         out.push(dep);
         replacing.add(dep.urn);

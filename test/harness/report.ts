@@ -64,9 +64,7 @@ export function printOutputs(out: Sink, olds: PropertyMap, news: PropertyMap, se
   out("Outputs:");
   for (const key of keys) {
     const hidden = secret.includes(key);
-    const lines = hidden
-      ? secretChange({ key, old: olds[key], new: news[key], replaces: false }, true)
-      : diffLines(key, olds[key], news[key], true);
+    const lines = hidden ? secretChange({ key, old: olds[key], new: news[key], replaces: false }, true) : diffLines(key, olds[key], news[key], true);
     for (const line of lines) out(`    ${line}`);
   }
 }
@@ -92,7 +90,8 @@ const isContainer = (v: unknown): v is Container => typeof v === "object" && v !
 const scalar = (v: unknown) => (v === UNKNOWN ? "[unknown]" : (JSON.stringify(v) ?? "undefined"));
 const brackets = (v: Container) => (Array.isArray(v) ? ["[", "]"] : ["{", "}"]);
 // Object keys sorted, as Pulumi's diff display lists them; array elements by index.
-const entries = (v: Container): [string, unknown][] => (Array.isArray(v) ? v.map((x, i) => [`[${i}]`, x]) : Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+const entries = (v: Container): [string, unknown][] =>
+  Array.isArray(v) ? v.map((x, i) => [`[${i}]`, x]) : Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 /**
  * The lines of one property's diff, nested containers indented four spaces a level. With `showSame`

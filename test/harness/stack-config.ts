@@ -65,7 +65,9 @@ function qualify(project: Project, values: Record<string, unknown>, source: stri
     if (colons > 1) throw new Error(`${source}: config key "${key}" is not <namespace>:<name>`);
     const full = colons === 0 ? `${project.name}:${key}` : key;
     if (typeof value === "object" && value !== null && !Array.isArray(value) && "secure" in value) {
-      throw new Error(`${source}: config key "${full}" is an encrypted (secure) value, which the harness cannot decrypt: pass it with --config ${full}=VALUE instead`);
+      throw new Error(
+        `${source}: config key "${full}" is an encrypted (secure) value, which the harness cannot decrypt: pass it with --config ${full}=VALUE instead`,
+      );
     }
     out[full] = typeof value === "string" ? value : JSON.stringify(value);
   }

@@ -18,7 +18,11 @@ describe("coalesce (getMany's read plan)", () => {
   it("reads neighbouring blocks of a pack at once, in offset order, whatever order they were asked in", () => {
     const asked = [entry("p1", 128 * KiB, 64 * KiB), entry("p1", 0, 64 * KiB), entry("p1", 64 * KiB, 64 * KiB)];
     assert.deepEqual(plan(asked), [["p1", 0, 192 * KiB, ["p1@0", "p1@65536", "p1@131072"]]]);
-    assert.deepEqual(asked.map((e) => e.id), ["p1@131072", "p1@0", "p1@65536"], "the caller's list is left as it was");
+    assert.deepEqual(
+      asked.map((e) => e.id),
+      ["p1@131072", "p1@0", "p1@65536"],
+      "the caller's list is left as it was",
+    );
   });
 
   it("reads each pack apart, packs in name order", () => {
@@ -31,14 +35,30 @@ describe("coalesce (getMany's read plan)", () => {
   it("bridges a gap of up to READ_GAP bytes between blocks, and no more", () => {
     assert.equal(plan([entry("p", 0, 100), entry("p", 100 + READ_GAP, 100)]).length, 1);
     assert.deepEqual(plan([entry("p", 0, 100), entry("p", 100 + READ_GAP, 100)])[0].slice(1, 3), [0, 200 + READ_GAP]);
-    assert.deepEqual(plan([entry("p", 0, 100), entry("p", 101 + READ_GAP, 100)]).map((s) => s.slice(1, 3)), [[0, 100], [101 + READ_GAP, 201 + READ_GAP]]);
+    assert.deepEqual(
+      plan([entry("p", 0, 100), entry("p", 101 + READ_GAP, 100)]).map((s) => s.slice(1, 3)),
+      [
+        [0, 100],
+        [101 + READ_GAP, 201 + READ_GAP],
+      ],
+    );
   });
 
   it("ends a read at READ_SPAN bytes: a block that would make it longer starts the next one", () => {
     const block = 64 * KiB;
     const blocks = Array.from({ length: READ_SPAN / block + 1 }, (_, i) => entry("p", i * block, block));
-    assert.deepEqual(plan(blocks).map((s) => s.slice(1, 3)), [[0, READ_SPAN], [READ_SPAN, READ_SPAN + block]]);
-    assert.deepEqual(plan(blocks.slice(0, -1)).map((s) => s.slice(1, 3)), [[0, READ_SPAN]], "exactly READ_SPAN is one read");
+    assert.deepEqual(
+      plan(blocks).map((s) => s.slice(1, 3)),
+      [
+        [0, READ_SPAN],
+        [READ_SPAN, READ_SPAN + block],
+      ],
+    );
+    assert.deepEqual(
+      plan(blocks.slice(0, -1)).map((s) => s.slice(1, 3)),
+      [[0, READ_SPAN]],
+      "exactly READ_SPAN is one read",
+    );
   });
 
   it("keeps a block asked for twice in the read, without shrinking its end", () => {

@@ -12,11 +12,38 @@ let nextId = 1;
 function item(fields: Partial<ScheduledItem> = {}): ScheduledItem {
   const id = nextId++;
   return {
-    id, name: `m${id}`, site_id: 1, host: "hv01", policy_id: 1, generation: 2, os_type: "linux", group_name: null, hooks: "{}",
-    state: "Protected", resync_reason: null, failures: 0, next_attempt_at: null, error_code: null, error_message: null,
-    error_recoverable: 0, error_since: null, last_attempt_at: NOW - HOUR, last_app_point_at: null, created_at: 0, recovery: null,
-    nics: "[]", active_site: "primary", failover_state: null, failover_point: null, last_drill_at: null, lease_until: null,
-    copy_frequency: "30s", app_consistent_hours: 0, initial_replication_start: null, resync_start: "18:00", resync_end: "08:00",
+    id,
+    name: `m${id}`,
+    site_id: 1,
+    host: "hv01",
+    policy_id: 1,
+    generation: 2,
+    os_type: "linux",
+    group_name: null,
+    hooks: "{}",
+    state: "Protected",
+    resync_reason: null,
+    failures: 0,
+    next_attempt_at: null,
+    error_code: null,
+    error_message: null,
+    error_recoverable: 0,
+    error_since: null,
+    last_attempt_at: NOW - HOUR,
+    last_app_point_at: null,
+    created_at: 0,
+    recovery: null,
+    nics: "[]",
+    active_site: "primary",
+    failover_state: null,
+    failover_point: null,
+    last_drill_at: null,
+    lease_until: null,
+    copy_frequency: "30s",
+    app_consistent_hours: 0,
+    initial_replication_start: null,
+    resync_start: "18:00",
+    resync_end: "08:00",
     ...fields,
   };
 }
@@ -26,7 +53,8 @@ const cycleNames = (work: ReturnType<typeof dueWork>) => work.cycles.map((c) => 
 
 describe("dueWork (what replication runs now)", () => {
   it("runs a protected item's cycle once its copy frequency has passed since the last attempt, not a millisecond sooner", () => {
-    const at = (lastAttempt: number, frequency: string) => cycleNames(dueWork([item({ name: "m", last_attempt_at: lastAttempt, copy_frequency: frequency })], NOW));
+    const at = (lastAttempt: number, frequency: string) =>
+      cycleNames(dueWork([item({ name: "m", last_attempt_at: lastAttempt, copy_frequency: frequency })], NOW));
     assert.deepEqual(at(NOW - 30_000, "30s"), [["m"]]);
     assert.deepEqual(at(NOW - 29_999, "30s"), []);
     assert.deepEqual(at(NOW - 299_999, "5m"), []);
@@ -36,7 +64,12 @@ describe("dueWork (what replication runs now)", () => {
   });
 
   it("puts the due machines of one replication group in one window, and every other machine in its own", () => {
-    const rows = [item({ name: "db", group_name: "shop" }), item({ name: "web" }), item({ name: "app", group_name: "shop" }), item({ name: "idle", group_name: "shop", last_attempt_at: NOW })];
+    const rows = [
+      item({ name: "db", group_name: "shop" }),
+      item({ name: "web" }),
+      item({ name: "app", group_name: "shop" }),
+      item({ name: "idle", group_name: "shop", last_attempt_at: NOW }),
+    ];
     assert.deepEqual(cycleNames(dueWork(rows, NOW)), [["db", "app"], ["web"]]);
   });
 
@@ -51,14 +84,16 @@ describe("dueWork (what replication runs now)", () => {
   });
 
   it("starts an initial replication once its start time has come", () => {
-    const initial = (start: number | null) => names(dueWork([item({ name: "m", state: "InitialReplicationPending", initial_replication_start: start })], NOW).initial);
+    const initial = (start: number | null) =>
+      names(dueWork([item({ name: "m", state: "InitialReplicationPending", initial_replication_start: start })], NOW).initial);
     assert.deepEqual(initial(null), ["m"]);
     assert.deepEqual(initial(NOW), ["m"]);
     assert.deepEqual(initial(NOW + 1), []);
   });
 
   it("resyncs inside the policy's resync window, or at once when asked for", () => {
-    const resync = (now: number, reason: ScheduledItem["resync_reason"]) => names(dueWork([item({ name: "m", state: "ResyncRequired", resync_reason: reason })], now).resync);
+    const resync = (now: number, reason: ScheduledItem["resync_reason"]) =>
+      names(dueWork([item({ name: "m", state: "ResyncRequired", resync_reason: reason })], now).resync);
     assert.deepEqual(resync(NOW, "Requested"), ["m"]);
     assert.deepEqual(resync(NOW, "ReplicaDamaged"), [], "outside the window");
     assert.deepEqual(resync(NIGHT, "ReplicaDamaged"), ["m"]);

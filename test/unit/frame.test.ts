@@ -78,7 +78,11 @@ describe("the frame codec (engine/store/compress/frame.ts)", () => {
     for (const data of [compressible(BLOCK_SIZE), incompressible(BLOCK_SIZE)]) {
       const frame = encodeFrame(data, LEVEL);
       assert.throws(() => decodeFrameInto(frame, Buffer.alloc(BLOCK_SIZE + 1)));
-      if (frame[0] === RAW) assert.throws(() => decodeFrameInto(frame.subarray(0, frame.length - 1), Buffer.alloc(BLOCK_SIZE)), /decoded 65535 bytes where the frame promised 65536/);
+      if (frame[0] === RAW)
+        assert.throws(
+          () => decodeFrameInto(frame.subarray(0, frame.length - 1), Buffer.alloc(BLOCK_SIZE)),
+          /decoded 65535 bytes where the frame promised 65536/,
+        );
     }
   });
 });

@@ -48,7 +48,10 @@ describe("diffMaps and applyChanges (an agent's block-map changes)", () => {
     assert.deepEqual(indexesOf(changes), [1, 3]);
     const { map, changed } = applyChanges(base, changes, BLOCK, "disks.0");
     sameMap(map, next);
-    assert.deepEqual(changed.map((id) => id[0]), [9, 4]);
+    assert.deepEqual(
+      changed.map((id) => id[0]),
+      [9, 4],
+    );
     sameMap(base, mapOf(4 * BLOCK, [1, 2, 3, 4])); // the base map is not modified
   });
 
@@ -75,11 +78,28 @@ describe("diffMaps and applyChanges (an agent's block-map changes)", () => {
     const base = mapOf(2 * BLOCK, [1, 2]);
     const good = changesOf(base, mapOf(2 * BLOCK, [1, 3]));
     const b64 = (bytes: number[]) => Buffer.from(bytes).toString("base64");
-    assert.deepEqual(refusal(() => applyChanges(base, { ...good, indexes: b64([1, 0, 0]) }, BLOCK, "disks.0")), ["disks.0.indexes"]);
-    assert.deepEqual(refusal(() => applyChanges(base, { ...good, ids: b64([1]) }, BLOCK, "disks.0")), ["disks.0.ids"]);
-    assert.deepEqual(refusal(() => applyChanges(base, { ...good, hashes: b64([1, 2, 3]) }, BLOCK, "disks.0")), ["disks.0.hashes"]);
-    assert.deepEqual(refusal(() => applyChanges(base, { ...good, indexes: b64([2, 0, 0, 0]) }, BLOCK, "disks.1")), ["disks.1.indexes"], "block 2 of a 2-block disk");
-    assert.deepEqual(refusal(() => applyChanges(null, good, BLOCK, "disks.0")), ["disks.0.indexes"], "one block of two, without a state");
+    assert.deepEqual(
+      refusal(() => applyChanges(base, { ...good, indexes: b64([1, 0, 0]) }, BLOCK, "disks.0")),
+      ["disks.0.indexes"],
+    );
+    assert.deepEqual(
+      refusal(() => applyChanges(base, { ...good, ids: b64([1]) }, BLOCK, "disks.0")),
+      ["disks.0.ids"],
+    );
+    assert.deepEqual(
+      refusal(() => applyChanges(base, { ...good, hashes: b64([1, 2, 3]) }, BLOCK, "disks.0")),
+      ["disks.0.hashes"],
+    );
+    assert.deepEqual(
+      refusal(() => applyChanges(base, { ...good, indexes: b64([2, 0, 0, 0]) }, BLOCK, "disks.1")),
+      ["disks.1.indexes"],
+      "block 2 of a 2-block disk",
+    );
+    assert.deepEqual(
+      refusal(() => applyChanges(null, good, BLOCK, "disks.0")),
+      ["disks.0.indexes"],
+      "one block of two, without a state",
+    );
     sameMap(base, mapOf(2 * BLOCK, [1, 2]));
   });
 });

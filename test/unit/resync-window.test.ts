@@ -20,7 +20,10 @@ describe("inWindow (resync windows)", () => {
   });
 
   it("runs a window that starts later than it ends past midnight (the default 18:00–08:00)", () => {
-    assertWindow({ start: "18:00", end: "08:00" }, { "17:59": false, "18:00": true, "23:59": true, "00:00": true, "07:59": true, "08:00": false, "12:00": false });
+    assertWindow(
+      { start: "18:00", end: "08:00" },
+      { "17:59": false, "18:00": true, "23:59": true, "00:00": true, "07:59": true, "08:00": false, "12:00": false },
+    );
   });
 
   it("reads minutes as well as hours", () => {

@@ -1,7 +1,11 @@
 import { type Kysely, sql } from "kysely";
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema.createTable("meta").addColumn("key", "text", (c) => c.primaryKey()).addColumn("value", "text", (c) => c.notNull()).execute();
+  await db.schema
+    .createTable("meta")
+    .addColumn("key", "text", (c) => c.primaryKey())
+    .addColumn("value", "text", (c) => c.notNull())
+    .execute();
   await db.schema
     .createTable("sites")
     .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
@@ -89,7 +93,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("chunks", "blob", (c) => c.notNull())
     .addPrimaryKeyConstraint("point_disks_pk", ["point_id", "disk_id"])
     .execute();
-  await db.schema.createTable("manifest_chunks").addColumn("id", "text", (c) => c.primaryKey()).addColumn("data", "blob", (c) => c.notNull()).execute();
+  await db.schema
+    .createTable("manifest_chunks")
+    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("data", "blob", (c) => c.notNull())
+    .execute();
   await db.schema
     .createTable("blocks")
     .addColumn("id", "text", (c) => c.primaryKey())

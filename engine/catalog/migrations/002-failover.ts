@@ -3,14 +3,23 @@ import type { Kysely } from "kysely";
 /** Failover: recovery settings and failover state of items, recovery networks, IP allocations, machines, drills. */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable("items").addColumn("recovery", "text").execute();
-  await db.schema.alterTable("items").addColumn("nics", "text", (c) => c.notNull().defaultTo("[]")).execute();
-  await db.schema.alterTable("items").addColumn("active_site", "text", (c) => c.notNull().defaultTo("primary")).execute();
+  await db.schema
+    .alterTable("items")
+    .addColumn("nics", "text", (c) => c.notNull().defaultTo("[]"))
+    .execute();
+  await db.schema
+    .alterTable("items")
+    .addColumn("active_site", "text", (c) => c.notNull().defaultTo("primary"))
+    .execute();
   await db.schema.alterTable("items").addColumn("failover_state", "text").execute();
   await db.schema.alterTable("items").addColumn("failover_point", "text").execute();
   await db.schema.alterTable("items").addColumn("last_drill_at", "integer").execute();
   /** Where a disk lives at the primary site while replication reads the recovery machine's copy (reprotect). */
   await db.schema.alterTable("disks").addColumn("primary_path", "text").execute();
-  await db.schema.alterTable("jobs").addColumn("cancel_requested", "integer", (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable("jobs")
+    .addColumn("cancel_requested", "integer", (c) => c.notNull().defaultTo(0))
+    .execute();
   await db.schema
     .createTable("networks")
     .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())

@@ -2,7 +2,10 @@ import type { Kysely } from "kysely";
 
 /** API tokens of the engine service, kept as SHA-256 hashes only; cycle durations for metrics. */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema.alterTable("points").addColumn("duration_ms", "integer", (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable("points")
+    .addColumn("duration_ms", "integer", (c) => c.notNull().defaultTo(0))
+    .execute();
   await db.schema
     .createTable("tokens")
     .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())

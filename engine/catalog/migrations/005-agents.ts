@@ -9,6 +9,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable("hosts").addColumn("agent_registered_at", "integer").execute();
   await db.schema.alterTable("hosts").addColumn("last_seen_at", "integer").execute();
   await db.schema.alterTable("tokens").addColumn("host", "text").execute();
-  await db.schema.alterTable("disks").addColumn("state_version", "integer", (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable("disks")
+    .addColumn("state_version", "integer", (c) => c.notNull().defaultTo(0))
+    .execute();
   await db.schema.alterTable("items").addColumn("lease_until", "integer").execute();
 }

@@ -6,7 +6,10 @@ import { decodedSize, decodedSizeOf, decodeFrame, encodeFrame, FRAME_HEAD_BYTES 
 
 /** Compresses blocks with zstd (see frame.ts for the stored form); a block that does not shrink is kept raw. */
 export class CompressingBlockStore extends BlockStoreDecorator {
-  constructor(inner: ConstructorParameters<typeof BlockStoreDecorator>[0], private readonly level = 1) {
+  constructor(
+    inner: ConstructorParameters<typeof BlockStoreDecorator>[0],
+    private readonly level = 1,
+  ) {
     super(inner);
   }
 

@@ -105,7 +105,10 @@ export class FrameDecoder {
   /** Seals the frames are opened with (in the same batches, on the same threads); none when they come open. */
   private readonly sealed: { key: SealingKey; bytes: Uint8Array } | undefined;
 
-  constructor(key?: SealingKey, private readonly pool: DecodePool = sharedDecodePool()) {
+  constructor(
+    key?: SealingKey,
+    private readonly pool: DecodePool = sharedDecodePool(),
+  ) {
     this.sealed = key && { key, bytes: key.bytes() };
     memory ??= { frames: new SharedBufferPool(JOB_FRAME_BYTES), blocks: new SharedBufferPool(JOB_BYTES) };
     this.frameMemory = memory.frames;
@@ -148,7 +151,13 @@ export class FrameDecoder {
     if (!batch) return;
     this.batch = undefined;
     const sealed = this.sealed ? { key: this.sealed.bytes, ids: batch.ids } : null;
-    const job: DecodeJob = { frames: batch.frames.buffer, frameEnds: Uint32Array.from(batch.frameEnds), blocks: batch.blocks, blockEnds: Uint32Array.from(batch.blockEnds), sealed };
+    const job: DecodeJob = {
+      frames: batch.frames.buffer,
+      frameEnds: Uint32Array.from(batch.frameEnds),
+      blocks: batch.blocks,
+      blockEnds: Uint32Array.from(batch.blockEnds),
+      sealed,
+    };
     if (batch.blockBytes < OFFLOAD_MIN_BYTES || this.pool.size === 0) {
       this.jobs.push({ ids: batch.ids, memory: job, result: runDecodeJob(job), done: true });
       return;
@@ -182,7 +191,11 @@ export class FrameDecoder {
    * A frame the worker could not decode is decoded again here, as decodeFrame always has: it throws the
    * same damage error (after the blocks before it), or decodes a frame the worker's way does not.
    */
-  private *blocksOf(ids: string[], { frames, frameEnds, blocks, blockEnds }: DecodeJob, { digests, decoded: count, opened }: DecodeResult): Generator<StoredBlock> {
+  private *blocksOf(
+    ids: string[],
+    { frames, frameEnds, blocks, blockEnds }: DecodeJob,
+    { digests, decoded: count, opened }: DecodeResult,
+  ): Generator<StoredBlock> {
     // One more than the blocks in `blocks`, so the memory goes back only after this loop has also let go.
     const lease: Lease = { memory: blocks, unreleased: 1 + count - opened.filter(Boolean).length, pool: this.blockMemory };
     for (let n = 0; n < ids.length; n++) {

@@ -23,7 +23,13 @@ async function machineReport(engine: EngineClient, item: string): Promise<DrillR
   return job.result as DrillReport;
 }
 
-const machineOf = (report: DrillReport): DrillMachine => ({ item: report.item, drill: report.drill, name: report.machine.name, ip: report.machine.ip, started: report.machine.state === "Running" });
+const machineOf = (report: DrillReport): DrillMachine => ({
+  item: report.item,
+  drill: report.drill,
+  name: report.machine.name,
+  ip: report.machine.ip,
+  started: report.machine.state === "Running",
+});
 
 const planItems = async (engine: EngineClient, plan: string) => (await engine.getPlan(plan)).groups.flatMap((g) => g.items);
 

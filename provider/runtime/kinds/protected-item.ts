@@ -28,7 +28,15 @@ function movedDisks(olds: Props, news: Props): Record<string, string> | undefine
 }
 
 function observed(status: ItemStatus): Props {
-  return { health: status.health, rpoSeconds: status.rpoSeconds, protectionState: status.state, activeSite: status.activeSite, lastPointAt: status.latestPoint?.capturedAt ?? null, ...NO_IMPACT, [REPLACE_IMPACT]: undefined };
+  return {
+    health: status.health,
+    rpoSeconds: status.rpoSeconds,
+    protectionState: status.state,
+    activeSite: status.activeSite,
+    lastPointAt: status.latestPoint?.capturedAt ?? null,
+    ...NO_IMPACT,
+    [REPLACE_IMPACT]: undefined,
+  };
 }
 
 /** Settings that change in place, through PATCH /v1/items/:item; `group` and `recovery` are removed with null. */
@@ -116,7 +124,16 @@ export const protectedItem: KindDefinition = {
     const status = await unlessMissing((await ctx.engine()).item(id));
     if (!status) return undefined;
     return {
-      ...withoutNulls({ name: status.name, site: status.site, host: status.host, policy: status.policy, group: status.group, generation: status.generation, osType: status.osType, recovery: status.recovery }),
+      ...withoutNulls({
+        name: status.name,
+        site: status.site,
+        host: status.host,
+        policy: status.policy,
+        group: status.group,
+        generation: status.generation,
+        osType: status.osType,
+        recovery: status.recovery,
+      }),
       nics: status.nics,
       // The declared disks, also while the machine replicates back from the recovery site.
       disks: status.disks.map((d) => ({ name: d.name, path: d.primaryPath ?? d.path, os: d.os })),

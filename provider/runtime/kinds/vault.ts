@@ -48,6 +48,8 @@ export const vault: KindDefinition = {
     // A vault directory removed by hand has no key left to revoke (and the embedded default would create one to ask).
     if (!usesEmbeddedDefault() || (await isVault(id))) await (await sameVault(ctx, id)).engine.revokeRegistrationKey();
     if (usesEmbeddedDefault()) await stopEmbeddedDaemon(id);
-    tell(`the vault ${id} left the stack: its registration key is revoked (agents registered already keep their own tokens); the directory, with its catalog and recovery points, stays: remove it yourself to delete the data`);
+    tell(
+      `the vault ${id} left the stack: its registration key is revoked (agents registered already keep their own tokens); the directory, with its catalog and recovery points, stays: remove it yourself to delete the data`,
+    );
   },
 };

@@ -50,5 +50,9 @@ export function badge(text: string, tone: string): HTMLSpanElement {
 export function progressBar(fraction: number, state?: string): HTMLDivElement {
   const bar = el("div", { class: "bar" });
   bar.style.width = Math.round(Math.max(0, Math.min(1, fraction)) * 100) + "%";
-  return el("div", { class: "progress " + (state || ""), role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": Math.round(fraction * 100) }, bar);
+  return el(
+    "div",
+    { class: "progress " + (state || ""), role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": Math.round(fraction * 100) },
+    bar,
+  );
 }

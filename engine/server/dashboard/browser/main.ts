@@ -44,11 +44,13 @@ interface PageData {
 
 async function load(hours: string): Promise<PageData> {
   const [status, jobs] = await Promise.all([api<VaultStatus>("/v1/status"), api<Job[]>("/v1/jobs?limit=15")]);
-  const details = await Promise.all(status.items.map(async (item) => {
-    const base = "/v1/items/" + encodeURIComponent(item.name);
-    const [history, points] = await Promise.all([api<RpoHistory>(base + "/rpo-history?hours=" + hours), api<Point[]>(base + "/points")]);
-    return { item, history, points };
-  }));
+  const details = await Promise.all(
+    status.items.map(async (item) => {
+      const base = "/v1/items/" + encodeURIComponent(item.name);
+      const [history, points] = await Promise.all([api<RpoHistory>(base + "/rpo-history?hours=" + hours), api<Point[]>(base + "/points")]);
+      return { item, history, points };
+    }),
+  );
   return { status, jobs, details };
 }
 
@@ -56,12 +58,16 @@ function render(data: PageData): void {
   $("vault").textContent = "vault " + data.status.vault.id + " · " + data.status.vault.dir;
   $("key").replaceChildren(keyView(data.status.vault));
   $("items").replaceChildren(itemsTable(data.status.items));
-  $("charts").replaceChildren(...(data.details.length ? data.details.map(itemCharts) : [el("p", { class: "muted" }, "Charts appear once an item has recovery points.")]));
+  $("charts").replaceChildren(
+    ...(data.details.length ? data.details.map(itemCharts) : [el("p", { class: "muted" }, "Charts appear once an item has recovery points.")]),
+  );
   $("jobs").replaceChildren(jobList(data.jobs));
 }
 
 /** One refresh at a time: a refresh asked for meanwhile (the window changed) runs right after it. */
-let timer: ReturnType<typeof setTimeout> | undefined, running = false, again = false;
+let timer: ReturnType<typeof setTimeout> | undefined,
+  running = false,
+  again = false;
 async function refresh(): Promise<void> {
   clearTimeout(timer);
   if (running) return void (again = true);
