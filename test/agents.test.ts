@@ -12,9 +12,7 @@ import { makeDisk, newVault, overwriteBlocks, tempDir } from "./helpers";
 type Vault = Awaited<ReturnType<typeof newVault>>;
 
 /** A vault on a manual clock served on 127.0.0.1, with in-process agents talking to it over HTTP. */
-async function served(
-  dir: string,
-): Promise<
+async function served(dir: string): Promise<
   Vault & {
     app: FastifyInstance;
     endpoint: string;
