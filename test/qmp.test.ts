@@ -2,7 +2,7 @@
 // guest's writes go through its writable NBD export (qemu-io), bitmaps are read back over NBD with
 // libnbd's nbdinfo, and the point-in-time view is copied with nbdcopy.
 import { strict as assert } from "node:assert";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as net from "node:net";
@@ -11,6 +11,7 @@ import { EngineError } from "../engine/errors";
 import { addBitmap, blockNode, blockNodes, endFleece, QmpClient, QmpCommandError, removeBitmap, rotateCheckpoint, startFleece } from "../engine/qmp";
 import { dirtyExtents, missingQemuTools, type StorageDaemon, startStorageDaemon, writeThrough } from "./fixtures/qemu";
 import { tempDir } from "./helpers";
+import { waitFor } from "./wait";
 
 const MiB = 1024 * 1024;
 const K64 = 64 * 1024;
@@ -238,7 +239,19 @@ describe("QMP client with qemu-storage-daemon", () => {
     const c2 = (await blockNode(client, daemon.node)).dirtyBitmaps.find((b) => b.name === "c2");
     assert.deepEqual([c2?.recording, c2?.count], [true, MiB + 2 * K64]);
 
+    // A reader still connected (qemu-io waits on its stdin) does not keep the view alive: its connection is dropped.
+    const reader = spawn("qemu-io", ["-f", "raw", "-r", fleece.uri], { stdio: ["pipe", "pipe", "pipe"] });
+    const readerExited = new Promise((resolve) => reader.once("exit", resolve));
+    after(() => reader.kill("SIGKILL"));
+    let read = "";
+    reader.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      read += chunk;
+    });
+    reader.stdin.write("read 0 512\n");
+    await waitFor("qemu-io reading the view", () => read.includes("read 512/512 bytes"));
     await endFleece(client, fleece);
+    reader.stdin.end();
+    await readerExited;
     assert.deepEqual((await blockNodes(client)).map((n) => n.nodeName).sort(), nodesBefore);
     assert.deepEqual(await fs.readdir(scratch), []);
     assert.deepEqual(
