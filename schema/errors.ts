@@ -61,6 +61,13 @@ export const ERRORS = {
   PlanFailed: { status: 500, retryable: false, meaning: "a recovery plan ended with failures" },
   Failed: { status: 500, retryable: false, meaning: "a job waited for ended without success and recorded no error" },
   Interrupted: { status: 500, retryable: false, meaning: "the engine stopped while the job ran" },
+  // QEMU's monitor (engine/qmp/): a closed QMP socket is ConnectionLost
+  QmpCommandFailed: {
+    status: 502,
+    retryable: false,
+    meaning: "QEMU refused or failed a QMP command, or a job it ran; QMP's error class and description are in the message",
+  },
+  QmpProtocolError: { status: 502, retryable: false, meaning: "the QMP socket's peer does not speak QMP (no greeting, a line that is not a JSON object)" },
   // Operating system and connections (from classify: the errno is kept in the message)
   DiskNotFound: { status: 500, retryable: false, meaning: "a disk or file is gone (ENOENT, ENODEV, ENXIO)" },
   AccessDenied: { status: 500, retryable: false, meaning: "access to a disk or file is denied (EACCES, EPERM)" },
