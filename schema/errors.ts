@@ -75,6 +75,22 @@ export const ERRORS = {
   StoreFull: { status: 500, retryable: true, meaning: "the store's or catalog's filesystem is full" },
   ConnectionLost: { status: 500, retryable: true, meaning: "a connection failed or timed out (the engine, a peer, a busy resource)" },
   OsError: { status: 500, retryable: false, meaning: "another operating-system error; its errno is in the message" },
+  // NBD client (engine/nbd): what a server answered that the protocol does not allow, or an option it refused.
+  NbdProtocolError: {
+    status: 502,
+    retryable: false,
+    meaning: "an NBD server broke the protocol (a malformed or short reply); the message says what was wrong",
+  },
+  NbdRefused: {
+    status: 502,
+    retryable: false,
+    meaning: "an NBD server refused a negotiation option (TLS required, policy); the message names the option and the reason",
+  },
+  NbdContextUnavailable: {
+    status: 409,
+    retryable: false,
+    meaning: "an NBD server does not offer a meta context asked for (a dirty bitmap that is gone or not exported): changes must be found by a resync",
+  },
   UnexpectedResponse: {
     status: 502,
     retryable: false,
