@@ -8,7 +8,8 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { changedExtents, dirtyBitmapContext, NbdClient } from "../engine/nbd";
 import { EngineError } from "../schema/errors";
-import { missingTools, nbdinfoMap, type QemuNbd, startQemuNbd, tool } from "./fixtures/qemu-nbd";
+import { nbdinfoMap, type QemuNbd, startQemuNbd, tool } from "./fixtures/qemu-nbd";
+import { missingQemuTools } from "./fixtures/qemu";
 import { tempDir } from "./helpers";
 
 const MIB = 1024 * 1024;
@@ -51,7 +52,7 @@ describe("NBD client (engine/nbd) against qemu-nbd", () => {
   };
 
   before(async function () {
-    const missing = await missingTools(["qemu-nbd", "qemu-img", "qemu-io", "nbdinfo"]);
+    const missing = missingQemuTools(["qemu-nbd", "qemu-img", "qemu-io", "nbdinfo"]);
     if (missing.length > 0) {
       console.log(`    skipped: missing ${missing.join(", ")}`);
       this.skip();

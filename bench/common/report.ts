@@ -60,6 +60,23 @@ export function loadAverageLine(at: Array<[string, number]>, cpus: number, busyN
   return `- Load average (1 min) at ${labels}: ${values} on ${cpus} CPUs${busyNote ? ` (${busyNote})` : ""}`;
 }
 
+/** The load line of a suite measured between a start and an end, with a note when others shared the machine. */
+export function startEndLoadLine(
+  loadAverage: { start: number; end: number },
+  cpus: number,
+  note = "other processes shared the machine: times vary with them",
+  busyAbove = 1,
+): string {
+  return loadAverageLine(
+    [
+      ["start", loadAverage.start],
+      ["end", loadAverage.end],
+    ],
+    cpus,
+    loadAverage.start + loadAverage.end > busyAbove && note,
+  );
+}
+
 export const cacheLine = (cache: MachineInfo["cache"]): string =>
   `- Page cache: ${cache}${cache === "warm cache" ? " (dropping it was not permitted)" : " (dropped before every measured operation)"}`;
 

@@ -1,5 +1,5 @@
 import type { MachineInfo } from "../common/measure";
-import { comparisonsMarkdown, loadAverageLine, markdownTable, RATIO_NOTE, reportHead, writeResultFiles } from "../common/report";
+import { comparisonsMarkdown, startEndLoadLine, markdownTable, RATIO_NOTE, reportHead, writeResultFiles } from "../common/report";
 import type { Comparison } from "../common/summary";
 
 /** One harness operation: its wall time and its steps by kind (create, same, delete, ...). */
@@ -47,14 +47,7 @@ function markdownReport(results: DeployResults, comparisons: Comparison[]): stri
     "- Baseline: the same specs sent straight to a fresh daemon with EngineClient, in the same dependency order, each step's calls at once",
     `- Fixed cost of a harness run (a preview of the Vault alone: program host, provider process, one check): ${results.fixedMs.toFixed(0)} ms`,
     "- The harness deletes one resource at a time (the Pulumi engine deletes independent ones in parallel); creates and updates of independent resources run at once",
-    loadAverageLine(
-      [
-        ["start", loadAverage.start],
-        ["end", loadAverage.end],
-      ],
-      machine.cpus,
-      loadAverage.start + loadAverage.end > 1 && "other processes shared the machine: times vary with them",
-    ),
+    startEndLoadLine(loadAverage, machine.cpus),
     "",
     comparisonsMarkdown(comparisons),
     "",

@@ -2,7 +2,7 @@ import type { FailbackRun, PlanRun } from "./failover";
 import { PLANS } from "./failover-protocol";
 import { PLAN_MAX_RATIO, type FailoverResults } from "./failover-summary";
 import { MIB } from "../common/measure";
-import { cacheLine, comparisonsMarkdown, loadAverageLine, markdownTable, mib, RATIO_NOTE, reportHead, rssMiB, writeResultFiles } from "../common/report";
+import { cacheLine, comparisonsMarkdown, startEndLoadLine, markdownTable, mib, RATIO_NOTE, reportHead, rssMiB, writeResultFiles } from "../common/report";
 import type { Comparison } from "../common/summary";
 
 const ms = (value: number) => value.toFixed(0);
@@ -79,14 +79,7 @@ function markdownReport(results: FailoverResults, comparisons: Comparison[]): st
     ...reportHead("Failover benchmark", machine),
     `- Disks: ${disks.machines} machines, one ${disks.bytesEach / MIB} MiB disk each, in ${disks.blockBytes / 1024} KiB blocks (all disks together: ${layout}; seed ${disks.seed})`,
     cacheLine(machine.cache),
-    loadAverageLine(
-      [
-        ["start", loadAverage.start],
-        ["end", loadAverage.end],
-      ],
-      machine.cpus,
-      loadAverage.start + loadAverage.end > 0.5 && "other processes shared the machine: times vary with them; CPU times vary less",
-    ),
+    startEndLoadLine(loadAverage, machine.cpus, "other processes shared the machine: times vary with them; CPU times vary less", 0.5),
     `- Times: fastest of ${runs} runs; peak RSS: largest of them; bytes: mean; CPU: the child process's user + system time, every thread`,
     "",
     comparisonsMarkdown(comparisons),

@@ -1,5 +1,5 @@
 import type { MachineInfo } from "../common/measure";
-import { cacheLine, comparisonsMarkdown, loadAverageLine, RATIO_NOTE, reportHead, writeResultFiles } from "../common/report";
+import { cacheLine, comparisonsMarkdown, startEndLoadLine, RATIO_NOTE, reportHead, writeResultFiles } from "../common/report";
 import type { Comparison } from "../common/summary";
 
 /** Everything one NBD run measured, as written to nbd.json (times are the fastest of the runs). */
@@ -40,14 +40,7 @@ function markdownReport(results: NbdResults, comparisons: Comparison[]): string 
     "- Ours: engine/nbd's NbdClient from connect to close; reads of 4 MiB into reused buffers, 4 in flight; `changedExtents` for the bitmap",
     "- Baselines: libnbd 1.14's `nbdcopy URI null:` and `nbdinfo --map`, each a process start to exit (what the engine would pay to drive them); `cat` of the image file (no NBD at all)",
     cacheLine(machine.cache),
-    loadAverageLine(
-      [
-        ["start", loadAverage.start],
-        ["end", loadAverage.end],
-      ],
-      machine.cpus,
-      loadAverage.start + loadAverage.end > 1 && "other processes shared the machine: times vary with them",
-    ),
+    startEndLoadLine(loadAverage, machine.cpus),
     "",
     comparisonsMarkdown(comparisons),
     "",
