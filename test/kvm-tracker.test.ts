@@ -1,0 +1,242 @@
+// The KVM change tracker against a real qemu-storage-daemon: guest writes go through the daemon's writable
+// NBD export (qemu-io); each capture's view and list of changes are checked against a model of the disk
+// built from the writes made, and against a replica kept up to date from the changes alone.
+import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import { blockNode, QmpClient } from "../engine/qmp";
+import { KvmTracker } from "../engine/tracking/kvm-tracker";
+import { type Capture, type Extent, isResync } from "../engine/tracking/tracker";
+import { missingQemuTools, type StorageDaemon, startStorageDaemon, writeThrough } from "./fixtures/qemu";
+import { tempDir } from "./helpers";
+
+const MiB = 1024 * 1024;
+const SIZE = 4 * MiB;
+
+/** A disk under test: the daemon serving it, a model of its content, and a tracker for it. */
+interface Disk {
+  daemon: StorageDaemon;
+  start(): Promise<StorageDaemon>;
+  /** What the disk holds: every write made through the daemon is made here too. */
+  model: Buffer;
+  tracker: KvmTracker;
+  /** Write like a guest, and into the model; returns the range. */
+  write(offset: number, length: number, pattern: number): Extent;
+}
+
+/** The written ranges widened to whole bitmap granules, sorted and merged: what a dirty bitmap reports. */
+function granules(writes: Extent[], granularity: number): Extent[] {
+  const widened = writes
+    .map((w) => {
+      const start = Math.floor(w.offset / granularity) * granularity;
+      return { offset: start, end: Math.min(SIZE, Math.ceil((w.offset + w.length) / granularity) * granularity) };
+    })
+    .sort((a, b) => a.offset - b.offset);
+  const merged: { offset: number; end: number }[] = [];
+  for (const range of widened) {
+    const last = merged.at(-1);
+    if (last && range.offset <= last.end) last.end = Math.max(last.end, range.end);
+    else merged.push({ ...range });
+  }
+  return merged.map((r) => ({ offset: r.offset, length: r.end - r.offset }));
+}
+
+const wholeView = (capture: Capture) => capture.read(0, capture.size);
+
+/** The node's bitmaps, read over a QMP connection of its own (the tracker holds none between captures). */
+async function bitmaps(disk: Disk) {
+  const client = await QmpClient.connect(disk.daemon.qmpSocket);
+  try {
+    return (await blockNode(client, disk.daemon.node)).dirtyBitmaps;
+  } finally {
+    await client.close();
+  }
+}
+
+describe("KVM change tracker (engine/tracking) with qemu-storage-daemon", () => {
+  before(function () {
+    const missing = missingQemuTools(["qemu-storage-daemon", "qemu-io", "qemu-img"]);
+    if (missing.length) {
+      console.log(`    skipped: missing ${missing.join(", ")}`);
+      this.skip();
+    }
+  });
+
+  const dir = tempDir("lifeboat-tracker-");
+  const captures: Capture[] = [];
+  afterEach(async () => {
+    // A failed test leaves its capture open; abandon() never rejects.
+    await Promise.all(captures.splice(0).map((c) => c.abandon()));
+  });
+
+  async function diskFor(name: string, format: "raw" | "qcow2"): Promise<Disk> {
+    const home = path.join(dir, name);
+    await fs.mkdir(path.join(home, "scratch"), { recursive: true });
+    const image = path.join(home, `disk.${format}`);
+    let model: Buffer;
+    if (format === "raw") {
+      model = randomBytes(SIZE);
+      await fs.writeFile(image, model);
+    } else {
+      execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", image, String(SIZE)]);
+      model = Buffer.alloc(SIZE);
+    }
+    const start = async () => {
+      disk.daemon = await startStorageDaemon({ image, format, dir: home });
+      return disk.daemon;
+    };
+    const disk: Disk = {
+      daemon: undefined as unknown as StorageDaemon,
+      start,
+      model,
+      tracker: undefined as unknown as KvmTracker,
+      write(offset, length, pattern) {
+        writeThrough(disk.daemon.liveUri, offset, length, pattern);
+        model.fill(pattern, offset, offset + length);
+        return { offset, length };
+      },
+    };
+    await start();
+    disk.tracker = new KvmTracker({ qmpSocket: disk.daemon.qmpSocket, node: disk.daemon.node, dir: path.join(home, "scratch"), nbdSocket: disk.daemon.nbdSocket });
+    return disk;
+  }
+
+  const begin = async (disk: Disk) => {
+    const capture = await disk.tracker.begin();
+    captures.push(capture);
+    return capture;
+  };
+  const done = async (capture: Capture, how: "commit" | "abandon") => {
+    await capture[how]();
+    captures.splice(captures.indexOf(capture), 1);
+  };
+
+  for (const format of ["raw", "qcow2"] as const) {
+    it(`${format}: the first capture resyncs a view equal to the disk; the next lists exactly the granules written, read as at its instant`, async () => {
+      const disk = await diskFor(`first-${format}`, format);
+      const first = await begin(disk);
+      assert.deepEqual(first.changed, { resync: "no checkpoint yet" });
+      assert.equal(first.size, SIZE);
+      assert.ok((await wholeView(first)).equals(disk.model), "the first view is the disk byte for byte");
+      await done(first, "commit");
+      const [checkpoint, ...others] = await bitmaps(disk);
+      assert.deepEqual(
+        [checkpoint?.name, checkpoint?.recording, checkpoint?.persistent, others],
+        ["lifeboat-1", true, format === "qcow2", []],
+        "one checkpoint, recording, persistent only in a qcow2 image",
+      );
+      const granularity = checkpoint?.granularity ?? 0;
+
+      const writes = [disk.write(100 * 1024, 10 * 1024, 0xa1), disk.write(3 * MiB + 5, 70_000, 0xb2), disk.write(SIZE - 512, 512, 0xc3)];
+      const atInstant = Buffer.from(disk.model);
+      const second = await begin(disk);
+      assert.deepEqual(second.changed, granules(writes, granularity));
+      // The live disk moves on over the same ranges; the view does not.
+      disk.write(64 * 1024, 256 * 1024, 0xd4);
+      disk.write(3 * MiB, MiB, 0xe5);
+      for (const { offset, length } of second.changed as Extent[]) {
+        assert.ok((await second.read(offset, length)).equals(atInstant.subarray(offset, offset + length)), `the view at ${offset}+${length} is the disk at the capture`);
+      }
+      assert.ok((await wholeView(second)).equals(atInstant));
+      await done(second, "commit");
+      assert.deepEqual(
+        (await bitmaps(disk)).map((b) => [b.name, b.recording]),
+        [["lifeboat-2", true]],
+      );
+      assert.deepEqual(await fs.readdir(path.join(path.dirname(disk.daemon.qmpSocket), "scratch")), [], "no overlay is left");
+    });
+  }
+
+  it("abandon keeps the changes: write A, begin, abandon, write B, begin lists A and B", async () => {
+    const disk = await diskFor("abandon", "raw");
+    await done(await begin(disk), "commit");
+    const [{ granularity } = { granularity: 0 }] = await bitmaps(disk);
+    const a = disk.write(MiB, 4096, 0x11);
+    const withA = await begin(disk);
+    assert.deepEqual(withA.changed, granules([a], granularity));
+    await done(withA, "abandon");
+    assert.deepEqual(
+      (await bitmaps(disk)).map((b) => [b.name, b.recording]),
+      [["lifeboat-2", true]],
+      "the old checkpoint was merged into the new one and removed",
+    );
+    const b = disk.write(2 * MiB + 300_000, 100_000, 0x22);
+    const withBoth = await begin(disk);
+    assert.deepEqual(withBoth.changed, granules([a, b], granularity));
+    assert.ok((await wholeView(withBoth)).equals(disk.model));
+    await done(withBoth, "commit");
+  });
+
+  it("qcow2, QEMU killed -9 and restarted: the persistent checkpoint is inconsistent, so the capture resyncs and tracking starts afresh", async () => {
+    const disk = await diskFor("killed", "qcow2");
+    await done(await begin(disk), "commit");
+    // Stored in the image by a graceful restart, then in use when QEMU is killed.
+    await disk.daemon.stop();
+    await disk.start();
+    disk.write(0, 8192, 0x33);
+    await disk.daemon.kill();
+    await disk.start();
+
+    const after = await begin(disk);
+    assert.ok(isResync(after.changed), JSON.stringify(after.changed));
+    assert.match(after.changed.resync, /checkpoint bitmap 'lifeboat-1' of node 'disk' is inconsistent/);
+    assert.ok((await wholeView(after)).equals(disk.model));
+    await done(after, "commit");
+    assert.deepEqual(
+      (await bitmaps(disk)).map((b) => [b.name, b.recording, b.inconsistent, b.persistent]),
+      [["lifeboat-2", true, false, true]],
+    );
+    const write = disk.write(MiB, 512, 0x44);
+    const incremental = await begin(disk);
+    assert.deepEqual(incremental.changed, granules([write], 64 * 1024));
+    await done(incremental, "commit");
+  });
+
+  it("raw, QEMU restarted gracefully: the non-persistent checkpoint is lost, so the capture resyncs", async () => {
+    const disk = await diskFor("restarted", "raw");
+    await done(await begin(disk), "commit");
+    await disk.daemon.stop();
+    await disk.start();
+    disk.write(MiB, MiB, 0x55);
+    const after = await begin(disk);
+    assert.ok(isResync(after.changed), JSON.stringify(after.changed));
+    assert.match(after.changed.resync, /checkpoint bitmap 'lifeboat-1' of node 'disk' is lost/);
+    assert.ok((await wholeView(after)).equals(disk.model));
+    await done(after, "commit");
+  });
+
+  it("five cycles of random writes: a replica updated from each capture's changes alone equals the view every time", async () => {
+    const disk = await diskFor("cycles", "qcow2");
+    const replica = path.join(dir, "cycles", "replica.raw");
+    const first = await begin(disk);
+    await fs.writeFile(replica, await wholeView(first));
+    await done(first, "commit");
+    const random = (below: number) => Math.floor(Math.random() * below);
+    for (let cycle = 1; cycle <= 5; cycle++) {
+      for (let i = 0; i < 6; i++) disk.write(random(SIZE - 200_000), 1 + random(200_000), 1 + random(255));
+      const atInstant = Buffer.from(disk.model);
+      const capture = await begin(disk);
+      assert.ok(!isResync(capture.changed), `cycle ${cycle}: ${JSON.stringify(capture.changed)}`);
+      // Writes during the cycle belong to the next one.
+      disk.write(random(SIZE - 100_000), 1 + random(100_000), 1 + random(255));
+      const handle = await fs.open(replica, "r+");
+      try {
+        // Cycle 3 fails half way through: the replica is left part-updated, and the next capture must repair it.
+        const extents = cycle === 3 ? capture.changed.slice(0, Math.ceil(capture.changed.length / 2)) : capture.changed;
+        for (const { offset, length } of extents) await handle.write(await capture.read(offset, length), 0, length, offset);
+      } finally {
+        await handle.close();
+      }
+      if (cycle === 3) {
+        await done(capture, "abandon");
+        continue;
+      }
+      const view = await wholeView(capture);
+      assert.ok(view.equals(atInstant), `cycle ${cycle}: the view is the disk at the capture`);
+      assert.ok((await fs.readFile(replica)).equals(view), `cycle ${cycle}: the replica equals the view`);
+      await done(capture, "commit");
+    }
+  });
+});
