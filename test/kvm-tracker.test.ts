@@ -99,7 +99,12 @@ describe("KVM change tracker (engine/tracking) with qemu-storage-daemon", () => 
       },
     };
     await start();
-    disk.tracker = new KvmTracker({ qmpSocket: disk.daemon.qmpSocket, node: disk.daemon.node, dir: path.join(home, "scratch"), nbdSocket: disk.daemon.nbdSocket });
+    disk.tracker = new KvmTracker({
+      qmpSocket: disk.daemon.qmpSocket,
+      node: disk.daemon.node,
+      dir: path.join(home, "scratch"),
+      nbdSocket: disk.daemon.nbdSocket,
+    });
     return disk;
   }
 
@@ -137,7 +142,10 @@ describe("KVM change tracker (engine/tracking) with qemu-storage-daemon", () => 
       disk.write(64 * 1024, 256 * 1024, 0xd4);
       disk.write(3 * MiB, MiB, 0xe5);
       for (const { offset, length } of second.changed as Extent[]) {
-        assert.ok((await second.read(offset, length)).equals(atInstant.subarray(offset, offset + length)), `the view at ${offset}+${length} is the disk at the capture`);
+        assert.ok(
+          (await second.read(offset, length)).equals(atInstant.subarray(offset, offset + length)),
+          `the view at ${offset}+${length} is the disk at the capture`,
+        );
       }
       assert.ok((await wholeView(second)).equals(atInstant));
       await done(second, "commit");
@@ -203,6 +211,53 @@ describe("KVM change tracker (engine/tracking) with qemu-storage-daemon", () => 
     const after = await begin(disk);
     assert.ok(isResync(after.changed), JSON.stringify(after.changed));
     assert.match(after.changed.resync, /checkpoint bitmap 'lifeboat-1' of node 'disk' is lost/);
+    assert.ok((await wholeView(after)).equals(disk.model));
+    await done(after, "commit");
+  });
+
+  it("bitmaps it cannot vouch for resync, naming why: two checkpoints, or not the one last committed", async () => {
+    const disk = await diskFor("untrusted", "raw");
+    await done(await begin(disk), "commit");
+    const client = await QmpClient.connect(disk.daemon.qmpSocket);
+    await client.execute("block-dirty-bitmap-add", { node: disk.daemon.node, name: "lifeboat-7" });
+    await client.close();
+    const two = await begin(disk);
+    assert.deepEqual(two.changed, {
+      resync: "node 'disk' has 2 checkpoint bitmaps ('lifeboat-1', 'lifeboat-7'): a capture was neither committed nor abandoned",
+    });
+    assert.ok((await wholeView(two)).equals(disk.model));
+    await done(two, "commit");
+    assert.deepEqual(
+      (await bitmaps(disk)).map((b) => b.name),
+      ["lifeboat-8"],
+    );
+
+    // The engine stored a later checkpoint than the node has: a commit that did not reach QEMU.
+    const stale = new KvmTracker({ ...disk.tracker.options, checkpoint: "lifeboat-9" });
+    const other = await stale.begin();
+    captures.push(other);
+    assert.deepEqual(other.changed, {
+      resync: "node 'disk' has checkpoint bitmap 'lifeboat-8', not 'lifeboat-9' as last committed (a rotation that did not happen)",
+    });
+    await done(other, "commit");
+    assert.equal(stale.checkpoint, "lifeboat-10");
+  });
+
+  it("QEMU killed during a capture: abandon does not reject, and the next capture resyncs naming it", async () => {
+    const disk = await diskFor("killed-during", "raw");
+    await done(await begin(disk), "commit");
+    disk.write(0, 4096, 0x66);
+    const capture = await begin(disk);
+    await disk.daemon.kill();
+    await assert.rejects(capture.read(0, 4096), { code: "ConnectionLost" });
+    await done(capture, "abandon");
+    await disk.start();
+    const after = await begin(disk);
+    assert.ok(isResync(after.changed), JSON.stringify(after.changed));
+    assert.match(
+      after.changed.resync,
+      /previous capture of node 'disk' could not be abandoned cleanly \(QMP \S+ did not complete: the QMP connection .* (closed|failed)/,
+    );
     assert.ok((await wholeView(after)).equals(disk.model));
     await done(after, "commit");
   });

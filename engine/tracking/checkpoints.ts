@@ -25,7 +25,7 @@ export type CheckpointState = {
  * `expected` is the checkpoint the tracker last committed (undefined when it knows of none).
  */
 export function checkpointState(bitmaps: DirtyBitmap[], expected: string | undefined, node: string): CheckpointState {
-  const ours = bitmaps.filter((b) => number(b.name) !== undefined);
+  const ours = bitmaps.filter((b) => number(b.name) !== undefined).sort((a, b) => (number(a.name) ?? 0) - (number(b.name) ?? 0));
   const highest = Math.max(0, ...ours.map((b) => number(b.name) ?? 0), expected === undefined ? 0 : (number(expected) ?? 0));
   const next = checkpointName(highest + 1);
   const resync = (reason: string) => ({ resync: reason, ours, next });

@@ -32,7 +32,7 @@ export class KvmTracker implements ChangeTracker {
   private mustResync: string | undefined;
   private open = false;
 
-  constructor(private readonly options: KvmTrackerOptions) {
+  constructor(readonly options: KvmTrackerOptions) {
     this.committed = options.checkpoint;
   }
 
