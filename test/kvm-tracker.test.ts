@@ -2,7 +2,7 @@
 // NBD export (qemu-io); each capture's view and list of changes are checked against a model of the disk
 // built from the writes made, and against a replica kept up to date from the changes alone.
 import { strict as assert } from "node:assert";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
@@ -11,6 +11,7 @@ import { KvmTracker } from "../engine/tracking/kvm-tracker";
 import { type Capture, type Extent, isResync } from "../engine/tracking/tracker";
 import { missingQemuTools, type StorageDaemon, startStorageDaemon, writeThrough } from "./fixtures/qemu";
 import { tempDir } from "./helpers";
+import { waitFor } from "./wait";
 
 const MiB = 1024 * 1024;
 const SIZE = 4 * MiB;
@@ -241,6 +242,48 @@ describe("KVM change tracker (engine/tracking) with qemu-storage-daemon", () => 
     });
     await done(other, "commit");
     assert.equal(stale.checkpoint, "lifeboat-10");
+  });
+
+  it("a tracker process killed -9 during a capture: the next tracker ends its leftover view and resyncs", async () => {
+    const disk = await diskFor("engine-killed", "raw");
+    await done(await begin(disk), "commit");
+    disk.write(MiB, 4096, 0x77);
+    const script = `
+      const { KvmTracker } = require(${JSON.stringify(path.resolve("engine/tracking/kvm-tracker.ts"))});
+      new KvmTracker(${JSON.stringify({ ...disk.tracker.options, checkpoint: disk.tracker.checkpoint })})
+        .begin().then(() => console.log("capturing"), (e) => { console.error(e); process.exit(1); });
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ["-r", "ts-node/register", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    after(() => child.kill("SIGKILL"));
+    let output = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      output += chunk;
+    });
+    await waitFor("the other tracker's capture", () => output.includes("capturing"));
+    child.kill("SIGKILL");
+    await exited;
+    const scratch = path.join(path.dirname(disk.daemon.qmpSocket), "scratch");
+    assert.equal((await fs.readdir(scratch)).length, 1, "the killed tracker's overlay is there");
+
+    const recovered = await begin(disk);
+    assert.deepEqual(recovered.changed, {
+      resync: "node 'disk' has 2 checkpoint bitmaps ('lifeboat-1', 'lifeboat-2'): a capture was neither committed nor abandoned",
+    });
+    assert.ok((await wholeView(recovered)).equals(disk.model));
+    await done(recovered, "commit");
+    assert.deepEqual(
+      (await bitmaps(disk)).map((b) => [b.name, b.recording]),
+      [["lifeboat-3", true]],
+    );
+    assert.deepEqual(await fs.readdir(scratch), [], "the leftover overlay is gone");
+    const client = await QmpClient.connect(disk.daemon.qmpSocket);
+    assert.deepEqual(
+      (await client.execute<{ id: string }[]>("query-block-exports")).map((e) => e.id),
+      ["live"],
+    );
+    assert.deepEqual(await client.execute("query-jobs"), []);
+    await client.close();
   });
 
   it("QEMU killed during a capture: abandon does not reject, and the next capture resyncs naming it", async () => {

@@ -2,6 +2,7 @@ import { ConflictError, errorMessage } from "../errors";
 import { changedExtents, dirtyBitmapContext, NbdClient } from "../nbd";
 import { blockNode, endFleece, type Fleece, QmpClient, removeBitmap, startFleece } from "../qmp";
 import { checkpointState } from "./checkpoints";
+import { endLeftoverFleeces } from "./leftovers";
 import type { Capture, ChangeTracker, Changes } from "./tracker";
 
 export interface KvmTrackerOptions {
@@ -60,6 +61,7 @@ export class KvmTracker implements ChangeTracker {
 
   private async capture(qmp: QmpClient): Promise<Capture> {
     const { node } = this.options;
+    await endLeftoverFleeces(qmp, node, this.options.nbdSocket);
     const disk = await blockNode(qmp, node);
     const state = checkpointState(disk.dirtyBitmaps, this.committed, node);
     const reason = this.mustResync ?? ("resync" in state ? state.resync : undefined);
