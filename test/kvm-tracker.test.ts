@@ -119,6 +119,16 @@ describe("KVM change tracker (engine/tracking) with qemu-storage-daemon", () => 
     captures.splice(captures.indexOf(capture), 1);
   };
 
+  /** The next capture must resync for `reason` (exactly, or matching) and still view the whole disk as it is; it is committed. */
+  const resyncs = async (disk: Disk, reason: string | RegExp) => {
+    const capture = await begin(disk);
+    assert.ok(isResync(capture.changed), JSON.stringify(capture.changed));
+    if (typeof reason === "string") assert.equal(capture.changed.resync, reason);
+    else assert.match(capture.changed.resync, reason);
+    assert.ok((await wholeView(capture)).equals(disk.model), "a resync's view is the whole disk");
+    await done(capture, "commit");
+  };
+
   for (const format of ["raw", "qcow2"] as const) {
     it(`${format}: the first capture resyncs a view equal to the disk; the next lists exactly the granules written, read as at its instant`, async () => {
       const disk = await diskFor(`first-${format}`, format);
@@ -188,11 +198,7 @@ describe("KVM change tracker (engine/tracking) with qemu-storage-daemon", () => 
     await disk.daemon.kill();
     await disk.start();
 
-    const after = await begin(disk);
-    assert.ok(isResync(after.changed), JSON.stringify(after.changed));
-    assert.match(after.changed.resync, /checkpoint bitmap 'lifeboat-1' of node 'disk' is inconsistent/);
-    assert.ok((await wholeView(after)).equals(disk.model));
-    await done(after, "commit");
+    await resyncs(disk, /checkpoint bitmap 'lifeboat-1' of node 'disk' is inconsistent/);
     assert.deepEqual(
       (await bitmaps(disk)).map((b) => [b.name, b.recording, b.inconsistent, b.persistent]),
       [["lifeboat-2", true, false, true]],
@@ -209,11 +215,7 @@ describe("KVM change tracker (engine/tracking) with qemu-storage-daemon", () => 
     await disk.daemon.stop();
     await disk.start();
     disk.write(MiB, MiB, 0x55);
-    const after = await begin(disk);
-    assert.ok(isResync(after.changed), JSON.stringify(after.changed));
-    assert.match(after.changed.resync, /checkpoint bitmap 'lifeboat-1' of node 'disk' is lost/);
-    assert.ok((await wholeView(after)).equals(disk.model));
-    await done(after, "commit");
+    await resyncs(disk, /checkpoint bitmap 'lifeboat-1' of node 'disk' is lost/);
   });
 
   it("bitmaps it cannot vouch for resync, naming why: two checkpoints, or not the one last committed", async () => {
@@ -222,12 +224,7 @@ describe("KVM change tracker (engine/tracking) with qemu-storage-daemon", () => 
     const client = await QmpClient.connect(disk.daemon.qmpSocket);
     await client.execute("block-dirty-bitmap-add", { node: disk.daemon.node, name: "lifeboat-7" });
     await client.close();
-    const two = await begin(disk);
-    assert.deepEqual(two.changed, {
-      resync: "node 'disk' has 2 checkpoint bitmaps ('lifeboat-1', 'lifeboat-7'): a capture was neither committed nor abandoned",
-    });
-    assert.ok((await wholeView(two)).equals(disk.model));
-    await done(two, "commit");
+    await resyncs(disk, "node 'disk' has 2 checkpoint bitmaps ('lifeboat-1', 'lifeboat-7'): a capture was neither committed nor abandoned");
     assert.deepEqual(
       (await bitmaps(disk)).map((b) => b.name),
       ["lifeboat-8"],
@@ -266,12 +263,7 @@ describe("KVM change tracker (engine/tracking) with qemu-storage-daemon", () => 
     const scratch = path.join(path.dirname(disk.daemon.qmpSocket), "scratch");
     assert.equal((await fs.readdir(scratch)).length, 1, "the killed tracker's overlay is there");
 
-    const recovered = await begin(disk);
-    assert.deepEqual(recovered.changed, {
-      resync: "node 'disk' has 2 checkpoint bitmaps ('lifeboat-1', 'lifeboat-2'): a capture was neither committed nor abandoned",
-    });
-    assert.ok((await wholeView(recovered)).equals(disk.model));
-    await done(recovered, "commit");
+    await resyncs(disk, "node 'disk' has 2 checkpoint bitmaps ('lifeboat-1', 'lifeboat-2'): a capture was neither committed nor abandoned");
     assert.deepEqual(
       (await bitmaps(disk)).map((b) => [b.name, b.recording]),
       [["lifeboat-3", true]],
@@ -295,14 +287,7 @@ describe("KVM change tracker (engine/tracking) with qemu-storage-daemon", () => 
     await assert.rejects(capture.read(0, 4096), { code: "ConnectionLost" });
     await done(capture, "abandon");
     await disk.start();
-    const after = await begin(disk);
-    assert.ok(isResync(after.changed), JSON.stringify(after.changed));
-    assert.match(
-      after.changed.resync,
-      /previous capture of node 'disk' could not be abandoned cleanly \(QMP \S+ did not complete: the QMP connection .* (closed|failed)/,
-    );
-    assert.ok((await wholeView(after)).equals(disk.model));
-    await done(after, "commit");
+    await resyncs(disk, /previous capture of node 'disk' could not be abandoned cleanly \(QMP \S+ did not complete: the QMP connection .* (closed|failed)/);
   });
 
   it("five cycles of random writes: a replica updated from each capture's changes alone equals the view every time", async () => {
