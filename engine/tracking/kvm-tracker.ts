@@ -95,7 +95,7 @@ export class KvmTracker implements ChangeTracker {
     }
   }
 
-  /** End the view; keep `current`'s changes in `next` (merged, in one transaction with removing `current`). */
+  /** For KvmCapture.abandon (and a begin that failed after the rotation). End the view; keep `current`'s changes in `next` (merged, in one transaction with removing `current`). */
   async undo(qmp: QmpClient, fleece: Fleece, current: string | undefined, next: string): Promise<void> {
     const { node } = this.options;
     try {
@@ -103,7 +103,7 @@ export class KvmTracker implements ChangeTracker {
       if (current === undefined) {
         // A resync capture: nothing before its instant is tracked, so the next capture must resync as well.
         await removeBitmap(qmp, node, next);
-        this.committed = undefined;
+        this.mustResync = `the previous capture of node '${node}' was a full read, abandoned`;
       } else {
         await qmp.execute("transaction", {
           actions: [
@@ -118,13 +118,14 @@ export class KvmTracker implements ChangeTracker {
     }
   }
 
-  /** The capture is durable: the old checkpoint goes, the new one is what the next capture rotates from. */
+  /** For KvmCapture.commit. The capture is durable: the old checkpoint goes, the new one is what the next capture rotates from. */
   async finish(qmp: QmpClient, fleece: Fleece, current: string | undefined, next: string): Promise<void> {
     await endFleece(qmp, fleece);
     if (current !== undefined) await removeBitmap(qmp, this.options.node, current);
     this.committed = next;
   }
 
+  /** For KvmCapture: the capture has ended, another may begin. */
   closed(): void {
     this.open = false;
   }
