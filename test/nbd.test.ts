@@ -238,10 +238,13 @@ describe("NBD client (engine/nbd) against qemu-nbd", () => {
 
   it("qemu-nbd killed (SIGKILL) with reads in flight: every waiting read rejects with ConnectionLost, and so does the next", async () => {
     const { file } = await rawImage();
-    // Throttled to 1 MiB/s, so the reads are still waiting when the server dies.
+    // Throttled to 4 KiB/s. qemu's throttle lets one request through at once and holds the next until its bucket
+    // drains: after a 1 MiB read that is over four minutes, so every read below is still waiting when the server
+    // dies, however long a loaded machine takes to get there.
     const options = `driver=throttle,throttle-group=tg0,file.driver=raw,file.file.driver=file,file.file.filename=${file}`;
-    const server = await serve("slow", ["-r", "--object", "throttle-group,id=tg0,x-bps-read=1048576", "--image-opts", options]);
+    const server = await serve("slow", ["-r", "--object", "throttle-group,id=tg0,x-bps-read=4096", "--image-opts", options]);
     const client = await connect({ socket: server.socket }, { export: "" });
+    await client.read(0, MIB);
     let settled = 0;
     const reads = Array.from({ length: 8 }, (_, i) => client.read(i * 2 * MIB, 2 * MIB).finally(() => settled++));
     const outcomes = Promise.allSettled(reads);
