@@ -11,6 +11,7 @@ import { EngineError } from "../schema/errors";
 import { nbdinfoMap, type QemuNbd, startQemuNbd, tool } from "./fixtures/qemu-nbd";
 import { missingQemuTools } from "./fixtures/qemu";
 import { tempDir } from "./helpers";
+import { waitFor } from "./wait";
 
 const MIB = 1024 * 1024;
 const KIB = 1024;
@@ -238,13 +239,14 @@ describe("NBD client (engine/nbd) against qemu-nbd", () => {
 
   it("qemu-nbd killed (SIGKILL) with reads in flight: every waiting read rejects with ConnectionLost, and so does the next", async () => {
     const { file } = await rawImage();
-    // Throttled to 4 KiB/s. qemu's throttle lets one request through at once and holds the next until its bucket
-    // drains: after a 1 MiB read that is over four minutes, so every read below is still waiting when the server
-    // dies, however long a loaded machine takes to get there.
-    const options = `driver=throttle,throttle-group=tg0,file.driver=raw,file.file.driver=file,file.file.filename=${file}`;
-    const server = await serve("slow", ["-r", "--object", "throttle-group,id=tg0,x-bps-read=4096", "--image-opts", options]);
+    const server = await serve("slow", ["-f", "raw", "-r", file]);
     const client = await connect({ socket: server.socket }, { export: "" });
     await client.read(0, MIB);
+    // Stopped (SIGSTOP), the server answers nothing: every read below is surely still waiting when it dies,
+    // however long a loaded machine takes to get there.
+    server.process.kill("SIGSTOP");
+    const state = async () => (await fs.readFile(`/proc/${server.process.pid}/stat`, "utf8")).split(") ")[1]?.[0];
+    await waitFor("qemu-nbd stopped", async () => (await state()) === "T");
     let settled = 0;
     const reads = Array.from({ length: 8 }, (_, i) => client.read(i * 2 * MIB, 2 * MIB).finally(() => settled++));
     const outcomes = Promise.allSettled(reads);
