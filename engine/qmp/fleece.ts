@@ -41,6 +41,10 @@ export interface Fleece {
 
 const ALREADY_RUNNING = "NBD server already running";
 
+/** A fleece's id: its overlay node, export and job are named so (its file node `<id>-file`); ≤ 31 characters, QEMU's limit. */
+export const FLEECE_ID = /^fleece-[0-9a-f]{12}$/;
+const newFleeceId = () => `fleece-${randomBytes(6).toString("hex")}`;
+
 /**
  * Image fleecing: a temporary qcow2 overlay whose backing is the disk's node, then in ONE transaction the
  * checkpoint's bitmap actions and a `blockdev-backup sync=none` from the disk to the overlay. From that
@@ -54,8 +58,7 @@ export async function startFleece(client: QmpClient, options: FleeceOptions): Pr
   const { checkpoint } = options;
   // Checked before anything is created: a lost or inconsistent bitmap fails here, changing nothing.
   const bitmapActions = checkpoint ? await checkpointActions(client, options.node, checkpoint.current, checkpoint.next, checkpoint.options) : [];
-  // QEMU allows node names of 31 characters at most.
-  const id = `fleece-${randomBytes(6).toString("hex")}`;
+  const id = newFleeceId();
   const fleece: Fleece = {
     node: options.node,
     exportName: id,

@@ -2,5 +2,5 @@
 export { type QmpConnectOptions, type QmpEvent, type QmpGreeting, QmpClient, QmpCommandError } from "./client";
 export { type BlockNode, type DirtyBitmap, blockNode, blockNodes, findBitmap } from "./nodes";
 export { type BitmapOptions, type TransactionAction, addBitmap, checkpointActions, removeBitmap, rotateCheckpoint } from "./bitmaps";
-export { type Fleece, type FleeceOptions, endFleece, startFleece } from "./fleece";
+export { type Fleece, type FleeceOptions, endFleece, FLEECE_ID, startFleece } from "./fleece";
 export { until } from "./until";

@@ -1,7 +1,4 @@
-import { endFleece, type Fleece, type QmpClient } from "../qmp";
-
-/** startFleece's names: the overlay node, export and job are `fleece-<12 hex>`, its file node `<that>-file`. */
-const FLEECE_ID = /^fleece-[0-9a-f]{12}$/;
+import { endFleece, FLEECE_ID, type Fleece, type QmpClient } from "../qmp";
 
 interface RawNode {
   "node-name": string;
