@@ -29,7 +29,7 @@ function absolutePaths(env: EnvironmentResources, base: string): EnvironmentReso
     ...env,
     vault: { path: abs(env.vault.path) },
     recovery: { ...env.recovery, path: abs(env.recovery.path) },
-    items: env.items.map((item) => ({ ...item, disks: item.disks.map((disk) => ({ ...disk, path: abs(disk.path) })) })),
+    items: env.items.map((item) => ({ ...item, disks: item.disks.map((disk) => (disk.path === undefined ? disk : { ...disk, path: abs(disk.path) })) })),
   };
 }
 

@@ -13,7 +13,7 @@ import { PolicySpec, type PolicySpecInput } from "./policy";
 import { NetworkMappingSpec, NetworkSpec } from "./recovery";
 import type { SiteSpecInput } from "./site";
 
-const SourceSiteKind = z.enum(["hyperv", "vmm", "physical"]);
+const SourceSiteKind = z.enum(["hyperv", "vmm", "physical", "kvm"]);
 
 export const EnvironmentPrimary = z.strictObject({
   name: Name.default("primary"),

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { Name } from "./common";
-import { Hooks, OsType } from "./item";
+import { Hooks, ItemSpec, OsType } from "./item";
 import { NicSpec, RecoverySettings } from "./recovery";
 import { ItemMove } from "./agent";
 
@@ -10,7 +10,10 @@ import { ItemMove } from "./agent";
  */
 export const ItemUpdate = z.strictObject({
   host: ItemMove.shape.host.optional(),
+  /** Disks' new paths by name; for a machine served by QEMU, their new block nodes. */
   diskPaths: ItemMove.shape.diskPaths,
+  /** A machine served by QEMU: its QMP socket, when QEMU now serves it elsewhere (the disks' checkpoints start again). */
+  qmp: ItemSpec.shape.qmp,
   policy: Name.optional(),
   hooks: Hooks.optional(),
   recovery: RecoverySettings.nullable().optional(),

@@ -2,12 +2,36 @@ import { z } from "zod";
 import { Command, fsPath, Name } from "./common";
 import { NicSpec, RecoverySettings } from "./recovery";
 
-export const DiskSpec = z.strictObject({
-  name: Name,
-  /** A regular file (disk image) or a block device. */
-  path: fsPath("must name a file or block device"),
-  os: z.boolean().default(false),
-});
+/**
+ * A QEMU block node name (QEMU allows letters, digits, '-', '.', '_', starting with a letter, up to 31
+ * characters); list a process's nodes with QMP `query-named-block-nodes`.
+ */
+export const BlockNode = z
+  .string()
+  .min(1, "must not be empty")
+  .max(31, "must be at most 31 characters (QEMU's limit for node names)")
+  .regex(/^[A-Za-z][A-Za-z0-9._-]*$/, "must start with a letter and use only letters, digits, '.', '_' and '-' (a QEMU node name)");
+
+/** A disk is a file the engine reads (`path`) or, on a machine served by QEMU, a block node of that QEMU (`node`). */
+export const DiskSpec = z
+  .strictObject({
+    name: Name,
+    /** A regular file (disk image) or a block device. */
+    path: fsPath("must name a file or block device").optional(),
+    /** The block node the guest's disk is (the format node, e.g. `os` from `-blockdev driver=qcow2,node-name=os,...`). */
+    node: BlockNode.optional(),
+    os: z.boolean().default(false),
+  })
+  .superRefine((disk, ctx) => {
+    if (disk.path === undefined && disk.node === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["path"],
+        message: "a disk needs a path (a file or block device) or a node (a QEMU block node, with the machine's qmp)",
+      });
+    if (disk.path !== undefined && disk.node !== undefined)
+      ctx.addIssue({ code: "custom", path: ["node"], message: "a disk is either a path or a QEMU block node, not both" });
+  });
 export type DiskSpec = z.infer<typeof DiskSpec>;
 
 export const Hooks = z.strictObject({
@@ -34,6 +58,11 @@ export const ItemSpec = z
     policy: Name,
     generation: z.union([z.literal(1), z.literal(2)]).default(2),
     osType: OsType.default("linux"),
+    /**
+     * The QMP socket of the QEMU process serving the machine's disks (a KVM guest or qemu-storage-daemon), for a
+     * machine on a kvm site; its disks then name block nodes of that QEMU.
+     */
+    qmp: fsPath("must name the QMP socket of the QEMU process serving the disks").optional(),
     disks: z.array(DiskSpec).min(1, "a machine needs at least one disk"),
     excludedDisks: z.array(Name).default([]),
     group: Name.optional(),
@@ -46,6 +75,16 @@ export const ItemSpec = z
     const names = item.disks.map((d) => d.name);
     names.forEach((n, i) => {
       if (names.indexOf(n) !== i) ctx.addIssue({ code: "custom", path: ["disks", i, "name"], message: `duplicate disk name '${n}'` });
+    });
+    item.disks.forEach((d, i) => {
+      if (item.qmp !== undefined && d.path !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: ["disks", i, "path"],
+          message: "a machine served by QEMU (qmp) names its disks by block node ('node'), not path",
+        });
+      if (item.qmp === undefined && d.node !== undefined)
+        ctx.addIssue({ code: "custom", path: ["disks", i, "node"], message: "a disk named by block node needs the machine's QMP socket ('qmp')" });
     });
     const osDisks = item.disks.filter((d) => d.os);
     if (osDisks.length !== 1) {

@@ -59,7 +59,7 @@ export type ItemEvent = z.infer<typeof ItemEvent>;
  * Why an item's health is not Normal: the error its replication last failed with (an error code), or a
  * condition derived when asked. A closed set, like the error codes.
  */
-export const HealthCode = z.enum([...ErrorCode.options, "ResyncRequired", "NoRecoveryPoint", "RpoThresholdExceeded", "AgentSilent"]);
+export const HealthCode = z.enum([...ErrorCode.options, "ResyncRequired", "NoRecoveryPoint", "RpoThresholdExceeded", "AgentSilent", "TrackingReset"]);
 export type HealthCode = z.infer<typeof HealthCode>;
 /** A code read back from an item row (rows written by an older version may hold retired codes). */
 export const storedHealthCode = (value: string): HealthCode => (HealthCode.safeParse(value).success ? (value as HealthCode) : storedErrorCode(value));
@@ -86,7 +86,12 @@ export const ItemStatus = z.strictObject({
   resyncRequired: z.string().nullable(),
   failures: Count,
   nextAttemptAt: Iso.nullable(),
-  /** path: what replication reads now (the recovery machine's disk while it replicates back); primaryPath: the declared primary disk then. */
+  /** The QMP socket of the QEMU serving the machine (a kvm site), or null. */
+  qmp: z.string().nullable(),
+  /**
+   * path: what replication reads now (the recovery machine's disk while it replicates back; a block node of
+   * the machine's QEMU when `tracking` is "dirty-bitmap"); primaryPath: the declared primary disk then.
+   */
   disks: z.array(
     z.strictObject({
       name: z.string(),
@@ -95,6 +100,12 @@ export const ItemStatus = z.strictObject({
       os: z.boolean(),
       excluded: z.boolean(),
       replicatedSize: z.number().nullable(),
+      /** How a cycle finds the changes: QEMU's dirty bitmap, or a scan of the whole disk (checksums). */
+      tracking: z.enum(["dirty-bitmap", "scan"]),
+      /** The tracker's checkpoint the replica was read at (null: the next cycle reads the whole disk). */
+      checkpoint: z.string().nullable(),
+      /** Why the last cycle could not follow the tracker and read the whole disk (null when it followed it). */
+      trackingReset: z.string().nullable(),
     }),
   ),
   /** The names of its hooks (never the commands). */

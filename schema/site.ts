@@ -1,8 +1,12 @@
 import { z } from "zod";
 import { fsPath, Name } from "./common";
 
-/** hyperv, vmm and physical sites hold source hosts; recovery sites receive failed-over machines. */
-export const SiteKind = z.enum(["hyperv", "vmm", "physical", "recovery"]);
+/**
+ * hyperv, vmm, physical and kvm sites hold source hosts; recovery sites receive failed-over machines. A kvm
+ * site's machines are served by QEMU (a KVM guest or qemu-storage-daemon): their disks are block nodes reached
+ * through its QMP socket, and replication follows QEMU's dirty bitmaps instead of reading whole disks.
+ */
+export const SiteKind = z.enum(["hyperv", "vmm", "physical", "kvm", "recovery"]);
 export type SiteKind = z.infer<typeof SiteKind>;
 
 export const SiteSpec = z

@@ -69,7 +69,7 @@ export function makeLayout(dir: string, total: number): DeployLayout {
 /** Every item's disk: a sparse image with a few random blocks, so initial replication has data to ship. */
 export async function makeDisks(layout: DeployLayout, random: Random): Promise<void> {
   for (const item of layout.items) {
-    const file = item.disks[0].path;
+    const file = item.disks[0].path!;
     await fs.mkdir(path.dirname(file), { recursive: true });
     const handle = await fs.open(file, "w");
     try {

@@ -15,10 +15,19 @@ export function parseDisk(value: string): { name: string; path: string; os: bool
   return { name: value.slice(0, eq), path: file ? path.resolve(file) : file, os };
 }
 
+/** "--disk NAME=NODE[:os]" of a machine served by QEMU (--qmp): the value is a block node name, not a path. */
+function parseNodeDisk(value: string): { name: string; node: string; os: boolean } | string {
+  const disk = parseDisk(value);
+  if (typeof disk === "string") return disk;
+  const rest = value.slice(value.indexOf("=") + 1);
+  return { name: disk.name, node: disk.os ? rest.slice(0, -3) : rest, os: disk.os };
+}
+
 interface ProtectFlags {
   site: string;
   policy: string;
   host?: string;
+  qmp?: string;
   disk: string[];
   exclude: string[];
   group?: string;
@@ -72,7 +81,8 @@ export function register(program: Command): void {
     .requiredOption("--site <site>", "the machine's source site")
     .requiredOption("--policy <policy>", "replication policy")
     .option("--host <host>", "the source host in the site")
-    .option("--disk <name=path[:os]>", "a disk (repeatable); ':os' marks the OS disk", collect, [])
+    .option("--qmp <socket>", "the QMP socket of the QEMU serving the machine (a kvm site); each --disk then names a block node")
+    .option("--disk <name=path[:os]>", "a disk (repeatable): name=path, or name=node with --qmp; ':os' marks the OS disk", collect, [])
     .option("--exclude <disk>", "leave a disk out of replication (repeatable; not the OS disk)", collect, [])
     .option("--group <group>", "replication group: its machines share multi-VM consistent points")
     .option("--generation <1|2>", "machine generation", numberArg)
@@ -101,7 +111,8 @@ export function register(program: Command): void {
         site: f.site,
         host: f.host,
         policy: f.policy,
-        disks: f.disk.map(parseDisk),
+        qmp: f.qmp === undefined ? undefined : path.resolve(f.qmp),
+        disks: f.disk.map((d) => (f.qmp === undefined ? parseDisk(d) : parseNodeDisk(d))),
         excludedDisks: f.exclude,
         group: f.group,
         generation: f.generation,

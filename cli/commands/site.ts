@@ -12,7 +12,7 @@ export function register(program: Command): void {
   site
     .command("add <name>")
     .description("add a site: hyperv, vmm or physical (sources) or recovery")
-    .requiredOption("--kind <kind>", "hyperv | vmm | physical | recovery")
+    .requiredOption("--kind <kind>", "hyperv | vmm | physical | kvm | recovery")
     .option("--path <dir>", "recovery sites: where machines are materialized")
     .option("--host <name>", "a source host of the site (repeatable)", collect, [])
     .action(async (name: string, opts: { kind: SiteKind; path?: string; host: string[] }, command: Command) => {

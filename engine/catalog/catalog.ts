@@ -10,6 +10,7 @@ import * as crash from "./migrations/006-crash";
 import * as damage from "./migrations/007-damage";
 import * as partialOutputs from "./migrations/008-partial-outputs";
 import * as migratedOnce from "./migrations/009-migrated-once";
+import * as changeTracking from "./migrations/010-change-tracking";
 
 export type CatalogDb = Kysely<Tables>;
 
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   "007-damage": damage,
   "008-partial-outputs": partialOutputs,
   "009-migrated-once": migratedOnce,
+  "010-change-tracking": changeTracking,
 };
 
 /**

@@ -27,11 +27,26 @@ export function diskState(db: Db, diskId: number): Promise<Pick<DiskRow, "state_
   return db.selectFrom("disks").select(["state_size", "state_xxh", "state_chunks"]).where("id", "=", diskId).executeTakeFirstOrThrow();
 }
 
-/** Save a disk's replication state and bump its version (an agent's changes apply only to the version it read). */
-export async function saveDiskStateRow(db: Db, diskId: number, state: { size: number; xxh: Buffer; chunks: Buffer }): Promise<void> {
+/**
+ * Save a disk's replication state and bump its version (an agent's changes apply only to the version it read).
+ * The tracker checkpoint the state was read at goes with it: a state that came from anywhere else (a scan, a
+ * failback, a restore) has none, so the next tracked capture reads the whole disk.
+ */
+export async function saveDiskStateRow(
+  db: Db,
+  diskId: number,
+  state: { size: number; xxh: Buffer; chunks: Buffer; checkpoint?: string | null; trackingReset?: string | null },
+): Promise<void> {
   await db
     .updateTable("disks")
-    .set((eb) => ({ state_size: state.size, state_xxh: state.xxh, state_chunks: state.chunks, state_version: eb("state_version", "+", 1) }))
+    .set((eb) => ({
+      state_size: state.size,
+      state_xxh: state.xxh,
+      state_chunks: state.chunks,
+      state_version: eb("state_version", "+", 1),
+      checkpoint: state.checkpoint ?? null,
+      tracking_reset: state.trackingReset ?? null,
+    }))
     .where("id", "=", diskId)
     .execute();
 }

@@ -59,6 +59,8 @@ export interface Tables {
     last_drill_at: number | null;
     /** Until when an agent holds the item's current work (initial replication, cycle or resync). */
     lease_until: number | null;
+    /** The QMP socket of the QEMU serving the machine (a kvm site): its disks' paths are then block node names. */
+    qmp: string | null;
   };
   disks: {
     id: Generated<number>;
@@ -74,6 +76,10 @@ export interface Tables {
     state_chunks: Buffer | null;
     /** Bumped each time the state is saved: an agent's changes apply only to the version it read. */
     state_version: Generated<number>;
+    /** The change tracker's checkpoint the state was read at (null: the next cycle reads the whole disk). */
+    checkpoint: Generated<string | null>;
+    /** Why the last cycle could not follow the change tracker and read the whole disk; null when it followed it. */
+    tracking_reset: Generated<string | null>;
   };
   points: {
     id: string;

@@ -1,3 +1,4 @@
+import { ValidationError } from "../../schema";
 import * as path from "node:path";
 import type { Vault } from "../vault";
 import { EngineError } from "../errors";
@@ -64,6 +65,12 @@ export async function afterInterruptedFailback(_vault: Vault, item: ItemRow, don
  */
 export async function failback(vault: Vault, item: ItemRow, request: FailbackRequest): Promise<JobView> {
   await assertCanFailBack(vault, item);
+  if (request.location === "original" && item.qmp !== null) {
+    throw ValidationError.refused(
+      "location",
+      `'${item.name}' is served by QEMU: writing its block nodes back in place is not supported yet; fail back to new disk files (alternate location) and attach them to QEMU`,
+    );
+  }
   const delta = request.location === "original" && !request.fullDownload;
   const plan = [
     "Prerequisites check",

@@ -46,8 +46,8 @@ export async function reprotect(vault: Vault, item: ItemRow): Promise<JobView> {
         return includedDisks(vault, item.id);
       });
       // The last replicated map of each disk tells how much of the new source differs from it.
-      const scans = await job.step("Initial replication", (task) =>
-        scanDisks(vault, disks, "full", (d) => loadDiskState(vault, d.id, vault.blockSize).catch(() => null), task),
+      const scans = await job.step("Initial replication", async (task) =>
+        scanDisks(vault, await itemRowById(vault, item.id), disks, "full", (d) => loadDiskState(vault, d.id, vault.blockSize).catch(() => null), task),
       );
       const [point] = await job.step("Finalize protection", async () => {
         await writeItemState(vault.db, item.id, "reprotectDone");

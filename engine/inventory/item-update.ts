@@ -4,7 +4,7 @@ import { ConflictError } from "../errors";
 import { allDisks, hooksOf, itemRow, recoveryFailures, type DiskRow, type ItemRow } from "./items";
 import { policyRow } from "./policies";
 import { agentHostOf } from "./hosts";
-import { checkDisk } from "../disks/disk-check";
+import { checkDisks } from "./disk-checks";
 import type { Confine } from "./item-check";
 import { assertAllowed } from "./item-state";
 import { stopHeldWork } from "./item-state-write";
@@ -16,7 +16,7 @@ import { updateItemColumns } from "../catalog/items";
 /** Fields that say where and how the machine runs: fixed while it is failed over (until a failback is committed). */
 const PLACEMENT = ["recovery", "nics", "excludedDisks", "generation", "osType", "group"] as const;
 /** Fields of a move to another host: allowed at the primary and while replicating back (reprotected). */
-const MOVE = ["host", "diskPaths"] as const;
+const MOVE = ["host", "diskPaths", "qmp"] as const;
 
 /** Refuse (409, naming the field) changes the item's failover state does not allow. Policy and hooks may always change. */
 function assertUpdatable(item: ItemRow, update: ItemUpdate): void {
@@ -31,6 +31,7 @@ function assertUpdatable(item: ItemRow, update: ItemUpdate): void {
 
 /** The item as a protection spec with the update applied, for the schema's rules across fields (OS disk, hook pairs). */
 function mergedSpec(item: ItemRow, disks: DiskRow[], paths: Map<string, string>, update: ItemUpdate): ItemSpecInput {
+  const qmp = update.qmp ?? item.qmp;
   const group = update.group === undefined ? item.group_name : update.group;
   return {
     name: item.name,
@@ -38,7 +39,8 @@ function mergedSpec(item: ItemRow, disks: DiskRow[], paths: Map<string, string>,
     policy: update.policy ?? "policy",
     generation: update.generation ?? (item.generation as 1 | 2),
     osType: update.osType ?? (item.os_type as "linux" | "windows"),
-    disks: disks.map((d) => ({ name: d.name, path: paths.get(d.name)!, os: d.os === 1 })),
+    ...(qmp === null ? {} : { qmp }),
+    disks: disks.map((d) => ({ name: d.name, [qmp === null ? "path" : "node"]: paths.get(d.name)!, os: d.os === 1 })),
     excludedDisks: update.excludedDisks ?? disks.filter((d) => d.excluded === 1).map((d) => d.name),
     hooks: update.hooks ?? hooksOf(item),
     nics: update.nics ?? JSON.parse(item.nics),
@@ -69,8 +71,11 @@ export async function updateItem(vault: Vault, name: string, input: unknown, con
   const engineReads = !(await agentHostOf(vault, { site_id: item.site_id, host }));
   const disks = await allDisks(vault, item.id);
   const paths = new Map(disks.map((d) => [d.name, d.path]));
+  const qmp = update.qmp ?? item.qmp;
+  if (update.qmp !== undefined && item.qmp === null) failures.push({ property: "qmp", reason: `'${name}' is not served by QEMU (its disks are files)` });
   for (const [disk, file] of Object.entries(update.diskPaths ?? {})) {
-    const outside = engineReads ? confine?.(file) : undefined;
+    // A block node is not a path: the QMP socket is what is confined.
+    const outside = engineReads && qmp === null ? confine?.(file) : undefined;
     if (!paths.has(disk)) failures.push({ property: `diskPaths.${disk}`, reason: `'${name}' has no disk named '${disk}'` });
     else if (outside) failures.push({ property: `diskPaths.${disk}`, reason: `${file} ${outside}` });
     else paths.set(disk, file);
@@ -82,11 +87,17 @@ export async function updateItem(vault: Vault, name: string, input: unknown, con
   if (update.recovery) failures.push(...(await recoveryFailures(vault, update.recovery)));
   const excluded = new Set(merged.success ? merged.data.excludedDisks : []);
   // A moved or newly included disk the engine reads must be readable here.
-  const disksChange = update.host !== undefined || update.diskPaths !== undefined || update.excludedDisks !== undefined;
+  const disksChange = update.host !== undefined || update.diskPaths !== undefined || update.excludedDisks !== undefined || update.qmp !== undefined;
   if (!failures.length && disksChange && engineReads) {
-    for (const disk of disks.filter((d) => !excluded.has(d.name))) {
-      const { problem } = await checkDisk(paths.get(disk.name)!);
-      if (problem) failures.push({ property: `diskPaths.${disk.name}`, reason: `${paths.get(disk.name)} ${problem} on this host` });
+    const located = disks.map((d) => ({ name: d.name, [qmp === null ? "path" : "node"]: paths.get(d.name)! }));
+    const checked = await checkDisks(
+      { qmp: qmp ?? undefined, disks: located, excludedDisks: [...disks.filter((d) => excluded.has(d.name)).map((d) => d.name)] },
+      qmp === null ? undefined : confine,
+    );
+    for (const { failure } of checked) {
+      if (!failure) continue;
+      const disk = /^disks\.(\d+)\./.exec(failure.property);
+      failures.push({ property: disk ? `diskPaths.${disks[Number(disk[1])].name}` : failure.property, reason: `${failure.reason} on this host` });
     }
   }
   if (failures.length) throw new ValidationError("item update", failures);
@@ -105,11 +116,15 @@ export async function updateItem(vault: Vault, name: string, input: unknown, con
     if (update.nics) changes.nics = JSON.stringify(update.nics);
     if (update.generation !== undefined) changes.generation = update.generation;
     if (update.osType !== undefined) changes.os_type = update.osType;
+    if (update.qmp !== undefined) changes.qmp = update.qmp;
     if (Object.keys(changes).length) await updateItemColumns(trx, item.id, changes);
     if (changes.host !== undefined) await stopHeldWork(trx, item.id);
     for (const disk of disks) {
       const next = { path: paths.get(disk.name)!, excluded: excluded.has(disk.name) ? 1 : 0 };
-      if (next.path !== disk.path || (update.excludedDisks && next.excluded !== disk.excluded)) await updateDisk(trx, disk.id, next);
+      // Another node or another QEMU: the checkpoint's bitmap is not there, so the next cycle reads the whole disk.
+      const retracked = qmp !== null && (next.path !== disk.path || (update.qmp !== undefined && update.qmp !== item.qmp));
+      if (retracked) await updateDisk(trx, disk.id, { ...next, checkpoint: null });
+      else if (next.path !== disk.path || (update.excludedDisks && next.excluded !== disk.excluded)) await updateDisk(trx, disk.id, next);
     }
   });
   return itemRow(vault, name);

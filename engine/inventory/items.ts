@@ -3,11 +3,12 @@ import { findItem, insertItemRow, itemById, type ItemRow } from "../catalog/item
 import { allDisks as disksOf, includedDisks as includedDisksOf, insertDisks, type DiskRow } from "../catalog/disks";
 import { findSite } from "../catalog/sites";
 import { findHost } from "../catalog/hosts";
+import { diskLocation } from "./disk-checks";
 import { ItemSpec, parse, ValidationError, type FieldFailure, type Hooks, type RecoverySettings } from "../../schema";
 import { networkRow } from "./networks";
 import { inSubnet } from "./addresses";
 import { NotFoundError } from "../errors";
-import { checkDisk } from "../disks/disk-check";
+import { checkDisks } from "./disk-checks";
 import { policyRow } from "./policies";
 import type { StoredProtectionState } from "./item-state";
 import { agentHostOf } from "./hosts";
@@ -34,6 +35,10 @@ export async function validateItem(vault: Vault, input: unknown): Promise<Valida
   const site = await findSite(vault.db, spec.site);
   if (!site) failures.push({ property: "site", reason: `no site named '${spec.site}'` });
   else if (site.kind === "recovery") failures.push({ property: "site", reason: `'${spec.site}' is a recovery site; protected machines live on a source site` });
+  else if (site.kind === "kvm" && spec.qmp === undefined)
+    failures.push({ property: "qmp", reason: `'${spec.site}' is a kvm site: give the QMP socket of the QEMU serving the machine, and its disks' block nodes` });
+  else if (site.kind !== "kvm" && spec.qmp !== undefined)
+    failures.push({ property: "qmp", reason: `'${spec.site}' is a ${site.kind} site; a machine served by QEMU belongs on a kvm site` });
   else if (spec.host && !(await findHost(vault.db, site.id, spec.host))) {
     failures.push({ property: "host", reason: `site '${spec.site}' has no host named '${spec.host}'` });
   }
@@ -43,11 +48,9 @@ export async function validateItem(vault: Vault, input: unknown): Promise<Valida
   const sizes = new Map<string, number>();
   // A machine on an agent's host has its disks there: the agent checks them when it starts.
   const remote = site && (await agentHostOf(vault, { site_id: site.id, host: spec.host ?? null }));
-  for (const [i, disk] of spec.disks.entries()) {
-    if (spec.excludedDisks.includes(disk.name) || remote) continue;
-    const checked = await checkDisk(disk.path);
-    if (checked.problem) failures.push({ property: `disks.${i}.path`, reason: `${disk.path} ${checked.problem}` });
-    else sizes.set(disk.name, checked.size!);
+  for (const checked of remote ? [] : await checkDisks(spec)) {
+    if (checked.failure) failures.push(checked.failure);
+    else sizes.set(checked.disk, checked.size);
   }
   if (failures.length) throw new ValidationError("protected item", failures);
   return { spec, siteId: site!.id, policyId: policy!.id, sizes };
@@ -104,13 +107,14 @@ export async function insertItem(vault: Vault, item: ValidatedItem, state: Store
       failover_state: null,
       failover_point: null,
       last_drill_at: null,
+      qmp: spec.qmp ?? null,
     });
     await insertDisks(
       trx,
       spec.disks.map((d) => ({
         item_id: id,
         name: d.name,
-        path: d.path,
+        path: diskLocation(d),
         primary_path: null,
         os: d.os ? 1 : 0,
         excluded: spec.excludedDisks.includes(d.name) ? 1 : 0,

@@ -9,6 +9,7 @@ import { latestPointRow } from "../replication/points";
 import { damagedPointsOf, pointsText } from "../replication/damage";
 import { agentHostOf, isSilent, SILENCE_MS } from "../inventory/hosts";
 import { itemEvents } from "../inventory/events";
+import { diskSource } from "../tracking/disk-source";
 export type { HealthError, ItemStatus };
 import { policyById } from "../catalog/policies";
 import { siteById } from "../catalog/sites";
@@ -82,8 +83,17 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
       recoverable: !rpoExceeded,
     });
   }
-  const health: Health = errors.some((e) => !e.recoverable) ? "Critical" : errors.length ? "Warning" : "Normal";
   const disks = await allDisks(vault, item.id);
+  for (const d of disks.filter((d) => d.tracking_reset !== null && d.excluded === 0)) {
+    // The replica is whole (the cycle read the whole disk); the warning says cycles cost the disk's size until tracking holds again.
+    errors.push({
+      code: "TrackingReset",
+      message: `disk ${d.name}: change tracking was reset (${d.tracking_reset}); the last cycle read the whole disk`,
+      since: null,
+      recoverable: true,
+    });
+  }
+  const health: Health = errors.some((e) => !e.recoverable) ? "Critical" : errors.length ? "Warning" : "Normal";
   const machineRow = await machineOf(vault, item, "failover");
   const machine = machineRow ? machineDetails(machineRow) : null;
   const drill = await openDrill(vault.db, item.id);
@@ -113,7 +123,11 @@ export async function itemStatus(vault: Vault, item: ItemRow): Promise<ItemStatu
       os: d.os === 1,
       excluded: d.excluded === 1,
       replicatedSize: d.state_size,
+      tracking: diskSource(item, d).kind === "qemu" ? ("dirty-bitmap" as const) : ("scan" as const),
+      checkpoint: d.checkpoint,
+      trackingReset: d.tracking_reset,
     })),
+    qmp: item.qmp,
     hooks: Object.keys(hooksOf(item)),
     activeSite: item.active_site,
     failoverState: item.failover_state,

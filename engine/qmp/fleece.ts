@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { type BitmapOptions, checkpointActions } from "./bitmaps";
+import { EngineError } from "../errors";
 import { type QmpClient, QmpCommandError } from "./client";
 import { findJob, runJob } from "./jobs";
 import { blockNode, blockNodes } from "./nodes";
@@ -83,6 +84,12 @@ export async function startFleece(client: QmpClient, options: FleeceOptions): Pr
       ],
     });
     fleece.startedServer = await startNbdServer(client, options.nbdSocket);
+    if (!fleece.startedServer && !(await isSocket(options.nbdSocket))) {
+      throw new EngineError(
+        "NbdRefused",
+        `QEMU at ${client.socketPath} already runs an NBD server, and not on ${options.nbdSocket}, where the view is read (QEMU 7.2 cannot say where it listens): serve it there, or stop it`,
+      );
+    }
     await client.execute("block-export-add", {
       type: "nbd",
       id,
@@ -98,6 +105,12 @@ export async function startFleece(client: QmpClient, options: FleeceOptions): Pr
     throw error;
   }
 }
+
+const isSocket = (file: string) =>
+  fs.stat(file).then(
+    (s) => s.isSocket(),
+    () => false,
+  );
 
 /** Start QEMU's NBD server on the socket; false when one runs already (QEMU 7.2 has no query for its address). */
 async function startNbdServer(client: QmpClient, socket: string): Promise<boolean> {

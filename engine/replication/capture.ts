@@ -1,6 +1,7 @@
 import type { BlockStore } from "../store/block-store";
 import { blocksOf, readBlocks, readChunks, type Chunk } from "../disks/block-reader";
 import { BlockAddresser } from "../disks/block-addresser";
+import type { BufferPool } from "../workers/buffer-pool";
 import { addressedBlock, type AddressedBlock, type AddressResult } from "../disks/address-job";
 import { changeHash, isZero } from "../disks/hashing";
 import { blockId } from "../store/block-id";
@@ -30,7 +31,8 @@ export interface CaptureOptions {
   blockSize: number;
   /** verify: ids already checked (shared across the disks of one resync so each copy is read once). */
   verified?: Set<string>;
-  onProgress?: (bytesDone: number) => void;
+  /** Bytes read so far, of the disk's size. */
+  onProgress?: (bytesDone: number, size: number) => void;
 }
 
 /**
@@ -41,8 +43,26 @@ const READS_IN_FLIGHT = 2;
 /** Progress is reported every this many blocks (16 MiB of 64 KiB blocks). */
 const PROGRESS_BLOCKS = 256;
 
+/**
+ * Where a capture's blocks come from: chunks of whole blocks, read into memory of the given pool, in disk
+ * order. A source may leave blocks out (a change tracker's unchanged ones): they keep the previous map's entry.
+ */
+export type ChunkSource = (buffers: BufferPool) => AsyncIterable<Chunk>;
+
+/** Capture a disk file or block device, reading all of it. */
 export async function captureDisk(path: string, size: number, previous: BlockMap | null, store: BlockStore, options: CaptureOptions): Promise<CaptureResult> {
-  return new DiskCapture(size, previous, store, options).run(path);
+  return captureChunks((buffers) => readChunks(path, size, options.blockSize, buffers), size, previous, store, options);
+}
+
+/** Capture from a source of chunks; with no previous map the source must cover the whole disk. */
+export async function captureChunks(
+  source: ChunkSource,
+  size: number,
+  previous: BlockMap | null,
+  store: BlockStore,
+  options: CaptureOptions,
+): Promise<CaptureResult> {
+  return new DiskCapture(size, previous, store, options).run(source);
 }
 
 /** The blocks of one read that need addressing, on their way to the store: addressed already, or by a worker. */
@@ -86,17 +106,17 @@ class DiskCapture {
     this.addresser = new BlockAddresser(this.blockSize, this.mode === "verify" ? undefined : store.frameLevel?.(), store.sealingKey?.());
   }
 
-  async run(path: string): Promise<CaptureResult> {
+  async run(source: ChunkSource): Promise<CaptureResult> {
     const pending: PendingBatch[] = [];
-    for await (const chunk of readChunks(path, this.size, this.blockSize, this.addresser.reads)) {
+    for await (const chunk of source(this.addresser.reads)) {
       const end = chunk.first + Math.ceil(chunk.data.length / this.blockSize); // before scan sends the memory away
       const batch = this.scan(chunk);
       if (batch) pending.push(batch);
       while (mustStore(pending)) await this.storeBatch(pending.shift()!);
-      if (Math.floor(end / PROGRESS_BLOCKS) > Math.floor(chunk.first / PROGRESS_BLOCKS)) this.options.onProgress?.(this.result.bytesRead);
+      if (Math.floor(end / PROGRESS_BLOCKS) > Math.floor(chunk.first / PROGRESS_BLOCKS)) this.options.onProgress?.(this.result.bytesRead, this.size);
     }
     for (const batch of pending.splice(0)) await this.storeBatch(batch);
-    this.options.onProgress?.(this.result.bytesRead);
+    this.options.onProgress?.(this.result.bytesRead, this.size);
     return this.result;
   }
 

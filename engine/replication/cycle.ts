@@ -4,11 +4,13 @@ import type { Tables } from "../catalog/tables";
 import { includedDisks, NO_FAILURE, type DiskRow, type ItemRow } from "../inventory/items";
 import { writeItemState } from "../inventory/item-state-write";
 import { sourceHooks } from "./source";
-import { diskSize } from "../disks/block-reader";
 import { withConsistentWindow } from "../disks/consistency";
 import { newId, type Task } from "../jobs/jobs";
 import type { BlockMap } from "./block-map";
-import { captureDisk, type CaptureResult } from "./capture";
+import type { CaptureResult } from "./capture";
+import { beginCapture, type BegunCapture, type SourceCapture, type TrackingState } from "./source-capture";
+import { diskSource } from "../tracking/disk-source";
+import { updateDisk } from "../catalog/disks";
 import { loadDiskState, saveDiskState, saveManifest } from "./manifests";
 import { pointView, type PointView } from "./points";
 import { damageOfNewMap } from "./damage";
@@ -40,34 +42,87 @@ export async function replicateWindow(vault: Vault, items: ItemRow[], options: W
   const participants = options.stopped ? [] : plan.map((p) => ({ item: p.item.name, hooks: p.hooks, disks: p.disks.map((d) => d.path) }));
   const began = performance.now();
   let capturedAt = 0;
-  const captures = await withConsistentWindow(
-    participants,
-    options.appConsistent,
-    async () => {
-      capturedAt = vault.clock.now();
-      const out: CaptureResult[][] = [];
-      for (const p of plan) {
-        const results: CaptureResult[] = [];
-        for (const [i, disk] of p.disks.entries()) {
-          results.push(await captureDisk(disk.path, await diskSize(disk.path), p.previous[i], vault.store, { mode: "delta", blockSize: vault.blockSize }));
+  const captureOptions = { mode: "delta" as const, blockSize: vault.blockSize, workDir: vault.dir };
+  // Files are read inside the window; a QEMU disk's view is only taken there, and read once the machines run again.
+  const begun: BegunCapture[][] = [];
+  try {
+    await withConsistentWindow(
+      participants,
+      options.appConsistent,
+      async () => {
+        capturedAt = vault.clock.now();
+        for (const p of plan) {
+          const disks: BegunCapture[] = [];
+          begun.push(disks);
+          for (const [i, disk] of p.disks.entries()) disks.push(await beginCapture(diskSource(p.item, disk), p.previous[i], vault.store, captureOptions));
         }
-        out.push(results);
+      },
+      vault.windows,
+    );
+  } catch (error) {
+    for (const b of begun.flat()) await b.abandon();
+    throw error;
+  }
+  const captures = await readAll(begun);
+  try {
+    await vault.store.flush();
+    const entries = plan.map((p, n) => ({
+      item: p.item,
+      disks: p.disks,
+      results: captures[n].map((c) => ({ ...c.result, tracking: c.tracking })),
+      app: p.app,
+    }));
+    // Rounded up: a sub-millisecond cycle took time all the same, and 0 would read as "never measured".
+    const points = await recordWindow(vault, entries, capturedAt, Math.ceil(performance.now() - began));
+    for (const c of captures.flat()) await c.committed();
+    return points;
+  } catch (error) {
+    await abandonAll(vault, plan, captures);
+    throw error;
+  }
+}
+
+/** Read every begun capture; when one fails, the others (read or not) are abandoned and the failure rethrown. */
+async function readAll(begun: BegunCapture[][]): Promise<SourceCapture[][]> {
+  const read: SourceCapture[][] = [];
+  let failure: unknown;
+  for (const disks of begun) {
+    const results: SourceCapture[] = [];
+    read.push(results);
+    for (const b of disks) {
+      if (failure !== undefined) {
+        await b.abandon();
+        continue;
       }
-      return out;
-    },
-    vault.windows,
-  );
-  await vault.store.flush();
-  const entries = plan.map((p, n) => ({ item: p.item, disks: p.disks, results: captures[n], app: p.app }));
-  // Rounded up: a sub-millisecond cycle took time all the same, and 0 would read as "never measured".
-  return recordWindow(vault, entries, capturedAt, Math.ceil(performance.now() - began));
+      try {
+        results.push(await b.read());
+      } catch (error) {
+        failure = error;
+      }
+    }
+  }
+  if (failure !== undefined) {
+    for (const c of read.flat()) await c.abandoned();
+    throw failure;
+  }
+  return read;
+}
+
+/** Nothing was recorded: every tracker keeps its changes, and each disk's row names the checkpoint it holds now. */
+async function abandonAll(vault: Vault, plan: Array<{ disks: DiskRow[] }>, captures: SourceCapture[][]): Promise<void> {
+  for (const [n, p] of plan.entries()) {
+    for (const [i, c] of captures[n].entries()) {
+      const checkpoint = await c.abandoned();
+      if (c.tracking.checkpoint !== null) await updateDisk(vault.db, p.disks[i].id, { checkpoint });
+    }
+  }
 }
 
 /** What one machine's part of a window recorded: its disks and, disk by disk, what was read. */
 export interface WindowEntry {
   item: ItemRow;
   disks: DiskRow[];
-  results: Array<Pick<CaptureResult, "map" | "bytesRead" | "blocksChanged" | "bytesStored">>;
+  results: Array<Pick<CaptureResult, "map" | "bytesRead" | "blocksChanged" | "bytesStored"> & { tracking?: TrackingState }>;
   /** The point is app-consistent. */
   app: boolean;
 }
@@ -110,7 +165,7 @@ export async function recordWindow(
         const chunks = await saveManifest({ db: trx, dataKey: vault.dataKey }, map);
         await insertPointDisk(trx, { point_id: ids[n], disk_id: disk.id, size: map.size, block_size: map.blockSize, chunks });
         if (damage[n][i] > 0) await insertPointDamage(trx, ids[n], disk.id, damage[n][i], vault.clock.now());
-        await saveDiskState(trx, disk.id, map, chunks);
+        await saveDiskState(trx, disk.id, map, chunks, results[i].tracking);
       }
       const damaged = damage[n].some((blocks) => blocks > 0);
       await writeItemState(trx, p.item.id, damaged ? "recordDamagedPoint" : "recordPoint", {
@@ -129,6 +184,7 @@ export async function recordWindow(
  */
 export async function scanDisks(
   vault: Vault,
+  item: ItemRow,
   disks: DiskRow[],
   mode: "full" | "verify",
   previousOf: (disk: DiskRow) => Promise<BlockMap | null>,
@@ -138,16 +194,24 @@ export async function scanDisks(
   const results: CaptureResult[] = [];
   for (const disk of disks) {
     const result = await parent.child(`Disk ${disk.name}`, async (task) => {
-      const size = await diskSize(disk.path);
-      const capture = await captureDisk(disk.path, size, await previousOf(disk), vault.store, {
+      // No window: a file is read as it changes (the window after catches up); a QEMU disk, as its view at the start.
+      const begun = await beginCapture(diskSource(item, disk), await previousOf(disk), vault.store, {
         mode,
         blockSize: vault.blockSize,
+        workDir: vault.dir,
         verified,
-        onProgress: (done) => void task.progress(size ? done / size : 1, `${done} of ${size} bytes`),
+        onProgress: (done, size) => void task.progress(size ? done / size : 1, `${done} of ${size} bytes`),
       });
-      await vault.store.flush();
-      await saveDiskState(vault.db, disk.id, capture.map, await saveManifest(vault, capture.map));
-      return capture;
+      const capture = await begun.read();
+      try {
+        await vault.store.flush();
+        await saveDiskState(vault.db, disk.id, capture.result.map, await saveManifest(vault, capture.result.map), capture.tracking);
+      } catch (error) {
+        await capture.abandoned();
+        throw error;
+      }
+      await capture.committed();
+      return capture.result;
     });
     results.push(result);
   }

@@ -5,6 +5,7 @@ import { findPointDisk, insertManifestChunks, manifestChunksByIds } from "../cat
 import { diskState, saveDiskStateRow } from "../catalog/disks";
 import { EngineError } from "../errors";
 import type { SealingKey } from "../store/encrypt/sealing-key";
+import type { TrackingState } from "./source-capture";
 import { assembleIds, BlockMap, chunkIdsOf, chunkList } from "./block-map";
 
 /**
@@ -75,6 +76,13 @@ export async function loadDiskState(manifests: Manifests, diskId: number, blockS
   return new BlockMap(row.state_size, blockSize, await loadIds(manifests, row.state_chunks, count), hashes);
 }
 
-export async function saveDiskState(db: Db, diskId: number, map: BlockMap, chunks: Buffer): Promise<void> {
-  await saveDiskStateRow(db, diskId, { size: map.size, xxh: Buffer.from(map.hashes.buffer, map.hashes.byteOffset, map.hashes.byteLength), chunks });
+/** Save the state a disk's next cycle compares against; `tracking` when it was read from a change tracker's view. */
+export async function saveDiskState(db: Db, diskId: number, map: BlockMap, chunks: Buffer, tracking?: TrackingState): Promise<void> {
+  await saveDiskStateRow(db, diskId, {
+    size: map.size,
+    xxh: Buffer.from(map.hashes.buffer, map.hashes.byteOffset, map.hashes.byteLength),
+    chunks,
+    checkpoint: tracking?.checkpoint,
+    trackingReset: tracking?.reset,
+  });
 }

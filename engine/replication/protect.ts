@@ -1,4 +1,3 @@
-import { promises as fs, constants } from "node:fs";
 import type { Vault } from "../vault";
 import { Job, type JobView } from "../jobs/jobs";
 import { agentHostOf } from "../inventory/hosts";
@@ -7,7 +6,6 @@ import { includedDisks, insertItem, itemRowById, validateItem, type ItemRow } fr
 import { protectedState } from "../inventory/item-state";
 import { writeItemState } from "../inventory/item-state-write";
 import { policyRow } from "../inventory/policies";
-import { diskSize } from "../disks/block-reader";
 import { replicateWindow, scanDisks, sum } from "./cycle";
 import { recordFailure } from "./retry";
 import { findJobOf } from "../catalog/jobs";
@@ -31,8 +29,7 @@ export async function enableProtection(vault: Vault, input: unknown): Promise<Jo
     await job.step(PREREQUISITES, async (task) => {
       const disks = validated.spec.disks.filter((d) => !validated.spec.excludedDisks.includes(d.name));
       if (agent) return task.progress(1, `${disks.length} disk(s), read by the agent on host ${agent.name}`);
-      for (const disk of disks) await fs.access(disk.path, constants.R_OK);
-      const bytes = sum(await Promise.all(disks.map((d) => diskSize(d.path))), (n) => n);
+      const bytes = sum([...validated.sizes.values()], (n) => n); // each disk checked readable by validateItem
       await task.progress(1, `${disks.length} disk(s), ${bytes} bytes to replicate`);
     });
     const item = await job.step(RELATIONSHIP, () => insertItem(vault, validated, protectedState(Boolean(agent))));
@@ -73,7 +70,7 @@ async function initialReplication(vault: Vault, job: Job, item: ItemRow): Promis
   try {
     await writeItemState(vault.db, item.id, "startInitial");
     const disks = await includedDisks(vault, item.id);
-    const scans = await job.step(INITIAL, (task) => scanDisks(vault, disks, "full", async () => null, task));
+    const scans = await job.step(INITIAL, (task) => scanDisks(vault, item, disks, "full", async () => null, task));
     const [point] = await job.step(FINALIZE, async () => replicateWindow(vault, [await itemRowById(vault, item.id)], { appConsistent: false }));
     await job.finish("Succeeded", {
       point: point.id,

@@ -34,7 +34,7 @@ export async function resync(vault: Vault, item: ItemRow): Promise<JobView> {
     // A replica that cannot be read (broken chain) counts as empty: everything is compared and shipped.
     const replicaOf = (diskId: number) => (latest ? loadPointMap(vault, latest.id, diskId).catch(() => null) : Promise.resolve(null));
     const disks = await includedDisks(vault, item.id);
-    const scans = await job.step("Compare source and replica", (task) => scanDisks(vault, disks, "verify", (d) => replicaOf(d.id), task));
+    const scans = await job.step("Compare source and replica", (task) => scanDisks(vault, item, disks, "verify", (d) => replicaOf(d.id), task));
     const [point] = await job.step("Create recovery point", async () => replicateWindow(vault, [await itemRowById(vault, item.id)], { appConsistent: false }));
     const result: ResyncResult = {
       differingBlocks: sum(scans, (s) => s.blocksChanged),

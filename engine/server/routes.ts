@@ -186,7 +186,7 @@ export const routes: Route[] = [
     response: "JobView",
     handle: (e, r) => e.protect(r.body),
     // Disks on an agent's host are paths of that host, read by the agent: not the daemon's to confine.
-    paths: async (r, e) => ((await e.hasAgent(r.body.site, r.body.host)) ? [] : r.body.disks.map((d, i): [string, string] => [`disks.${i}.path`, d.path])),
+    paths: async (r, e) => ((await e.hasAgent(r.body.site, r.body.host)) ? [] : confinedPaths(r.body)),
   },
   {
     method: "POST",
@@ -444,3 +444,9 @@ export const routes: Route[] = [
     handle: (e, r) => e.rpoHistory(r.params.item, r.query.hours),
   },
 ];
+
+/** The paths of a protected item the daemon itself reads: its disk files, or the QMP socket of the QEMU serving them. */
+function confinedPaths(item: z.infer<typeof schema.ItemSpec>): Array<[string, string]> {
+  if (item.qmp !== undefined) return [["qmp", item.qmp]];
+  return item.disks.flatMap((d, i): Array<[string, string]> => (d.path === undefined ? [] : [[`disks.${i}.path`, d.path]]));
+}

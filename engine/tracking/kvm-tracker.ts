@@ -37,9 +37,12 @@ export class KvmTracker implements ChangeTracker {
     this.committed = options.checkpoint;
   }
 
-  /** The checkpoint bitmap the next capture rotates from (for the engine to store after a commit). */
+  /**
+   * The checkpoint bitmap the next capture rotates from (for the engine to store after a commit or an
+   * abandon); undefined when the next capture cannot trust any and reads the whole disk.
+   */
   get checkpoint(): string | undefined {
-    return this.committed;
+    return this.mustResync === undefined ? this.committed : undefined;
   }
 
   async begin(): Promise<Capture> {
@@ -146,6 +149,10 @@ class KvmCapture implements Capture {
 
   get size(): number {
     return this.nbd.size;
+  }
+
+  get checkpoint(): string {
+    return this.next;
   }
 
   read(offset: number, length: number, into?: Buffer): Promise<Buffer> {

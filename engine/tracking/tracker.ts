@@ -27,6 +27,11 @@ export interface Capture {
   readonly size: number;
   /** The blocks changed since the last committed capture (the whole disk is to be read on a Resync). */
   readonly changed: Changes;
+  /**
+   * The checkpoint this capture commits: stored with the replica it produced, and given back to the tracker
+   * of a later process so it continues from there.
+   */
+  readonly checkpoint: string;
   /** `length` bytes of the view at `offset` (into `into` from its start when given). */
   read(offset: number, length: number, into?: Buffer): Promise<Buffer>;
   /**

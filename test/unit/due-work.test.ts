@@ -21,6 +21,7 @@ function item(fields: Partial<ScheduledItem> = {}): ScheduledItem {
     os_type: "linux",
     group_name: null,
     hooks: "{}",
+    qmp: null,
     state: "Protected",
     resync_reason: null,
     failures: 0,

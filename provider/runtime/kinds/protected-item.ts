@@ -14,17 +14,19 @@ const OBSERVED = ["health", "rpoSeconds", "protectionState", "activeSite", "last
 /** The machine's spec as the engine takes it: no vault, plumbing, failover intent or preview notes. */
 const specOfItem = (inputs: Props) => specOf(inputs, [...INTENT_KEYS, REPLACE_IMPACT]);
 
-type DiskInput = { name?: unknown; path?: unknown } | undefined;
+type DiskInput = { name?: unknown; path?: unknown; node?: unknown } | undefined;
+/** Where a disk is: its path, or its block node on a machine served by QEMU. */
+const locationOf = (d: DiskInput) => d?.path ?? d?.node;
 const disksOf = (inputs: Props) => (Array.isArray(inputs.disks) ? (inputs.disks as DiskInput[]) : undefined);
 
 /** Name, site and disk names: a disk's path changes in place (a move: the points stay). */
 const identity = (inputs: Props): Props => ({ name: inputs.name, site: inputs.site, disks: disksOf(inputs)?.map((d) => d?.name) ?? inputs.disks });
 
-/** Disks whose path changed, by name, as the engine's move takes them; undefined when none did. */
+/** Disks whose path (or block node) changed, by name, as the engine's move takes them; undefined when none did. */
 function movedDisks(olds: Props, news: Props): Record<string, string> | undefined {
-  const before = new Map((disksOf(olds) ?? []).map((d) => [d?.name, d?.path]));
-  const moved = (disksOf(news) ?? []).filter((d) => before.has(d?.name) && before.get(d?.name) !== d?.path);
-  return moved.length ? Object.fromEntries(moved.map((d) => [String(d!.name), String(d!.path)])) : undefined;
+  const before = new Map((disksOf(olds) ?? []).map((d) => [d?.name, locationOf(d)]));
+  const moved = (disksOf(news) ?? []).filter((d) => before.has(d?.name) && before.get(d?.name) !== locationOf(d));
+  return moved.length ? Object.fromEntries(moved.map((d) => [String(d!.name), String(locationOf(d))])) : undefined;
 }
 
 function observed(status: ItemStatus): Props {
@@ -40,7 +42,7 @@ function observed(status: ItemStatus): Props {
 }
 
 /** Settings that change in place, through PATCH /v1/items/:item; `group` and `recovery` are removed with null. */
-const SETTINGS = ["host", "policy", "hooks", "recovery", "group", "nics", "excludedDisks", "generation", "osType"];
+const SETTINGS = ["host", "qmp", "policy", "hooks", "recovery", "group", "nics", "excludedDisks", "generation", "osType"];
 const REMOVABLE = new Set(["group", "recovery"]);
 
 async function updateSettings(engine: EngineClient, id: string, olds: Props, news: Props): Promise<void> {
@@ -85,13 +87,14 @@ export const protectedItem: KindDefinition = {
   key: "name",
   identity,
   // An adopted machine's disks must be the ones declared: a different path may be a different disk.
-  fixedOnAdoption: (inputs) => ({ ...identity(inputs), disks: disksOf(inputs)?.map((d) => ({ name: d?.name, path: d?.path })) ?? inputs.disks }),
+  fixedOnAdoption: (inputs) => ({ ...identity(inputs), disks: disksOf(inputs)?.map((d) => ({ name: d?.name, path: d?.path, node: d?.node })) ?? inputs.disks }),
   observed: OBSERVED,
   desired: ["activeSite"],
   runsJobs: true,
   paths: (inputs) => [
     // A running engine checks the disks itself: it knows which ones an agent reads on its own host.
     ...(Array.isArray(inputs.disks) ? (inputs.disks as Props[]) : []).map((d, i) => ({ property: `disks.${i}.path`, value: d?.path, engineChecks: true })),
+    { property: "qmp", value: inputs.qmp, engineChecks: true },
     { property: "failback.alternateDir", value: (inputs.failback as Props | undefined)?.alternateDir },
   ],
   async crossCheck(engine, inputs) {

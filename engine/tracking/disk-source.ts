@@ -1,0 +1,23 @@
+import type { DiskRow } from "../catalog/disks";
+import type { ItemRow } from "../catalog/items";
+
+/**
+ * Where replication reads a disk now, and how it finds the changes: a file or block device it scans (the
+ * default), or a block node of the QEMU serving the machine, tracked by dirty bitmap. A machine on a kvm site
+ * is read through its QEMU while it runs at the primary site; once failed over and reprotected, its source is
+ * the recovery machine's disk files, scanned.
+ */
+export type DiskSource =
+  | { kind: "file"; path: string }
+  | {
+      kind: "qemu";
+      qmp: string;
+      node: string;
+      /** The checkpoint the replica was read at (null: the next capture reads the whole disk). */
+      checkpoint: string | null;
+    };
+
+export function diskSource(item: Pick<ItemRow, "qmp" | "active_site">, disk: Pick<DiskRow, "path" | "checkpoint">): DiskSource {
+  if (item.qmp !== null && item.active_site === "primary") return { kind: "qemu", qmp: item.qmp, node: disk.path, checkpoint: disk.checkpoint };
+  return { kind: "file", path: disk.path };
+}
