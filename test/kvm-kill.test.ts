@@ -92,13 +92,20 @@ describe("kvm: kills at random moments of a tracked cycle", function () {
     const job = await engine.protect({ name: "vm", site: "kv", policy: "gold", qmp: disk.daemon.qmpSocket, disks: [{ name: "os", node: "disk", os: true }] });
     assert.equal(job.state, "Succeeded", JSON.stringify(job.error));
     await assign(engine, expected, initial);
+    // How long a cycle takes here, now: the kills fall anywhere in such a span.
+    const calibration = await disk.write(100);
+    clock.advance(30_000);
+    let began = Date.now();
+    assert.equal((await engine.replicateNow("vm")).state, "Succeeded");
+    const span = Date.now() - began;
+    await assign(engine, expected, calibration);
     let outcomes = "";
     for (let round = 0; round < 6; round++) {
       const copy = await disk.write(round);
       clock.advance(30_000);
-      const began = Date.now();
+      began = Date.now();
       const sync = engine.replicateNow("vm");
-      await randomDelay(round < 3 ? 40 : 400);
+      await randomDelay(span);
       await disk.daemon.kill();
       const result = await sync;
       outcomes += `${result.state} after ${Date.now() - began} ms; `;
@@ -113,7 +120,7 @@ describe("kvm: kills at random moments of a tracked cycle", function () {
         await assign(engine, expected, copy);
       }
     }
-    console.log(`      cycles with QEMU killed: ${outcomes}`);
+    console.log(`      cycles with QEMU killed within ${span} ms: ${outcomes}`);
     await assertPointsExact(engine, disk.dir, expected);
     // And tracking holds again afterwards: after one cycle that may read all (the last kill), one small write reads little.
     clock.advance(30_000);
@@ -144,13 +151,18 @@ describe("kvm: kills at random moments of a tracked cycle", function () {
       for (const id of await points()) if (!expected.has(id)) expected.set(id, copy);
     };
     await assignCli(initial);
+    // How long a whole sync takes here, now (start-up, then the cycle): the kills fall anywhere in such a span.
+    const calibration = await disk.write(100);
+    const began = Date.now();
+    await run("sync", "vm");
+    const span = Date.now() - began;
+    await assignCli(calibration);
     let outcomes = "";
     for (let round = 0; round < 6; round++) {
       const copy = await disk.write(round);
       const child = spawnLifeboat(["--vault", vault, "sync", "vm"]);
       const closed = new Promise<number | null>((r) => child.once("close", (code) => r(code)));
-      // Start-up takes a few hundred ms; the cycle itself follows.
-      await randomDelay(300 + round * 150);
+      await randomDelay(span);
       child.kill("SIGKILL");
       outcomes += `exit ${await closed}; `;
       await assignCli(copy);
@@ -158,7 +170,7 @@ describe("kvm: kills at random moments of a tracked cycle", function () {
       assert.equal(again.code, 0, `the sync after the kill: ${again.stderr}`);
       await assignCli(copy);
     }
-    console.log(`      syncs killed: ${outcomes}`);
+    console.log(`      syncs killed within ${span} ms: ${outcomes}`);
     const engine = await Engine.open(vault);
     after(() => engine.close());
     await assertPointsExact(engine, disk.dir, expected);
