@@ -8,6 +8,7 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import type { Engine } from "../engine";
 import type { ManualClock } from "../engine/clock";
+import { blockNodes, QmpClient } from "../engine/qmp";
 import { missingQemuTools, type StorageDaemon, startStorageDaemon, writeThrough } from "./fixtures/qemu";
 import { newVault, snapshotTree, tempDir } from "./helpers";
 
@@ -170,6 +171,24 @@ describe("kvm machines: replication follows QEMU's dirty bitmaps", function () {
     assert.match((await s.engine.item("vm")).disks[0].trackingReset ?? "", /no checkpoint is recorded/);
   });
 
+  it("unprotect removes the checkpoint bitmaps from QEMU (they would go on recording every write)", async () => {
+    const s = await setup("qcow2");
+    assert.equal((await protect(s)).state, "Succeeded");
+    const bitmaps = async () => {
+      const qmp = await QmpClient.connect(s.daemon.qmpSocket);
+      try {
+        return (await blockNodes(qmp)).find((n) => n.nodeName === "disk")!.dirtyBitmaps.map((b) => b.name);
+      } finally {
+        await qmp.close();
+      }
+    };
+    assert.equal((await bitmaps()).length, 1, "one checkpoint while protected");
+    const job = await s.engine.unprotect("vm");
+    assert.equal(job.state, "Succeeded", JSON.stringify(job.error));
+    assert.deepEqual(await bitmaps(), []);
+    assert.equal((job.result as { trackingLeft?: string }).trackingLeft, undefined);
+  });
+
   it("bad input names the property and changes nothing: kvm site without qmp, qmp on another kind of site, unknown node, a socket that is not QMP", async () => {
     const s = await setup("raw");
     const before = await snapshotTree(path.join(s.dir, "v", "vault"));
@@ -197,6 +216,7 @@ describe("kvm machines: replication follows QEMU's dirty bitmaps", function () {
     await refused({ site: "kv", qmp: s.daemon.qmpSocket, disks: [{ name: "os", node: "disk", path: s.image, os: true }] }, "disks.0.path", /by block node/);
     await refused({ site: "kv", disks: disk }, "disks.0.node", /needs the machine's QMP socket/);
     await refused({ site: "kv", qmp: s.daemon.qmpSocket, disks: [{ name: "os", node: "9bad", os: true }] }, "disks.0.node", /start with a letter/);
+    await refused({ site: "kv", qmp: `/tmp/${"q".repeat(110)}`, disks: disk }, "qmp", /107-byte limit/);
     assert.deepEqual((await s.engine.status()).items, []);
     assert.deepEqual(await snapshotTree(path.join(s.dir, "v", "vault")), before);
   });

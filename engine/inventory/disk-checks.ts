@@ -1,6 +1,8 @@
 import type { DiskSpec, FieldFailure } from "../../schema";
 import { checkDisk } from "../disks/disk-check";
 import { checkQemuDisks } from "../tracking/qemu-disks";
+import { nbdSocketFor } from "../tracking/disk-source";
+import { errorMessage } from "../errors";
 
 /** Where a disk is reached, as the catalog stores it: a file's path, or (for a machine served by QEMU) its block node. */
 export const diskLocation = (disk: Pick<DiskSpec, "path" | "node">): string => disk.path ?? disk.node!;
@@ -45,6 +47,11 @@ async function checkNodes(
 ): Promise<DiskCheck[]> {
   const outside = confine?.(qmp);
   if (outside) return [{ failure: { property: "qmp", reason: `${qmp} ${outside}` } }];
+  try {
+    nbdSocketFor(qmp);
+  } catch (error) {
+    return [{ failure: { property: "qmp", reason: errorMessage(error) } }];
+  }
   const checked = await checkQemuDisks(
     qmp,
     included.map(([, d]) => d.node ?? ""),

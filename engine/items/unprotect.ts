@@ -6,9 +6,13 @@ import { assertAllowed } from "../inventory/item-state";
 import { forgetMachine, machineOf, removeMachine } from "../failover/machines";
 import { findJobOf } from "../catalog/jobs";
 import { deletePointsOfItem } from "../catalog/points";
-import { deleteDisksOfItem } from "../catalog/disks";
+import { allDisks, deleteDisksOfItem } from "../catalog/disks";
+import { stopTracking } from "../tracking/stop-tracking";
+import { nbdSocketFor } from "../tracking/disk-source";
 import { deleteItemDrills } from "../catalog/drills";
 import { deleteItem } from "../catalog/items";
+
+const STOP_TRACKING = "Stop change tracking";
 
 /** Jobs during which the item must not disappear. */
 const MOVING = ["Failover", "Failback", "ChangeRecoveryPoint", "Commit", "Reprotect", "TestFailover", "TestFailoverCleanup", "Migrate"];
@@ -32,6 +36,7 @@ export async function disableProtection(vault: Vault, item: ItemRow): Promise<Jo
     "Prerequisites check",
     ...(drill ? ["Remove test machine"] : []),
     "Delete recovery points and replication state",
+    ...(item.qmp !== null ? [STOP_TRACKING] : []),
   ]);
   await job
     .run(async () => {
@@ -39,6 +44,7 @@ export async function disableProtection(vault: Vault, item: ItemRow): Promise<Jo
       if (drill) await job.step("Remove test machine", () => removeMachine(vault, item, drill));
       const kept = await machineOf(vault, item, "failover");
       if (kept) await forgetMachine(vault, kept);
+      const disks = await allDisks(vault.db, item.id);
       const pointsDeleted = await job.step("Delete recovery points and replication state", () =>
         vault.db.transaction().execute(async (trx) => {
           const points = await deletePointsOfItem(trx, item.id);
@@ -48,7 +54,25 @@ export async function disableProtection(vault: Vault, item: ItemRow): Promise<Jo
           return points;
         }),
       );
-      return { item: item.name, pointsDeleted, drillRemoved: Boolean(drill), ...(kept ? { machineKept: kept.dir } : {}) };
+      // After the vault forgot the machine: a QEMU that is gone must not keep it protected.
+      const qmp = item.qmp;
+      const left =
+        qmp === null
+          ? undefined
+          : await job.step(STOP_TRACKING, () =>
+              stopTracking(
+                qmp,
+                disks.map((d) => d.primary_path ?? d.path),
+                nbdSocketFor(qmp),
+              ),
+            );
+      return {
+        item: item.name,
+        pointsDeleted,
+        drillRemoved: Boolean(drill),
+        ...(kept ? { machineKept: kept.dir } : {}),
+        ...(left ? { trackingLeft: left } : {}),
+      };
     })
     .catch(() => undefined);
   return await job.view();

@@ -4,8 +4,7 @@ import type { BlockStore } from "../store/block-store";
 import type { BlockMap } from "./block-map";
 import { captureChunks, captureDisk, type CaptureOptions, type CaptureResult } from "./capture";
 import { diskSize } from "../disks/block-reader";
-import { ValidationError } from "../../schema";
-import type { DiskSource } from "../tracking/disk-source";
+import { type DiskSource, nbdSocketFor } from "../tracking/disk-source";
 import { KvmTracker } from "../tracking/kvm-tracker";
 import { isResync, type Capture } from "../tracking/tracker";
 import { viewChunks } from "../tracking/view-chunks";
@@ -44,18 +43,6 @@ export interface BegunCapture {
 export interface SourceCaptureOptions extends CaptureOptions {
   /** Where QEMU writes a view's temporary overlay (the vault's, or an agent's, work directory). */
   workDir: string;
-}
-
-/** Unix socket paths are limited to 107 bytes; QEMU's NBD server for views is put beside its QMP socket. */
-const MAX_SOCKET_PATH = 107;
-
-/** The socket of the NBD server Lifeboat starts in the QEMU at `qmp` to read its views (QEMU 7.2 cannot say where one already runs). */
-export function nbdSocketFor(qmp: string): string {
-  const socket = `${qmp}.nbd`;
-  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) {
-    throw ValidationError.refused("qmp", `${qmp} is too long a path: the NBD socket beside it (${socket}) would pass the 107-byte limit of unix sockets`);
-  }
-  return socket;
 }
 
 const NOTHING_TO_KEEP: Pick<SourceCapture, "committed" | "abandoned"> = { committed: async () => undefined, abandoned: async () => null };

@@ -6,6 +6,9 @@ const NAME = /^lifeboat-(\d+)$/;
 
 export const checkpointName = (n: number): string => `${PREFIX}${n}`;
 
+/** Whether a bitmap is one of the tracker's checkpoints. */
+export const isCheckpoint = (name: string): boolean => NAME.test(name);
+
 const number = (name: string): number | undefined => {
   const match = NAME.exec(name);
   return match ? Number(match[1]) : undefined;

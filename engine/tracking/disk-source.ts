@@ -1,3 +1,4 @@
+import { ValidationError } from "../../schema";
 import type { DiskRow } from "../catalog/disks";
 import type { ItemRow } from "../catalog/items";
 
@@ -20,4 +21,16 @@ export type DiskSource =
 export function diskSource(item: Pick<ItemRow, "qmp" | "active_site">, disk: Pick<DiskRow, "path" | "checkpoint">): DiskSource {
   if (item.qmp !== null && item.active_site === "primary") return { kind: "qemu", qmp: item.qmp, node: disk.path, checkpoint: disk.checkpoint };
   return { kind: "file", path: disk.path };
+}
+
+/** Unix socket paths are limited to 107 bytes; QEMU's NBD server for views is put beside its QMP socket. */
+const MAX_SOCKET_PATH = 107;
+
+/** The socket of the NBD server Lifeboat starts in the QEMU at `qmp` to read its views (QEMU 7.2 cannot say where one already runs). */
+export function nbdSocketFor(qmp: string): string {
+  const socket = `${qmp}.nbd`;
+  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) {
+    throw ValidationError.refused("qmp", `${qmp} is too long a path: the NBD socket beside it (${socket}) would pass the 107-byte limit of unix sockets`);
+  }
+  return socket;
 }
