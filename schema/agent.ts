@@ -52,6 +52,8 @@ export const DiskChanges = z.strictObject({
   indexes: Base64,
   ids: Base64,
   hashes: Base64,
+  /** A disk read through QEMU's dirty bitmap: the checkpoint the new state stands at, and why the read was whole. */
+  tracking: z.strictObject({ checkpoint: z.string().max(31).nullable(), reset: z.string().max(4096).nullable() }).optional(),
 });
 export type DiskChanges = z.infer<typeof DiskChanges>;
 

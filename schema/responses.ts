@@ -278,7 +278,20 @@ export const AgentWork = z.strictObject({
   mode: AgentWorkMode,
   appConsistent: z.boolean(),
   items: z.array(
-    z.strictObject({ name: z.string(), hooks: Hooks, disks: z.array(z.strictObject({ name: z.string(), path: z.string(), stateVersion: Count })) }),
+    z.strictObject({
+      name: z.string(),
+      hooks: Hooks,
+      disks: z.array(
+        z.strictObject({
+          name: z.string(),
+          /** A file on the agent's host, or (with `tracked`) a block node of the QEMU at `tracked.qmp`. */
+          path: z.string(),
+          stateVersion: Count,
+          /** A disk served by QEMU on the agent's host: read through its dirty bitmap from this checkpoint (null: read it whole). */
+          tracked: z.strictObject({ qmp: z.string(), checkpoint: z.string().nullable() }).optional(),
+        }),
+      ),
+    }),
   ),
 });
 export type AgentWork = z.infer<typeof AgentWork>;

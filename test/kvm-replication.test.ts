@@ -171,6 +171,67 @@ describe("kvm machines: replication follows QEMU's dirty bitmaps", function () {
     assert.match((await s.engine.item("vm")).disks[0].trackingReset ?? "", /no checkpoint is recorded/);
   });
 
+  it("a machine with two disks on one QEMU (qcow2 and raw): both tracked through one monitor, every point byte-exact on both", async () => {
+    const dir = tempDir("lb-kv2-");
+    const os = path.join(dir, "os.qcow2");
+    const data = path.join(dir, "data.raw");
+    execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", os, String(DISK_BYTES)]);
+    execFileSync("qemu-img", ["create", "-q", "-f", "raw", data, String(DISK_BYTES / 2)]);
+    const daemon = await startStorageDaemon({
+      image: os,
+      format: "qcow2",
+      dir,
+      nbdSocket: path.join(dir, "qmp.sock.nbd"),
+      more: [{ image: data, format: "raw", node: "data" }],
+    });
+    const dataUri = daemon.liveUri.replace("///live?", "///live-data?");
+    writeThrough(daemon.liveUri, 0, MiB, 0x12);
+    writeThrough(dataUri, MiB, MiB, 0x13);
+    const { engine, clock } = await newVault(path.join(dir, "v"));
+    await engine.addSite({ name: "kv", kind: "kvm" });
+    const job = await engine.protect({
+      name: "vm",
+      site: "kv",
+      policy: "gold",
+      qmp: daemon.qmpSocket,
+      disks: [
+        { name: "os", node: "disk", os: true },
+        { name: "data", node: "data" },
+      ],
+    });
+    assert.equal(job.state, "Succeeded", JSON.stringify(job.error));
+    const copy = (uri: string, name: string) => {
+      const out = path.join(dir, `${name}.raw`);
+      execFileSync("qemu-img", ["convert", "-f", "raw", "-O", "raw", uri, out]);
+      return fs.readFile(out);
+    };
+    const copies = new Map<string, { os: Buffer; data: Buffer }>();
+    copies.set((await engine.points("vm"))[0].id, { os: await copy(daemon.liveUri, "os0"), data: await copy(dataUri, "data0") });
+    for (let n = 0; n < 3; n++) {
+      writeThrough(daemon.liveUri, (3 + n) * MiB, 1000, 0x20 + n);
+      writeThrough(dataUri, (2 + n) * MiB, 1000, 0x30 + n);
+      clock.advance(30_000);
+      const sync = await engine.replicateNow("vm");
+      assert.equal(sync.state, "Succeeded", JSON.stringify(sync.error));
+      const point = (sync.result as { points: SyncedPoint[] }).points[0];
+      assert.ok(point.bytesRead <= 2 * BLOCK, `two blocks changed, read ${point.bytesRead} bytes`);
+      copies.set(point.id, { os: await copy(daemon.liveUri, `os${n + 1}`), data: await copy(dataUri, `data${n + 1}`) });
+    }
+    for (const point of await engine.points("vm")) {
+      const out = path.join(dir, "restore", point.id);
+      assert.equal((await engine.materialize("vm", point.id, out)).state, "Succeeded");
+      assert.ok((await fs.readFile(path.join(out, "os"))).equals(copies.get(point.id)!.os), `os at ${point.id}`);
+      assert.ok((await fs.readFile(path.join(out, "data"))).equals(copies.get(point.id)!.data), `data at ${point.id}`);
+    }
+    assert.deepEqual(
+      (await engine.item("vm")).disks.map((d) => [d.name, d.tracking, d.trackingReset]),
+      [
+        ["os", "dirty-bitmap", null],
+        ["data", "dirty-bitmap", null],
+      ],
+    );
+  });
+
   it("unprotect removes the checkpoint bitmaps from QEMU (they would go on recording every write)", async () => {
     const s = await setup("qcow2");
     assert.equal((await protect(s)).state, "Succeeded");

@@ -12,6 +12,7 @@ import { recheckDamage } from "../replication/damage";
 import type { PointView } from "../replication/points";
 import { ZERO_ID } from "../replication/block-map";
 import { registeredHost } from "./work";
+import { diskSource } from "../tracking/disk-source";
 import { applyChanges } from "./wire";
 import { completeAgentJobs, failAgentJobs } from "../jobs/agent-jobs";
 import { updateItemColumns } from "../catalog/items";
@@ -55,8 +56,11 @@ export async function recordAgentWindow(vault: Vault, hostName: string, input: u
       const { map, changed } = applyChanges(base, changes, vault.blockSize, property);
       for (const id of changed) if (!id.equals(ZERO_ID)) newIds.add(id.toString("hex"));
       // A disk's share of the item's figures is not reported; the item's totals go on its first disk.
+      // The checkpoint matters only for a disk read through QEMU: a file's next read scans it whatever is said.
+      const tracking = diskSource(item, disk).kind === "qemu" ? changes.tracking : undefined;
       results.push({
         map,
+        tracking,
         ...(i === 0
           ? { bytesRead: part.bytesRead, blocksChanged: part.blocksChanged, bytesStored: part.bytesStored }
           : { bytesRead: 0, blocksChanged: 0, bytesStored: 0 }),

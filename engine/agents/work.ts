@@ -3,6 +3,7 @@ import { MINUTE } from "../clock";
 import { AgentHeartbeat, BlockLookup, parse, type AgentWorkMode } from "../../schema";
 import { EngineError, NotFoundError } from "../errors";
 import { hooksOf, includedDisks, itemRow } from "../inventory/items";
+import { diskSource } from "../tracking/disk-source";
 import type { ItemOperation } from "../inventory/item-state";
 import { writeItemState } from "../inventory/item-state-write";
 import { loadDiskState } from "../replication/manifests";
@@ -67,7 +68,15 @@ export async function heartbeat(vault: Vault, hostName: string, input: unknown):
 
 async function agentWorkItem(vault: Vault, item: ScheduledItem): Promise<AgentWork["items"][number]> {
   const disks = await includedDisks(vault, item.id);
-  return { name: item.name, hooks: hooksOf(item), disks: disks.map((d) => ({ name: d.name, path: d.path, stateVersion: d.state_version })) };
+  return {
+    name: item.name,
+    hooks: hooksOf(item),
+    disks: disks.map((d) => {
+      const source = diskSource(item, d);
+      const tracked = source.kind === "qemu" ? { tracked: { qmp: source.qmp, checkpoint: source.checkpoint } } : {};
+      return { name: d.name, path: d.path, stateVersion: d.state_version, ...tracked };
+    }),
+  };
 }
 
 /** A disk's replication state (ids and change hashes as last read), which the agent's next capture compares against. */

@@ -4,3 +4,4 @@ export { type BlockNode, type DirtyBitmap, blockNode, blockNodes, findBitmap } f
 export { type BitmapOptions, type TransactionAction, addBitmap, checkpointActions, removeBitmap, rotateCheckpoint } from "./bitmaps";
 export { type Fleece, type FleeceOptions, endFleece, FLEECE_ID, startFleece } from "./fleece";
 export { until } from "./until";
+export { acquireQmp, type QmpSession } from "./sessions";

@@ -1,6 +1,6 @@
 import { ConflictError, errorMessage } from "../errors";
 import { changedExtents, dirtyBitmapContext, NbdClient } from "../nbd";
-import { blockNode, endFleece, type Fleece, QmpClient, removeBitmap, startFleece } from "../qmp";
+import { acquireQmp, blockNode, endFleece, type Fleece, type QmpClient, type QmpSession, removeBitmap, startFleece } from "../qmp";
 import { checkpointState } from "./checkpoints";
 import { endLeftoverFleeces } from "./leftovers";
 import type { Capture, ChangeTracker, Changes } from "./tracker";
@@ -49,11 +49,12 @@ export class KvmTracker implements ChangeTracker {
     if (this.open) throw new ConflictError(`node '${this.options.node}' has a capture open: commit or abandon it first`);
     this.open = true;
     try {
-      const qmp = await QmpClient.connect(this.options.qmpSocket);
+      // The disks of one QEMU share its monitor: it serves one client at a time.
+      const session = await acquireQmp(this.options.qmpSocket);
       try {
-        return await this.capture(qmp);
+        return await this.capture(session);
       } catch (error) {
-        await qmp.close();
+        await session.release();
         throw error;
       }
     } catch (error) {
@@ -62,7 +63,8 @@ export class KvmTracker implements ChangeTracker {
     }
   }
 
-  private async capture(qmp: QmpClient): Promise<Capture> {
+  private async capture(session: QmpSession): Promise<Capture> {
+    const qmp = session.client;
     const { node } = this.options;
     await endLeftoverFleeces(qmp, node, this.options.nbdSocket);
     const disk = await blockNode(qmp, node);
@@ -86,7 +88,7 @@ export class KvmTracker implements ChangeTracker {
       try {
         const changed: Changes = current ? await changedExtents(nbd, current) : { resync: reason ?? "no checkpoint" };
         this.mustResync = undefined;
-        return new KvmCapture(this, qmp, nbd, fleece, changed, current, next);
+        return new KvmCapture(this, session, nbd, fleece, changed, current, next);
       } catch (error) {
         await nbd.close();
         throw error;
@@ -139,7 +141,7 @@ class KvmCapture implements Capture {
 
   constructor(
     private readonly tracker: KvmTracker,
-    private readonly qmp: QmpClient,
+    private readonly session: QmpSession,
     private readonly nbd: NbdClient,
     private readonly fleece: Fleece,
     readonly changed: Changes,
@@ -162,14 +164,14 @@ class KvmCapture implements Capture {
   async commit(): Promise<void> {
     this.checkOpen();
     await this.nbd.close();
-    await this.tracker.finish(this.qmp, this.fleece, this.current, this.next);
+    await this.tracker.finish(this.session.client, this.fleece, this.current, this.next);
     await this.end();
   }
 
   async abandon(): Promise<void> {
     if (this.ended) return;
     await this.nbd.close().catch(() => undefined);
-    await this.tracker.undo(this.qmp, this.fleece, this.current, this.next);
+    await this.tracker.undo(this.session.client, this.fleece, this.current, this.next);
     await this.end();
   }
 
@@ -180,6 +182,6 @@ class KvmCapture implements Capture {
   private async end(): Promise<void> {
     this.ended = true;
     this.tracker.closed();
-    await this.qmp.close();
+    await this.session.release();
   }
 }

@@ -1,5 +1,5 @@
 import { errorMessage } from "../errors";
-import { blockNodes, QmpClient } from "../qmp";
+import { acquireQmp, blockNodes, type QmpSession } from "../qmp";
 
 /** A block node as a check sees it: its size (the guest's view), or why it cannot be replicated. */
 export type QemuNodeCheck = { size: number; problem?: undefined } | { size?: undefined; problem: string };
@@ -9,12 +9,13 @@ export type QemuNodeCheck = { size: number; problem?: undefined } | { size?: und
  * `unreachable` says why), and the node exists. A node's problem reads after its name in a message.
  */
 export async function checkQemuDisks(qmpSocket: string, nodes: string[]): Promise<{ unreachable: string } | { nodes: QemuNodeCheck[] }> {
-  let qmp: QmpClient;
+  let session: QmpSession;
   try {
-    qmp = await QmpClient.connect(qmpSocket);
+    session = await acquireQmp(qmpSocket);
   } catch (error) {
     return { unreachable: `does not answer as a QMP monitor (${errorMessage(error)})` };
   }
+  const qmp = session.client;
   try {
     const known = await blockNodes(qmp);
     const names = known.map((n) => n.nodeName).join(", ") || "none";
@@ -25,6 +26,6 @@ export async function checkQemuDisks(qmpSocket: string, nodes: string[]): Promis
       }),
     };
   } finally {
-    await qmp.close();
+    await session.release();
   }
 }

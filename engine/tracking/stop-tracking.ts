@@ -1,5 +1,5 @@
 import { errorMessage } from "../errors";
-import { blockNodes, QmpClient, removeBitmap } from "../qmp";
+import { acquireQmp, blockNodes, type QmpSession, removeBitmap } from "../qmp";
 import { isCheckpoint } from "./checkpoints";
 import { endLeftoverFleeces } from "./leftovers";
 
@@ -9,12 +9,13 @@ import { endLeftoverFleeces } from "./leftovers";
  * Best effort: the machine may be gone. Answers what could not be done, or undefined.
  */
 export async function stopTracking(qmpSocket: string, nodes: string[], nbdSocket: string): Promise<string | undefined> {
-  let qmp: QmpClient;
+  let session: QmpSession;
   try {
-    qmp = await QmpClient.connect(qmpSocket);
+    session = await acquireQmp(qmpSocket);
   } catch (error) {
     return `the QEMU at ${qmpSocket} did not answer, so its checkpoint bitmaps were left (${errorMessage(error)})`;
   }
+  const qmp = session.client;
   try {
     const problems: string[] = [];
     for (const node of nodes) {
@@ -28,6 +29,6 @@ export async function stopTracking(qmpSocket: string, nodes: string[], nbdSocket
     }
     return problems.length ? `checkpoint bitmaps left in the QEMU at ${qmpSocket}: ${problems.join("; ")}` : undefined;
   } finally {
-    await qmp.close();
+    await session.release();
   }
 }
