@@ -44,14 +44,6 @@ export class BlockAddresser {
     return this.dispatch(read, spans, this.encoding);
   }
 
-  /**
-   * Whether blocks of this many bytes are better copied into a bigger batch first: too few for a worker
-   * thread to take, while a read's worth would go to one.
-   */
-  wantsMore(bytes: number): boolean {
-    return bytes < OFFLOAD_MIN_BYTES && this.pool.size > 0;
-  }
-
   /** Small batches here, big ones to a worker. */
   private dispatch(read: Buffer<ArrayBuffer>, spans: number[], encoding: BlockAddresser["encoding"]): AddressResult | Promise<AddressResult> {
     let bytes = 0;

@@ -1,7 +1,6 @@
 import type { BlockStore } from "../store/block-store";
 import { blocksOf, readBlocks, readChunks, type Chunk } from "../disks/block-reader";
 import { BlockAddresser } from "../disks/block-addresser";
-import { BlockGatherer, type GatheredBlocks } from "../disks/block-gatherer";
 import { addressedBlock, type AddressedBlock, type AddressResult } from "../disks/address-job";
 import { changeHash, isZero } from "../disks/hashing";
 import { blockId } from "../store/block-id";
@@ -46,10 +45,9 @@ export async function captureDisk(path: string, size: number, previous: BlockMap
   return new DiskCapture(size, previous, store, options).run(path);
 }
 
-/** Blocks that need addressing, on their way to the store: addressed already, or by a worker. */
+/** The blocks of one read that need addressing, on their way to the store: addressed already, or by a worker. */
 interface PendingBatch {
-  /** The disk index of each block, in span order. */
-  indexes: number[];
+  first: number;
   addressed: AddressResult | Promise<AddressResult>;
 }
 
@@ -70,8 +68,6 @@ class DiskCapture {
   private readonly verified: Set<string>;
   private readonly result: CaptureResult;
   private readonly addresser: BlockAddresser;
-  /** Reads with too few blocks to address for a worker leave them here, until a read's worth is gathered. */
-  private readonly gatherer: BlockGatherer;
 
   constructor(
     private readonly size: number,
@@ -88,33 +84,26 @@ class DiskCapture {
     this.result = { map, bytesRead: 0, blocksChanged: 0, bytesStored: 0, repaired: [] };
     // verify ships only damaged or missing blocks: frames encoded ahead would mostly be thrown away.
     this.addresser = new BlockAddresser(this.blockSize, this.mode === "verify" ? undefined : store.frameLevel?.(), store.sealingKey?.());
-    this.gatherer = new BlockGatherer(this.addresser.reads);
   }
 
   async run(path: string): Promise<CaptureResult> {
     const pending: PendingBatch[] = [];
     for await (const chunk of readChunks(path, this.size, this.blockSize, this.addresser.reads)) {
       const end = chunk.first + Math.ceil(chunk.data.length / this.blockSize); // before scan sends the memory away
-      pending.push(...this.scan(chunk));
+      const batch = this.scan(chunk);
+      if (batch) pending.push(batch);
       while (mustStore(pending)) await this.storeBatch(pending.shift()!);
       if (Math.floor(end / PROGRESS_BLOCKS) > Math.floor(chunk.first / PROGRESS_BLOCKS)) this.options.onProgress?.(this.result.bytesRead);
     }
-    const last = this.gatherer.take();
-    if (last) pending.push(this.addressGathered(last));
     for (const batch of pending.splice(0)) await this.storeBatch(batch);
     this.options.onProgress?.(this.result.bytesRead);
     return this.result;
   }
 
-  /**
-   * Change hashes and zero blocks of one read. What is left to address is sent off with the read's
-   * memory when a worker would take it; fewer blocks are copied to the gatherer and the read is done.
-   */
-  private scan(chunk: Chunk): PendingBatch[] {
+  /** Change hashes and zero blocks of one read; what is left to address is sent off with the read's memory. */
+  private scan(chunk: Chunk): PendingBatch | null {
     const { map } = this.result;
     const spans: number[] = [];
-    const indexes: number[] = [];
-    let bytes = 0;
     for (const { index, data } of blocksOf(chunk, this.blockSize)) {
       this.result.bytesRead += data.length;
       const hash = changeHash(data);
@@ -122,37 +111,23 @@ class DiskCapture {
       map.hashes[index] = hash;
       if (this.mode === "delta" && unchanged) continue;
       if (isZero(data)) this.assign(index, ZERO_ID);
-      else {
-        spans.push((index - chunk.first) * this.blockSize, data.length);
-        indexes.push(index);
-        bytes += data.length;
-      }
+      else spans.push((index - chunk.first) * this.blockSize, data.length);
     }
-    if (bytes > 0 && !this.addresser.wantsMore(bytes)) return [this.addressed(indexes, this.addresser.address(chunk.data, spans))];
-    const full: PendingBatch[] = [];
-    for (let n = 0; n < indexes.length; n++) {
-      const lot = this.gatherer.add(indexes[n], chunk.data.subarray(spans[2 * n], spans[2 * n] + spans[2 * n + 1]));
-      if (lot) full.push(this.addressGathered(lot));
+    if (spans.length === 0) {
+      this.addresser.reads.give(chunk.data.buffer);
+      return null;
     }
-    this.addresser.reads.give(chunk.data.buffer);
-    return full;
-  }
-
-  private addressGathered({ memory, spans, indexes }: GatheredBlocks): PendingBatch {
-    return this.addressed(indexes, this.addresser.address(memory, spans));
-  }
-
-  private addressed(indexes: number[], addressed: AddressResult | Promise<AddressResult>): PendingBatch {
+    const addressed = this.addresser.address(chunk.data, spans);
     if (addressed instanceof Promise) addressed.catch(() => undefined); // when storing fails first, this batch is dropped, not reported as unhandled
-    return { indexes, addressed };
+    return { first: chunk.first, addressed };
   }
 
-  private async storeBatch({ indexes, addressed }: PendingBatch): Promise<void> {
+  private async storeBatch({ first, addressed }: PendingBatch): Promise<void> {
     const batch = await addressed;
     const blocks: Array<{ index: number; block: AddressedBlock }> = [];
     for (let n = 0; n < batch.spans.length / 2; n++) {
       const block = addressedBlock(batch, n);
-      const index = indexes[n];
+      const index = first + block.offset / this.blockSize;
       this.assign(index, block.id);
       blocks.push({ index, block });
     }
