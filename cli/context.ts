@@ -3,7 +3,7 @@ import * as path from "node:path";
 import type { Command } from "commander";
 import { Engine, EngineError } from "../engine";
 import { EngineClient, type EngineApi } from "../client/engine-client";
-import { LOCAL_TOKEN_FILE } from "../engine/server/listen";
+import { LOCAL_TOKEN_FILE } from "../engine/server/daemon-files";
 import { whenJobStarts } from "../engine/jobs/job-started";
 import { ProgressView } from "./progress";
 import type { KeyFlags } from "../engine/keys/kek-source";

@@ -92,3 +92,28 @@ describe("decoded reads (getMany)", () => {
     });
   }
 });
+
+describe("pack index prefetch", () => {
+  it("answers the lookups after a prefetch from it, but never one after the index changed or a second one for the same id", async () => {
+    const dir = tempDir();
+    const db = await openCatalog(path.join(dir, "catalog.sqlite"));
+    after(() => db.destroy());
+    const index = new SqlPackIndex(db);
+    await index.add([
+      { id: "a", pack: "packs/p1", offset: 0, length: 10 },
+      { id: "b", pack: "packs/p1", offset: 10, length: 10 },
+    ]);
+
+    await index.prefetch(["a", "b", "c"]);
+    assert.deepEqual(await index.lookup("a"), { pack: "packs/p1", offset: 0, length: 10 });
+    assert.equal(await index.lookup("c"), undefined, "an id absent at the prefetch is absent");
+    // Behind the prefetch's back (another index on the catalog, as an agent's report writes), c is added:
+    await new SqlPackIndex(db).add([{ id: "c", pack: "packs/p2", offset: 0, length: 5 }]);
+    assert.deepEqual(await index.lookup("c"), { pack: "packs/p2", offset: 0, length: 5 }, "a prefetched answer serves one lookup only");
+
+    await index.prefetch(["a", "b"]);
+    await index.remove(["b"]);
+    assert.equal(await index.lookup("b"), undefined, "a removal drops what was prefetched");
+    assert.deepEqual(await index.lookup("a"), { pack: "packs/p1", offset: 0, length: 10 });
+  });
+});

@@ -5,6 +5,13 @@ import { runCommand, timed } from "./measure";
 export const CP_BASELINE = "cp --sparse=never + sync";
 export const CP_ALL_BASELINE = "cp --sparse=auto + sync";
 export const RSYNC_BASELINE = "rsync -I --no-whole-file --inplace";
+export const DD_BASELINE = "dd if=IMG of=/dev/null bs=4M";
+
+/** Read a file once at the device's pace, as dd does: the floor under any scan of it. */
+export async function ddRead(file: string): Promise<number> {
+  const { ms } = await runCommand("dd", [`if=${file}`, "of=/dev/null", "bs=4M"]);
+  return ms;
+}
 
 /**
  * Copy a file and make the copy durable, as the engine makes its packs durable: cp writes every byte

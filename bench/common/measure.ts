@@ -25,6 +25,13 @@ export function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
+/** The middle value (the mean of the middle two for an even count). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
 /** Peak resident set size of this process so far, in KiB. */
 export const peakRssKiB = (): number => process.resourceUsage().maxRSS;
 
@@ -66,6 +73,11 @@ export class PageCache {
     } catch {
       this.failures++;
     }
+  }
+
+  /** Read the files whole, so the measurement after it finds them in the page cache (a warm run). */
+  async warm(files: string[]): Promise<void> {
+    await runCommand("sh", ["-c", 'cat "$@" > /dev/null', "sh", ...files]);
   }
 
   get state(): "cold cache" | "warm cache" {

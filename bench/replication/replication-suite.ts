@@ -1,8 +1,10 @@
 /**
  * Replication suite (BENCH_IMAGE_MIB=64 for a quick run): initial replication against cp, delta cycles
- * against rsync and the peak memory of both, and initial replication and materialize with encryption at
- * rest against the same without, all in one run; writes replication.{md,json}.
+ * against rsync (in process, and as whole `lifeboat sync` commands with a cold and a warm page cache) and
+ * against dd's read time of the image, the peak memory of both, and initial replication and materialize
+ * with encryption at rest against the same without, all in one run; writes replication.{md,json}.
  */
+import * as os from "node:os";
 import * as path from "node:path";
 import { ensureRsync } from "../common/baselines";
 import { BLOCK_BYTES, makeImage } from "../common/image";
@@ -15,6 +17,7 @@ import { writeResults } from "./replication-report";
 import { mibFromEnv, RUNS, SEED, type SuiteContext } from "../common/suite";
 import { benchIdle } from "../common/worker-protocol";
 import { summarize, type BenchResults } from "./replication-summary";
+import { benchDdRead, benchWholeCommand } from "./whole-command";
 
 function workspaceIn(dir: string): Workspace {
   return {
@@ -32,11 +35,14 @@ export async function replicationSuite({ workDir, resultsDir, log }: SuiteContex
   const context: BenchContext = { workspace: workspaceIn(workDir), cache: new PageCache(), random: new Random(SEED), log };
   log(`making a ${bytes / MIB} MiB image`);
   const layout = await makeImage(context.workspace.image, blocks, context.random);
+  const loadAtStart = os.loadavg()[0];
   const idle = await benchIdle();
   const initial = await benchInitial(context);
   const withRsync = await ensureRsync(log);
   if (!withRsync) log("the rsync baseline is skipped");
   const delta = await benchDelta(context, blocks, withRsync);
+  const wholeCommand = await benchWholeCommand(context, blocks, withRsync);
+  const ddRunsMs = await benchDdRead(context);
   const encryption = await benchEncryption(context);
 
   const results: BenchResults = {
@@ -46,8 +52,11 @@ export async function replicationSuite({ workDir, resultsDir, log }: SuiteContex
     idle,
     initial,
     delta,
+    wholeCommand,
+    ddRunsMs,
     encryption,
     rsync: withRsync ? "measured" : "skipped",
+    loadAverage: { start: loadAtStart, end: os.loadavg()[0] },
   };
   const comparisons = summarize(results);
   console.log(textTable(comparisons));

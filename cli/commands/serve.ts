@@ -1,8 +1,7 @@
 import type { Command } from "commander";
 import { numberArg, withLocalEngine } from "../context";
 import * as path from "node:path";
-import { listen, LOCAL_TOKEN_FILE } from "../../engine/server/listen";
-import { dashboardLine } from "../../engine/server/dashboard/announce";
+import { LOCAL_TOKEN_FILE } from "../../engine/server/daemon-files";
 import { durationMs, parse, VerifySchedule } from "../../schema";
 
 /** The daemon: runs the scheduler (copy frequency, resync windows, retention, verify) until SIGINT or SIGTERM. */
@@ -44,6 +43,9 @@ export function register(program: Command): void {
           verifyIntervalMs: schedule.verifyInterval === "off" ? null : durationMs(schedule.verifyInterval),
           verifyRateLimitMiBps: schedule.verifyRateLimit,
         };
+        // The HTTP server (fastify) loads only here: every other command starts without it.
+        const { listen } = require("../../engine/server/listen") as typeof import("../../engine/server/listen");
+        const { dashboardLine } = require("../../engine/server/dashboard/announce") as typeof import("../../engine/server/dashboard/announce");
         await withLocalEngine(command, async (engine) => {
           const server = opts.api
             ? await listen(engine, { host: opts.host, port: Number(opts.port), tlsCert: opts.tlsCert, tlsKey: opts.tlsKey, allowedPaths: opts.allowPath })
