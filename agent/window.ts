@@ -1,6 +1,5 @@
-import { diskSize } from "../engine/disks/block-reader";
-import { withConsistentWindow } from "../engine/disks/consistency";
-import { captureDisk, type CaptureMode, type CaptureResult } from "../engine/replication/capture";
+import type { CaptureResult } from "../engine/replication/capture";
+import { captureWindow, readDisk } from "../engine/replication/window-capture";
 import type { BlockMap } from "../engine/replication/block-map";
 import type { AgentWork } from "../engine/agents/work";
 import { diffMaps } from "../engine/agents/wire";
@@ -42,40 +41,34 @@ export async function runWork(ctx: WindowContext, work: AgentWork): Promise<Agen
   try {
     const bases = new Map<WorkDisk, { version: number; map: BlockMap | null }>();
     for (const item of work.items) for (const disk of item.disks) bases.set(disk, await ctx.states.get(item.name, disk));
-    const capture = (disk: WorkDisk, previous: BlockMap | null, mode: CaptureMode) =>
-      diskSize(disk.path).then((size) => captureDisk(disk.path, size, previous, store, { mode, blockSize: ctx.blockSize }));
 
     // Initial replication and resync first read every disk outside the window (the machine keeps running).
     const scanned = new Map<WorkDisk, CaptureResult>();
     if (work.mode !== "delta") {
       for (const item of work.items) {
-        for (const disk of item.disks)
-          scanned.set(disk, await capture(disk, work.mode === "initial" ? null : bases.get(disk)!.map, work.mode === "initial" ? "full" : "verify"));
+        for (const disk of item.disks) {
+          const base = work.mode === "initial" ? null : bases.get(disk)!.map;
+          scanned.set(disk, await readDisk(disk.path, base, store, { mode: work.mode === "initial" ? "full" : "verify", blockSize: ctx.blockSize }));
+        }
       }
       await store.flush();
     }
-    const participants = work.items.map((i) => ({ item: i.name, hooks: i.hooks, disks: i.disks.map((d) => d.path) }));
-    const began = performance.now();
-    let capturedAt = 0;
-    const finals = await withConsistentWindow(
-      participants,
-      work.appConsistent,
-      async () => {
-        capturedAt = ctx.engineNow();
-        const out = new Map<WorkDisk, CaptureResult>();
-        for (const item of work.items)
-          for (const disk of item.disks) out.set(disk, await capture(disk, scanned.get(disk)?.map ?? bases.get(disk)!.map, "delta"));
-        return out;
-      },
-      ctx.windows,
+    const window = await captureWindow(
+      work.items.map((item) => ({
+        item: item.name,
+        hooks: item.hooks,
+        disks: item.disks.map((disk) => ({ path: disk.path, base: scanned.get(disk)?.map ?? bases.get(disk)!.map })),
+      })),
+      { appConsistent: work.appConsistent, store, blockSize: ctx.blockSize, now: ctx.engineNow, journal: ctx.windows },
     );
-    await store.flush();
+    const finals = new Map<WorkDisk, CaptureResult>();
+    for (const [n, item] of work.items.entries()) for (const [i, disk] of item.disks.entries()) finals.set(disk, window.results[n][i]);
 
     const report: AgentWindowReport = {
       mode: work.mode,
-      capturedAt: Math.round(capturedAt),
+      capturedAt: Math.round(window.capturedAt),
       appConsistent: work.appConsistent,
-      durationMs: Math.round(performance.now() - began),
+      durationMs: window.durationMs,
       items: work.items.map((item) => {
         const results = item.disks.flatMap((d) => [finals.get(d)!, ...(scanned.has(d) ? [scanned.get(d)!] : [])]);
         return {
