@@ -65,7 +65,10 @@ export async function replicateWindow(vault: Vault, items: ItemRow[], options: W
       const hanging = disks.find((d) => options.reading?.has(d.path));
       // Read again, a hung disk would hold one more of the process's I/O threads.
       if (hanging)
-        throw new EngineError("DeadlineExceeded", `disk '${hanging.name}' of '${item.name}' still has not answered a read of an earlier cycle (${hanging.path})`);
+        throw new EngineError(
+          "DeadlineExceeded",
+          `disk '${hanging.name}' of '${item.name}' still has not answered a read of an earlier cycle (${hanging.path})`,
+        );
       const previous = await Promise.all(disks.map((d) => loadDiskState(vault, d.id, vault.blockSize)));
       return { item, disks, previous, app: options.appConsistent && Boolean(hooks[n].quiesce) };
     }),
@@ -101,7 +104,9 @@ async function recordIfCurrent(vault: Vault, plan: WindowPlan[], captured: Captu
       const now = disks.find((d) => d.id === disk.id);
       if (!now || disks.length !== p.disks.length) throw new WindowDiscarded(`the disks of '${item.name}' changed while its window was read`);
       if (now.state_version !== disk.state_version)
-        throw new WindowDiscarded(`disk '${disk.name}' of '${item.name}' moved on while its window was read (version ${disk.state_version}, now ${now.state_version})`);
+        throw new WindowDiscarded(
+          `disk '${disk.name}' of '${item.name}' moved on while its window was read (version ${disk.state_version}, now ${now.state_version})`,
+        );
       newBlockIds(captured.results[n][i].map, p.previous[i], newIds);
     }
     entries.push({ item, disks, results: captured.results[n], app: p.app });
@@ -199,9 +204,13 @@ export async function scanDisks(
       await vault.store.flush();
       const gone = await unstoredBlocks(vault, newBlockIds(capture.map, previous));
       if (gone.length)
-        throw new EngineError("IoError", `${gone.length} block(s) read from disk '${disk.name}' are not in the store after its flush (first: ${gone[0]}): a write failed`, {
-          recoverable: true,
-        });
+        throw new EngineError(
+          "IoError",
+          `${gone.length} block(s) read from disk '${disk.name}' are not in the store after its flush (first: ${gone[0]}): a write failed`,
+          {
+            recoverable: true,
+          },
+        );
       await saveDiskState(vault.db, disk.id, capture.map, await saveManifest(vault, capture.map));
       return capture;
     });

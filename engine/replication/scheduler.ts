@@ -104,7 +104,10 @@ export async function tick(vault: Vault, options: TickOptions = {}): Promise<Tic
       cycleDeadlineMs,
       (signal) => unit.run(signal).catch((error) => failedUnit(vault, unit.items, error)),
     );
-    if (outcome) started.push(outcome.then((r) => (options.onSettled?.(r), r), stoppedUnit(unit.items)));
+    if (!outcome) continue;
+    const settled = outcome.catch(stoppedUnit(unit.items));
+    void settled.then((r) => options.onSettled?.(r));
+    started.push(settled);
   }
   if (!background) for (const unit of await Promise.all(started)) for (const key of UNIT_KEYS) report[key].push(...(unit[key] as never[]));
   if ((await expiredPoints(vault)).length) report.retention = await vault.lock.run(() => applyRetention(vault));
@@ -123,7 +126,8 @@ async function scheduledWindow(vault: Vault, items: ScheduledItem[], appConsiste
     await replicateWindow(vault, items, { appConsistent, signal, reading: vault.cycles.reading, recordWith: (record) => vault.lock.run(record) });
     return { ...emptyUnit(), replicated: items.map((r) => r.name) };
   } catch (error) {
-    if (error instanceof WindowDiscarded || error instanceof PoolStopped) return { ...emptyUnit(), skipped: items.map((r) => ({ item: r.name, reason: error.message })) };
+    if (error instanceof WindowDiscarded || error instanceof PoolStopped)
+      return { ...emptyUnit(), skipped: items.map((r) => ({ item: r.name, reason: error.message })) };
     return failedUnit(vault, items, error);
   }
 }
