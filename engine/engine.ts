@@ -12,7 +12,7 @@ import { itemStatus, vaultStatus, type ItemStatus } from "./items/health";
 import { listPoints, type PointView } from "./replication/points";
 import { parseHours, rpoHistory, type RpoHistory } from "./replication/rpo-history";
 import { tick, type TickOptions, type TickReport } from "./replication/scheduler";
-import { ItemsBusy } from "./replication/cycle-pool";
+import { ItemsBusy } from "./workers/cycle-pool";
 import { stopBackgroundVerify, verify } from "./replication/verify";
 import { addNetwork, addNetworkMapping, listNetworkMappings, listNetworks, type NetworkView } from "./inventory/networks";
 import { cleanupTestFailover, testFailover } from "./failover/drill";

@@ -12,7 +12,7 @@ import type { SharedPacks } from "./store/packed/shared-packs";
 import type { BlockStore } from "./store/block-store";
 import { systemClock, DAY, iso, type Clock } from "./clock";
 import { VaultLock } from "./lock";
-import { CyclePool } from "./replication/cycle-pool";
+import { CyclePool } from "./workers/cycle-pool";
 import { EngineError } from "./errors";
 import { BLOCK_SIZE } from "./disks/block-reader";
 import { ensurePrivateFile, makePrivateDir, writePrivateFile } from "./private-files";

@@ -1,7 +1,7 @@
 import type { Vault } from "../vault";
 import { replicateWindow, WindowDiscarded } from "./cycle";
 import { classify, EngineError } from "../errors";
-import { PoolStopped } from "./cycle-pool";
+import { PoolStopped } from "../workers/cycle-pool";
 import { resumeInitialReplication } from "./protect";
 import { resync } from "./resync";
 import { recordFailure } from "./retry";
