@@ -153,6 +153,7 @@ export class Agent {
         states: this.states,
         engineNow: () => Date.now() + this.offset,
         windows: this.windows,
+        workDir: this.options.workDir,
       };
       const report = await runWork(context, work);
       this.log(

@@ -12,6 +12,7 @@ import { itemStatus, vaultStatus, type ItemStatus } from "./items/health";
 import { listPoints, type PointView } from "./replication/points";
 import { parseHours, rpoHistory, type RpoHistory } from "./replication/rpo-history";
 import { tick, type TickOptions, type TickReport } from "./replication/scheduler";
+import { ItemsBusy } from "./workers/cycle-pool";
 import { stopBackgroundVerify, verify } from "./replication/verify";
 import { addNetwork, addNetworkMapping, listNetworkMappings, listNetworks, type NetworkView } from "./inventory/networks";
 import { cleanupTestFailover, testFailover } from "./failover/drill";
@@ -176,8 +177,16 @@ export class Engine implements EngineApi, AgentEngineApi {
    * One replication cycle now ("replicate now"). A machine in a replication group is captured with the
    * group's other protected machines in one window. A machine not yet initially replicated continues that.
    */
-  replicateNow(name: string, options: { appConsistent?: boolean } = {}): Promise<JobView> {
-    return this.locked(async () => replicateNow(this.vault, await itemRow(this.vault, name), options));
+  async replicateNow(name: string, options: { appConsistent?: boolean } = {}): Promise<JobView> {
+    for (;;) {
+      try {
+        return await this.locked(async () => replicateNow(this.vault, await itemRow(this.vault, name), options));
+      } catch (error) {
+        // A scheduled window of the machine is reading: it needs the lock to record, so wait without it.
+        if (!(error instanceof ItemsBusy)) throw error;
+        await this.vault.cycles.idle(error.items);
+      }
+    }
   }
 
   /** A resync on demand (the agent's, for a machine it reads). */
@@ -207,6 +216,11 @@ export class Engine implements EngineApi, AgentEngineApi {
   async tick(options?: TickOptions): Promise<TickReport> {
     await recoverAfterCrash(this.vault, "wait");
     return tick(this.vault, options);
+  }
+
+  /** Give up the cycles under way and wait for them to settle (the daemon stops). */
+  stopCycles(): Promise<void> {
+    return this.vault.cycles.stop();
   }
 
   // Reads

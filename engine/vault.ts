@@ -12,6 +12,7 @@ import type { SharedPacks } from "./store/packed/shared-packs";
 import type { BlockStore } from "./store/block-store";
 import { systemClock, DAY, iso, type Clock } from "./clock";
 import { VaultLock } from "./lock";
+import { CyclePool } from "./workers/cycle-pool";
 import { EngineError } from "./errors";
 import { BLOCK_SIZE } from "./disks/block-reader";
 import { ensurePrivateFile, makePrivateDir, writePrivateFile } from "./private-files";
@@ -66,6 +67,9 @@ export class Vault {
     /** Consistency windows open now; a crash leaves them for the next open to close (crash/recover.ts). */
     readonly windows: WindowJournal,
   ) {}
+
+  /** The replication work this process runs on the vault now (scheduler.ts): a few units at once, one per item. */
+  readonly cycles = new CyclePool();
 
   get encryption(): VaultEncryption {
     return this.encryptionState;

@@ -61,6 +61,11 @@ export const ERRORS = {
   PlanFailed: { status: 500, retryable: false, meaning: "a recovery plan ended with failures" },
   Failed: { status: 500, retryable: false, meaning: "a job waited for ended without success and recorded no error" },
   Interrupted: { status: 500, retryable: false, meaning: "the engine stopped while the job ran" },
+  DeadlineExceeded: {
+    status: 504,
+    retryable: true,
+    meaning: "a replication cycle did not finish within its deadline (a disk or the store hangs) and was abandoned",
+  },
   // QEMU's monitor (engine/qmp/): a closed QMP socket is ConnectionLost
   QmpCommandFailed: {
     status: 502,

@@ -12,6 +12,7 @@ export * from "./impact";
 export * from "./environment";
 export * from "./intent";
 export * from "./verify";
+export * from "./cycles";
 export * from "./requests";
 export * from "./vault";
 export * from "./adoption";

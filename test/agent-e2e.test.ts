@@ -1,29 +1,11 @@
 import { strict as assert } from "node:assert";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { spawn, type ChildProcess } from "node:child_process";
-import { CLI, lifeboat } from "./cli";
 import { readJsonWhenReady, waitFor } from "./wait";
 import { tempDir } from "./helpers";
+import { delivered as deliveredBy, start, startDaemon, stop } from "./fixtures/daemon-and-agent";
 import { checkDatabase, Workload } from "./fixtures/sqlite";
-import { EngineClient } from "../client/engine-client";
 import type { JobView, PointView } from "../engine";
-
-/** A child process whose output is kept, so a failed assertion can show what it said. */
-function start(args: string[], cwd: string): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout!.on("data", (c) => (output += c));
-  child.stderr!.on("data", (c) => (output += c));
-  return { child, output: () => output };
-}
-
-async function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null) return;
-  const gone = new Promise((r) => child.once("close", r));
-  child.kill("SIGTERM");
-  await gone;
-}
 
 /**
  * The daemon and an agent as two processes that share nothing but the network and the block store:
@@ -48,13 +30,9 @@ describe("an agent on another host replicates through the daemon", () => {
     await fs.mkdir(path.join(agentDir, "data"), { recursive: true });
     await fs.mkdir(engineDir);
     const vault = path.join(engineDir, "vault");
-    const init = await lifeboat(["vault", "init", vault, "--json"]);
-    assert.equal(init.code, 0, init.stderr);
-    const key = JSON.parse(init.stdout).registrationKey as string;
-
-    daemon = start(["--vault", vault, "serve", "--port", "0", "--tick-ms", "200"], engineDir);
-    const endpoint = await waitFor(`the daemon to listen: ${daemon.output()}`, () => /API at (\S+);/.exec(daemon!.output())?.[1]);
-    const admin = new EngineClient(endpoint, (await fs.readFile(path.join(vault, "admin.token"), "utf8")).trim(), { pollMs: 50 });
+    const started = await startDaemon(vault, engineDir);
+    daemon = started.daemon;
+    const { endpoint, admin, key } = started;
     await admin.addSite({ name: "hq", kind: "physical" });
     await admin.addPolicy({ name: "gold", copyFrequency: "30s", retentionHours: 24 });
 
@@ -96,17 +74,7 @@ describe("an agent on another host replicates through the daemon", () => {
     const pid = workload.pid;
 
     /** Wait for a job the agent completes; returns it finished. */
-    const delivered = async (job: JobView): Promise<JobView> => {
-      return waitFor(
-        `job ${job.type} ${job.id} to be delivered; agent: ${agent!.output()}`,
-        async () => {
-          const now = await admin.job(job.id);
-          return now.state === "Succeeded" || now.state === "Failed" ? now : undefined;
-        },
-        undefined,
-        100,
-      );
-    };
+    const delivered = (job: JobView) => deliveredBy(admin, job, agent!);
 
     const committedBefore = new Map<string, number>();
     let floor = workload.committed;

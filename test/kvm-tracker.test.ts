@@ -168,7 +168,7 @@ describe("KVM change tracker (engine/tracking) with qemu-storage-daemon", () => 
     });
   }
 
-  it("abandon keeps the changes: write A, begin, abandon, write B, begin lists A and B", async () => {
+  it("abandon keeps the changes: write A, begin, write C, abandon, write B, begin lists A, C and B", async () => {
     const disk = await diskFor("abandon", "raw");
     // An abandoned full read leaves nothing to be incremental from.
     await done(await begin(disk), "abandon");
@@ -178,15 +178,17 @@ describe("KVM change tracker (engine/tracking) with qemu-storage-daemon", () => 
     const a = disk.write(MiB, 4096, 0x11);
     const withA = await begin(disk);
     assert.deepEqual(withA.changed, granules([a], granularity));
+    const c = disk.write(3 * MiB + 100, 70_000, 0x33); // lands in the new checkpoint, during the capture
     await done(withA, "abandon");
     assert.deepEqual(
       (await bitmaps(disk)).map((b) => [b.name, b.recording]),
-      [["lifeboat-2", true]],
-      "the old checkpoint was merged into the new one and removed",
+      [["lifeboat-1", true]],
+      "the rotation is undone: the new checkpoint merged into the old one, which records again under the name on record",
     );
+    assert.equal(disk.tracker.checkpoint, "lifeboat-1");
     const b = disk.write(2 * MiB + 300_000, 100_000, 0x22);
     const withBoth = await begin(disk);
-    assert.deepEqual(withBoth.changed, granules([a, b], granularity));
+    assert.deepEqual(withBoth.changed, granules([a, b, c], granularity));
     assert.ok((await wholeView(withBoth)).equals(disk.model));
     await done(withBoth, "commit");
   });

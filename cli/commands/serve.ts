@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import { numberArg, withLocalEngine } from "../context";
 import * as path from "node:path";
 import { LOCAL_TOKEN_FILE } from "../../engine/server/daemon-files";
-import { durationMs, parse, VerifySchedule } from "../../schema";
+import { CycleSettings, durationMs, parse, VerifySchedule } from "../../schema";
+import type { TickOptions, UnitReport } from "../../engine/replication/scheduler";
 
 /** The daemon: runs the scheduler (copy frequency, resync windows, retention, verify) until SIGINT or SIGTERM. */
 export function register(program: Command): void {
@@ -23,6 +24,8 @@ export function register(program: Command): void {
     .option("--no-api", "run the scheduler only")
     .option("--verify-interval <duration>", "verify (scrub) the whole vault this often, e.g. 7d, 12h; off: only after a full store", "7d")
     .option("--verify-rate-limit <MiB/s>", "a scheduled verify reads at most this many MiB per second (0: unthrottled)", numberArg, 64)
+    .option("--max-cycles <n>", "replication cycles (of different machines) that run at once", numberArg, 4)
+    .option("--cycle-deadline <duration>", "a cycle still reading after this long is abandoned as failed, e.g. 30m, 90s", "30m")
     .action(
       async (
         opts: {
@@ -35,13 +38,21 @@ export function register(program: Command): void {
           api: boolean;
           verifyInterval: string;
           verifyRateLimit: number;
+          maxCycles: number;
+          cycleDeadline: string;
         },
         command: Command,
       ) => {
         const schedule = parse(VerifySchedule, { verifyInterval: opts.verifyInterval, verifyRateLimit: opts.verifyRateLimit }, "serve options");
-        const tickOptions = {
+        const cycles = parse(CycleSettings, { maxCycles: opts.maxCycles, cycleDeadline: opts.cycleDeadline }, "serve options");
+        // Cycles run on in the background; each is logged when it ends.
+        const tickOptions: TickOptions = {
           verifyIntervalMs: schedule.verifyInterval === "off" ? null : durationMs(schedule.verifyInterval),
           verifyRateLimitMiBps: schedule.verifyRateLimit,
+          maxCycles: cycles.maxCycles,
+          cycleDeadlineMs: durationMs(cycles.cycleDeadline),
+          background: true,
+          onSettled: logUnit,
         };
         // The HTTP server (fastify) loads only here: every other command starts without it.
         const { listen } = require("../../engine/server/listen") as typeof import("../../engine/server/listen");
@@ -65,10 +76,6 @@ export function register(program: Command): void {
           while (!stopping) {
             try {
               const report = await engine.tick(tickOptions);
-              for (const name of report.initialReplications) log(`initial replication of ${name}`);
-              for (const name of report.resyncs) log(`resync of ${name}`);
-              if (report.replicated.length) log(`replicated ${report.replicated.join(", ")}`);
-              for (const f of report.failed) log(`replication of ${f.item} failed (${f.code}): ${f.message}`);
               if (report.retention?.pointsDeleted)
                 log(`retention deleted ${report.retention.pointsDeleted} point(s), freed ${report.retention.bytesFreed} bytes`);
               if (report.verify) log(`verify of the vault started (${report.verify.reason}): job ${report.verify.job}`);
@@ -83,6 +90,7 @@ export function register(program: Command): void {
               };
             });
           }
+          await engine.stopCycles();
           await server?.app.close();
           log("stopped");
         });
@@ -91,3 +99,11 @@ export function register(program: Command): void {
 }
 
 const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+
+function logUnit(report: UnitReport): void {
+  for (const name of report.initialReplications) log(`initial replication of ${name}`);
+  for (const name of report.resyncs) log(`resync of ${name}`);
+  if (report.replicated.length) log(`replicated ${report.replicated.join(", ")}`);
+  for (const f of report.failed) log(`replication of ${f.item} failed (${f.code}): ${f.message}`);
+  for (const s of report.skipped) log(`window of ${s.item} not recorded: ${s.reason}`);
+}

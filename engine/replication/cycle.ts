@@ -4,13 +4,15 @@ import type { Tables } from "../catalog/tables";
 import { includedDisks, NO_FAILURE, type DiskRow, type ItemRow } from "../inventory/items";
 import { writeItemState } from "../inventory/item-state-write";
 import { sourceHooks } from "./source";
-import { withConsistentWindow } from "../disks/consistency";
 import { newId, type Task } from "../jobs/jobs";
 import type { BlockMap } from "./block-map";
 import type { CaptureResult } from "./capture";
-import { beginCapture, type BegunCapture, type SourceCapture, type TrackingState } from "./source-capture";
+import { captureWindow, type CapturedWindow } from "./window-capture";
+import { beginCapture, sourceKey, type TrackingState } from "./source-capture";
 import { diskSource } from "../tracking/disk-source";
-import { updateDisk } from "../catalog/disks";
+import { newBlockIds, unstoredBlocks } from "./stored-blocks";
+import { ConflictError, EngineError } from "../errors";
+import { findItem } from "../catalog/items";
 import { loadDiskState, saveDiskState, saveManifest } from "./manifests";
 import { pointView, type PointView } from "./points";
 import { damageOfNewMap } from "./damage";
@@ -23,105 +25,122 @@ export interface WindowOptions {
   appConsistent: boolean;
   /** Skip the pause/quiesce hooks: the machines are already stopped (a planned failover's final sync). */
   stopped?: boolean;
+  /**
+   * How the record step is serialized. Callers holding the vault lock leave it out; the scheduler's
+   * cycles, which capture without the lock, take the lock here, for the record alone.
+   */
+  recordWith?: <T>(record: () => Promise<T>) => Promise<T>;
+  /** Gives the window up (a cycle's deadline): see captureWindow. */
+  signal?: AbortSignal;
+  /** Disk paths being read (see readDisk). */
+  reading?: Set<string>;
+}
+
+/**
+ * A window's record did not happen because what it was read against moved on meanwhile: a disk's state
+ * (another cycle, a resync, an update), the item's state (a failover, a failed verify), the item itself
+ * (unprotected), or a block it relies on (collected). Nothing was recorded; the scheduler counts it as
+ * skipped, not as a failure: nothing is wrong with the source, and the next cycle reads against what is
+ * there now.
+ */
+export class WindowDiscarded extends ConflictError {}
+
+/** What a window reads against: each machine's row, disks and their states, as they were when it began. */
+interface WindowPlan {
+  item: ItemRow;
+  disks: DiskRow[];
+  previous: Array<BlockMap | null>;
+  app: boolean;
 }
 
 /**
  * One replication cycle over one machine or a whole replication group: the machines are held still
  * together (pause/quiesce hooks), every disk is read against its last map, the new blocks are made
- * durable, and only then is one recovery point per machine recorded, all in one catalog transaction.
+ * durable, and only then is one recovery point per machine recorded, all in one catalog transaction,
+ * provided that nothing it was read against moved on meanwhile (else WindowDiscarded).
  */
 export async function replicateWindow(vault: Vault, items: ItemRow[], options: WindowOptions): Promise<PointView[]> {
-  const plan = await Promise.all(
-    items.map(async (item) => {
+  const hooks = await Promise.all(items.map((item) => sourceHooks(vault, item)));
+  const plan: WindowPlan[] = await Promise.all(
+    items.map(async (item, n) => {
       const disks = await includedDisks(vault, item.id);
+      const hanging = disks.find((d) => options.reading?.has(sourceKey(diskSource(item, d))));
+      // Read again, a hung disk would hold one more of the process's I/O threads.
+      if (hanging)
+        throw new EngineError(
+          "DeadlineExceeded",
+          `disk '${hanging.name}' of '${item.name}' still has not answered a read of an earlier cycle (${hanging.path})`,
+        );
       const previous = await Promise.all(disks.map((d) => loadDiskState(vault, d.id, vault.blockSize)));
-      const hooks = await sourceHooks(vault, item);
-      return { item, disks, previous, hooks, app: options.appConsistent && Boolean(hooks.quiesce) };
+      return { item, disks, previous, app: options.appConsistent && Boolean(hooks[n].quiesce) };
     }),
   );
-  const participants = options.stopped ? [] : plan.map((p) => ({ item: p.item.name, hooks: p.hooks, disks: p.disks.map((d) => d.path) }));
-  const began = performance.now();
-  let capturedAt = 0;
-  const captureOptions = { mode: "delta" as const, blockSize: vault.blockSize, workDir: vault.dir };
-  // Files are read inside the window; a QEMU disk's view is only taken there, and read once the machines run again.
-  const begun: BegunCapture[][] = [];
+  const captured = await captureWindow(
+    plan.map((p, n) => ({
+      item: p.item.name,
+      hooks: hooks[n],
+      disks: p.disks.map((d, i) => ({ path: d.path, source: diskSource(p.item, d), base: p.previous[i] })),
+    })),
+    {
+      workDir: vault.dir,
+      appConsistent: options.appConsistent,
+      stopped: options.stopped,
+      store: vault.store,
+      blockSize: vault.blockSize,
+      now: () => vault.clock.now(),
+      journal: vault.windows,
+      signal: options.signal,
+      reading: options.reading,
+    },
+  );
+  const record = options.recordWith ?? ((body) => body());
+  const captures = captured.captures.flat();
+  let points: PointView[];
   try {
-    await withConsistentWindow(
-      participants,
-      options.appConsistent,
-      async () => {
-        capturedAt = vault.clock.now();
-        for (const p of plan) {
-          const disks: BegunCapture[] = [];
-          begun.push(disks);
-          for (const [i, disk] of p.disks.entries()) disks.push(await beginCapture(diskSource(p.item, disk), p.previous[i], vault.store, captureOptions));
-        }
-      },
-      vault.windows,
-    );
+    points = await record(() => recordIfCurrent(vault, plan, captured));
   } catch (error) {
-    for (const b of begun.flat()) await b.abandon();
+    // Nothing was recorded: the trackers keep these changes for the next cycle.
+    for (const c of captures) await c.abandoned();
     throw error;
   }
-  const captures = await readAll(begun);
-  try {
-    await vault.store.flush();
-    const entries = plan.map((p, n) => ({
-      item: p.item,
-      disks: p.disks,
-      results: captures[n].map((c) => ({ ...c.result, tracking: c.tracking })),
-      app: p.app,
-    }));
-    // Rounded up: a sub-millisecond cycle took time all the same, and 0 would read as "never measured".
-    const points = await recordWindow(vault, entries, capturedAt, Math.ceil(performance.now() - began));
-    for (const c of captures.flat()) await c.committed();
-    return points;
-  } catch (error) {
-    await abandonAll(vault, plan, captures);
-    throw error;
-  }
+  for (const c of captures) await c.committed();
+  return points;
 }
 
-/** Read every begun capture; when one fails, the others (read or not) are abandoned and the failure rethrown. */
-async function readAll(begun: BegunCapture[][]): Promise<SourceCapture[][]> {
-  const read: SourceCapture[][] = [];
-  let failure: unknown;
-  for (const disks of begun) {
-    const results: SourceCapture[] = [];
-    read.push(results);
-    for (const b of disks) {
-      if (failure !== undefined) {
-        await b.abandon();
-        continue;
-      }
-      try {
-        results.push(await b.read());
-      } catch (error) {
-        failure = error;
-      }
-    }
-  }
-  if (failure !== undefined) {
-    for (const c of read.flat()) await c.abandoned();
-    throw failure;
-  }
-  return read;
-}
-
-/** Nothing was recorded: every tracker keeps its changes, and each disk's row names the checkpoint it holds now. */
-async function abandonAll(vault: Vault, plan: Array<{ disks: DiskRow[] }>, captures: SourceCapture[][]): Promise<void> {
+/** Record the window if every machine, disk state and new block is still what it was read against. */
+async function recordIfCurrent(vault: Vault, plan: WindowPlan[], captured: CapturedWindow): Promise<PointView[]> {
+  const entries: WindowEntry[] = [];
+  const newIds = new Set<string>();
   for (const [n, p] of plan.entries()) {
-    for (const [i, c] of captures[n].entries()) {
-      const checkpoint = await c.abandoned();
-      if (c.tracking.checkpoint !== null) await updateDisk(vault.db, p.disks[i].id, { checkpoint });
+    const item = await findItem(vault.db, p.item.name);
+    if (item?.id !== p.item.id) throw new WindowDiscarded(`'${p.item.name}' was unprotected while its window was read`);
+    if (item.state !== p.item.state || item.failover_state !== p.item.failover_state)
+      throw new WindowDiscarded(`'${item.name}' went from ${stateOf(p.item)} to ${stateOf(item)} while its window was read`);
+    const disks = await includedDisks(vault, item.id);
+    for (const [i, disk] of p.disks.entries()) {
+      const now = disks.find((d) => d.id === disk.id);
+      if (!now || disks.length !== p.disks.length) throw new WindowDiscarded(`the disks of '${item.name}' changed while its window was read`);
+      if (now.state_version !== disk.state_version)
+        throw new WindowDiscarded(
+          `disk '${disk.name}' of '${item.name}' moved on while its window was read (version ${disk.state_version}, now ${now.state_version})`,
+        );
+      newBlockIds(captured.captures[n][i].result.map, p.previous[i], newIds);
     }
+    entries.push({ item, disks, results: captured.captures[n].map((c) => ({ ...c.result, tracking: c.tracking })), app: p.app });
   }
+  const gone = await unstoredBlocks(vault, newIds);
+  if (gone.length)
+    throw new WindowDiscarded(`${gone.length} block(s) the window read left the store meanwhile (first: ${gone[0]}); the next cycle ships them again`);
+  return recordWindow(vault, entries, captured.capturedAt, captured.durationMs);
 }
+
+const stateOf = (item: ItemRow) => (item.failover_state ? `${item.state}/${item.failover_state}` : item.state);
 
 /** What one machine's part of a window recorded: its disks and, disk by disk, what was read. */
 export interface WindowEntry {
   item: ItemRow;
   disks: DiskRow[];
+  /** `tracking`: for a disk read through a change tracker, the checkpoint its new state stands at. */
   results: Array<Pick<CaptureResult, "map" | "bytesRead" | "blocksChanged" | "bytesStored"> & { tracking?: TrackingState }>;
   /** The point is app-consistent. */
   app: boolean;
@@ -194,8 +213,9 @@ export async function scanDisks(
   const results: CaptureResult[] = [];
   for (const disk of disks) {
     const result = await parent.child(`Disk ${disk.name}`, async (task) => {
+      const previous = await previousOf(disk);
       // No window: a file is read as it changes (the window after catches up); a QEMU disk, as its view at the start.
-      const begun = await beginCapture(diskSource(item, disk), await previousOf(disk), vault.store, {
+      const begun = await beginCapture(diskSource(item, disk), previous, vault.store, {
         mode,
         blockSize: vault.blockSize,
         workDir: vault.dir,
@@ -205,6 +225,13 @@ export async function scanDisks(
       const capture = await begun.read();
       try {
         await vault.store.flush();
+        const gone = await unstoredBlocks(vault, newBlockIds(capture.result.map, previous));
+        if (gone.length)
+          throw new EngineError(
+            "IoError",
+            `${gone.length} block(s) read from disk '${disk.name}' are not in the store after its flush (first: ${gone[0]}): a write failed`,
+            { recoverable: true },
+          );
         await saveDiskState(vault.db, disk.id, capture.result.map, await saveManifest(vault, capture.result.map), capture.tracking);
       } catch (error) {
         await capture.abandoned();

@@ -26,14 +26,19 @@ export async function replicateNow(vault: Vault, item: ItemRow, options: { appCo
   if (replicateNowWork(item) === "initial") return resumeInitialReplication(vault, item);
   const unit = await itemsReplicatedWith(vault, item);
   const appConsistent = options.appConsistent ?? false;
-  return oneTaskJob(
-    vault.db,
-    vault.clock,
-    "Replicate",
-    item.name,
-    "Replicate",
-    async () => ({ points: await replicateWindow(vault, unit, { appConsistent }) }),
-    (error) => recordFailure(vault, unit, error),
+  // Never beside a scheduled window of the same machines (the caller waits for it and asks again).
+  return vault.cycles.hold(
+    unit.map((r) => r.id),
+    () =>
+      oneTaskJob(
+        vault.db,
+        vault.clock,
+        "Replicate",
+        item.name,
+        "Replicate",
+        async () => ({ points: await replicateWindow(vault, unit, { appConsistent }) }),
+        (error) => recordFailure(vault, unit, error),
+      ),
   );
 }
 

@@ -22,11 +22,8 @@ export interface SourceCapture {
   tracking: TrackingState;
   /** After the point (or the disk state) committed: the tracker lets its old checkpoint go. Never rejects. */
   committed(): Promise<void>;
-  /**
-   * Nothing was recorded: the tracker keeps these changes for the next capture. Never rejects. Answers the
-   * checkpoint the disk's row must hold now (null: the next capture reads the whole disk).
-   */
-  abandoned(): Promise<string | null>;
+  /** Nothing was recorded: the tracker keeps these changes for the next capture, under the checkpoint on record. Never rejects. */
+  abandoned(): Promise<void>;
 }
 
 /**
@@ -43,14 +40,32 @@ export interface BegunCapture {
 export interface SourceCaptureOptions extends CaptureOptions {
   /** Where QEMU writes a view's temporary overlay (the vault's, or an agent's, work directory). */
   workDir: string;
+  /** Disks (sourceKey) whose read has not returned yet; a read abandoned at a deadline stays listed until it does. */
+  reading?: Set<string>;
 }
 
-const NOTHING_TO_KEEP: Pick<SourceCapture, "committed" | "abandoned"> = { committed: async () => undefined, abandoned: async () => null };
+/** A disk's source as one key: its file, or its QEMU and node (two QEMUs may both have a node `disk`). */
+export const sourceKey = (source: DiskSource): string => (source.kind === "file" ? source.path : `${source.qmp}#${source.node}`);
 
-/** Begin capturing a disk from its source against its last map (null: initial replication, the whole disk). */
+/** While `work` runs, `key` is listed in `reading`. */
+async function listed<T>(reading: Set<string> | undefined, key: string, work: () => Promise<T>): Promise<T> {
+  reading?.add(key);
+  try {
+    return await work();
+  } finally {
+    reading?.delete(key);
+  }
+}
+
+const NOTHING_TO_KEEP: Pick<SourceCapture, "committed" | "abandoned"> = { committed: async () => undefined, abandoned: async () => undefined };
+
+/**
+ * Begin capturing a disk from its source against its last map (null: initial replication, the whole disk):
+ * the one place replication reads a disk.
+ */
 export async function beginCapture(source: DiskSource, previous: BlockMap | null, store: BlockStore, options: SourceCaptureOptions): Promise<BegunCapture> {
   if (source.kind === "file") {
-    const result = await captureDisk(source.path, await diskSize(source.path), previous, store, options);
+    const result = await listed(options.reading, source.path, async () => captureDisk(source.path, await diskSize(source.path), previous, store, options));
     return { read: async () => ({ result, tracking: { checkpoint: null, reset: null }, ...NOTHING_TO_KEEP }), abandon: async () => undefined };
   }
   const views = path.join(options.workDir, "views");
@@ -63,9 +78,9 @@ export async function beginCapture(source: DiskSource, previous: BlockMap | null
     nbdSocket: nbdSocketFor(source.qmp),
     checkpoint: source.checkpoint ?? undefined,
   });
-  const view = await tracker.begin();
+  const view = await listed(options.reading, sourceKey(source), () => tracker.begin());
   return {
-    read: () => readView(view, tracker, source.checkpoint, previous, store, options),
+    read: () => listed(options.reading, sourceKey(source), () => readView(view, source.checkpoint, previous, store, options)),
     abandon: () => view.abandon(),
   };
 }
@@ -81,7 +96,6 @@ function wholeReadReason(view: Capture, recorded: string | null, previous: Block
 
 async function readView(
   view: Capture,
-  tracker: KvmTracker,
   recorded: string | null,
   previous: BlockMap | null,
   store: BlockStore,
@@ -102,17 +116,10 @@ async function readView(
     result,
     tracking: { checkpoint: view.checkpoint, reset },
     async committed() {
-      try {
-        await view.commit();
-      } catch {
-        // The point holds; the tracker folds the old checkpoint into the new one, or the next capture reads all.
-        await view.abandon();
-      }
+      // The point holds either way: a commit QEMU did not take shows at the next capture, which then reads all.
+      await view.commit().catch(() => undefined);
     },
-    async abandoned() {
-      await view.abandon();
-      // The merged checkpoint still covers everything since the replica's instant, if that one was on record.
-      return recorded === null ? null : (tracker.checkpoint ?? null);
-    },
+    // The rotation is undone: the checkpoint on record still covers everything since the replica's instant.
+    abandoned: () => view.abandon(),
   };
 }

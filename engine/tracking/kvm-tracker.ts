@@ -100,7 +100,11 @@ export class KvmTracker implements ChangeTracker {
     }
   }
 
-  /** For KvmCapture.abandon (and a begin that failed after the rotation). End the view; keep `current`'s changes in `next` (merged, in one transaction with removing `current`). */
+  /**
+   * For KvmCapture.abandon (and a begin that failed after the rotation). End the view, then undo the rotation
+   * in one transaction: `next`'s writes merged back into `current`, `current` recording again, `next` removed.
+   * The checkpoint keeps its name, so what the engine has on record for the replica stays true.
+   */
   async undo(qmp: QmpClient, fleece: Fleece, current: string | undefined, next: string): Promise<void> {
     const { node } = this.options;
     try {
@@ -112,11 +116,11 @@ export class KvmTracker implements ChangeTracker {
       } else {
         await qmp.execute("transaction", {
           actions: [
-            { type: "block-dirty-bitmap-merge", data: { node, target: next, bitmaps: [current] } },
-            { type: "block-dirty-bitmap-remove", data: { node, name: current } },
+            { type: "block-dirty-bitmap-merge", data: { node, target: current, bitmaps: [next] } },
+            { type: "block-dirty-bitmap-enable", data: { node, name: current } },
+            { type: "block-dirty-bitmap-remove", data: { node, name: next } },
           ],
         });
-        this.committed = next;
       }
     } catch (error) {
       this.mustResync = `the previous capture of node '${node}' could not be abandoned cleanly (${errorMessage(error)})`;
@@ -128,6 +132,11 @@ export class KvmTracker implements ChangeTracker {
     await endFleece(qmp, fleece);
     if (current !== undefined) await removeBitmap(qmp, this.options.node, current);
     this.committed = next;
+  }
+
+  /** For KvmCapture: the bitmaps cannot be trusted any more; the next capture resyncs, saying why. */
+  distrust(reason: string): void {
+    this.mustResync = reason;
   }
 
   /** For KvmCapture: the capture has ended, another may begin. */
@@ -163,9 +172,15 @@ class KvmCapture implements Capture {
 
   async commit(): Promise<void> {
     this.checkOpen();
-    await this.nbd.close();
-    await this.tracker.finish(this.session.client, this.fleece, this.current, this.next);
-    await this.end();
+    try {
+      await this.nbd.close();
+      await this.tracker.finish(this.session.client, this.fleece, this.current, this.next);
+    } catch (error) {
+      this.tracker.distrust(`the commit of the previous capture of node '${this.tracker.options.node}' failed (${errorMessage(error)})`);
+      throw error;
+    } finally {
+      await this.end();
+    }
   }
 
   async abandon(): Promise<void> {

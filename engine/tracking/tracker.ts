@@ -36,7 +36,8 @@ export interface Capture {
   read(offset: number, length: number, into?: Buffer): Promise<Buffer>;
   /**
    * The replica holds this view durably: the next capture lists only what changed after this one's instant.
-   * If it rejects the capture is not committed: call abandon().
+   * If it rejects (QEMU went away) the capture has ended all the same; the next capture reads whatever the node
+   * shows, and resyncs unless that is exactly the committed checkpoint.
    */
   commit(): Promise<void>;
   /**

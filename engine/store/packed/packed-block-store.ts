@@ -123,6 +123,8 @@ export class PackedBlockStore implements BlockStore {
     if (!options.replace) {
       const at = await this.index.lookup(id);
       if (at && (await this.holds(at))) return 0;
+      // Captures put side by side: another may have put this block while the index was asked.
+      if (this.unwritten(id)) return 0;
     }
     this.pending.append(id, data);
     if (this.pending.size >= PACK_TARGET_BYTES) {
@@ -225,6 +227,7 @@ export class PackedBlockStore implements BlockStore {
     const packs = await this.backend.list(PACK_PREFIX);
     const before = packs.reduce((sum, o) => sum + o.size, 0);
     let blocksDeleted = 0;
+    const copied: string[] = [];
     // Orphans: packs of interrupted writes, or an agent's packs whose point never came.
     const obsolete = packs.filter((o) => !byPack.has(o.name) && stale(o)).map((o) => o.name);
     for (const [pack, group] of byPack) {
@@ -234,9 +237,15 @@ export class PackedBlockStore implements BlockStore {
       if (!(await everyAsync(group.live, (entry) => this.holds(entry)))) continue;
       // Copy the survivors into new packs first; the old pack goes only once they are durable and indexed.
       for (const entry of group.live) await this.put(entry.id, await this.backend.get(pack, entry.offset, entry.length), { replace: true });
+      copied.push(...group.live.map((e) => e.id));
       obsolete.push(pack);
     }
     await this.flush();
+    // A capture flushing beside this may have been the one told that a pack of copies failed: the index says.
+    const doomed = new Set(obsolete);
+    const moved = await this.index.lookupMany(copied);
+    if (moved.length < copied.length || moved.some((e) => doomed.has(e.pack)))
+      throw new EngineError("IoError", "a pack of live blocks copied by garbage collection was not written; no pack was deleted");
     const deadIds = [...byPack.values()].flatMap((g) => g.dead.map((e) => e.id));
     await this.index.remove(deadIds);
     for (const pack of obsolete) {
