@@ -171,6 +171,8 @@ describe("kvm: kills at random moments of a tracked cycle", function () {
       await assignCli(copy);
     }
     console.log(`      syncs killed within ${span} ms: ${outcomes}`);
+    const status = (await run("status", "vm")).stdout;
+    assert.match(status, /disk os: block node disk of the QEMU at .*qmp\.sock, tracked by dirty bitmap \(checkpoint lifeboat-\d+\)/);
     const engine = await Engine.open(vault);
     after(() => engine.close());
     await assertPointsExact(engine, disk.dir, expected);

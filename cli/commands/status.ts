@@ -2,6 +2,15 @@ import type { Command } from "commander";
 import { numberArg, wantsJson, withEngine } from "../context";
 import { bytes, duration, jobText, print, reportJob, table } from "../format";
 import { ProgressView } from "../progress";
+import type { ItemStatus } from "../../schema";
+
+type DiskStatus = ItemStatus["disks"][number];
+
+/** Where a disk is read and how its changes are found. */
+const diskText = (d: DiskStatus, qmp: string | null) =>
+  d.tracking === "dirty-bitmap"
+    ? `block node ${d.path} of the QEMU at ${qmp}, tracked by dirty bitmap (checkpoint ${d.checkpoint ?? "none yet: the next cycle reads it whole"})`
+    : `${d.path}, scanned each cycle`;
 
 export function register(program: Command): void {
   program
@@ -15,6 +24,7 @@ export function register(program: Command): void {
           [
             `${item.name}: ${item.state}, health ${item.health}, RPO ${duration(item.rpoSeconds)} (threshold ${duration(item.rpoThresholdSeconds)}), ${item.points} point(s)`,
             ...item.healthErrors.map((e) => `  ${e.code}: ${e.message}`),
+            ...item.disks.map((d) => `  disk ${d.name}${d.excluded ? " (excluded)" : ""}: ${diskText(d, item.qmp)}`),
             ...(item.history.length ? ["history (newest first):", ...item.history.slice(0, 5).map((e) => `  ${e.at} ${e.code}: ${e.message}`)] : []),
           ].join("\n"),
         );
