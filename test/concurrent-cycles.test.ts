@@ -269,4 +269,55 @@ describe("concurrent cycles", () => {
       return (await engine.tick({ cycleDeadlineMs: 60_000 })).replicated.includes("hung");
     });
   });
+
+  it("a scheduled initial replication reads its disk without the vault lock: another machine's cycle and an agent's calls go on while it hangs", async function () {
+    this.timeout(300_000);
+    const mounts = mkdtempSync(path.join(os.tmpdir(), "lifeboat-fuse-"));
+    let qsd: ChildProcess | undefined;
+    after(async () => {
+      qsd?.kill("SIGCONT");
+      qsd?.kill("SIGTERM");
+      if (qsd && qsd.exitCode === null) await new Promise((resolve) => qsd!.once("exit", resolve));
+      rmSync(mounts, { recursive: true, force: true });
+    });
+    const dir = tempDir();
+    const { engine, clock, registrationKey } = await newVault(dir);
+    // A disk whose reads block (a FUSE export of qemu-storage-daemon, stopped), protected on a policy whose initial replication starts later.
+    const image = path.join(dir, "big-source.img");
+    await makeDisk(image, 8);
+    const exported = path.join(mounts, "big.img");
+    await fs.writeFile(exported, "");
+    qsd = spawn(
+      "qemu-storage-daemon",
+      ["--blockdev", `driver=file,node-name=f,filename=${image}`, "--export", `type=fuse,id=e,node-name=f,mountpoint=${exported},writable=off`],
+      { stdio: "ignore" },
+    );
+    await waitFor("the FUSE export", async () => (await fs.stat(exported)).size === 8 * 65536);
+    await engine.addPolicy({ name: "later", copyFrequency: "30s", retentionHours: 24, initialReplicationStart: new Date(clock.now() + HOUR).toISOString() });
+    const deferred = await engine.protect({ name: "big", site: "hq", policy: "later", disks: [{ name: "os", path: exported, os: true }] });
+    assert.equal(deferred.state, "Suspended", JSON.stringify(deferred));
+    await makeDisk(path.join(dir, "ok.img"), 4);
+    assert.equal(
+      (await engine.protect({ name: "ok", site: "hq", policy: "gold", disks: [{ name: "os", path: path.join(dir, "ok.img"), os: true }] })).state,
+      "Succeeded",
+    );
+    qsd.kill("SIGSTOP");
+
+    clock.advance(2 * HOUR);
+    await engine.tick({ background: true });
+    await waitFor("the initial replication of big to be reading", async () => (await engine.item("big")).state === "InitialReplicationInProgress");
+    await waitFor("ok's next point, recorded while big's disk hangs", async () => (await engine.points("ok")).length === 2);
+    const agent = await engine.registerAgent({ host: "agent-host", site: "hq", registrationKey });
+    assert.ok(agent.token, "an agent registers (under the vault lock) meanwhile");
+    await engine.agentHeartbeat("agent-host", {});
+    assert.equal((await engine.points("big")).length, 0);
+
+    qsd.kill("SIGCONT");
+    await waitFor("big's first point once its disk answers", async () => (await engine.points("big")).length === 1);
+    const big = await engine.item("big");
+    assert.equal(big.state, "Protected");
+    const out = path.join(dir, "restore");
+    assert.equal((await engine.materialize("big", "latest", out)).state, "Succeeded");
+    assert.ok((await fs.readFile(path.join(out, "os"))).equals(await fs.readFile(image)), "its point is the disk, byte for byte");
+  });
 });

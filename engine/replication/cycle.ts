@@ -197,9 +197,15 @@ export async function recordWindow(
   return Promise.all(entries.map((p, n) => pointView(vault, byId.get(ids[n])!, p.item.name)));
 }
 
+/** Runs a mutation of the vault: under the vault lock, or directly when the caller holds it already. */
+export type Serialize = <T>(body: () => Promise<T>) => Promise<T>;
+export const holdingLock: Serialize = (body) => body();
+
 /**
  * Read every included disk of one machine in full, without a window, as a subtask of `parent` each,
  * and keep each result as the disk's state; the window that follows catches what changed meanwhile.
+ * `saveWith` serializes the saves: a caller that reads without the vault lock passes it, and a disk
+ * whose item or state moved on meanwhile is not saved (WindowDiscarded).
  */
 export async function scanDisks(
   vault: Vault,
@@ -208,7 +214,9 @@ export async function scanDisks(
   mode: "full" | "verify",
   previousOf: (disk: DiskRow) => Promise<BlockMap | null>,
   parent: Task,
+  saveWith: Serialize = holdingLock,
 ): Promise<CaptureResult[]> {
+  const read = await findItem(vault.db, item.name);
   const verified = new Set<string>();
   const results: CaptureResult[] = [];
   for (const disk of disks) {
@@ -232,7 +240,10 @@ export async function scanDisks(
             `${gone.length} block(s) read from disk '${disk.name}' are not in the store after its flush (first: ${gone[0]}): a write failed`,
             { recoverable: true },
           );
-        await saveDiskState(vault.db, disk.id, capture.result.map, await saveManifest(vault, capture.result.map), capture.tracking);
+        await saveWith(async () => {
+          await assertUnmoved(vault, read, disk);
+          await saveDiskState(vault.db, disk.id, capture.result.map, await saveManifest(vault, capture.result.map), capture.tracking);
+        });
       } catch (error) {
         await capture.abandoned();
         throw error;
@@ -243,6 +254,16 @@ export async function scanDisks(
     results.push(result);
   }
   return results;
+}
+
+/** The item is still the one (and in the state) a scan began with, and the disk's state was not saved since. */
+async function assertUnmoved(vault: Vault, read: ItemRow | undefined, disk: DiskRow): Promise<void> {
+  const item = await findItem(vault.db, disk.item_id === read?.id ? read.name : "");
+  if (!item || item.id !== disk.item_id) throw new WindowDiscarded(`the machine of disk '${disk.name}' was unprotected while the disk was read`);
+  if (item.state !== read!.state || item.failover_state !== read!.failover_state)
+    throw new WindowDiscarded(`'${item.name}' went from ${stateOf(read!)} to ${stateOf(item)} while disk '${disk.name}' was read`);
+  const now = (await includedDisks(vault, item.id)).find((d) => d.id === disk.id);
+  if (now?.state_version !== disk.state_version) throw new WindowDiscarded(`disk '${disk.name}' of '${item.name}' moved on while it was read`);
 }
 
 export function sum<T>(list: T[], of: (t: T) => number): number {

@@ -6,7 +6,7 @@ import { includedDisks, insertItem, itemRowById, validateItem, type ItemRow } fr
 import { protectedState } from "../inventory/item-state";
 import { writeItemState } from "../inventory/item-state-write";
 import { policyRow } from "../inventory/policies";
-import { replicateWindow, scanDisks, sum } from "./cycle";
+import { holdingLock, replicateWindow, scanDisks, type Serialize, sum } from "./cycle";
 import { recordFailure } from "./retry";
 import { findJobOf } from "../catalog/jobs";
 
@@ -47,13 +47,16 @@ export async function enableProtection(vault: Vault, input: unknown): Promise<Jo
   return await job.view();
 }
 
-/** Continue a machine's protection: its suspended enable-protection job, or a new one after a failure. */
-export async function resumeInitialReplication(vault: Vault, item: ItemRow): Promise<JobView> {
+/**
+ * Continue a machine's protection: its suspended enable-protection job, or a new one after a failure.
+ * `locked` serializes its writes: the scheduler reads the disks without the vault lock and takes it to write.
+ */
+export async function resumeInitialReplication(vault: Vault, item: ItemRow, locked: Serialize = holdingLock): Promise<JobView> {
   const suspended = await findJobOf(vault.db, item.name, ["EnableProtection"], "Suspended");
   const job = suspended
     ? await Job.resume(vault.db, vault.clock, suspended.id)
     : await Job.start(vault.db, vault.clock, "EnableProtection", item.name, [INITIAL, FINALIZE]);
-  await initialReplication(vault, job, item).catch((error) => job.fail(error));
+  await initialReplication(vault, job, item, locked).catch((error) => job.fail(error));
   return await job.view();
 }
 
@@ -66,20 +69,24 @@ export async function afterInterruptedProtection(vault: Vault, item: ItemRow): P
   return changed ? "the initial replication resumes at the scheduler's next pass" : undefined;
 }
 
-async function initialReplication(vault: Vault, job: Job, item: ItemRow): Promise<void> {
+async function initialReplication(vault: Vault, job: Job, item: ItemRow, locked: Serialize = holdingLock): Promise<void> {
   try {
-    await writeItemState(vault.db, item.id, "startInitial");
+    await locked(() => writeItemState(vault.db, item.id, "startInitial"));
     const disks = await includedDisks(vault, item.id);
-    const scans = await job.step(INITIAL, (task) => scanDisks(vault, item, disks, "full", async () => null, task));
-    const [point] = await job.step(FINALIZE, async () => replicateWindow(vault, [await itemRowById(vault, item.id)], { appConsistent: false }));
+    const scans = await job.step(INITIAL, (task) => scanDisks(vault, item, disks, "full", async () => null, task, locked));
+    const [point] = await job.step(FINALIZE, async () =>
+      replicateWindow(vault, [await itemRowById(vault, item.id)], { appConsistent: false, recordWith: locked }),
+    );
     await job.finish("Succeeded", {
       point: point.id,
       bytesRead: sum(scans, (s) => s.bytesRead),
       bytesStored: sum(scans, (s) => s.bytesStored) + point.bytesStored,
     });
   } catch (error) {
-    await writeItemState(vault.db, item.id, "initialStopped");
-    await recordFailure(vault, [item], error);
+    await locked(async () => {
+      await writeItemState(vault.db, item.id, "initialStopped");
+      await recordFailure(vault, [item], error);
+    });
     throw error;
   }
 }

@@ -2,7 +2,7 @@ import type { Vault } from "../vault";
 import { Job, type JobView } from "../jobs/jobs";
 import { includedDisks, itemRowById, type ItemRow } from "../inventory/items";
 import { writeItemState } from "../inventory/item-state-write";
-import { replicateWindow, scanDisks, sum } from "./cycle";
+import { holdingLock, replicateWindow, scanDisks, type Serialize, sum } from "./cycle";
 import { loadPointMap } from "./manifests";
 import { latestPointRow } from "./points";
 import { recordFailure } from "./retry";
@@ -26,28 +26,30 @@ export interface ResyncResult {
  * a consistent window for a fresh recovery point. Damage verify recorded is read back again after, and
  * what now reads intact is cleared; older points relying on blocks no source has any more stay damaged.
  */
-export async function resync(vault: Vault, item: ItemRow): Promise<JobView> {
-  const job = await Job.start(vault.db, vault.clock, "Resync", item.name, ["Compare source and replica", "Create recovery point"]);
+export async function resync(vault: Vault, item: ItemRow, locked: Serialize = holdingLock): Promise<JobView> {
+  const job = await locked(() => Job.start(vault.db, vault.clock, "Resync", item.name, ["Compare source and replica", "Create recovery point"]));
   try {
-    await writeItemState(vault.db, item.id, "resync");
+    await locked(() => writeItemState(vault.db, item.id, "resync"));
     const latest = await latestPointRow(vault, item.id);
     // A replica that cannot be read (broken chain) counts as empty: everything is compared and shipped.
     const replicaOf = (diskId: number) => (latest ? loadPointMap(vault, latest.id, diskId).catch(() => null) : Promise.resolve(null));
     const disks = await includedDisks(vault, item.id);
-    const scans = await job.step("Compare source and replica", (task) => scanDisks(vault, item, disks, "verify", (d) => replicaOf(d.id), task));
-    const [point] = await job.step("Create recovery point", async () => replicateWindow(vault, [await itemRowById(vault, item.id)], { appConsistent: false }));
+    const scans = await job.step("Compare source and replica", (task) => scanDisks(vault, item, disks, "verify", (d) => replicaOf(d.id), task, locked));
+    const [point] = await job.step("Create recovery point", async () =>
+      replicateWindow(vault, [await itemRowById(vault, item.id)], { appConsistent: false, recordWith: locked }),
+    );
     const result: ResyncResult = {
       differingBlocks: sum(scans, (s) => s.blocksChanged),
       repairedBlocks: scans.flatMap((s) => s.repaired),
       bytesRead: sum(scans, (s) => s.bytesRead),
       bytesStored: sum(scans, (s) => s.bytesStored) + point.bytesStored,
       point: point.id,
-      damageCleared: (await recheckDamage(vault)).length,
+      damageCleared: (await locked(() => recheckDamage(vault))).length,
     };
     await job.finish("Succeeded", result);
   } catch (error) {
     // It puts the resync back to ResyncRequired, with the reason a broken chain or pending data gives.
-    await recordFailure(vault, [await itemRowById(vault, item.id)], error);
+    await locked(async () => recordFailure(vault, [await itemRowById(vault, item.id)], error));
     await job.fail(error);
   }
   return await job.view();

@@ -62,7 +62,7 @@ const DEFAULTS: Required<Omit<TickOptions, "onSettled">> = {
  * and never two for one item; then retention, then a verify of the whole vault when one is due (on its
  * interval, or once the store takes writes again after a StoreFull). Windows read their disks without
  * the vault lock and take it only to record, so agents, API calls and the other windows go on meanwhile;
- * initial replications and resyncs still hold it throughout. The verify runs on in the background,
+ * initial replications and resyncs read without it too and take it for each write. The verify runs on in the background,
  * throttled. Machines on hosts with an agent are the agent's: it asks for their work (agents/work.ts).
  */
 export async function tick(vault: Vault, options: TickOptions = {}): Promise<TickReport> {
@@ -78,7 +78,8 @@ export async function tick(vault: Vault, options: TickOptions = {}): Promise<Tic
       items: [row],
       what: `the initial replication of '${row.name}'`,
       run: async () => {
-        await vault.lock.run(() => resumeInitialReplication(vault, row));
+        // The full read runs without the vault lock; each write takes it (agents and other cycles go on meanwhile).
+        await resumeInitialReplication(vault, row, (body) => vault.lock.run(body));
         return { ...emptyUnit(), initialReplications: [row.name] };
       },
     })),
@@ -86,7 +87,7 @@ export async function tick(vault: Vault, options: TickOptions = {}): Promise<Tic
       items: [row],
       what: `the resync of '${row.name}'`,
       run: async () => {
-        await vault.lock.run(() => resync(vault, row));
+        await resync(vault, row, (body) => vault.lock.run(body));
         return { ...emptyUnit(), resyncs: [row.name] };
       },
     })),
