@@ -11,7 +11,7 @@ import { distribution, type Distribution } from "./soak-stats";
 
 export interface CycleFigures {
   /** Points captured in the window, per item: every item must have some, or the run did not replicate. */
-  pointsPerItem: { min: number; mean: number; max: number; itemsWithNone: string[] };
+  pointsPerItem: { min: number; mean: number; max: number; itemsWithNone: string[]; byItem: Record<string, number> };
   /** Points every item gets in the window at least when each cycle starts on time: whole copy-frequency periods in it. */
   pointsExpectedPerItem: number;
   cycles: number;
@@ -64,6 +64,7 @@ export async function cycleFigures(vault: string, names: string[], window: { sta
       mean: counts.reduce((a, b) => a + b, 0) / counts.length,
       max: Math.max(...counts),
       itemsWithNone: [...perItem].filter(([, n]) => n === 0).map(([name]) => name),
+      byItem: Object.fromEntries(perItem),
     },
     pointsExpectedPerItem: Math.floor((window.end - window.start) / copyFrequencyMs),
     cycles: inWindow.length,
