@@ -91,6 +91,7 @@ export function kvmRows(results: KvmResults): string[][] {
       "-",
     ],
     ["Bytes the engine read per cycle (bytesRead, mean)", `${(cycles.bytesReadPerCycle / 1024).toFixed(0)} KiB`, `written by the guest per disk per 30 s: ${(written / 1024).toFixed(0)} KiB`, "-", "-"],
+    ["Longest cycles (item: ms, KiB read)", longestText(run), "-", "-", "-"],
     ["Bytes stored per cycle (mean, compressed)", `${(cycles.bytesStoredPerCycle / 1024).toFixed(0)} KiB`, "-", "-", "-"],
     [
       `Read rate a scan of every disk at 30 s would need (${run.names.length} × ${settings.diskMiB} MiB / 30 s)`,
@@ -115,6 +116,9 @@ function writtenBytesPerCycle(run: KvmRun): number {
   if (!figures) return 0;
   return figures.bytes / run.names.length / (figures.ms / 30_000);
 }
+
+const longestText = (run: KvmRun) =>
+  run.run.cycles.longest.map((c) => `${c.item}: ${c.ms.toFixed(0)} ms, ${(c.bytesRead / 1024).toFixed(0)} KiB`).join("; ");
 
 const HEADER = ["Measure", "Ours", "Baseline", "Target", "Met"];
 
@@ -187,6 +191,7 @@ export function slowReport(results: SlowResults): { markdown: string; table: str
       row(`${slow.name}: points in the window`, String(slowInA ?? "-"), String(slow.points)),
       row("Points per item in the window, fewest / mean (all)", `${a.run.cycles.pointsPerItem.min} / ${n(a.run.cycles.pointsPerItem.mean, 1)}`, `${b.run.cycles.pointsPerItem.min} / ${n(b.run.cycles.pointsPerItem.mean, 1)}`),
       row("Cycle time, all items", dist(a.run.cycles.cycleMs, " ms"), dist(b.run.cycles.cycleMs, " ms")),
+      row("Longest cycles (item: ms, KiB read)", longestText(a), longestText(b)),
       row("Daemon CPU, mean", pct(a.run.window.cpuPercent), pct(b.run.window.cpuPercent)),
       row("Failed cycles logged in the window", String(a.run.ticks.failures), String(b.run.ticks.failures)),
       row("Load average (1 min) at window start / end", `${a.loadAverage.windowStart.toFixed(2)} / ${a.loadAverage.end.toFixed(2)}`, `${b.loadAverage.windowStart.toFixed(2)} / ${b.loadAverage.end.toFixed(2)}`),
