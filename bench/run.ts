@@ -1,9 +1,9 @@
 /**
- * Benchmarks: `npm run bench` runs every suite; BENCH_SUITE=replication|failover|soak|deploy|nbd runs one. Each suite
+ * Benchmarks: `npm run bench` runs every suite; BENCH_SUITE=replication|failover|soak|deploy|nbd|tracking runs one. Each suite
  * measures against named baselines in the same run and writes bench/results/<suite>.{md,json}. Progress
  * goes to stderr, the results tables to stdout. Each suite has its folder (replication/, failover/, soak/,
- * deploy/, nbd/; what they share is in common/): see its <suite>-suite.ts for its size settings (BENCH_IMAGE_MIB,
- * BENCH_PLAN_DISK_MIB, BENCH_SOAK_*, BENCH_DEPLOY_RESOURCES, BENCH_NBD_IMAGE_MIB).
+ * deploy/, nbd/, tracking/; what they share is in common/): see its <suite>-suite.ts for its size settings (BENCH_IMAGE_MIB,
+ * BENCH_PLAN_DISK_MIB, BENCH_SOAK_*, BENCH_DEPLOY_RESOURCES, BENCH_NBD_IMAGE_MIB, BENCH_TRACKING_GIB).
  */
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
@@ -12,12 +12,20 @@ import { failoverSuite } from "./failover/failover-suite";
 import { nbdSuite } from "./nbd/nbd-suite";
 import { replicationSuite } from "./replication/replication-suite";
 import { soakSuite } from "./soak/soak-suite";
+import { trackingSuite } from "./tracking/tracking-suite";
 import type { Suite } from "./common/suite";
 
 const WORK_DIR = path.resolve(__dirname, "../../bench/work");
 const RESULTS_DIR = path.resolve(__dirname, "../../bench/results");
 
-const SUITES: Record<string, Suite> = { replication: replicationSuite, failover: failoverSuite, soak: soakSuite, deploy: deploySuite, nbd: nbdSuite };
+const SUITES: Record<string, Suite> = {
+  replication: replicationSuite,
+  failover: failoverSuite,
+  soak: soakSuite,
+  deploy: deploySuite,
+  nbd: nbdSuite,
+  tracking: trackingSuite,
+};
 
 function chosenSuites(): string[] {
   const chosen = process.env.BENCH_SUITE;

@@ -81,9 +81,19 @@ export interface RsyncFigures {
  * only the changed ranges, as a replica would be updated.
  */
 export async function rsyncDelta(source: string, target: string): Promise<RsyncFigures> {
-  const { ms, stdout } = await runCommand("rsync", ["-I", "--no-whole-file", "--inplace", "--stats", source, target]);
-  return { ms, literalBytes: statBytes(stdout, "Literal data"), matchedBytes: statBytes(stdout, "Matched data") };
+  const { ms, stdout } = await runCommand("rsync", rsyncDeltaArgs(source, target));
+  return rsyncFigures(ms, stdout);
 }
+
+/** rsync's arguments for rsyncDelta, for a caller that runs it its own way (e.g. under /usr/bin/time). */
+export const rsyncDeltaArgs = (source: string, target: string): string[] => ["-I", "--no-whole-file", "--inplace", "--stats", source, target];
+
+/** The figures of an rsyncDelta run from its wall time and its --stats output. */
+export const rsyncFigures = (ms: number, stdout: string): RsyncFigures => ({
+  ms,
+  literalBytes: statBytes(stdout, "Literal data"),
+  matchedBytes: statBytes(stdout, "Matched data"),
+});
 
 /** A byte count from rsync's --stats, e.g. "Literal data: 10,747,904 bytes". */
 function statBytes(stats: string, label: string): number {

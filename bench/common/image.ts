@@ -50,7 +50,7 @@ function fillBlock(target: Uint8Array, kind: BlockKind, random: Random): void {
 }
 
 /** New content for a changed block: half text, half random, as a write of mixed data would leave it. */
-function fillChanged(target: Uint8Array, random: Random): void {
+export function fillChanged(target: Uint8Array, random: Random): void {
   const half = target.length / 2;
   fillText(target.subarray(0, half), random);
   random.fill(target.subarray(half));
@@ -94,9 +94,13 @@ export async function makeImage(file: string, blocks: number, random: Random): P
   return counts;
 }
 
+/** `fraction` of an image's blocks (at least one), chosen at random: the blocks a round changes, ascending. */
+export const pickChangedBlocks = (blocks: number, fraction: number, random: Random): number[] =>
+  random.distinct(blocks, Math.max(1, Math.round(blocks * fraction)));
+
 /** Overwrite `fraction` of the image's blocks, chosen at random, with new mixed content; returns their indexes. */
 export async function changeBlocks(file: string, blocks: number, fraction: number, random: Random): Promise<number[]> {
-  const indexes = random.distinct(blocks, Math.max(1, Math.round(blocks * fraction)));
+  const indexes = pickChangedBlocks(blocks, fraction, random);
   const block = Buffer.alloc(BLOCK_BYTES);
   const handle = await fs.open(file, "r+");
   try {

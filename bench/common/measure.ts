@@ -25,7 +25,7 @@ export function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
-/** The middle value (the mean of the middle two for an even count). */
+/** The middle value (the mean of the two middle ones for an even count): what one disturbed run cannot move. */
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -41,11 +41,14 @@ export interface CommandResult {
   stdout: string;
 }
 
-/** Run a program to completion; a non-zero exit rejects with its stderr. */
-export function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<CommandResult> {
+/** Run a program to completion, with `input` on its stdin when given; a non-zero exit rejects with its stderr. */
+export function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv = process.env, input?: string): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { env, stdio: ["pipe", "pipe", "pipe"] });
+    // A child that exits without reading its input fails by its exit status, not by an EPIPE here.
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(input); // no input: an empty stdin, at its end at once
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));

@@ -39,7 +39,10 @@ export class QemuIoSink implements DiskSink {
   private output = "";
   private readonly exited: Promise<void>;
 
-  constructor(readonly uri: string, private readonly child: ChildProcess = spawn("qemu-io", ["-f", "raw", uri], { stdio: ["pipe", "pipe", "pipe"] })) {
+  constructor(
+    readonly uri: string,
+    private readonly child: ChildProcess = spawn("qemu-io", ["-f", "raw", uri], { stdio: ["pipe", "pipe", "pipe"] }),
+  ) {
     this.exited = new Promise((resolve) => child.once("exit", () => resolve()));
     child.stdout!.setEncoding("utf8").on("data", (chunk: string) => this.consume(chunk));
     child.stderr!.setEncoding("utf8").on("data", (chunk: string) => this.fail(new Error(`qemu-io on ${uri}: ${chunk.trim()}`)));

@@ -42,8 +42,12 @@ function problemsOf(run: KvmRun): string[] {
 function notesOf(run: KvmRun): string[] {
   const notes: string[] = [];
   const { ticks, warmup, daemonExit } = run.run;
-  if (ticks.failures) notes.push(`the daemon logged ${ticks.failures} failed cycles or scheduler errors in the window: ${ticks.failureLines.slice(0, 3).join(" | ")}`);
-  if (!warmup.complete) notes.push(`warm-up cut short after ${warmup.seconds.toFixed(0)} s with ${warmup.itemsWithoutDaemonPoint} items still without a point from the daemon; measured anyway`);
+  if (ticks.failures)
+    notes.push(`the daemon logged ${ticks.failures} failed cycles or scheduler errors in the window: ${ticks.failureLines.slice(0, 3).join(" | ")}`);
+  if (!warmup.complete)
+    notes.push(
+      `warm-up cut short after ${warmup.seconds.toFixed(0)} s with ${warmup.itemsWithoutDaemonPoint} items still without a point from the daemon; measured anyway`,
+    );
   if (daemonExit.killed) notes.push("the daemon did not stop within the time allowed and was killed");
   return notes;
 }
@@ -74,15 +78,33 @@ export function kvmRows(results: KvmResults): string[][] {
   const p99 = w.rpoSeconds.p99;
   const valid = problemsOf(run).length === 0;
   return [
-    ["RPO p99, every item sampled each second", s(p99), "copy frequency: 30 s", `<= ${TARGET_P99_RPO_SECONDS} s`, valid && p99 !== null && p99 <= TARGET_P99_RPO_SECONDS ? "yes" : "no"],
+    [
+      "RPO p99, every item sampled each second",
+      s(p99),
+      "copy frequency: 30 s",
+      `<= ${TARGET_P99_RPO_SECONDS} s`,
+      valid && p99 !== null && p99 <= TARGET_P99_RPO_SECONDS ? "yes" : "no",
+    ],
     ["RPO p50", s(w.rpoSeconds.p50), "copy frequency: 30 s", "-", "-"],
     ["RPO max", s(w.rpoSeconds.max), "copy frequency: 30 s", "-", "-"],
-    ["Recovery points per item in the window, fewest / mean", `${n(cycles.pointsPerItem.min)} / ${n(cycles.pointsPerItem.mean, 1)}`, `on time: ${cycles.pointsExpectedPerItem}`, ">= 1 for every item", cycles.pointsPerItem.itemsWithNone.length ? "no" : "yes"],
+    [
+      "Recovery points per item in the window, fewest / mean",
+      `${n(cycles.pointsPerItem.min)} / ${n(cycles.pointsPerItem.mean, 1)}`,
+      `on time: ${cycles.pointsExpectedPerItem}`,
+      ">= 1 for every item",
+      cycles.pointsPerItem.itemsWithNone.length ? "no" : "yes",
+    ],
     ["Cycle time (one item: capture, read the changed blocks, record)", dist(cycles.cycleMs, " ms"), "-", "-", "-"],
     ["Daemon CPU, mean over the window", pct(w.cpuPercent), `idle daemon: ${pct(idle.cpuPercent)}`, "-", "-"],
     ["Daemon RSS, peak / mean in the window", `${mibText(w.rssKiB.peak)} / ${mibText(w.rssKiB.mean)}`, `idle daemon: ${mibText(idle.rssKiB.peak)}`, "-", "-"],
     [`qemu-storage-daemon, all ${qsd.processes}: CPU over the window`, pct(qsd.cpuPercent), "-", "-", "-"],
-    [`qemu-storage-daemon, all ${qsd.processes}: RSS at the window's end`, `${mibText(qsd.rssKiB.sum)} (largest ${mibText(qsd.rssKiB.perProcessMax)})`, "-", "-", "-"],
+    [
+      `qemu-storage-daemon, all ${qsd.processes}: RSS at the window's end`,
+      `${mibText(qsd.rssKiB.sum)} (largest ${mibText(qsd.rssKiB.perProcessMax)})`,
+      "-",
+      "-",
+      "-",
+    ],
     [
       `qemu-io (the guests' writes), all ${io?.processes ?? 0}: CPU over their life / RSS`,
       io ? `${pct((100 * io.cpuSeconds) / writerSeconds)} / ${mibText(io.rssKiBSum)}` : "-",
@@ -90,7 +112,13 @@ export function kvmRows(results: KvmResults): string[][] {
       "-",
       "-",
     ],
-    ["Bytes the engine read per cycle (bytesRead, mean)", `${(cycles.bytesReadPerCycle / 1024).toFixed(0)} KiB`, `written by the guest per disk per 30 s: ${(written / 1024).toFixed(0)} KiB`, "-", "-"],
+    [
+      "Bytes the engine read per cycle (bytesRead, mean)",
+      `${(cycles.bytesReadPerCycle / 1024).toFixed(0)} KiB`,
+      `written by the guest per disk per 30 s: ${(written / 1024).toFixed(0)} KiB`,
+      "-",
+      "-",
+    ],
     ["Longest cycles (item: ms, KiB read)", longestText(run), "-", "-", "-"],
     ["Bytes stored per cycle (mean, compressed)", `${(cycles.bytesStoredPerCycle / 1024).toFixed(0)} KiB`, "-", "-", "-"],
     [
@@ -117,15 +145,23 @@ function writtenBytesPerCycle(run: KvmRun): number {
   return figures.bytes / run.names.length / (figures.ms / 30_000);
 }
 
-const longestText = (run: KvmRun) =>
-  run.run.cycles.longest.map((c) => `${c.item}: ${c.ms.toFixed(0)} ms, ${(c.bytesRead / 1024).toFixed(0)} KiB`).join("; ");
+const longestText = (run: KvmRun) => run.run.cycles.longest.map((c) => `${c.item}: ${c.ms.toFixed(0)} ms, ${(c.bytesRead / 1024).toFixed(0)} KiB`).join("; ");
 
 const HEADER = ["Measure", "Ours", "Baseline", "Target", "Met"];
 
 function minutesTable(run: KvmRun): string {
   return markdownTable(
     ["Minute", "RPO p50 (s)", "RPO p99 (s)", "RPO max (s)", "Daemon CPU (% of one core)", "Daemon RSS mean (MiB)", "Machine busy (%)", "Status p99 (ms)"],
-    run.run.minutes.map((m, i) => [String(i + 1), n(m.rpoSeconds.p50), n(m.rpoSeconds.p99), n(m.rpoSeconds.max), n(m.cpuPercent), n(m.rssKiB.mean / 1024), n(m.machineBusyPercent), n(m.statusMs.p99, 1)]),
+    run.run.minutes.map((m, i) => [
+      String(i + 1),
+      n(m.rpoSeconds.p50),
+      n(m.rpoSeconds.p99),
+      n(m.rpoSeconds.max),
+      n(m.cpuPercent),
+      n(m.rssKiB.mean / 1024),
+      n(m.machineBusyPercent),
+      n(m.statusMs.p99, 1),
+    ]),
   );
 }
 
@@ -133,7 +169,11 @@ function setupLines(results: Common, run: KvmRun): string[] {
   const { settings, dataMiB } = results;
   const w = run.run.writerFigures;
   return [
-    `- **Disks.** ${run.names.length} raw images of ${settings.diskMiB} MiB, sparse: the first ${dataMiB} MiB written with the soak's data generator (blocks of 64 KiB: ${Object.entries(run.layout).map(([k, v]) => `${v} ${k}`).join(", ")}) into the file before QEMU opens it, the rest a hole (${(run.setup.imagesMs / 1000).toFixed(0)} s).`,
+    `- **Disks.** ${run.names.length} raw images of ${settings.diskMiB} MiB, sparse: the first ${dataMiB} MiB written with the soak's data generator (blocks of 64 KiB: ${Object.entries(
+      run.layout,
+    )
+      .map(([k, v]) => `${v} ${k}`)
+      .join(", ")}) into the file before QEMU opens it, the rest a hole (${(run.setup.imagesMs / 1000).toFixed(0)} s).`,
     `- **QEMU.** One \`qemu-storage-daemon\` per machine (as one QEMU per VM; started in ${(run.setup.qemuStartMs / 1000).toFixed(1)} s in all): \`--blockdev driver=file\` + \`driver=raw,node-name=disk\`${run.throttled ? `; for ${run.throttled.name} a \`throttle\` filter node \`slow\` over \`disk\` in a \`throttle-group\`, which Lifeboat protects (so the view's reads pass the throttle) and the guest writes to; its group's \`bps-read\` set to ${run.throttled.bytesPerSecond} by QMP \`qom-set\` after its initial replication` : ""}, its monitor on \`qmp.sock\`, its NBD server on \`qmp.sock.nbd\` (where the engine reads views) with a writable export \`live\`.`,
     `- **Protect.** In process, one kvm site, one policy at 15 min: every machine with \`qmp\` and disk \`{ name: "os", node, os: true }\`; initial replication reads each whole disk through QEMU: ${(run.setup.protect.ms / 1000).toFixed(0)} s for all, ${(run.setup.protect.bytesRead / 2 ** 30).toFixed(1)} GiB read, ${(run.setup.protect.bytesStored / MIB).toFixed(0)} MiB stored.`,
     `- **Writes.** Through QEMU (the dirty bitmap only sees those): one long-running \`qemu-io -f raw nbd+unix:///live?socket=...\` per disk, fed \`write -P 0xNN OFFSET 4096\` on stdin, each acknowledged before the next; 4 writes of 4 KiB at random 4 KiB-aligned offsets per disk every 5 s, the disks in turn${w ? ` (${w.writes} writes, at most ${w.maxLagMs.toFixed(0)} ms behind schedule)` : ""}.`,
@@ -189,12 +229,20 @@ export function slowReport(results: SlowResults): { markdown: string; table: str
       ...rpoRows(`The other ${a.names.length - 1} machines`, a.rpoRest, b.rpoRest),
       ...rpoRows(`${slow.name}`, a.rpoFirst, b.rpoFirst),
       row(`${slow.name}: points in the window`, String(slowInA ?? "-"), String(slow.points)),
-      row("Points per item in the window, fewest / mean (all)", `${a.run.cycles.pointsPerItem.min} / ${n(a.run.cycles.pointsPerItem.mean, 1)}`, `${b.run.cycles.pointsPerItem.min} / ${n(b.run.cycles.pointsPerItem.mean, 1)}`),
+      row(
+        "Points per item in the window, fewest / mean (all)",
+        `${a.run.cycles.pointsPerItem.min} / ${n(a.run.cycles.pointsPerItem.mean, 1)}`,
+        `${b.run.cycles.pointsPerItem.min} / ${n(b.run.cycles.pointsPerItem.mean, 1)}`,
+      ),
       row("Cycle time, all items", dist(a.run.cycles.cycleMs, " ms"), dist(b.run.cycles.cycleMs, " ms")),
       row("Longest cycles (item: ms, KiB read)", longestText(a), longestText(b)),
       row("Daemon CPU, mean", pct(a.run.window.cpuPercent), pct(b.run.window.cpuPercent)),
       row("Failed cycles logged in the window", String(a.run.ticks.failures), String(b.run.ticks.failures)),
-      row("Load average (1 min) at window start / end", `${a.loadAverage.windowStart.toFixed(2)} / ${a.loadAverage.end.toFixed(2)}`, `${b.loadAverage.windowStart.toFixed(2)} / ${b.loadAverage.end.toFixed(2)}`),
+      row(
+        "Load average (1 min) at window start / end",
+        `${a.loadAverage.windowStart.toFixed(2)} / ${a.loadAverage.end.toFixed(2)}`,
+        `${b.loadAverage.windowStart.toFixed(2)} / ${b.loadAverage.end.toFixed(2)}`,
+      ),
     ],
   );
   const unchanged = a.rpoRest.p99 !== null && b.rpoRest.p99 !== null && b.rpoRest.p99 <= Math.max(a.rpoRest.p99 * 1.1, a.rpoRest.p99 + 2);

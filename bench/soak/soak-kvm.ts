@@ -14,7 +14,16 @@ import { Random } from "../common/random";
 import { SEED } from "../common/suite";
 import { vaultFigures, type VaultFigures } from "./soak-cycles";
 import type { ProbeRound } from "./soak-probe";
-import { type GroupFigures, groupFigures, type GroupReading, type QemuMachine, readGroup, startQemuMachine, stopQemuMachines, throttleReads } from "./soak-qemu";
+import {
+  type GroupFigures,
+  groupFigures,
+  type GroupReading,
+  type QemuMachine,
+  readGroup,
+  startQemuMachine,
+  stopQemuMachines,
+  throttleReads,
+} from "./soak-qemu";
 import { runSoak, type SoakRun } from "./soak-run";
 import { WRITER } from "./soak-settings";
 import { type Disks, makeDisks, type ProtectSetup, protectAll, SOAK_FREQUENCY } from "./soak-setup";
@@ -79,11 +88,18 @@ export async function kvmRun(options: KvmRunOptions): Promise<KvmRun> {
   const machines: QemuMachine[] = [];
   try {
     const { ms: qemuStartMs } = await timed(async () => {
-      for (const [i, image] of disks.images.entries()) machines.push(await startQemuMachine(image, path.join(workDir, "q", disks.names[i]), disks.names[i] === throttledName));
+      for (const [i, image] of disks.images.entries())
+        machines.push(await startQemuMachine(image, path.join(workDir, "q", disks.names[i]), disks.names[i] === throttledName));
     });
     const vault = path.join(workDir, "vault");
     log("protecting every machine on a kvm site (initial replication reads each disk through QEMU; setup, not measured)");
-    const protect = await protectAll(vault, disks.names, "kvm", (i) => ({ qmp: machines[i].qmpSocket, disks: [{ name: "os", node: machines[i].node, os: true }] }), log);
+    const protect = await protectAll(
+      vault,
+      disks.names,
+      "kvm",
+      (i) => ({ qmp: machines[i].qmpSocket, disks: [{ name: "os", node: machines[i].node, os: true }] }),
+      log,
+    );
     if (options.throttleBytesPerSecond) {
       await throttleReads(machines[0], options.throttleBytesPerSecond);
       log(`${throttledName}'s reads throttled to ${options.throttleBytesPerSecond} bytes/s`);

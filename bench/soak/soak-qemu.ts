@@ -35,7 +35,12 @@ function daemonArgs(image: string, dir: string, throttled: boolean): string[] {
     "driver=raw,node-name=disk,file=disk-file",
     // No limits yet: initial replication reads the whole disk at full speed; `throttleReads` sets them after.
     ...(throttled
-      ? ["--object", `throttle-group,id=${THROTTLE_GROUP}`, "--blockdev", `driver=throttle,node-name=${THROTTLE_NODE},throttle-group=${THROTTLE_GROUP},file=disk`]
+      ? [
+          "--object",
+          `throttle-group,id=${THROTTLE_GROUP}`,
+          "--blockdev",
+          `driver=throttle,node-name=${THROTTLE_NODE},throttle-group=${THROTTLE_GROUP},file=disk`,
+        ]
       : []),
     "--chardev",
     `socket,id=monitor,path=${qmpSocket},server=on,wait=off`,
@@ -48,7 +53,11 @@ function daemonArgs(image: string, dir: string, throttled: boolean): string[] {
   ];
 }
 
-const isSocket = (file: string) => fs.stat(file).then((s) => s.isSocket(), () => false);
+const isSocket = (file: string) =>
+  fs.stat(file).then(
+    (s) => s.isSocket(),
+    () => false,
+  );
 
 /** Start the machine's daemon in `dir` and wait until both its sockets answer (QEMU binds them while it parses its options). */
 export async function startQemuMachine(image: string, dir: string, throttled: boolean): Promise<QemuMachine> {

@@ -56,7 +56,13 @@ export const imageSpec =
  * A vault with one machine per name on a site of `siteKind`, on a policy at the idle frequency; initial
  * replication of each runs to its first point here, before anything is measured.
  */
-export async function protectAll(vault: string, names: string[], siteKind: "hyperv" | "kvm", spec: MachineSpec, log: (line: string) => void): Promise<ProtectSetup> {
+export async function protectAll(
+  vault: string,
+  names: string[],
+  siteKind: "hyperv" | "kvm",
+  spec: MachineSpec,
+  log: (line: string) => void,
+): Promise<ProtectSetup> {
   const { engine } = await Engine.init(vault);
   try {
     await engine.addSite({ name: SITE, kind: siteKind });

@@ -72,7 +72,14 @@ async function run(config: WriterConfig): Promise<void> {
   }
   const qemuIoCost = qemuIo ? await qemuIoFigures(handles as QemuIoSink[]) : undefined;
   for (const handle of handles) await handle.close();
-  const figures: WriterFigures = { ms: performance.now() - start, maxRssKiB: peakRssKiB(), writes, bytes: writes * config.writeBytes, maxLagMs, qemuIo: qemuIoCost };
+  const figures: WriterFigures = {
+    ms: performance.now() - start,
+    maxRssKiB: peakRssKiB(),
+    writes,
+    bytes: writes * config.writeBytes,
+    maxLagMs,
+    qemuIo: qemuIoCost,
+  };
   emitFigures(figures);
 }
 
