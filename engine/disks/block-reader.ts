@@ -36,7 +36,16 @@ export interface Chunk {
   first: number;
   /** A view of memory taken from the reader's pool; the caller owns it and gives `data.buffer` back when done. */
   data: Buffer<ArrayBuffer>;
+  /**
+   * The index of each block in `data`, ascending, when they are not the run from `first` on: the scattered
+   * blocks a change tracker lists, gathered into one buffer (`first` is then the first of them).
+   */
+  indexes?: number[];
 }
+
+/** One past the index of a chunk's last block. */
+export const chunkEnd = (chunk: Chunk, blockSize: number): number =>
+  chunk.indexes ? chunk.indexes[chunk.indexes.length - 1] + 1 : chunk.first + Math.ceil(chunk.data.length / blockSize);
 
 /**
  * Walk a disk in chunks of `buffers.size` bytes (a multiple of the block size) from the start. One read
@@ -77,9 +86,9 @@ export async function* readChunks(path: string, size: number, blockSize: number,
 }
 
 /** The blocks of a chunk, as views of its memory. */
-export function* blocksOf({ first, data }: Chunk, blockSize: number): Generator<Block> {
-  for (let offset = 0; offset < data.length; offset += blockSize) {
-    yield { index: first + offset / blockSize, data: data.subarray(offset, Math.min(offset + blockSize, data.length)) };
+export function* blocksOf({ first, data, indexes }: Chunk, blockSize: number): Generator<Block> {
+  for (let offset = 0, n = 0; offset < data.length; offset += blockSize, n++) {
+    yield { index: indexes ? indexes[n] : first + n, data: data.subarray(offset, Math.min(offset + blockSize, data.length)) };
   }
 }
 

@@ -1,5 +1,5 @@
 import type { BlockStore } from "../store/block-store";
-import { blocksOf, readBlocks, readChunks, type Chunk } from "../disks/block-reader";
+import { blocksOf, chunkEnd, readBlocks, readChunks, type Chunk } from "../disks/block-reader";
 import { BlockAddresser } from "../disks/block-addresser";
 import type { BufferPool } from "../workers/buffer-pool";
 import { addressedBlock, type AddressedBlock, type AddressResult } from "../disks/address-job";
@@ -68,6 +68,7 @@ export async function captureChunks(
 /** The blocks of one read that need addressing, on their way to the store: addressed already, or by a worker. */
 interface PendingBatch {
   first: number;
+  indexes?: number[];
   addressed: AddressResult | Promise<AddressResult>;
 }
 
@@ -109,7 +110,7 @@ class DiskCapture {
   async run(source: ChunkSource): Promise<CaptureResult> {
     const pending: PendingBatch[] = [];
     for await (const chunk of source(this.addresser.reads)) {
-      const end = chunk.first + Math.ceil(chunk.data.length / this.blockSize); // before scan sends the memory away
+      const end = chunkEnd(chunk, this.blockSize); // before scan sends the memory away
       const batch = this.scan(chunk);
       if (batch) pending.push(batch);
       while (mustStore(pending)) await this.storeBatch(pending.shift()!);
@@ -131,7 +132,7 @@ class DiskCapture {
       map.hashes[index] = hash;
       if (this.mode === "delta" && unchanged) continue;
       if (isZero(data)) this.assign(index, ZERO_ID);
-      else spans.push((index - chunk.first) * this.blockSize, data.length);
+      else spans.push(data.byteOffset - chunk.data.byteOffset, data.length);
     }
     if (spans.length === 0) {
       this.addresser.reads.give(chunk.data.buffer);
@@ -139,15 +140,15 @@ class DiskCapture {
     }
     const addressed = this.addresser.address(chunk.data, spans);
     if (addressed instanceof Promise) addressed.catch(() => undefined); // when storing fails first, this batch is dropped, not reported as unhandled
-    return { first: chunk.first, addressed };
+    return { first: chunk.first, indexes: chunk.indexes, addressed };
   }
 
-  private async storeBatch({ first, addressed }: PendingBatch): Promise<void> {
+  private async storeBatch({ first, indexes, addressed }: PendingBatch): Promise<void> {
     const batch = await addressed;
     const blocks: Array<{ index: number; block: AddressedBlock }> = [];
     for (let n = 0; n < batch.spans.length / 2; n++) {
       const block = addressedBlock(batch, n);
-      const index = first + block.offset / this.blockSize;
+      const index = indexes ? indexes[block.offset / this.blockSize] : first + block.offset / this.blockSize;
       this.assign(index, block.id);
       blocks.push({ index, block });
     }
