@@ -11,7 +11,7 @@ import { distribution, type Distribution } from "./soak-stats";
 
 export interface CycleFigures {
   /** Points captured in the window, per item: every item must have some, or the run did not replicate. */
-  pointsPerItem: { min: number; mean: number; max: number; itemsWithNone: string[] };
+  pointsPerItem: { min: number; mean: number; max: number; itemsWithNone: string[]; byItem: Record<string, number> };
   /** Points every item gets in the window at least when each cycle starts on time: whole copy-frequency periods in it. */
   pointsExpectedPerItem: number;
   cycles: number;
@@ -24,9 +24,13 @@ export interface CycleFigures {
   bytesStoredPerCycle: number;
   /** Share of the window the scheduler spent inside cycles (sum of cycle times / window). */
   schedulerBusyPercent: number;
+  /** The longest cycles in the window, longest first: which items were slow, and what they read. */
+  longest: Array<{ item: string; ms: number; bytesRead: number; blocksChanged: number }>;
   /** Seconds between an item's consecutive points (the later one in the window): the copy frequency plus its wait. */
   intervalSeconds: Distribution;
 }
+
+const LONGEST_CYCLES = 5;
 
 /** The points of every item, with what each cycle measured, from the catalog. */
 async function pointRows(vault: string) {
@@ -64,6 +68,7 @@ export async function cycleFigures(vault: string, names: string[], window: { sta
       mean: counts.reduce((a, b) => a + b, 0) / counts.length,
       max: Math.max(...counts),
       itemsWithNone: [...perItem].filter(([, n]) => n === 0).map(([name]) => name),
+      byItem: Object.fromEntries(perItem),
     },
     pointsExpectedPerItem: Math.floor((window.end - window.start) / copyFrequencyMs),
     cycles: inWindow.length,
@@ -74,6 +79,10 @@ export async function cycleFigures(vault: string, names: string[], window: { sta
     bytesStoredPerCycle: total((r) => r.bytes_stored) / cycles,
     schedulerBusyPercent: (100 * total((r) => r.duration_ms)) / (window.end - window.start),
     intervalSeconds: distribution(intervals),
+    longest: [...inWindow]
+      .sort((a, b) => b.duration_ms - a.duration_ms)
+      .slice(0, LONGEST_CYCLES)
+      .map((r) => ({ item: r.name, ms: r.duration_ms, bytesRead: r.bytes_read, blocksChanged: r.blocks_changed })),
   };
 }
 

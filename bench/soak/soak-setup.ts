@@ -44,24 +44,38 @@ export interface ProtectSetup {
   bytesStored: number;
 }
 
+/** What protects machine i beside its name, site and policy: its disks (and, on a kvm site, its QMP socket). */
+export type MachineSpec = (i: number) => Record<string, unknown>;
+
+/** One OS disk per image, no hooks: offline images on a hyperv site. */
+export const imageSpec =
+  (disks: Disks): MachineSpec =>
+  (i) => ({ disks: [{ name: "os", path: disks.images[i], os: true }] });
+
 /**
- * A vault with one machine per image (one OS disk each, no hooks: offline images), on a policy at the
- * idle frequency; initial replication of each runs to its first point here, before anything is measured.
+ * A vault with one machine per name on a site of `siteKind`, on a policy at the idle frequency; initial
+ * replication of each runs to its first point here, before anything is measured.
  */
-export async function protectAll(vault: string, disks: Disks, log: (line: string) => void): Promise<ProtectSetup> {
+export async function protectAll(
+  vault: string,
+  names: string[],
+  siteKind: "hyperv" | "kvm",
+  spec: MachineSpec,
+  log: (line: string) => void,
+): Promise<ProtectSetup> {
   const { engine } = await Engine.init(vault);
   try {
-    await engine.addSite({ name: SITE, kind: "hyperv" });
+    await engine.addSite({ name: SITE, kind: siteKind });
     await engine.addPolicy({ name: POLICY, copyFrequency: IDLE_FREQUENCY });
     let bytesRead = 0;
     let bytesStored = 0;
     const { ms } = await timed(async () => {
-      for (const [i, name] of disks.names.entries()) {
-        const job = await engine.protect({ name, site: SITE, policy: POLICY, disks: [{ name: "os", path: disks.images[i], os: true }] });
+      for (const [i, name] of names.entries()) {
+        const job = await engine.protect({ name, site: SITE, policy: POLICY, ...spec(i) });
         const result = resultOf<{ bytesRead: number; bytesStored: number }>(job);
         bytesRead += result.bytesRead;
         bytesStored += result.bytesStored;
-        if ((i + 1) % 10 === 0) log(`  ${i + 1} of ${disks.names.length} protected`);
+        if ((i + 1) % 10 === 0) log(`  ${i + 1} of ${names.length} protected`);
       }
     });
     return { ms, bytesRead, bytesStored };

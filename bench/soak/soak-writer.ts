@@ -1,16 +1,19 @@
 /**
  * Child process of the soak suite: `node dist/bench/soak-writer.js '<WriterConfig as JSON>'`. Keeps light
  * writes going to every disk, as running machines do, until SIGTERM or SIGINT; then prints its figures as
- * one JSON line. Writes go through the page cache without fsync, as a guest's writes reach a host's files.
+ * one JSON line. Writes to files go through the page cache without fsync, as a guest's writes reach a
+ * host's files; writes to QEMU's disks go through one qemu-io per disk (soak-disk-sinks.ts).
  */
-import { promises as fs } from "node:fs";
 import { performance } from "node:perf_hooks";
+import { type DiskSink, fileSink, QemuIoSink, type QemuIoFigures, qemuIoFigures } from "./soak-disk-sinks";
 import { Random } from "../common/random";
 import { emitFigures, type ChildFigures } from "../common/worker-protocol";
 import { peakRssKiB } from "../common/measure";
 
 export interface WriterConfig {
+  /** Image files, or (through "qemu-io") the disks' writable NBD export URIs. */
   disks: string[];
+  through?: "file" | "qemu-io";
   diskBytes: number;
   /** Every disk gets `writesPerDisk` writes once per interval; the disks take turns, spread evenly over it. */
   intervalMs: number;
@@ -25,11 +28,14 @@ export interface WriterFigures extends ChildFigures {
   bytes: number;
   /** How far behind its schedule the writer fell at worst (a busy machine delays its timers). */
   maxLagMs: number;
+  /** Through "qemu-io": what its processes cost. */
+  qemuIo?: QemuIoFigures;
 }
 
 async function run(config: WriterConfig): Promise<void> {
   const random = new Random(config.seed);
-  const handles = await Promise.all(config.disks.map((disk) => fs.open(disk, "r+")));
+  const qemuIo = config.through === "qemu-io";
+  const handles: DiskSink[] = qemuIo ? config.disks.map((uri) => new QemuIoSink(uri)) : await Promise.all(config.disks.map(fileSink));
   const slots = config.diskBytes / config.writeBytes;
   const slotMs = config.intervalMs / config.disks.length;
   const data = Buffer.alloc(config.writeBytes);
@@ -48,7 +54,7 @@ async function run(config: WriterConfig): Promise<void> {
     const handle = handles[turn % handles.length];
     for (let n = 0; n < config.writesPerDisk; n++) {
       random.fill(data);
-      await handle.write(data, 0, data.length, random.below(slots) * config.writeBytes);
+      await handle.write(data, random.below(slots) * config.writeBytes);
       writes++;
     }
     const next = start + (turn + 1) * slotMs;
@@ -64,8 +70,16 @@ async function run(config: WriterConfig): Promise<void> {
       });
     }
   }
+  const qemuIoCost = qemuIo ? await qemuIoFigures(handles as QemuIoSink[]) : undefined;
   for (const handle of handles) await handle.close();
-  const figures: WriterFigures = { ms: performance.now() - start, maxRssKiB: peakRssKiB(), writes, bytes: writes * config.writeBytes, maxLagMs };
+  const figures: WriterFigures = {
+    ms: performance.now() - start,
+    maxRssKiB: peakRssKiB(),
+    writes,
+    bytes: writes * config.writeBytes,
+    maxLagMs,
+    qemuIo: qemuIoCost,
+  };
   emitFigures(figures);
 }
 
