@@ -244,6 +244,13 @@ describe("API bodies: validated by their schemas before use (real daemon)", () =
       },
       { route: "PATCH /v1/items/:item", field: "diskPaths.*", property: "diskPaths.os", body: (p) => ({ diskPaths: { os: p } }) },
       {
+        route: "POST /v1/items",
+        field: "qmp",
+        property: "qmp",
+        body: (p) => ({ name: "x", site: "kv", policy: "gold", qmp: p, disks: [{ name: "os", node: "disk", os: true }] }),
+      },
+      { route: "PATCH /v1/items/:item", field: "qmp", property: "qmp", body: (p) => ({ qmp: p }) },
+      {
         route: "POST /v1/items/check",
         field: "disks.*.path",
         property: "disks.0.path",
