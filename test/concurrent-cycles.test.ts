@@ -44,6 +44,34 @@ async function protectGated(engine: Engine, dir: string, name: string, options: 
   return disk;
 }
 
+/**
+ * A disk whose reads can be made to block: a file exported over FUSE by qemu-storage-daemon. `hang()` stops
+ * the daemon (SIGSTOP), so every read of the export blocks in the kernel, as a dead NFS server or a failing
+ * SAN would; `answer()` continues it. The mount's directory is removed only after the export ends (a tempDir
+ * would go first, busy).
+ */
+async function hangableDisk(dir: string, name: string): Promise<{ image: string; exported: string; hang(): void; answer(): void }> {
+  const mounts = mkdtempSync(path.join(os.tmpdir(), "lifeboat-fuse-"));
+  let qsd: ChildProcess | undefined;
+  after(async () => {
+    qsd?.kill("SIGCONT");
+    qsd?.kill("SIGTERM");
+    if (qsd && qsd.exitCode === null) await new Promise((resolve) => qsd!.once("exit", resolve));
+    rmSync(mounts, { recursive: true, force: true });
+  });
+  const image = path.join(dir, `${name}-source.img`);
+  await makeDisk(image, 8);
+  const exported = path.join(mounts, `${name}.img`);
+  await fs.writeFile(exported, "");
+  qsd = spawn(
+    "qemu-storage-daemon",
+    ["--blockdev", `driver=file,node-name=f,filename=${image}`, "--export", `type=fuse,id=e,node-name=f,mountpoint=${exported},writable=off`],
+    { stdio: "ignore" },
+  );
+  await waitFor("the FUSE export", async () => (await fs.stat(exported)).size === 8 * 65536);
+  return { image, exported, hang: () => void qsd!.kill("SIGSTOP"), answer: () => void qsd!.kill("SIGCONT") };
+}
+
 describe("concurrent cycles", () => {
   it("records another machine's cycle, and takes the vault lock for others, while one machine's window is still being read", async () => {
     const dir = tempDir();
@@ -214,29 +242,9 @@ describe("concurrent cycles", () => {
 
   it("a hung disk does not stop the others' points; its cycle ends at the deadline with a failure naming it", async function () {
     this.timeout(300_000);
-    // The mount's directory is removed only after the export ends (a tempDir would go first, busy).
-    const mounts = mkdtempSync(path.join(os.tmpdir(), "lifeboat-fuse-"));
-    let qsd: ChildProcess | undefined;
-    after(async () => {
-      qsd?.kill("SIGCONT");
-      qsd?.kill("SIGTERM");
-      if (qsd && qsd.exitCode === null) await new Promise((resolve) => qsd!.once("exit", resolve));
-      rmSync(mounts, { recursive: true, force: true });
-    });
     const dir = tempDir();
     const { engine, clock } = await newVault(dir);
-    // The hung disk is a file exported by qemu-storage-daemon over FUSE; stopping the daemon (SIGSTOP)
-    // makes every read of it block in the kernel, as a dead NFS server or a failing SAN would.
-    const image = path.join(dir, "hung-source.img");
-    await makeDisk(image, 8);
-    const exported = path.join(mounts, "hung.img");
-    await fs.writeFile(exported, "");
-    qsd = spawn(
-      "qemu-storage-daemon",
-      ["--blockdev", `driver=file,node-name=f,filename=${image}`, "--export", `type=fuse,id=e,node-name=f,mountpoint=${exported},writable=off`],
-      { stdio: "ignore" },
-    );
-    await waitFor("the FUSE export", async () => (await fs.stat(exported)).size === 8 * 65536);
+    const { exported, hang, answer } = await hangableDisk(dir, "hung");
     await makeDisk(path.join(dir, "ok.img"), 4);
     for (const [name, disk] of [
       ["hung", exported],
@@ -245,7 +253,7 @@ describe("concurrent cycles", () => {
       const job = await engine.protect({ name, site: "hq", policy: "gold", disks: [{ name: "os", path: disk, os: true }] });
       assert.equal(job.state, "Succeeded", JSON.stringify(job.error));
     }
-    qsd.kill("SIGSTOP"); // every read of the export blocks from here
+    hang(); // every read of the export blocks from here
     clock.advance(30_000);
     const report = await engine.tick({ cycleDeadlineMs: 3000 });
     assert.deepEqual(report.replicated, ["ok"]);
@@ -263,7 +271,7 @@ describe("concurrent cycles", () => {
     assert.equal((await engine.points("ok")).length, 5);
     assert.equal((await engine.item("hung")).healthErrors[0]?.code, "DeadlineExceeded");
     // Once the disk answers again, the machine replicates again.
-    qsd.kill("SIGCONT");
+    answer();
     await waitFor("the hung machine to replicate again", async () => {
       clock.advance(10 * 60_000);
       return (await engine.tick({ cycleDeadlineMs: 60_000 })).replicated.includes("hung");
@@ -272,27 +280,10 @@ describe("concurrent cycles", () => {
 
   it("a scheduled initial replication reads its disk without the vault lock: another machine's cycle and an agent's calls go on while it hangs", async function () {
     this.timeout(300_000);
-    const mounts = mkdtempSync(path.join(os.tmpdir(), "lifeboat-fuse-"));
-    let qsd: ChildProcess | undefined;
-    after(async () => {
-      qsd?.kill("SIGCONT");
-      qsd?.kill("SIGTERM");
-      if (qsd && qsd.exitCode === null) await new Promise((resolve) => qsd!.once("exit", resolve));
-      rmSync(mounts, { recursive: true, force: true });
-    });
     const dir = tempDir();
     const { engine, clock, registrationKey } = await newVault(dir);
-    // A disk whose reads block (a FUSE export of qemu-storage-daemon, stopped), protected on a policy whose initial replication starts later.
-    const image = path.join(dir, "big-source.img");
-    await makeDisk(image, 8);
-    const exported = path.join(mounts, "big.img");
-    await fs.writeFile(exported, "");
-    qsd = spawn(
-      "qemu-storage-daemon",
-      ["--blockdev", `driver=file,node-name=f,filename=${image}`, "--export", `type=fuse,id=e,node-name=f,mountpoint=${exported},writable=off`],
-      { stdio: "ignore" },
-    );
-    await waitFor("the FUSE export", async () => (await fs.stat(exported)).size === 8 * 65536);
+    // A disk whose reads block, protected on a policy whose initial replication starts later.
+    const { image, exported, hang, answer } = await hangableDisk(dir, "big");
     await engine.addPolicy({ name: "later", copyFrequency: "30s", retentionHours: 24, initialReplicationStart: new Date(clock.now() + HOUR).toISOString() });
     const deferred = await engine.protect({ name: "big", site: "hq", policy: "later", disks: [{ name: "os", path: exported, os: true }] });
     assert.equal(deferred.state, "Suspended", JSON.stringify(deferred));
@@ -301,7 +292,7 @@ describe("concurrent cycles", () => {
       (await engine.protect({ name: "ok", site: "hq", policy: "gold", disks: [{ name: "os", path: path.join(dir, "ok.img"), os: true }] })).state,
       "Succeeded",
     );
-    qsd.kill("SIGSTOP");
+    hang();
 
     clock.advance(2 * HOUR);
     await engine.tick({ background: true });
@@ -312,7 +303,7 @@ describe("concurrent cycles", () => {
     await engine.agentHeartbeat("agent-host", {});
     assert.equal((await engine.points("big")).length, 0);
 
-    qsd.kill("SIGCONT");
+    answer();
     await waitFor("big's first point once its disk answers", async () => (await engine.points("big")).length === 1);
     const big = await engine.item("big");
     assert.equal(big.state, "Protected");
