@@ -59,6 +59,13 @@ export async function newVault(dir: string, options: VaultOptions & { policy?: R
   return { engine, clock, registrationKey };
 }
 
+/** newVault plus a kvm site "kv", for machines served by QEMU. */
+export async function kvmVault(dir: string) {
+  const vault = await newVault(dir);
+  await vault.engine.addSite({ name: "kv", kind: "kvm" });
+  return vault;
+}
+
 /** All file names and sizes under a directory, for "nothing was written" checks. */
 export async function snapshotTree(dir: string): Promise<string[]> {
   const out: string[] = [];

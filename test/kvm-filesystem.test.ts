@@ -9,7 +9,7 @@ import { mkdtempSync, promises as fs, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { missingQemuTools, startStorageDaemon } from "./fixtures/qemu";
-import { newVault, tempDir } from "./helpers";
+import { kvmVault, tempDir } from "./helpers";
 
 const MiB = 1024 * 1024;
 const run = (command: string, args: string[]) => execFileSync(command, args, { stdio: ["ignore", "pipe", "pipe"] }).toString();
@@ -80,8 +80,7 @@ describe("kvm: an ext4 filesystem on the disk, written by the kernel through QEM
     run("mount", ["-o", "loop", device, mnt]);
     cleanups.push(() => void run("umount", [mnt]));
 
-    const { engine, clock } = await newVault(path.join(dir, "v"));
-    await engine.addSite({ name: "kv", kind: "kvm" });
+    const { engine, clock } = await kvmVault(path.join(dir, "v"));
     const job = await engine.protect({
       name: "vm",
       site: "kv",

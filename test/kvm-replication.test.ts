@@ -10,7 +10,7 @@ import type { Engine } from "../engine";
 import type { ManualClock } from "../engine/clock";
 import { blockNodes, QmpClient } from "../engine/qmp";
 import { missingQemuTools, type StorageDaemon, startStorageDaemon, writeThrough } from "./fixtures/qemu";
-import { newVault, snapshotTree, tempDir } from "./helpers";
+import { kvmVault, snapshotTree, tempDir } from "./helpers";
 
 const MiB = 1024 * 1024;
 const BLOCK = 64 * 1024;
@@ -37,8 +37,7 @@ async function setup(format: "raw" | "qcow2"): Promise<Setup> {
     [DISK_BYTES - BLOCK, BLOCK, 0x33],
   ])
     writeThrough(daemon.liveUri, offset, length, pattern);
-  const { engine, clock } = await newVault(path.join(dir, "v"));
-  await engine.addSite({ name: "kv", kind: "kvm" });
+  const { engine, clock } = await kvmVault(path.join(dir, "v"));
   return { dir, image, format, daemon, engine, clock };
 }
 
@@ -187,8 +186,7 @@ describe("kvm machines: replication follows QEMU's dirty bitmaps", function () {
     const dataUri = daemon.liveUri.replace("///live?", "///live-data?");
     writeThrough(daemon.liveUri, 0, MiB, 0x12);
     writeThrough(dataUri, MiB, MiB, 0x13);
-    const { engine, clock } = await newVault(path.join(dir, "v"));
-    await engine.addSite({ name: "kv", kind: "kvm" });
+    const { engine, clock } = await kvmVault(path.join(dir, "v"));
     const job = await engine.protect({
       name: "vm",
       site: "kv",
